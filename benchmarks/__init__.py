@@ -1,0 +1,1 @@
+"""Benchmarks: each runs the emulator in its own process and clients in fresh processes."""

@@ -1,0 +1,141 @@
+"""``AsyncClient``: the entry point of the async SDK."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from synapse_async.config import ClientConfig, RetryPolicy, TimeoutTypes, coerce_timeout
+from synapse_async.http import HTTPClient
+from synapse_async.resources import (
+    AsyncAssignments,
+    AsyncDataCollections,
+    AsyncDataFiles,
+    AsyncDataUnits,
+    AsyncProjects,
+    AsyncTasks,
+)
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient:
+    """The async Synapse client: an async context manager owning one HTTP session.
+
+    Example::
+
+        async with AsyncClient("https://api.synapse.sh", access_token="...") as client:
+            async for task in client.tasks.list(project=12):
+                print(task.id)
+
+    Args:
+        base_url: the API root (else ``SYNAPSE_HOST``, the config file, or the default).
+        access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` or the config file).
+        user_token: a user token, sent with ``tenant``.
+        tenant: the tenant of ``user_token``.
+        agent_token: an agent token.
+        timeout: seconds, or a ``Timeout`` with connect/read/total phases.
+        max_retries: retries per request (0 disables).
+        page_concurrency: pages a listing fetches at once.
+        max_connections: connection-pool size.
+        verify_ssl: verify TLS certificates (default True).
+        config: a complete ``ClientConfig``; the other arguments are then not allowed.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        access_token: str | None = None,
+        user_token: str | None = None,
+        tenant: str | None = None,
+        agent_token: str | None = None,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        page_concurrency: int | None = None,
+        max_connections: int | None = None,
+        verify_ssl: bool = True,
+        config: ClientConfig | None = None,
+    ) -> None:
+        if config is None:
+            settings: dict[str, Any] = {"verify_ssl": verify_ssl}
+            if timeout is not None:
+                settings["timeout"] = coerce_timeout(timeout)
+            if max_retries is not None:
+                settings["retry"] = RetryPolicy(max_retries=max_retries)
+            if page_concurrency is not None:
+                settings["page_concurrency"] = page_concurrency
+            if max_connections is not None:
+                settings["max_connections"] = max_connections
+            config = ClientConfig.resolve(
+                base_url, access_token=access_token, user_token=user_token, tenant=tenant,
+                agent_token=agent_token, **settings)
+        self._config = config
+        self._http = HTTPClient(config)
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        http = self._http
+        self.projects = AsyncProjects(http)
+        """Annotation projects."""
+        self.tasks = AsyncTasks(http)
+        """Annotation tasks."""
+        self.assignments = AsyncAssignments(http)
+        """Assignments (annotators' work with annotation data)."""
+        self.data_collections = AsyncDataCollections(http)
+        """Data collections."""
+        self.data_files = AsyncDataFiles(http)
+        """Data files."""
+        self.data_units = AsyncDataUnits(http)
+        """Data units."""
+
+    @property
+    def config(self) -> ClientConfig:
+        """The resolved settings (credentials redacted in its repr)."""
+        return self._config
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self._config.base_url!r})"
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        page_concurrency: int | None = None,
+    ) -> AsyncClient:
+        """A copy with other per-call settings that shares this client's connections.
+
+        Example: ``await client.with_options(timeout=5).tasks.get(1)``.
+        """
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = coerce_timeout(timeout)
+        if max_retries is not None:
+            changes["retry"] = attrs.evolve(self._config.retry, max_retries=max_retries)
+        if page_concurrency is not None:
+            changes["page_concurrency"] = page_concurrency
+        clone = object.__new__(AsyncClient)
+        clone._config = attrs.evolve(self._config, **changes)
+        clone._http = self._http.with_config(clone._config)
+        clone._init_resources()
+        return clone
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (also done by ``async with``)."""
+        await self._http.aclose()
+
+

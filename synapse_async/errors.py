@@ -1,0 +1,204 @@
+"""Every public exception of the SDK, in one module.
+
+The tree::
+
+    SynapseError                     root: catch this to catch everything the SDK raises
+    ├── ConfigurationError           bad client settings (missing token, bad URL, ...)
+    ├── InvalidInputError            a bad argument, caught before any request (also ValueError)
+    ├── TransportError               the request did not get an HTTP answer
+    │   └── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
+    ├── APIError                     the server answered with an error status
+    │   ├── AuthenticationError      401
+    │   ├── PermissionDeniedError    403
+    │   ├── NotFoundError            404
+    │   ├── ValidationError          400 / 422
+    │   ├── InsufficientCreditsError 402
+    │   ├── ConflictError            409
+    │   ├── RateLimitError           429 (``retry_after`` seconds, when the server said)
+    │   ├── ServerError              5xx
+    │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
+    └── PageFetchError               a listing page kept failing (names the page; cause chained)
+
+Transport failures (no answer) are kept apart from status failures (an answer that says no).
+Messages never contain credentials: only the method, the URL path and the server's detail.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "InsufficientCreditsError",
+    "InvalidInputError",
+    "NotFoundError",
+    "PageFetchError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "SynapseError",
+    "TimeoutError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "ValidationError",
+    "error_class_for_status",
+]
+
+
+class SynapseError(Exception):
+    """Root of every exception raised by the SDK."""
+
+
+class ConfigurationError(SynapseError):
+    """The client settings are unusable (no token, malformed base URL, unreadable config file)."""
+
+
+class InvalidInputError(SynapseError, ValueError):
+    """An argument is invalid; raised before any request is sent."""
+
+
+class TransportError(SynapseError):
+    """No HTTP answer: connection refused or reset, DNS failure, TLS failure, dropped body.
+
+    Attributes:
+        method: the HTTP method of the failed request.
+        url: the request URL (no credentials are ever part of it).
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """The connect, read or total timeout expired (also a ``builtins.TimeoutError``)."""
+
+
+class APIError(SynapseError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        detail: the server's explanation (``detail`` of the JSON body, or a short text excerpt).
+        request_id: the server's request id header, when it sent one (quote it in bug reports).
+        method: the HTTP method.
+        url: the request URL.
+        body: the decoded JSON body, or None when the body was not JSON.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        detail: Any = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.detail = detail
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.body = body
+
+
+class AuthenticationError(APIError):
+    """401: the token is missing, wrong or expired."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the token is valid but may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: no such object (or page)."""
+
+
+class ValidationError(APIError):
+    """400/422: the server rejected the request body or parameters."""
+
+
+class InsufficientCreditsError(APIError):
+    """402: the account balance does not cover the operation."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the object's current state."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: seconds the server asked to wait, or None when it did not say.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class UnexpectedResponseError(APIError):
+    """The server's answer cannot be used: an HTML page, invalid JSON, a redirect."""
+
+
+class PageFetchError(SynapseError):
+    """A page of a listing could not be fetched after retries.
+
+    Attributes:
+        page: the 1-based page number (None for cursor pages).
+        url: the page URL.
+    The original error is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, page: int | None, url: str) -> None:
+        super().__init__(message)
+        self.page = page
+        self.url = url
+
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """Return the exception class for an HTTP error status (the one status table)."""
+    if status in _STATUS_ERRORS:
+        return _STATUS_ERRORS[status]
+    if status >= 500:
+        return ServerError
+    if 200 <= status < 400:
+        return UnexpectedResponseError
+    return APIError
+
+
+class LoopMismatchError(SynapseError, RuntimeError):
+    """An async client object was used from an event loop other than the one it was built on.
+
+    Use the async client in async code and the sync facade (``synapse_sync``) in sync code;
+    do not share one client instance across event loops.
+    """
+
+
+__all__ += ["LoopMismatchError"]

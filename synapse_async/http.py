@@ -1,0 +1,413 @@
+"""The one place that talks HTTP.
+
+``HTTPClient`` owns the aiohttp session and does, for every request: credential headers (only
+to the base URL's origin), User-Agent, JSON encoding/decoding, the status -> exception table,
+retries through ``backoff`` (see ``_retry``), and redacted debug logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import aiohttp
+import backoff
+
+from synapse_async import _retry
+from synapse_async._version import __version__
+from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_timeout
+from synapse_async.errors import (
+    APIError,
+    InvalidInputError,
+    LoopMismatchError,
+    RateLimitError,
+    SynapseError,
+    TimeoutError,
+    TransportError,
+    UnexpectedResponseError,
+    error_class_for_status,
+)
+
+__all__ = ["AUTO", "HTTPClient", "build_path", "map_transport_error", "multipart_body"]
+
+logger = logging.getLogger("synapse_async.http")
+
+USER_AGENT = f"synapse-async/{__version__} python/{platform.python_version()}"
+
+
+class _Auto:
+    """Sentinel: let the SDK decide (e.g. generate an Idempotency-Key for a POST)."""
+
+    _instance: _Auto | None = None
+
+    def __new__(cls) -> _Auto:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "AUTO"
+
+
+AUTO: Any = _Auto()
+"""Sentinel default meaning "the SDK decides", distinct from None ("none at all")."""
+
+Expect = Literal["json", "bytes", "none"]
+
+
+def build_path(*segments: object) -> str:
+    """Join URL path segments, percent-quoting each, with the DRF trailing slash.
+
+    ``build_path("tasks", 5)`` -> ``"tasks/5/"``. User input never reaches the URL unquoted.
+    """
+    parts = []
+    for seg in segments:
+        text = str(seg)
+        if text == "" or text in (".", ".."):
+            raise InvalidInputError(f"invalid URL path segment {seg!r}")
+        parts.append(quote(text, safe=""))
+    return "/".join(parts) + "/"
+
+
+def map_transport_error(exc: BaseException, method: str, url: str) -> SynapseError:
+    """Translate an aiohttp/asyncio failure into the SDK's transport errors (the one boundary)."""
+    target = urlsplit(url).netloc or url
+    if isinstance(exc, (aiohttp.ConnectionTimeoutError,)):
+        err: TransportError = _ConnectTimeout(
+            f"{method} {url}: timed out connecting to {target}; check the host and network, "
+            "or raise Timeout(connect=...)", method=method, url=url)
+    elif isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError,
+                          asyncio.TimeoutError)):
+        err = TimeoutError(
+            f"{method} {url}: timed out waiting for the server; retry later or raise the "
+            "timeout (Timeout(read=..., total=...))", method=method, url=url)
+    elif isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError,
+                          aiohttp.ServerFingerprintMismatch, ssl.SSLError)):
+        err = TransportError(
+            f"{method} {url}: TLS verification with {target} failed ({type(exc).__name__}); "
+            "check the certificate or the host name", method=method, url=url)
+        err.retryable = False  # type: ignore[attr-defined]
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        err = _retry.ConnectFailed(
+            f"{method} {url}: cannot connect to {target} ({exc.os_error.strerror or exc}); "
+            "is the server running and is base_url right?", method=method, url=url)
+    elif isinstance(exc, (aiohttp.InvalidURL,)):
+        err = TransportError(f"{method}: invalid URL {url!r}", method=method, url=url)
+        err.retryable = False  # type: ignore[attr-defined]
+    elif isinstance(exc, (aiohttp.ClientError, OSError)):
+        err = TransportError(
+            f"{method} {url}: connection to {target} failed ({type(exc).__name__}: {exc})",
+            method=method, url=url)
+    else:
+        raise TypeError(f"not a transport error: {exc!r}")
+    return err
+
+
+class _ConnectTimeout(_retry.ConnectFailed, TimeoutError):
+    """Timed out before the request was sent (safe to retry for every method)."""
+
+
+def multipart_body(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str, Any]]
+) -> Callable[[], Any]:
+    """A body factory for ``HTTPClient.request(data=...)``: a fresh multipart form per attempt.
+
+    Args:
+        fields: plain form fields.
+        files: field name -> (file name, bytes or a readable binary file object).
+    """
+
+    def build() -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for name, value in fields.items():
+            form.add_field(name, value)
+        for name, (filename, content) in files.items():
+            form.add_field(name, content, filename=filename,
+                           content_type="application/octet-stream")
+        return form
+
+    return build
+
+
+def _to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect,
+                                 sock_read=timeout.read)
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _SessionBox:
+    """The session and its loop, shared by an HTTPClient and its ``with_config`` siblings."""
+
+    __slots__ = ("loop", "session")
+
+    def __init__(self) -> None:
+        self.session: aiohttp.ClientSession | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+
+class HTTPClient:
+    """Sends requests for one ``AsyncClient``; the only user of aiohttp's client API.
+
+    Args:
+        config: the resolved client settings.
+    """
+
+    def __init__(self, config: ClientConfig, *, _box: _SessionBox | None = None) -> None:
+        self.config = config
+        self._box = _box or _SessionBox()
+        self._origin = config.origin
+        self._auth = config.auth_headers()
+
+    def with_config(self, config: ClientConfig) -> HTTPClient:
+        """A sibling with other settings that shares this one's session and connections."""
+        return HTTPClient(config, _box=self._box)
+
+    def __repr__(self) -> str:
+        return f"HTTPClient(base_url={self.config.base_url!r})"
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session, created on first use on the running loop."""
+        box = self._box
+        loop = asyncio.get_running_loop()
+        if box.session is None or box.session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.config.max_connections,
+                ssl=bool(self.config.verify_ssl),
+            )
+            box.session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=_to_client_timeout(self.config.timeout),
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                auto_decompress=True,
+            )
+            box.loop = loop
+        elif box.loop is not loop:
+            raise LoopMismatchError(
+                "this client belongs to another event loop: use the async client in async code "
+                "and synapse_sync.Client in sync code, and do not share one instance between "
+                "event loops"
+            )
+        return box.session
+
+    async def aclose(self) -> None:
+        """Close the session and its connections."""
+        session = self._box.session
+        if session is not None and not session.closed:
+            await session.close()
+
+    def url_for(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> str:
+        """An absolute URL for a relative API path (or an absolute URL), with query params."""
+        url = urljoin(self.config.base_url, path_or_url)
+        if params:
+            query = urlencode(
+                [(k, _param_str(v)) for k, v in params.items() if v is not None
+                 for v in (v if isinstance(v, (list, tuple)) else [v])],
+            )
+            if query:
+                url = f"{url}{'&' if '?' in url else '?'}{query}"
+        return url
+
+    def _same_origin(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return (parts.scheme, parts.netloc) == self._origin
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.config.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | None = None,
+        idempotency_key: str | None = AUTO,
+        expect: Expect = "json",
+    ) -> Any:
+        """Send one API request with retries; return the decoded JSON (or bytes / None).
+
+        Args:
+            method: HTTP method.
+            path_or_url: path relative to the base URL (``"tasks/5/"``) or an absolute URL.
+            params: query parameters (None values dropped, lists repeated).
+            json_body: a JSON-serializable body.
+            data: a raw body (bytes, aiohttp FormData, ...) or a zero-argument callable that
+                builds a fresh one per attempt (needed for streamed bodies that are retried).
+            headers: extra headers.
+            timeout: overrides the client's timeout for this call.
+            idempotency_key: POST only; AUTO generates one (reused across retries), None sends
+                none and disables retries of the POST.
+            expect: decode the body as JSON, return raw bytes, or ignore it.
+
+        Raises:
+            APIError: (a subclass per status) when the server answers with an error.
+            TransportError: when no answer could be had after retries.
+        """
+        method = method.upper()
+        url = self.url_for(path_or_url, params)
+        hdrs: dict[str, str] = dict(headers or {})
+        if method == "POST" and idempotency_key is AUTO:
+            idempotency_key = uuid.uuid4().hex
+        if method == "POST" and idempotency_key:
+            hdrs["Idempotency-Key"] = idempotency_key
+        idempotent = method in _retry.IDEMPOTENT_METHODS or "Idempotency-Key" in hdrs
+        if self._same_origin(url):
+            hdrs.update(self._auth)
+        tmo = self.config.timeout if timeout is None else coerce_timeout(timeout)
+        policy = self.config.retry
+        body = json.dumps(json_body).encode() if json_body is not None else None
+        if body is not None:
+            hdrs["Content-Type"] = "application/json"
+        attempts = 0
+
+        async def once() -> Any:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                hdrs["X-Retry-Count"] = str(attempts - 1)
+            payload = body if body is not None else (data() if callable(data) else data)
+            return await self._send_once(method, url, hdrs, payload, tmo, expect)
+
+        def giveup(exc: Exception) -> bool:
+            return not _retry.is_retryable(exc, policy, idempotent=idempotent)
+
+        def on_backoff(details: Any) -> None:
+            exc = details.get("exception")
+            logger.info("retrying %s %s after %s (attempt %d, waiting %.2fs)", method,
+                        _log_url(url), type(exc).__name__, details["tries"], details["wait"])
+
+        if policy.max_retries == 0:
+            return await once()
+        retrying = backoff.on_exception(
+            _retry.wait_generator,  # type: ignore[arg-type]
+            SynapseError,
+            max_tries=policy.max_retries + 1,
+            max_time=policy.budget,
+            jitter=None,
+            giveup=giveup,
+            on_backoff=on_backoff,
+            logger=None,
+            policy=policy,
+        )(once)
+        return await retrying()
+
+    async def _send_once(
+        self, method: str, url: str, headers: dict[str, str], data: Any, timeout: Timeout,
+        expect: Expect,
+    ) -> Any:
+        session = self.session
+        started = time.monotonic()
+        try:
+            async with session.request(
+                method, url, data=data, headers=headers, timeout=_to_client_timeout(timeout),
+                allow_redirects=False,
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                ctype = resp.headers.get("Content-Type", "")
+                request_id = resp.headers.get("X-Request-Id")
+                retry_after = resp.headers.get("Retry-After")
+                location = resp.headers.get("Location")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            err = map_transport_error(exc, method, url)
+            logger.debug("%s %s -> %s", method, _log_url(url), type(exc).__name__)
+            raise err from exc
+        logger.debug("%s %s -> %d in %.1f ms", method, _log_url(url), status,
+                     (time.monotonic() - started) * 1000)
+        if status >= 300:
+            raise self._status_error(method, url, status, raw, ctype, request_id, retry_after,
+                                     location)
+        if expect == "none" or status == 204:
+            return None
+        if expect == "bytes":
+            return raw
+        if not raw:
+            return None
+        if "json" not in ctype:
+            raise UnexpectedResponseError(
+                f"{method} {url}: expected JSON but got {ctype or 'no content type'} "
+                f"({_excerpt(raw.decode('utf-8', 'replace'))!r}); is base_url the API root?",
+                status_code=status, detail=None, request_id=request_id, method=method, url=url)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise UnexpectedResponseError(
+                f"{method} {url}: the server sent invalid JSON "
+                f"({_excerpt(raw.decode('utf-8', 'replace'))!r})",
+                status_code=status, request_id=request_id, method=method, url=url) from None
+
+    def _status_error(
+        self, method: str, url: str, status: int, raw: bytes, ctype: str,
+        request_id: str | None, retry_after: str | None, location: str | None,
+    ) -> APIError:
+        body: Any = None
+        detail: Any = None
+        if "json" in ctype:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+        if isinstance(body, dict):
+            detail = body.get("detail", body)
+        elif body is not None:
+            detail = body
+        else:
+            text = raw.decode("utf-8", "replace")
+            kind = "an HTML page" if "<html" in text[:500].lower() else "a non-JSON body"
+            detail = f"{kind}: {_excerpt(text)!r}" if text.strip() else "an empty body"
+        if 300 <= status < 400:
+            detail = (f"unexpected redirect to {location!r}; check base_url "
+                      "(the SDK does not follow redirects, so credentials stay on the API host)")
+        detail_text = self._scrub(detail if isinstance(detail, str) else json.dumps(detail))
+        cls = error_class_for_status(status)
+        message = f"{method} {url} -> {status}: {detail_text}"
+        if request_id:
+            message += f" (request id {request_id})"
+        hint = _HINTS.get(cls.__name__)
+        if hint:
+            message += f"; {hint}"
+        kwargs: dict[str, Any] = dict(status_code=status, detail=detail, request_id=request_id,
+                                      method=method, url=url, body=body)
+        if cls is RateLimitError:
+            return RateLimitError(message, retry_after=_retry.parse_retry_after(retry_after),
+                                  **kwargs)
+        return cls(message, **kwargs)
+
+
+_HINTS = {
+    "AuthenticationError": "check the access token (SYNAPSE_ACCESS_TOKEN)",
+    "PermissionDeniedError": "the token is valid but lacks permission for this",
+    "InsufficientCreditsError": "add credits (client.billing) or lower the order",
+    "RateLimitError": "slow down or lower concurrency",
+}
+
+
+def _param_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _log_url(url: str) -> str:
+    """The URL without its query string (queries can carry user data)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+

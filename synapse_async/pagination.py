@@ -1,0 +1,185 @@
+"""Auto-pagination: concurrent page-number listing, ordered streaming, bounded memory.
+
+A list call returns an ``AsyncPaginator``. Iterating it (``async for item in paginator``)
+fetches page 1, reads ``count``, then fetches the remaining pages concurrently (at most
+``concurrency`` in flight) while yielding items in server order. At most ``concurrency``
+fetched pages wait in memory ahead of the consumer, so memory does not grow with the
+collection. Servers that send no ``count`` (cursor pagination) are followed through ``next``
+one page at a time.
+
+The page count is fixed when page 1 arrives: items created during the listing are not
+yielded (no loop, no duplicates from appends); when the collection shrinks, the listing ends
+at the first page the server no longer has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from synapse_async._constants import MAX_PAGE_SIZE
+from synapse_async.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PageFetchError,
+    SynapseError,
+    UnexpectedResponseError,
+)
+
+if TYPE_CHECKING:
+    from synapse_async.http import HTTPClient
+
+__all__ = ["AsyncPaginator", "Page"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing.
+
+    Attributes:
+        items: the page's items, in server order.
+        count: the collection size the server reported (None in cursor mode).
+        number: the 1-based page number (None in cursor mode).
+        next_url: the server's link to the next page, if any.
+    """
+
+    items: list[T]
+    count: int | None
+    number: int | None
+    next_url: str | None
+
+
+def check_page_size(page_size: int) -> int:
+    """Validate a page size (1..1000) before any request is sent."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (
+        1 <= page_size <= MAX_PAGE_SIZE
+    ):
+        raise InvalidInputError(
+            f"page_size must be an integer between 1 and {MAX_PAGE_SIZE}, got {page_size!r}"
+        )
+    return page_size
+
+
+class AsyncPaginator(Generic[T]):
+    """An auto-paginating listing; ``async for`` yields every item in server order.
+
+    Also: ``await paginator.page(n)`` for one page with its count, and
+    ``async for page in paginator.pages()`` to go page by page.
+    """
+
+    def __init__(
+        self,
+        http: HTTPClient,
+        path: str,
+        params: Mapping[str, Any],
+        decode: Callable[[Any], T],
+        *,
+        page_size: int,
+        concurrency: int,
+    ) -> None:
+        self._http = http
+        self._path = path
+        self._params = {k: v for k, v in params.items() if v is not None}
+        self._decode = decode
+        self._page_size = check_page_size(page_size)
+        if concurrency < 1:
+            raise InvalidInputError(f"page concurrency must be >= 1, got {concurrency!r}")
+        self._concurrency = concurrency
+
+    def __repr__(self) -> str:
+        return f"AsyncPaginator(path={self._path!r}, page_size={self._page_size})"
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iter_items()
+
+    async def _iter_items(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def page(self, number: int = 1) -> Page[T]:
+        """Fetch one page (1-based) with the collection's count.
+
+        Raises:
+            InvalidInputError: ``number`` is not a positive integer.
+            NotFoundError: the page is past the end of the collection.
+        """
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidInputError(f"page number must be an integer >= 1, got {number!r}")
+        data = await self._http.request(
+            "GET", self._path, params={**self._params, "page": number,
+                                       "page_size": self._page_size})
+        return self._to_page(data, number)
+
+    def _to_page(self, data: Any, number: int | None) -> Page[T]:
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise UnexpectedResponseError(
+                f"GET {self._path}: expected a page object with 'results', got "
+                f"{type(data).__name__}", status_code=200)
+        count = data.get("count")
+        return Page(
+            items=[self._decode(item) for item in data["results"]],
+            count=count if isinstance(count, int) else None,
+            number=number if count is not None else None,
+            next_url=data.get("next"),
+        )
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield every page in order (pages 2.. fetched concurrently when the count is known)."""
+        first = await self.page(1)
+        yield first
+        if first.count is None or self._concurrency == 1:
+            async for page in self._follow_next(first.next_url):
+                yield page
+            return
+        last = math.ceil(first.count / self._page_size)
+        in_flight: deque[asyncio.Task[Page[T] | None]] = deque()
+        next_number = 2
+        try:
+            while next_number <= last or in_flight:
+                while next_number <= last and len(in_flight) < self._concurrency:
+                    in_flight.append(asyncio.ensure_future(self._numbered(next_number)))
+                    next_number += 1
+                fetched = await in_flight.popleft()
+                if fetched is None:  # the collection shrank below this page
+                    return
+                yield fetched
+        finally:
+            for task in in_flight:
+                task.cancel()
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _numbered(self, number: int) -> Page[T] | None:
+        try:
+            return await self.page(number)
+        except NotFoundError:
+            return None
+        except SynapseError as exc:
+            raise PageFetchError(
+                f"page {number} of {self._path} failed after retries: {exc}",
+                page=number, url=self._http.url_for(self._path, {**self._params, "page": number}),
+            ) from exc
+
+    async def _follow_next(self, url: str | None) -> AsyncIterator[Page[T]]:
+        seen: set[str] = set()
+        while url:
+            if url in seen:  # a server bug must not make the listing loop forever
+                raise UnexpectedResponseError(
+                    f"GET {self._path}: the server's next link repeats ({url})", status_code=200)
+            seen.add(url)
+            try:
+                data = await self._http.request("GET", url)
+            except SynapseError as exc:
+                raise PageFetchError(f"page {url} of {self._path} failed after retries: {exc}",
+                                     page=None, url=url) from exc
+            page = self._to_page(data, None)
+            yield page
+            url = page.next_url

@@ -1,0 +1,46 @@
+"""Shared plumbing of the resource classes (request helpers, decoding, listing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from synapse_async.errors import InvalidInputError
+from synapse_async.models import structure
+from synapse_async.pagination import AsyncPaginator
+
+if TYPE_CHECKING:
+    from synapse_async.http import HTTPClient
+
+__all__ = ["AsyncResource", "check_id"]
+
+T = TypeVar("T")
+
+
+def check_id(value: Any, name: str = "id") -> int:
+    """Validate an object id (a positive integer) before it goes into a URL."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class AsyncResource:
+    """Base of the API resource classes; holds the client's HTTP layer."""
+
+    def __init__(self, http: HTTPClient) -> None:
+        self._http = http
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _decode(self, data: Any, cls: type[T]) -> T:
+        return structure(data, cls, strict=self._http.config.strict_decoding)
+
+    def _paginate(
+        self, path: str, params: Mapping[str, Any], cls: type[T], page_size: int
+    ) -> AsyncPaginator[T]:
+        strict = self._http.config.strict_decoding
+        return AsyncPaginator(
+            self._http, path, params, lambda item: structure(item, cls, strict=strict),
+            page_size=page_size, concurrency=self._http.config.page_concurrency,
+        )

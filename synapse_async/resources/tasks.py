@@ -1,0 +1,90 @@
+"""Tasks: list, get, create in batches, set tags."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from synapse_async._constants import DEFAULT_PAGE_SIZE
+from synapse_async.errors import InvalidInputError
+from synapse_async.http import build_path
+from synapse_async.models import Task
+from synapse_async.pagination import AsyncPaginator
+from synapse_async.resources._base import AsyncResource, check_id
+
+__all__ = ["TASK_BATCH_SIZE", "AsyncTasks"]
+
+TASK_BATCH_SIZE = 1000
+"""The most task specs the server takes in one ``POST tasks/``."""
+
+
+def _check_spec(spec: Any, index: int) -> dict[str, Any]:
+    if not isinstance(spec, Mapping) or not (("data_unit" in spec) ^ ("data" in spec)):
+        raise InvalidInputError(
+            f"task spec #{index} must be a mapping with exactly one of 'data_unit' (an id) or "
+            f"'data' (a dict), got {spec!r}"
+        )
+    if "data_unit" in spec:
+        check_id(spec["data_unit"], f"task spec #{index} data_unit")
+    elif not isinstance(spec["data"], Mapping):
+        raise InvalidInputError(f"task spec #{index} 'data' must be a dict, got {spec['data']!r}")
+    return dict(spec)
+
+
+class AsyncTasks(AsyncResource):
+    """``client.tasks``: annotation tasks."""
+
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        **filters: Any,
+    ) -> AsyncPaginator[Task]:
+        """Every task (of ``project`` when given), in server order, pages fetched concurrently.
+
+        Extra keyword filters (``status=...``, ``data_unit=...``) are sent as query parameters.
+        """
+        if project is not None:
+            check_id(project, "project")
+        return self._paginate("sdk/tasks/", {"project": project, **filters}, Task, page_size)
+
+    async def get(self, task_id: int, *, expand: str | None = None) -> Task:
+        """One task by id.
+
+        ``expand="data_unit"`` puts the embedded unit in ``extra["expanded_data_unit"]``.
+        """
+        data = await self._http.request(
+            "GET", build_path("tasks", check_id(task_id, "task_id")),
+            params={"expand": expand})
+        if expand == "data_unit" and isinstance(data, dict) and isinstance(
+                data.get("data_unit"), dict):
+            data = {**data, "data_unit": data["data_unit"].get("id"),
+                    "expanded_data_unit": data["data_unit"]}
+        return self._decode(data, Task)
+
+    async def create(self, project: int, specs: Iterable[Mapping[str, Any]]) -> builtins.list[Task]:
+        """Create tasks from specs (``{"data_unit": id}`` or ``{"data": {...}}``).
+
+        Any number of specs: they are validated first, then sent in batches of 1,000 in order.
+        Each batch is retried safely (it carries an idempotency key).
+        """
+        check_id(project, "project")
+        checked = [_check_spec(spec, i) for i, spec in enumerate(specs)]
+        if not checked:
+            raise InvalidInputError("specs is empty: pass at least one task spec")
+        created: builtins.list[Task] = []
+        for start in range(0, len(checked), TASK_BATCH_SIZE):
+            batch = checked[start:start + TASK_BATCH_SIZE]
+            data = await self._http.request(
+                "POST", "tasks/", json_body={"project": project, "data": batch})
+            created.extend(self._decode(item, Task) for item in data["results"])
+        return created
+
+    async def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:
+        """Set tags on tasks; returns how many tasks were updated."""
+        body = {"task_ids": [check_id(t, "task id") for t in task_ids],
+                "tag_ids": [check_id(t, "tag id") for t in tag_ids]}
+        data = await self._http.request("POST", "tasks/set_tags/", json_body=body)
+        return int(data.get("updated", 0)) if isinstance(data, dict) else 0
