@@ -78,7 +78,10 @@ def build_path(*segments: object) -> str:
 
 
 def map_transport_error(exc: BaseException, method: str, url: str) -> SynapseError:
-    """Translate an aiohttp/asyncio failure into the SDK's transport errors (the one boundary)."""
+    """Translate an aiohttp/asyncio/OS failure into the SDK's transport errors (one boundary).
+
+    Every exception of ``aiohttp.client_exceptions`` maps to a ``TransportError`` subclass.
+    """
     target = urlsplit(url).netloc or url
     if isinstance(exc, (aiohttp.ConnectionTimeoutError,)):
         err: TransportError = _ConnectTimeout(
@@ -102,13 +105,19 @@ def map_transport_error(exc: BaseException, method: str, url: str) -> SynapseErr
     elif isinstance(exc, (aiohttp.InvalidURL,)):
         err = TransportError(f"{method}: invalid URL {url!r}", method=method, url=url)
         err.retryable = False  # type: ignore[attr-defined]
-    elif isinstance(exc, (aiohttp.ClientError, OSError)):
-        err = TransportError(
-            f"{method} {url}: connection to {target} failed ({type(exc).__name__}: {exc})",
-            method=method, url=url)
     else:
-        raise TypeError(f"not a transport error: {exc!r}")
+        err = TransportError(
+            f"{method} {url}: connection to {target} failed ({_describe(exc)})",
+            method=method, url=url)
     return err
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # some aiohttp errors cannot render before they are fully built
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class _ConnectTimeout(_retry.ConnectFailed, TimeoutError):

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from synapse_async.models._converter import Model
+from synapse_async.models.data import DataUnit
 
 __all__ = ["Assignment", "Project", "Task"]
 
@@ -54,6 +55,7 @@ class Task(Model):
         tags: tag ids.
         created: when it was created.
         modified: when it last changed.
+        expanded_data_unit: the data unit itself, when fetched with ``expand="data_unit"``.
     """
 
     id: int
@@ -64,6 +66,7 @@ class Task(Model):
     tags: list[int] = attrs.field(factory=list)
     created: datetime | None = None
     modified: datetime | None = None
+    expanded_data_unit: DataUnit | None = None
 
 
 @attrs.frozen

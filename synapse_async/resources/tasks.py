@@ -53,7 +53,7 @@ class AsyncTasks(AsyncResource):
     async def get(self, task_id: int, *, expand: str | None = None) -> Task:
         """One task by id.
 
-        ``expand="data_unit"`` puts the embedded unit in ``extra["expanded_data_unit"]``.
+        ``expand="data_unit"`` also fetches the unit into ``task.expanded_data_unit``.
         """
         data = await self._http.request(
             "GET", build_path("tasks", check_id(task_id, "task_id")),

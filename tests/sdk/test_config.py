@@ -44,7 +44,7 @@ def test_bad_config_file_is_named(tmp_path: Path) -> None:
 def test_bad_base_url_is_named() -> None:
     with pytest.raises(ConfigurationError, match="ftp://x"):
         ClientConfig.resolve("ftp://x", access_token="t", env={})
-    with pytest.raises(ConfigurationError, match="'localhost:8000'"):
+    with pytest.raises(ConfigurationError, match="'localhost:8000/'"):
         ClientConfig.resolve("localhost:8000", access_token="t", env={})
 
 

@@ -83,7 +83,8 @@ async def test_data_collection_units_and_task_expand(client: AsyncClient) -> Non
     [task] = await client.tasks.create(project.id, [{"data_unit": units[1].id}])
     expanded = await client.tasks.get(task.id, expand="data_unit")
     assert expanded.data_unit == units[1].id
-    assert expanded.extra["expanded_data_unit"]["meta"] == {"i": 1}
+    assert expanded.expanded_data_unit is not None
+    assert expanded.expanded_data_unit.meta == {"i": 1}
 
 
 async def test_data_unit_with_local_absolute_path_rejected(client: AsyncClient) -> None:

@@ -1,6 +1,8 @@
 """The retry decisions are pure functions: tested without a network."""
 
 import random
+import ssl
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -76,14 +78,23 @@ def test_status_table() -> None:
 def test_every_aiohttp_client_exception_is_mapped(name: str) -> None:
     """STYLE 5: the translation at the HTTP boundary covers every aiohttp client error."""
     cls = getattr(aiohttp.client_exceptions, name)
-    exc = cls.__new__(cls)  # constructors differ; the mapping looks at the type only
-    try:
-        exc.__init__()  # type: ignore[misc]
-    except TypeError:
-        pass
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        pytest.skip("needs an os_error; covered by the connection-refused test")
+    if issubclass(cls, aiohttp.ClientConnectorError):
+        key = SimpleNamespace(host="h", port=443, ssl=True)
+        cause = (ssl.SSLCertVerificationError("bad cert")
+                 if cls is aiohttp.ClientConnectorCertificateError else OSError(111, "refused"))
+        exc = cls(key, cause)
+    else:
+        exc = cls.__new__(cls)  # constructors differ; the mapping looks at the type only
+        try:
+            exc.__init__()
+        except TypeError:
+            pass
     mapped = map_transport_error(exc, "GET", "https://h/x/")
+    assert "https://h/x/" in str(mapped)
     assert isinstance(mapped, errors.TransportError)
     if isinstance(exc, (aiohttp.ConnectionTimeoutError, aiohttp.SocketTimeoutError)):
         assert isinstance(mapped, errors.TimeoutError)
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        assert "TLS" in str(mapped) and not is_retryable(mapped, RetryPolicy(), idempotent=True)
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        assert isinstance(mapped, ConnectFailed)
