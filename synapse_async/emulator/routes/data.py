@@ -1,0 +1,326 @@
+"""``data_collections/``, ``data_files/`` (multipart upload, checksum dedupe), ``data_units/``.
+
+Uploaded bytes live in ``<data_dir>/files/<uuid>``; a data file's ``file`` field is the
+absolute URL ``<base>/_emulator/files/<id>/`` where the emulator serves them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ntpath
+import os
+import uuid
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aiohttp import BodyPartReader, web
+
+from ..clock import now_iso
+from ..errors import bad_request, not_found, read_json
+from ..keys import FILES_DIR, STORE
+from ..pagination import paginate
+from ..store import Doc, Store
+from .params import body_object, field_error, get_or_404, path_id, query_expand, query_filters
+
+__all__ = [
+    "COLLECTIONS",
+    "FILES",
+    "MAX_UNITS_PER_REQUEST",
+    "UNITS",
+    "register_tables",
+    "serialize_data_file",
+    "setup",
+]
+
+COLLECTIONS = "data_collections"
+FILES = "data_files"
+UNITS = "data_units"
+MAX_UNITS_PER_REQUEST = 1000
+_CHUNK = 1 << 20
+
+
+def register_tables(store: Store) -> None:
+    """Create the tables this module owns."""
+    store.register_table(COLLECTIONS)
+    store.register_table(FILES, indexed=("checksum",))
+    store.register_table(UNITS, indexed=("data_collection",))
+
+
+# -- data collections -----------------------------------------------------------------------
+
+
+def _file_specs(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise field_error("file_specifications", "Expected a list of items.")
+    specs: list[dict[str, Any]] = []
+    for spec in value:
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+            raise field_error("file_specifications", "Each item needs a non-empty 'name'.")
+        specs.append(
+            {
+                "name": spec["name"],
+                "file_type": spec.get("file_type", "file"),
+                "is_required": bool(spec.get("is_required", False)),
+                **{k: v for k, v in spec.items() if k not in ("name", "file_type", "is_required")},
+            }
+        )
+    return specs
+
+
+def _serialize_collection(doc: Doc, expand: set[str]) -> Doc:
+    if "file_specifications" in expand:
+        return doc
+    return {k: v for k, v in doc.items() if k != "file_specifications"}
+
+
+async def list_collections(request: web.Request) -> web.Response:
+    """``GET data_collections/`` (paginated)."""
+    expand = query_expand(request)
+    return paginate(
+        request,
+        request.app[STORE],
+        COLLECTIONS,
+        {},
+        serialize=lambda d: _serialize_collection(d, expand),
+    )
+
+
+async def create_collection(request: web.Request) -> web.Response:
+    """``POST data_collections/`` -> 201 (``file_specifications`` included)."""
+    data = body_object(await read_json(request))
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise field_error("name", "This field is required.")
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise field_error("description", "Not a valid string.")
+    doc = request.app[STORE].insert(
+        COLLECTIONS,
+        {
+            "name": name,
+            "description": description,
+            "file_specifications": _file_specs(data.get("file_specifications")),
+            "created": now_iso(),
+        },
+    )
+    return web.json_response(doc, status=201)
+
+
+async def get_collection(request: web.Request) -> web.Response:
+    """``GET data_collections/{id}/`` (``?expand=file_specifications`` adds the specs)."""
+    doc = get_or_404(request.app[STORE], COLLECTIONS, path_id(request))
+    return web.json_response(_serialize_collection(doc, query_expand(request)))
+
+
+# -- data files ------------------------------------------------------------------------------
+
+
+def serialize_data_file(request: web.Request, doc: Doc) -> Doc:
+    """The wire form of a data file: internal fields dropped, ``file`` an absolute URL."""
+    out = {k: v for k, v in doc.items() if not k.startswith("_")}
+    out["file"] = str(
+        request.url.origin().join(request.app.router["emulator_file"].url_for(id=str(doc["id"])))
+    )
+    return out
+
+
+def _write_chunk(fh: BinaryIO, digest: Any, chunk: bytes) -> None:
+    digest.update(chunk)
+    fh.write(chunk)
+
+
+async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with dest.open("wb") as fh:  # chunks are written in a worker thread
+        while True:
+            chunk = await field.read_chunk(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            await asyncio.to_thread(_write_chunk, fh, digest, chunk)
+    return digest.hexdigest(), size
+
+
+async def create_data_file(request: web.Request) -> web.Response:
+    """``POST data_files/`` multipart (``file`` part, optional ``filename`` field) -> 201."""
+    if not request.content_type.startswith("multipart/"):
+        data = body_object(await read_json(request))
+        if "chunked_upload" in data:
+            raise bad_request("Creating a data file from a chunked upload is not supported yet.")
+        raise field_error("file", "No file was submitted.")
+    files_dir = request.app[FILES_DIR]
+    reader = await request.multipart()
+    storage = uuid.uuid4().hex
+    dest = files_dir / storage
+    filename: str | None = None
+    received: tuple[str, int, str] | None = None  # md5, size, the part's filename
+    try:
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise bad_request("Nested multipart bodies are not supported.")
+            if part.name == "file" and received is None:
+                md5, size = await _receive_file(part, dest)
+                received = (md5, size, part.filename or "")
+            elif part.name == "filename":
+                filename = (await part.text()).strip() or None
+            else:
+                await part.release()
+        if received is None:
+            raise field_error("file", "No file was submitted.")
+    except BaseException:  # incl. cancellation by a dropped connection: no orphan bytes
+        dest.unlink(missing_ok=True)
+        raise
+    md5, size, part_filename = received
+    doc = request.app[STORE].insert(
+        FILES,
+        {
+            "checksum": md5,
+            "size": size,
+            "filename": filename or part_filename or storage,
+            "created": now_iso(),
+            "_storage": storage,
+        },
+    )
+    return web.json_response(serialize_data_file(request, doc), status=201)
+
+
+async def get_data_file(request: web.Request) -> web.Response:
+    """``GET data_files/{id}/``."""
+    doc = get_or_404(request.app[STORE], FILES, path_id(request))
+    return web.json_response(serialize_data_file(request, doc))
+
+
+async def serve_file_bytes(request: web.Request) -> web.FileResponse:
+    """``GET _emulator/files/{id}/``: the uploaded bytes."""
+    doc = get_or_404(request.app[STORE], FILES, path_id(request))
+    path = request.app[FILES_DIR] / str(doc["_storage"])
+    if not path.is_file():
+        raise not_found()
+    safe_name = str(doc["filename"]).replace('"', "")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+        },
+    )
+
+
+async def verify_checksums(request: web.Request) -> web.Response:
+    """``POST data_files/verify_checksums/`` ``{"checksums": [...]}`` -> ``{"existing": ...}``."""
+    data = body_object(await read_json(request))
+    checksums = data.get("checksums")
+    if not isinstance(checksums, list) or not all(isinstance(c, str) for c in checksums):
+        raise field_error("checksums", "Expected a list of strings.")
+    existing: dict[str, int] = {}
+    for doc in request.app[STORE].list(FILES, limit=None, checksum=sorted(set(checksums))):
+        existing.setdefault(doc["checksum"], doc["id"])
+    return web.json_response({"existing": existing})
+
+
+# -- data units ------------------------------------------------------------------------------
+
+
+def _is_local_absolute(path: str) -> bool:
+    return (
+        os.path.isabs(path)
+        or path.startswith("/")
+        or ntpath.isabs(path)
+        or path.lower().startswith("file:")
+    )
+
+
+def _validate_unit(item: Any, index: int, collections: set[int]) -> Doc:
+    where = f"item {index}"
+    if not isinstance(item, dict):
+        raise bad_request(f"{where}: expected an object.")
+    collection = item.get("data_collection")
+    if not isinstance(collection, int) or isinstance(collection, bool):
+        raise bad_request({"data_collection": [f"{where}: This field is required."]})
+    if collection not in collections:
+        raise bad_request(
+            {"data_collection": [f'{where}: Invalid pk "{collection}" - object does not exist.']}
+        )
+    files = item.get("files", {})
+    if not isinstance(files, dict):
+        raise bad_request({"files": [f"{where}: Expected an object of slot -> file."]})
+    for slot, spec in files.items():
+        if not isinstance(spec, dict):
+            raise bad_request({"files": [f"{where}: slot {slot!r} must be an object."]})
+        path = spec.get("path")
+        if isinstance(path, str) and _is_local_absolute(path):
+            raise bad_request(
+                {
+                    "files": [
+                        f"{where}: slot {slot!r}: path must not be a local absolute path, "
+                        f"got {path!r}."
+                    ]
+                }
+            )
+    meta = item.get("meta", {})
+    if not isinstance(meta, dict):
+        raise bad_request({"meta": [f"{where}: Expected an object."]})
+    groups = item.get("groups", [])
+    if not isinstance(groups, list):
+        raise bad_request({"groups": [f"{where}: Expected a list."]})
+    return {
+        "data_collection": collection,
+        "files": files,
+        "meta": meta,
+        "groups": groups,
+        "created": now_iso(),
+    }
+
+
+async def list_units(request: web.Request) -> web.Response:
+    """``GET data_units/`` (paginated; ``?data_collection=`` filters)."""
+    filters = query_filters(request, ints=("data_collection",))
+    return paginate(request, request.app[STORE], UNITS, filters)
+
+
+async def create_units(request: web.Request) -> web.Response:
+    """``POST data_units/`` a list of 1..1000 units -> 201 the list of created units."""
+    body = await read_json(request)
+    if not isinstance(body, list):
+        raise bad_request("Expected a list of data units.")
+    if not 1 <= len(body) <= MAX_UNITS_PER_REQUEST:
+        raise bad_request(
+            f"Send between 1 and {MAX_UNITS_PER_REQUEST} data units per request, got {len(body)}."
+        )
+    store = request.app[STORE]
+    wanted = {
+        i["data_collection"]
+        for i in body
+        if isinstance(i, dict) and isinstance(i.get("data_collection"), int)
+    }
+    known = {d["id"] for d in store.list(COLLECTIONS, limit=None, id=sorted(wanted))}
+    docs = [_validate_unit(item, n, known) for n, item in enumerate(body)]
+    return web.json_response(store.insert_many(UNITS, docs), status=201)
+
+
+async def get_unit(request: web.Request) -> web.Response:
+    """``GET data_units/{id}/``."""
+    return web.json_response(get_or_404(request.app[STORE], UNITS, path_id(request)))
+
+
+def setup(app: web.Application, store: Store) -> None:
+    """Register the tables and routes of this module."""
+    register_tables(store)
+    r = app.router
+    r.add_get("/data_collections/", list_collections)
+    r.add_post("/data_collections/", create_collection)
+    r.add_get("/data_collections/{id}/", get_collection)
+    r.add_post("/data_files/", create_data_file)
+    r.add_post("/data_files/verify_checksums/", verify_checksums)
+    r.add_get("/data_files/{id}/", get_data_file)
+    r.add_get("/_emulator/files/{id}/", serve_file_bytes, name="emulator_file")
+    r.add_get("/data_units/", list_units)
+    r.add_post("/data_units/", create_units)
+    r.add_get("/data_units/{id}/", get_unit)

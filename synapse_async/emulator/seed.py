@@ -1,0 +1,141 @@
+"""Seeding: fill the store quickly, in-process (``Seeder``) or over HTTP (``_emulator/seed/``).
+
+Bulk helpers build docs in Python and insert them with one ``executemany`` per call, so
+100 000 tasks take about a second.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .clock import now_iso
+from .routes import assignments, data, projects, tasks
+from .store import Doc, Store, encode_doc
+
+__all__ = ["SAMPLE_ANNOTATION", "SEED_KINDS", "Seeder"]
+
+SAMPLE_ANNOTATION: dict[str, Any] = {
+    "annotations": {
+        "image_1": [{"id": "a1", "tool": "bounding_box", "classification": {"class": "car"}}]
+    },
+    "annotationsData": {
+        "image_1": [{"id": "a1", "coordinate": {"x": 10, "y": 20, "width": 30, "height": 40}}]
+    },
+}
+"""The annotation seeded assignments carry (DM schema v1 shape, one bounding box)."""
+
+SEED_KINDS = ("project", "tasks", "data_collection", "data_units", "assignments")
+"""The ``kind`` values ``POST _emulator/seed/`` accepts (the Seeder method names)."""
+
+
+class Seeder:
+    """Creates records directly in a :class:`Store` (no HTTP, no validation of references)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        for module in (projects, tasks, assignments, data):
+            module.register_tables(store)
+
+    def project(self, name: str = "Seeded project", **fields: Any) -> Doc:
+        """Create one project; ``fields`` override the defaults. Returns it."""
+        return self.store.insert(projects.TABLE, projects.new_project(name, **fields))
+
+    def tasks(self, project_id: int, n: int, *, with_data: bool = True) -> int:
+        """Create ``n`` pending tasks in ``project_id``; returns ``n``.
+
+        With ``with_data`` each task carries a small ``data`` dict (``index``, ``text``).
+        """
+        # Encode one template and vary only the data per task: JSON-encoding 100k dicts
+        # would dominate the time otherwise.
+        template = tasks.new_task(project_id, data=None)
+        values = tuple(template.get(c) for c in self.store.tables()[tasks.TABLE])
+        if not with_data:
+            body = encode_doc(template)
+            return len(self.store.insert_encoded(tasks.TABLE, ((values, body) for _ in range(n))))
+        del template["data"]
+        head = encode_doc(template)[:-1]
+        rows = ((values, f'{head},"data":{{"index":{i},"text":"item {i}"}}}}') for i in range(n))
+        return len(self.store.insert_encoded(tasks.TABLE, rows))
+
+    def data_collection(
+        self,
+        name: str = "Seeded collection",
+        *,
+        description: str = "",
+        file_specifications: list[dict[str, Any]] | None = None,
+    ) -> Doc:
+        """Create one data collection (default spec: one required ``image_1`` image slot)."""
+        specs = (
+            file_specifications
+            if file_specifications is not None
+            else [{"name": "image_1", "file_type": "image", "is_required": True}]
+        )
+        return self.store.insert(
+            data.COLLECTIONS,
+            {
+                "name": name,
+                "description": description,
+                "file_specifications": specs,
+                "created": now_iso(),
+            },
+        )
+
+    def data_units(self, collection_id: int, n: int) -> int:
+        """Create ``n`` data units in ``collection_id`` (one fake ``image_1`` file each)."""
+        now = now_iso()
+        docs = (
+            {
+                "data_collection": collection_id,
+                "files": {"image_1": {"checksum": f"{i:032x}", "path": f"seed/image_{i}.jpg"}},
+                "meta": {"index": i},
+                "groups": [],
+                "created": now,
+            }
+            for i in range(n)
+        )
+        return len(self.store.insert_many(data.UNITS, docs))
+
+    def assignments(self, project_id: int, n: int, *, annotated: bool = True) -> int:
+        """Create ``n`` assignments in ``project_id``, one per task, oldest tasks first.
+
+        Tasks are created first when the project has fewer than ``n``. Annotated assignments
+        are ``completed`` and carry :data:`SAMPLE_ANNOTATION`; others are ``pending``.
+        Returns ``n``.
+        """
+        existing = self.store.count(tasks.TABLE, project=project_id)
+        if existing < n:
+            self.tasks(project_id, n - existing)
+        task_ids = self.store.ids(tasks.TABLE, limit=n, project=project_id)
+        template = assignments.new_assignment(
+            project_id,
+            0,
+            status="completed" if annotated else "pending",
+            data=SAMPLE_ANNOTATION if annotated else None,
+        )
+        cols = self.store.tables()[assignments.TABLE]
+        del template["task"]
+        body = encode_doc(template)[1:]  # the doc after its opening brace, "task" left out
+        rows = (
+            (
+                tuple(task_id if c == "task" else template.get(c) for c in cols),
+                f'{{"task":{task_id},{body}',
+            )
+            for task_id in task_ids
+        )
+        return len(self.store.insert_encoded(assignments.TABLE, rows))
+
+    def run(self, kind: str, args: dict[str, Any]) -> Any:
+        """Call the helper named ``kind`` with ``args`` (what ``_emulator/seed/`` does).
+
+        Raises:
+            ValueError: unknown kind, or arguments that do not fit the helper's signature.
+        """
+        if kind not in SEED_KINDS:
+            raise ValueError(f"unknown seed kind {kind!r}; expected one of {', '.join(SEED_KINDS)}")
+        method = getattr(self, kind)
+        try:
+            inspect.signature(method).bind(**args)
+        except TypeError as exc:
+            raise ValueError(f"bad arguments for {kind!r}: {exc}") from None
+        return method(**args)

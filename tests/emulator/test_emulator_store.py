@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from synapse_async.emulator import Store
+from tests.emulator.emulator_helpers import get_json, post_json, run, serve
+
+
+def test_crud_and_filters(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("things", indexed=("project", "status"))
+    a = store.insert("things", {"project": 1, "status": "new", "x": [1]})
+    assert a == {"id": 1, "project": 1, "status": "new", "x": [1]}
+    docs = store.insert_many(
+        "things", [{"project": p, "status": s} for p in (1, 2) for s in ("new", "done")]
+    )
+    assert [d["id"] for d in docs] == [2, 3, 4, 5]
+    assert store.get("things", 4) == {"id": 4, "project": 2, "status": "new"}
+    assert store.get("things", 99) is None
+    assert store.count("things") == 5
+    assert store.count("things", project=1) == 3
+    assert store.count("things", project=[1, 2], status="done") == 2
+    assert store.count("things", project=[]) == 0
+    assert [d["id"] for d in store.list("things", project=1, offset=1, limit=1)] == [2]
+    assert [d["id"] for d in store.list("things", id_gt=3)] == [4, 5]
+    assert [d["id"] for d in store.list("things", id=[5, 1])] == [1, 5]
+    assert store.ids("things", status="new") == [1, 2, 4]
+    updated = store.update("things", 2, {"status": "done", "extra": True})
+    assert updated == {"id": 2, "project": 1, "status": "done", "extra": True}
+    assert store.count("things", status="done") == 3  # the index column follows the doc
+    assert store.update("things", 99, {"a": 1}) is None
+    assert store.update_many("things", [1, 2, 77], lambda d: {"n": d["id"] * 10}) == 2
+    assert (store.get("things", 1) or {})["n"] == 10
+    assert store.delete("things", 5) is True
+    assert store.delete("things", 5) is False
+    # AUTOINCREMENT: a deleted top id is not reused
+    assert store.insert("things", {"project": 3})["id"] == 6
+    with pytest.raises(KeyError):
+        store.list("things", x=1)  # not an indexed column
+    with pytest.raises(KeyError):
+        store.get("unregistered", 1)
+    with pytest.raises(ValueError):
+        store.register_table("bad name")
+    store.close()
+
+
+def test_large_in_filter_is_chunked(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("k",))
+    store.insert_many("t", ({"k": i % 7} for i in range(5000)))
+    got = store.list("t", limit=None, id=list(range(1, 5001, 2)))
+    assert [d["id"] for d in got] == list(range(1, 5001, 2))
+    assert len(store.list("t", limit=10, offset=5, id=list(range(5000, 0, -1)))) == 10
+    store.close()
+
+
+def test_insert_many_100k_is_fast(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("tasks", indexed=("project", "status"))
+    docs = [{"project": 1, "status": "pending", "data": {"i": i}} for i in range(100_000)]
+    start = time.perf_counter()
+    store.insert_many("tasks", docs)
+    elapsed = time.perf_counter() - start
+    assert store.count("tasks", project=1) == 100_000
+    assert elapsed < 5.0, elapsed  # typically ~1.5 s on the 2-core CI box
+    store.close()
+
+
+def test_store_persists_across_reopen(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("k",))
+    store.insert("t", {"k": 1})
+    store.close()
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("k",))
+    assert store.list("t") == [{"id": 1, "k": 1}]
+    assert store.insert("t", {"k": 2})["id"] == 2
+    store.close()
+
+
+def test_emulator_restart_keeps_data(tmp_path: Path) -> None:
+    async def first() -> int:
+        async with serve(data_dir=tmp_path) as (_emu, http):
+            status, project = await post_json(http, "projects/", {"name": "kept"})
+            assert status == 201
+            return int(project["id"])
+
+    async def second(pid: int) -> None:
+        async with serve(data_dir=tmp_path) as (emu, http):
+            assert await get_json(http, f"projects/{pid}/") == (
+                200,
+                emu.store.get("projects", pid),
+            )
+            assert (await post_json(http, "projects/", {"name": "next"}))[1]["id"] == pid + 1
+
+    pid = run(first())
+    assert (tmp_path / "emulator.sqlite3").exists()
+    assert (tmp_path / "files").is_dir()
+    run(second(pid))
+    assert tmp_path.exists()  # a given data dir is never removed
+
+
+def test_temporary_data_dir_is_removed() -> None:
+    async def scenario() -> Path:
+        async with serve() as (emu, _http):
+            path = emu.data_dir
+            assert (path / "emulator.sqlite3").exists()
+            return path
+
+    assert not run(scenario()).exists()
