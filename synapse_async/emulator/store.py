@@ -346,6 +346,22 @@ class Store:
             rows = self._conn.execute(sql, params).fetchall()
         return [_loads(r[0]) for r in rows]
 
+    def list_json(
+        self, name: str, *, offset: int = 0, limit: int = 100, **filters: Any
+    ) -> list[str]:
+        """Like ``list`` (equality filters, id order) but the stored JSON texts, undecoded.
+
+        List endpoints splice these into their response, so a page costs no decode/encode.
+        """
+        if any(_is_seq(v) and len(v) > _IN_CHUNK for v in filters.values()):
+            return [json.dumps(d) for d in self.list(name, offset=offset, limit=limit,
+                                                     **filters)]
+        where, params = self._where(name, filters)
+        sql = f"SELECT doc FROM {name}{where} ORDER BY id LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        with self._lock:
+            return [r[0] for r in self._conn.execute(sql, params).fetchall()]
+
     def _list_chunked(
         self,
         name: str,
