@@ -67,7 +67,7 @@ def _identity(value: Any) -> Any:
 
 def _scalar_fn(t: type) -> FieldFn:
     def check(value: Any) -> Any:
-        if isinstance(value, t) and not (t is int and isinstance(value, bool)):
+        if type(value) is t or (isinstance(value, t) and t is not int):
             return value
         if t is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -135,6 +135,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
         hints = typing.get_type_hints(cls)
         fields = [a for a in attrs.fields(cls) if a.name != "extra"]
         fns = {a.name: _field_fn(hints[a.name], conv) for a in fields}
+        fn_items = tuple(fns.items())
         required = [a.name for a in fields if a.default is attrs.NOTHING]
         cls_name = cls.__name__
 
@@ -146,17 +147,15 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
                     f"expected a JSON object for {cls_name}, got {type(data).__name__}",
                     status_code=200)
             known: dict[str, Any] = {}
-            unknown: dict[str, Any] = {}
-            for key, value in data.items():
-                fn = fns.get(key)
-                if fn is None:
-                    unknown[key] = value
-                    continue
-                try:
-                    known[key] = fn(value)
-                except (TypeError, ValueError) as exc:
-                    raise UnexpectedResponseError(
-                        f"{cls_name}.{key}: {exc}", status_code=200) from exc
+            try:
+                for key, fn in fn_items:
+                    if key in data:
+                        known[key] = fn(data[key])
+            except (TypeError, ValueError) as exc:
+                raise UnexpectedResponseError(
+                    f"{cls_name}.{key}: {exc}", status_code=200) from exc
+            unknown = ({k: v for k, v in data.items() if k not in fns}
+                       if len(known) != len(data) else {})
             if unknown and strict:
                 raise UnexpectedResponseError(
                     f"{cls_name} got unknown fields {sorted(unknown)} (strict decoding)",
