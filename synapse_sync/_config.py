@@ -1,0 +1,70 @@
+"""Defaults of the facade runtime and the environment variables that override them.
+
+``SYNAPSE_SYNC_DEBUG=1``
+    asyncio debug mode on the facade loop (slow-callback reports, coroutine origin
+    tracking) and full tracebacks (facade frames are not stripped).
+``SYNAPSE_SYNC_RUNNING_LOOP=warn|raise|ignore``
+    what a blocking call does when the calling thread runs an event loop (default warn).
+``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT=<seconds>``
+    the bound on shutdown at ``close()`` and at interpreter exit (default 5).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+__all__ = [
+    "CANCEL_GRACE",
+    "DEFAULT_BATCH",
+    "LOOP_THREAD_NAME",
+    "SHUTDOWN_TIMEOUT",
+    "WAIT_SLICE",
+    "RunningLoopPolicy",
+    "debug_enabled",
+    "running_loop_policy",
+    "shutdown_timeout",
+]
+
+RunningLoopPolicy = Literal["warn", "raise", "ignore"]
+
+LOOP_THREAD_NAME = "synapse-sync-loop"
+# Blocking waits poll in slices this long: Ctrl-C stays responsive on every OS (Windows does
+# not interrupt lock waits) and a dead loop thread is noticed within one slice.
+WAIT_SLICE = 0.1
+# After Ctrl-C or a facade timeout, how long to wait for the cancelled task's cleanup.
+CANCEL_GRACE = 5.0
+SHUTDOWN_TIMEOUT = 5.0
+DEFAULT_BATCH = 64
+
+_POLICIES: tuple[RunningLoopPolicy, ...] = ("warn", "raise", "ignore")
+
+
+def debug_enabled() -> bool:
+    """True when ``SYNAPSE_SYNC_DEBUG`` is set to a true value (1, true, yes, on)."""
+    return os.environ.get("SYNAPSE_SYNC_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def running_loop_policy() -> RunningLoopPolicy:
+    """The policy from ``SYNAPSE_SYNC_RUNNING_LOOP`` (default ``"warn"``)."""
+    value = os.environ.get("SYNAPSE_SYNC_RUNNING_LOOP", "warn").strip().lower()
+    return check_policy(value or "warn")
+
+
+def check_policy(value: str) -> RunningLoopPolicy:
+    """Validate a running-loop policy name."""
+    for policy in _POLICIES:
+        if value == policy:
+            return policy
+    raise ValueError(f"running-loop policy must be one of {_POLICIES}, got {value!r}")
+
+
+def shutdown_timeout() -> float:
+    """The shutdown bound from ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT`` (default 5 seconds)."""
+    raw = os.environ.get("SYNAPSE_SYNC_SHUTDOWN_TIMEOUT", "").strip()
+    if not raw:
+        return SHUTDOWN_TIMEOUT
+    value = float(raw)
+    if value < 0:
+        raise ValueError(f"SYNAPSE_SYNC_SHUTDOWN_TIMEOUT must be >= 0, got {raw!r}")
+    return value

@@ -1,0 +1,237 @@
+"""Async iterables as sync iterators: batched hops, deterministic close.
+
+On the loop, a ``Feed`` runs one producer task that pulls items from the async iterator into
+a buffer of at most ``batch`` items, parking when it is full. Each ``next()`` that finds the
+consumer's local batch empty makes one hop that takes the whole buffer (waiting for the
+first item if it is empty). A fast source therefore crosses threads once per ``batch``
+items, while a slow one hands over each item as soon as it exists: the producer is at most
+``batch`` items ahead of the consumer's current batch.
+
+The async iterator is created, stepped and closed only on the loop thread, so PEP 525 hooks
+bind it to the facade loop. Closing (``close()``, ``with``, or the iterator being freed,
+which CPython does right after a ``break`` out of ``for x in client.list():``) stops the
+producer and awaits ``aclose()`` on the loop before returning, bounded by
+``Portal.cancel_grace``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from synapse_sync._calls import CANCELLED, OK, Hop
+
+if TYPE_CHECKING:
+    from collections.abc import MutableSet
+
+    from synapse_sync._portal import Portal
+
+__all__ = ["BatchHop", "Feed", "SyncIterator"]
+
+T = TypeVar("T")
+
+class Feed(Generic[T]):
+    """The loop-side state of one sync iteration (touched only on the loop thread)."""
+
+    def __init__(self, fn: Callable[..., AsyncIterable[T]], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], batch: int, loop: asyncio.AbstractEventLoop,
+                 strip: bool) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.batch = batch
+        self.loop = loop
+        self.strip = strip
+        self.items: list[T] = []
+        self.ended = False
+        self.end: BaseException | None = None
+        self.closing = False
+        self.waiter: BatchHop | None = None
+        self.flush_due = False
+        self.space: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.ait: AsyncIterator[T] | None = None
+
+    def request(self, hop: BatchHop) -> None:
+        """Answer a consumer hop now if anything is buffered, else when the first item comes."""
+        if self.task is None and not self.ended:
+            try:
+                self.ait = self.fn(*self.args, **self.kwargs).__aiter__()
+            except BaseException as exc:  # the listing call itself failed
+                self.ended, self.end = True, exc
+            else:
+                self.task = self.loop.create_task(self._produce())
+        if self.items or self.ended:
+            self._deliver(hop)
+        else:
+            self.waiter = hop
+
+    def withdraw(self, hop: BatchHop) -> None:
+        """The consumer gave up waiting (Ctrl-C): forget its hop; buffered items stay."""
+        if self.waiter is hop:
+            self.waiter = None
+        hop.finish(CANCELLED, asyncio.CancelledError())
+
+    def _deliver(self, hop: BatchHop) -> None:
+        items, self.items = self.items, []
+        hop.finish(OK, (items, self.ended, self.end))
+        space = self.space
+        if space is not None and not space.done():
+            space.set_result(None)
+
+    def _flush(self) -> None:
+        self.flush_due = False
+        hop = self.waiter
+        if hop is not None and (self.items or self.ended):
+            self.waiter = None
+            self._deliver(hop)
+
+    async def _produce(self) -> None:
+        ait = self.ait
+        assert ait is not None
+        batch = self.batch
+        try:
+            while not self.closing:
+                item = await ait.__anext__()
+                items = self.items
+                items.append(item)
+                if self.waiter is not None and not self.flush_due:
+                    # Hand over at the end of this loop pass, so that everything the source
+                    # yields without suspending (a whole page) goes in the same hop.
+                    self.flush_due = True
+                    self.loop.call_soon(self._flush)
+                if len(items) >= batch:
+                    self.space = self.loop.create_future()
+                    await self.space
+                    self.space = None
+        except StopAsyncIteration:
+            pass
+        except BaseException as exc:  # delivered to the consumer after the buffered items
+            if not self.closing:
+                if self.strip and exc.__traceback__ is not None:
+                    exc.__traceback__ = exc.__traceback__.tb_next or exc.__traceback__
+                self.end = exc
+        finally:
+            self.ended = True
+            self._flush()
+
+    async def aclose(self) -> None:
+        """Stop the producer, then ``aclose()`` the async iterator (its ``finally`` runs)."""
+        self.closing = True
+        task = self.task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        ait, self.ait = self.ait, None
+        self.items = []
+        self.ended = True
+        aclose = getattr(ait, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def close_soon(self) -> None:
+        """Close without waiting (the iterator was freed on the loop thread itself)."""
+        self.loop.create_task(self.aclose())
+
+
+class BatchHop(Hop):
+    """A consumer blocked until ``feed`` hands over its buffered items."""
+
+    __slots__ = ("feed",)
+
+    def __init__(self, feed: Feed[Any], pending: MutableSet[Hop]) -> None:
+        super().__init__(feed.fn, pending)
+        self.feed = feed
+
+    def start(self) -> None:
+        """Ask the feed for items (loop thread)."""
+        self.feed.request(self)
+
+    def cancel(self) -> None:
+        """Stop waiting for items (loop thread)."""
+        self.cancel_requested = True
+        self.feed.withdraw(self)
+
+
+class SyncIterator(Generic[T]):
+    """A blocking iterator over an async iterable that runs on the facade loop.
+
+    Close it to release the async iterator early: ``close()``, a ``with`` block, or by
+    dropping the last reference (CPython frees ``for x in portal.iterate(...)`` right after a
+    ``break`` or an exception). A fully consumed iterator needs no closing. Not thread-safe:
+    iterate from one thread at a time, like a generator.
+    """
+
+    __slots__ = ("_args", "_batch", "_done", "_end", "_feed", "_fn", "_items", "_kwargs",
+                 "_n", "_portal", "_pos")
+
+    def __init__(self, portal: Portal, fn: Callable[..., AsyncIterable[T]],
+                 args: tuple[Any, ...], kwargs: dict[str, Any], batch: int) -> None:
+        self._portal = portal
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        self._batch = batch
+        self._feed: Feed[T] | None = None
+        self._items: list[T] = []
+        self._pos = 0
+        self._n = 0
+        self._done = False
+        self._end: BaseException | None = None
+
+    def __iter__(self) -> SyncIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        pos = self._pos
+        if pos < self._n:
+            self._pos = pos + 1
+            return self._items[pos]
+        return self._refill()
+
+    def _refill(self) -> T:
+        while not self._done:
+            feed = self._feed
+            if feed is None:
+                feed = self._feed = self._portal._new_feed(self._fn, self._args, self._kwargs,
+                                                           self._batch)
+            items, ended, end = self._portal._fetch(feed)
+            if ended:
+                self._done, self._end = True, end
+                self._feed = None  # the async iterator finished by itself: nothing to close
+            self._items, self._n = items, len(items)
+            if items:
+                self._pos = 1
+                return items[0]
+        end = self._end
+        if end is None:
+            raise StopIteration
+        self._end = None
+        if isinstance(end, asyncio.CancelledError):
+            raise self._portal._failure(CANCELLED, end)
+        raise end
+
+    def close(self) -> None:
+        """Close the async iterator on the loop now (bounded wait); idempotent."""
+        self._done = True
+        self._items, self._n, self._pos, self._end = [], 0, 0, None
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            self._portal._close_feed(feed, quiet=False)
+
+    def __enter__(self) -> SyncIterator[T]:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        feed = self._feed
+        if feed is None or sys.is_finalizing():
+            return
+        self._feed = None
+        self._portal._close_feed(feed, quiet=True)

@@ -1,0 +1,189 @@
+"""Async iterables as sync iterators: batching, closing, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from synapse_sync import FacadeClosedError, Portal, SyncIterator
+
+
+class Source:
+    """An async generator factory that records what happened, and where."""
+
+    def __init__(self, n: int, *, delay: float = 0.0, fail_at: int | None = None) -> None:
+        self.n, self.delay, self.fail_at = n, delay, fail_at
+        self.produced = 0
+        self.events: list[str] = []
+        self.error = ValueError("source failed")
+
+    async def items(self) -> AsyncIterator[int]:
+        try:
+            for i in range(self.n):
+                if i == self.fail_at:
+                    raise self.error
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                self.produced += 1
+                yield i
+        finally:
+            self.events.append(f"finally@{threading.current_thread().name}")
+
+
+def test_full_iteration_maps_stop_async_iteration(portal: Portal) -> None:
+    src = Source(200)
+    it = portal.iterate(src.items)
+    assert list(it) == list(range(200))
+    assert src.events == ["finally@synapse-sync-loop"]
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_break_closes_the_generator_before_the_next_statement(portal: Portal) -> None:
+    src = Source(10_000)
+    for x in portal.iterate(src.items):
+        if x == 1:
+            break
+    assert src.events == ["finally@synapse-sync-loop"]
+
+
+def test_exception_in_the_loop_body_closes_the_generator(portal: Portal) -> None:
+    src = Source(10_000)
+    with pytest.raises(RuntimeError):
+        for x in portal.iterate(src.items):
+            if x == 2:
+                raise RuntimeError("body failed")
+    assert src.events == ["finally@synapse-sync-loop"]
+
+
+def test_with_block_closes_even_when_a_reference_is_kept(portal: Portal) -> None:
+    src = Source(10_000)
+    with pytest.raises(KeyError), portal.iterate(src.items) as it:
+        next(it)
+        raise KeyError("body")
+    assert src.events == ["finally@synapse-sync-loop"]
+    assert list(it) == []  # closed: nothing more
+
+
+def test_close_is_explicit_and_idempotent(portal: Portal) -> None:
+    src = Source(10_000)
+    it = portal.iterate(src.items)
+    assert next(it) == 0
+    it.close()
+    it.close()
+    assert src.events == ["finally@synapse-sync-loop"]
+
+
+def test_abandoned_iterator_is_closed_after_del_and_gc(portal: Portal) -> None:
+    src = Source(10_000)
+    holder: dict[str, object] = {}
+    it = portal.iterate(src.items)
+    next(it)
+    holder["self"] = holder  # a reference cycle: only the cycle collector frees it
+    holder["it"] = it
+    del it, holder
+    assert src.events == []
+    gc.collect()
+    assert src.events == ["finally@synapse-sync-loop"]
+
+
+def test_unstarted_iterator_never_calls_the_factory(portal: Portal) -> None:
+    calls = []
+
+    def factory() -> AsyncIterator[int]:
+        calls.append(1)
+        return Source(1).items()
+
+    it = portal.iterate(factory)
+    del it
+    assert calls == []
+
+
+def test_error_mid_stream_comes_after_the_items_as_the_same_object(portal: Portal) -> None:
+    src = Source(100, fail_at=70)
+    got = []
+    with pytest.raises(ValueError) as info:
+        for x in portal.iterate(src.items):
+            got.append(x)
+    assert got == list(range(70))
+    assert info.value is src.error
+    assert src.events == ["finally@synapse-sync-loop"]
+
+
+def test_factory_error_is_raised_at_first_next(portal: Portal) -> None:
+    def bad(page_size: int) -> AsyncIterator[int]:
+        raise ValueError(f"page_size {page_size}")
+
+    it = portal.iterate(bad, 0)
+    with pytest.raises(ValueError, match="page_size 0"):
+        next(it)
+
+
+def test_items_come_in_batches_per_hop(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    hops = 0
+    fetch = Portal._fetch
+
+    def counting(self: Portal, feed: object) -> object:
+        nonlocal hops
+        hops += 1
+        return fetch(self, feed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Portal, "_fetch", counting)
+    n = 5000
+    start = time.perf_counter()
+    assert sum(portal.iterate(Source(n).items)) == n * (n - 1) // 2
+    per_item = (time.perf_counter() - start) / n
+    assert hops <= math.ceil(n / 64) + 2, hops
+    assert per_item < 50e-6, per_item  # loose; benchmarks/sync_overhead.py measures it
+    hops = 0
+    assert len(list(portal.iterate_batched(10, Source(100).items))) == 100
+    assert 10 <= hops <= 12
+
+
+def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
+    src = Source(10_000)
+    it = portal.iterate_batched(16, src.items)
+    for consumed in range(1, 6):
+        next(it)
+        time.sleep(0.02)  # let the producer run as far as it may
+        # the consumer holds at most one batch, the loop buffers at most one more
+        assert src.produced <= consumed + 2 * 16
+    it.close()
+
+
+def test_slow_source_hands_over_items_without_waiting_for_a_full_batch(portal: Portal
+                                                                       ) -> None:
+    src = Source(5, delay=0.05)
+    start = time.monotonic()
+    it = portal.iterate(src.items)
+    assert next(it) == 0
+    assert time.monotonic() - start < 0.2  # not 64 x 50 ms
+    it.close()
+
+
+def test_iterating_on_the_loop_thread_is_a_reentrancy_error(portal: Portal) -> None:
+    from synapse_sync import FacadeReentrancyError
+
+    async def inside() -> str:
+        try:
+            next(portal.iterate(Source(3).items))
+        except FacadeReentrancyError:
+            return "raised"
+        return "no error"
+
+    assert portal.call(inside) == "raised"
+
+
+def test_iterator_after_close_of_the_portal() -> None:
+    p = Portal()
+    it: SyncIterator[int] = p.iterate(Source(10_000).items)
+    next(it)
+    p.close()
+    with pytest.raises(FacadeClosedError):
+        list(it)
