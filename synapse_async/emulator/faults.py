@@ -1,9 +1,14 @@
-"""Fault injection: added latency, error answers and rate limiting, deterministic under a seed.
+"""Fault injection: latency, error answers, rate limiting and request-body faults, seeded.
 
 A :class:`Faults` value describes what to inject; the :class:`FaultInjector` holds the current
 value, a ``random.Random(seed)`` and counters, and decides per request. The decision sequence
 depends only on the seed and the order in which requests arrive, so sequential requests see
 the same statuses run after run. ``_emulator/`` control paths are never faulted.
+
+Body faults (a bandwidth cap per connection, a connection dropped mid-body, a flipped byte)
+are drawn from a second RNG seeded from the same seed, once per request that carries a body,
+and applied by the handlers that stream request bodies through :func:`body_tap` (the upload
+routes). The bandwidth cap also delays JSON answers by their size.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from aiohttp.typedefs import Handler, Middleware
 __all__ = [
     "CONTROL_PREFIX",
     "HTML_BAD_GATEWAY",
+    "BodyFault",
+    "BodyTap",
     "Decision",
     "FaultInjector",
     "Faults",
+    "body_tap",
     "faults_middleware",
 ]
 
@@ -60,6 +68,16 @@ def _regex(_inst: Any, _attribute: attrs.Attribute[str | None], value: str | Non
         re.compile(value)  # raises re.error for an invalid pattern
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _positive_or_none(_inst: Any, attribute: attrs.Attribute[float | None], value: float | None
+                      ) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0 bytes/s or None, got {value!r}")
+
+
 @attrs.frozen
 class Faults:
     """What the emulator injects. The default injects nothing.
@@ -77,6 +95,12 @@ class Faults:
         paths: a regular expression searched (``re.search``) in the request path, which
             starts with ``/`` (e.g. ``"^/tasks/"``); when set, only matching requests are
             faulted. ``None`` faults every API path.
+        bandwidth: bytes/s cap per connection on request bodies read by the upload routes
+            (and on JSON answers); ``None``: no cap.
+        drop_rate: fraction of requests with a body whose connection is closed part-way
+            through the body (after 10-90% of it, by the seeded RNG).
+        corrupt_rate: fraction of requests with a body that get one byte flipped as it is
+            received (so an upload part fails its MD5 check).
     """
 
     latency: float = attrs.field(default=0.0, converter=float, validator=_non_negative)
@@ -89,11 +113,16 @@ class Faults:
     html_error_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
     seed: int = 0
     paths: str | None = attrs.field(default=None, validator=_regex)
-    # Room for later fault kinds (not implemented yet; add them here as fields with a neutral
-    # default, so existing Faults(...) calls keep their meaning):
-    #   bandwidth: float | None   -- bytes/s cap per connection on request and response bodies
-    #   drop_rate: float          -- fraction of connections dropped mid-body
-    #   corrupt_rate: float       -- fraction of upload parts with a flipped byte
+    # Body faults (neutral defaults, so existing Faults(...) calls keep their meaning).
+    bandwidth: float | None = attrs.field(
+        default=None, converter=_optional_float, validator=_positive_or_none)
+    drop_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
+    corrupt_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
+
+    @property
+    def has_body_faults(self) -> bool:
+        """Whether any request-body fault is switched on."""
+        return self.bandwidth is not None or self.drop_rate > 0 or self.corrupt_rate > 0
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict."""
@@ -129,6 +158,24 @@ class Decision:
     delay: float = 0.0
 
 
+@attrs.frozen
+class BodyFault:
+    """The body faults drawn for one request.
+
+    Attributes:
+        bandwidth: bytes/s the body may be read at (None: no cap).
+        drop_after: close the connection once this many body bytes arrived (None: never).
+        corrupt_at: flip the byte at this offset of the body (None: none).
+    """
+
+    bandwidth: float | None = None
+    drop_after: int | None = None
+    corrupt_at: int | None = None
+
+
+_UNKNOWN_LENGTH = 1 << 20  # where drops/corruption land in a body of unknown length
+
+
 class FaultInjector:
     """The current :class:`Faults`, a seeded RNG and counters; decides per request."""
 
@@ -136,9 +183,12 @@ class FaultInjector:
         self._faults = Faults()
         self._rng = random.Random(0)
         self._paths: re.Pattern[str] | None = None
+        self._body_rng = random.Random(0)
         self.requests = 0
         self.injected_errors = 0
         self.injected_429 = 0
+        self.dropped_connections = 0
+        self.corrupted_bodies = 0
         self.set(faults or Faults())
 
     @property
@@ -150,11 +200,13 @@ class FaultInjector:
         """Replace the faults and restart the RNG from ``faults.seed`` (counters are kept)."""
         self._faults = faults
         self._rng = random.Random(faults.seed)
+        self._body_rng = random.Random(f"body:{faults.seed}")
         self._paths = re.compile(faults.paths) if faults.paths is not None else None
 
     def reset_counters(self) -> None:
         """Zero the counters."""
         self.requests = self.injected_errors = self.injected_429 = 0
+        self.dropped_connections = self.corrupted_bodies = 0
 
     @property
     def counters(self) -> dict[str, int]:
@@ -163,6 +215,14 @@ class FaultInjector:
             "requests": self.requests,
             "injected_errors": self.injected_errors,
             "injected_429": self.injected_429,
+        }
+
+    @property
+    def body_counters(self) -> dict[str, int]:
+        """Body faults applied: ``dropped_connections``, ``corrupted_bodies``."""
+        return {
+            "dropped_connections": self.dropped_connections,
+            "corrupted_bodies": self.corrupted_bodies,
         }
 
     def applies_to(self, path: str) -> bool:
@@ -190,6 +250,21 @@ class FaultInjector:
             return Decision(f.error_statuses[pick], delay=f.latency)
         return Decision(None, delay=f.latency)
 
+    def decide_body(self, length: int | None) -> BodyFault | None:
+        """Draw the body faults of a request whose body has ``length`` bytes (None: unknown).
+
+        Four draws from the body RNG per call, always, so the sequence depends only on the
+        seed and the order of requests. None when nothing is to be done to this body.
+        """
+        f = self._faults
+        u_drop, u_corrupt, at_drop, at_corrupt = (self._body_rng.random() for _ in range(4))
+        size = length if length else _UNKNOWN_LENGTH
+        drop_after = int(size * (0.1 + 0.8 * at_drop)) if u_drop < f.drop_rate else None
+        corrupt_at = min(size - 1, int(size * at_corrupt)) if u_corrupt < f.corrupt_rate else None
+        if f.bandwidth is None and drop_after is None and corrupt_at is None:
+            return None
+        return BodyFault(bandwidth=f.bandwidth, drop_after=drop_after, corrupt_at=corrupt_at)
+
     def response_for(self, decision: Decision) -> web.Response | None:
         """The injected response for ``decision`` (None when the request is to be handled)."""
         if decision.status is None:
@@ -205,6 +280,61 @@ class FaultInjector:
         return web.json_response({"detail": "injected fault"}, status=decision.status)
 
 
+class BodyTap:
+    """Applies one request's body faults to the chunks its handler reads, in order.
+
+    ``await tap.feed(chunk)`` returns the chunk (one byte flipped if this is where corruption
+    lands), after sleeping as long as the bandwidth cap requires; when the drop point is
+    reached it closes the connection and raises ``ConnectionResetError``.
+    """
+
+    def __init__(
+        self, request: web.Request, fault: BodyFault | None, injector: FaultInjector | None
+    ) -> None:
+        self._request = request
+        self._fault = fault
+        self._injector = injector
+        self._started = asyncio.get_running_loop().time()
+        self.received = 0
+
+    async def feed(self, chunk: bytes) -> bytes:
+        """Account for ``chunk`` of the body; returns it, maybe corrupted, maybe late."""
+        start = self.received
+        end = self.received = start + len(chunk)
+        fault = self._fault
+        if fault is None:
+            return chunk
+        if fault.drop_after is not None and end >= fault.drop_after:
+            if self._injector is not None:
+                self._injector.dropped_connections += 1
+            if self._request.transport is not None:
+                self._request.transport.close()
+            raise ConnectionResetError("connection dropped mid-body (injected fault)")
+        if fault.corrupt_at is not None and start <= fault.corrupt_at < end:
+            flipped = bytearray(chunk)
+            flipped[fault.corrupt_at - start] ^= 0xFF
+            chunk = bytes(flipped)
+            if self._injector is not None:
+                self._injector.corrupted_bodies += 1
+        if fault.bandwidth is not None:
+            delay = self._started + end / fault.bandwidth - asyncio.get_running_loop().time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        return chunk
+
+
+_RequestKey: Any = getattr(web, "RequestKey", None)  # aiohttp >= 3.12
+BODY_TAP_KEY: Any = (_RequestKey("synapse_body_tap", BodyTap) if _RequestKey is not None
+                     else "synapse_emulator.body_tap")
+"""Request key under which the middleware leaves the request's :class:`BodyTap`."""
+
+
+def body_tap(request: web.Request) -> BodyTap:
+    """The :class:`BodyTap` for ``request`` (one that changes nothing when no fault applies)."""
+    tap = request.get(BODY_TAP_KEY)
+    return tap if isinstance(tap, BodyTap) else BodyTap(request, None, None)
+
+
 def format_seconds(value: float) -> str:
     """Seconds for a header: ``0.05`` -> ``"0.05"``, ``1.0`` -> ``"1"``."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
@@ -212,7 +342,11 @@ def format_seconds(value: float) -> str:
 
 
 def faults_middleware(injector: FaultInjector) -> Middleware:
-    """The aiohttp middleware applying ``injector``: latency first, then maybe an error."""
+    """The aiohttp middleware applying ``injector``: latency first, then maybe an error.
+
+    A request that is handled and carries a body also gets its :class:`BodyTap` (body faults),
+    and with a bandwidth cap its JSON answer is delayed by its size.
+    """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -224,6 +358,14 @@ def faults_middleware(injector: FaultInjector) -> Middleware:
         injected = injector.response_for(decision)
         if injected is not None:
             return injected
-        return await handler(request)
+        faults = injector.faults
+        if faults.has_body_faults and request.body_exists:
+            fault = injector.decide_body(request.content_length)
+            request[BODY_TAP_KEY] = BodyTap(request, fault, injector)
+        response = await handler(request)
+        body = getattr(response, "body", None)
+        if faults.bandwidth is not None and isinstance(body, bytes) and body:
+            await asyncio.sleep(len(body) / faults.bandwidth)
+        return response
 
     return middleware

@@ -1,9 +1,9 @@
-"""Data files: upload (multipart), get, find existing ones by checksum."""
+"""Data files: upload (multipart, or chunked above 50 MiB), get, find existing ones by checksum."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import aiofiles
@@ -12,6 +12,7 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path, multipart_body
 from synapse_async.models import DataFile
 from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources.uploads import AsyncUploads
 
 __all__ = ["MULTIPART_LIMIT", "AsyncDataFiles"]
 
@@ -34,18 +35,33 @@ def check_upload_path(path: str | os.PathLike[str]) -> Path:
 class AsyncDataFiles(AsyncResource):
     """``client.data_files``: files stored by the platform."""
 
-    async def create(self, path: str | os.PathLike[str]) -> DataFile:
-        """Upload a local file as a data file (multipart, up to 50 MiB).
+    async def create(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> DataFile:
+        """Upload a local file as a data file.
+
+        Up to 50 MiB: one multipart ``POST data_files/``. Larger: a chunked upload
+        (``client.uploads.upload_file``: parallel, MD5-checked, resumable), then
+        ``POST data_files/ {"chunked_upload": id}``.
+
+        Args:
+            path: the file.
+            on_progress: for chunked uploads, called with ``(bytes_confirmed, total_bytes)``.
 
         Raises:
-            InvalidInputError: missing, unreadable, directory, or larger than 50 MiB.
+            InvalidInputError: missing, unreadable, or a directory.
+            UploadError: the chunked upload failed (see ``AsyncUploads.upload_file``).
         """
         p = check_upload_path(path)
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
-            raise InvalidInputError(
-                f"{str(p)!r} is {size} bytes; files over {MULTIPART_LIMIT} bytes need a "
-                "chunked upload")
+            upload = await AsyncUploads(self._http).upload_file(p, on_progress=on_progress)
+            data = await self._http.request("POST", "data_files/",
+                                            json_body={"chunked_upload": upload.id})
+            return self._decode(data, DataFile)
 
         async with aiofiles.open(p, "rb") as fh:
             content = await fh.read()

@@ -145,12 +145,25 @@ async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _data_file_from_upload(request: web.Request, upload_id: Any) -> web.Response:
+    """``POST data_files/ {"chunked_upload": id}``: a data file over a completed upload's bytes."""
+    from .uploads import completed_upload
+
+    upload = completed_upload(request.app, upload_id) if isinstance(upload_id, str) else None
+    if upload is None:
+        raise field_error("chunked_upload", f'Invalid pk "{upload_id}" - no completed upload.')
+    doc = request.app[STORE].insert(FILES, {
+        "checksum": upload["checksum"], "size": upload["size"], "filename": upload["filename"],
+        "created": now_iso(), "_storage": upload["_storage"]})
+    return web.json_response(serialize_data_file(request, doc), status=201)
+
+
 async def create_data_file(request: web.Request) -> web.Response:
     """``POST data_files/`` multipart (``file`` part, optional ``filename`` field) -> 201."""
     if not request.content_type.startswith("multipart/"):
         data = body_object(await read_json(request))
         if "chunked_upload" in data:
-            raise bad_request("Creating a data file from a chunked upload is not supported yet.")
+            return _data_file_from_upload(request, data["chunked_upload"])
         raise field_error("file", "No file was submitted.")
     files_dir = request.app[FILES_DIR]
     reader = await request.multipart()
