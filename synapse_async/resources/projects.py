@@ -1,4 +1,4 @@
-"""Projects: list, get, create."""
+"""Projects: list, get, create (get and create return workflow handles)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,33 @@ from synapse_async.http import build_path
 from synapse_async.models import Project
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources.project_workflow import AsyncProjectHandle
 
 __all__ = ["AsyncProjects"]
 
 
 class AsyncProjects(AsyncResource):
-    """``client.projects``: annotation projects."""
+    """``client.projects``: annotation projects.
+
+    ``get`` and ``create`` return an :class:`AsyncProjectHandle` (the project's fields plus
+    the workflow methods: ``upload_tasks``, ``pay_deposit``, ``wait_for_completion``, ...);
+    ``list`` yields plain ``Project`` models (``await client.projects.get(p.id)`` for a
+    handle).
+    """
 
     def list(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any
     ) -> AsyncPaginator[Project]:
-        """Every project visible to the token, in server order (pages fetched concurrently)."""
+        """Every project visible to the token, in server order (pages fetched concurrently).
+
+        Keyword filters (``state="active"``) are sent as query parameters.
+        """
         return self._paginate("projects/", filters, Project, page_size)
 
-    async def get(self, project_id: int) -> Project:
-        """One project by id (``NotFoundError`` when it does not exist)."""
+    async def get(self, project_id: int) -> AsyncProjectHandle:
+        """One project by id, as a workflow handle (``NotFoundError`` when it does not exist)."""
         data = await self._http.request("GET", build_path("projects", check_id(project_id)))
-        return self._decode(data, Project)
+        return AsyncProjectHandle(self._http, self._decode(data, Project))
 
     async def create(
         self,
@@ -37,16 +47,45 @@ class AsyncProjects(AsyncResource):
         annotation_type: str | None = None,
         data_type: str | None = None,
         labels: builtins.list[str] | None = None,
+        instructions: str | None = None,
+        quality_settings: dict[str, Any] | None = None,
+        pricing_tier: str | None = None,
+        priority: int | str | None = None,
         metadata: dict[str, Any] | None = None,
         **fields: Any,
-    ) -> Project:
-        """Create a project (state ``draft``); extra keyword fields are sent as given."""
+    ) -> AsyncProjectHandle:
+        """Create a project (state ``draft``) and return its workflow handle.
+
+        Args:
+            name: display name (non-empty).
+            description: free text.
+            annotation_type: ``bounding_box``, ``polygon``, ``keypoint``, ``classification``,
+                ``named_entity``, ...
+            data_type: ``image``, ``text``, ``video``, ...
+            labels: the label names annotators choose from.
+            instructions: guidelines for annotators.
+            quality_settings: e.g. ``{"min_annotators": 3, "consensus_threshold": 0.66}``.
+            pricing_tier: ``basic``, ``standard`` (the server's default) or ``premium``.
+            priority: e.g. ``"high"``.
+            metadata: your own key/value data (echoed in webhook events).
+            fields: further fields, sent as given.
+        """
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"project name must be a non-empty string, got {name!r}")
+        if labels is not None and (isinstance(labels, str) or not all(
+                isinstance(label, str) and label.strip() for label in labels)):
+            raise InvalidInputError(
+                f"labels must be a list of non-empty strings, got {labels!r}")
+        for key, value in (("quality_settings", quality_settings), ("metadata", metadata)):
+            if value is not None and not isinstance(value, dict):
+                raise InvalidInputError(f"{key} must be a dict, got {type(value).__name__}")
         body: dict[str, Any] = {"name": name, "description": description, **fields}
-        for key, value in (("annotation_type", annotation_type), ("data_type", data_type),
-                           ("labels", labels), ("metadata", metadata)):
-            if value is not None:
-                body[key] = value
+        optional: dict[str, Any] = {
+            "annotation_type": annotation_type, "data_type": data_type,
+            "labels": None if labels is None else builtins.list(labels),
+            "instructions": instructions, "quality_settings": quality_settings,
+            "pricing_tier": pricing_tier, "priority": priority, "metadata": metadata,
+        }
+        body.update((key, value) for key, value in optional.items() if value is not None)
         data = await self._http.request("POST", "projects/", json_body=body)
-        return self._decode(data, Project)
+        return AsyncProjectHandle(self._http, self._decode(data, Project))

@@ -11,6 +11,7 @@ from ..errors import read_json
 from ..keys import STORE
 from ..pagination import paginate
 from ..store import Doc, Store
+from .billing import PRICE_PER_TASK
 from .params import body_object, field_error, get_or_404, path_id
 
 __all__ = ["TABLE", "new_project", "register_tables", "setup"]
@@ -73,6 +74,9 @@ def validate_create(body: Any) -> Doc:
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise field_error(key, "Expected a list of strings.")
         fields[key] = value
+    tier = fields.get("pricing_tier")
+    if tier is not None and tier not in PRICE_PER_TASK:
+        raise field_error("pricing_tier", f"Expected one of {', '.join(PRICE_PER_TASK)}.")
     return new_project(name, **fields)
 
 

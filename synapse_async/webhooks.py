@@ -1,0 +1,192 @@
+"""Signing and verifying webhook deliveries (DESIGN 5.6).
+
+Each delivery is a POST whose body is the JSON event ``{"id", "type", "created", "data"}``
+(``created`` in unix seconds) and whose ``X-Synapse-Signature`` header is the hex
+HMAC-SHA256 of the raw body under the webhook's secret. A receiver::
+
+    from synapse_async.webhooks import ReplayGuard, verify_signature
+
+    guard = ReplayGuard()                      # one per process, shared by every request
+
+    def handle(body: bytes, headers) -> None:
+        event = verify_signature(body, headers.get("X-Synapse-Signature"), SECRET,
+                                 seen=guard)   # raises WebhookVerificationError
+        ...
+
+Verify the raw bytes as received, before any JSON parsing or re-encoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from synapse_async.errors import InvalidInputError, WebhookVerificationError
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "SIGNATURE_HEADER",
+    "ReplayGuard",
+    "sign",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER = "X-Synapse-Signature"
+"""The header carrying the signature."""
+
+DEFAULT_TOLERANCE = 300.0
+"""Seconds an event's ``created`` may lie in the past (or future: clock skew)."""
+
+
+def _key(secret: str | bytes) -> bytes:
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    if not isinstance(secret, bytes) or not secret:
+        raise InvalidInputError("the webhook secret must be a non-empty str or bytes")
+    return secret
+
+
+def _body(payload: bytes | str) -> bytes:
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    raise InvalidInputError(
+        f"payload must be the raw request body (bytes), got {type(payload).__name__}")
+
+
+def sign(payload: bytes | str, secret: str | bytes) -> str:
+    """The signature of ``payload``: hex HMAC-SHA256 under ``secret`` (str is UTF-8 encoded)."""
+    return hmac.new(_key(secret), _body(payload), hashlib.sha256).hexdigest()
+
+
+class ReplayGuard:
+    """Remembers accepted event ids, so a replayed delivery is rejected.
+
+    Bounded: an id is kept for ``ttl`` seconds (events older than the verification tolerance
+    are rejected as stale anyway, so the default ``ttl`` of ``2 * DEFAULT_TOLERANCE`` covers
+    them) and at most ``max_size`` ids are kept (the oldest go first). Thread-safe, so one
+    guard can serve a threaded web server.
+
+    Args:
+        max_size: most ids remembered.
+        ttl: seconds an id is remembered.
+    """
+
+    def __init__(self, max_size: int = 100_000, ttl: float = 2 * DEFAULT_TOLERANCE) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise InvalidInputError(f"max_size must be a positive integer, got {max_size!r}")
+        if not _positive(ttl):
+            raise InvalidInputError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        self.max_size = max_size
+        self.ttl = float(ttl)
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def __repr__(self) -> str:
+        return f"ReplayGuard(max_size={self.max_size}, ttl={self.ttl}, held={len(self)})"
+
+    def check_and_add(self, event_id: str, now: float | None = None) -> bool:
+        """Record ``event_id``; False when it was already recorded (a replay)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            cutoff = now - self.ttl
+            while self._seen and next(iter(self._seen.values())) < cutoff:
+                self._seen.popitem(last=False)
+            if event_id in self._seen:
+                return False
+            self._seen[event_id] = now
+            while len(self._seen) > self.max_size:
+                self._seen.popitem(last=False)
+            return True
+
+
+def _positive(value: Any) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float))
+            and math.isfinite(value) and value > 0)
+
+
+def verify_signature(
+    payload: bytes | str,
+    signature: str | None,
+    secret: str | bytes,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+    seen: ReplayGuard | None = None,
+) -> dict[str, Any]:
+    """Verify one delivery and return its event (``id``, ``type``, ``created``, ``data``).
+
+    Checks, in order: the signature (constant time, ``hmac.compare_digest``) over the raw
+    body; the body is a JSON event; ``created`` is within ``tolerance`` seconds of ``now``;
+    and, when ``seen`` is given, the event id was not accepted before (it is recorded only
+    when every check passed). Without ``seen`` replays inside the tolerance window are not
+    detected: pass one ``ReplayGuard`` shared by all requests.
+
+    Args:
+        payload: the raw request body.
+        signature: the ``X-Synapse-Signature`` header (hex), or None when it was missing.
+        secret: the webhook's secret.
+        tolerance: seconds ``created`` may differ from ``now``.
+        now: the current unix time (default: ``time.time()``).
+        seen: the replay guard.
+
+    Raises:
+        WebhookVerificationError: with ``reason`` saying which check failed.
+        InvalidInputError: bad arguments (empty secret, non-positive tolerance).
+    """
+    key = _key(secret)
+    body = _body(payload)
+    if not _positive(tolerance):
+        raise InvalidInputError(f"tolerance must be a positive number of seconds, "
+                                f"got {tolerance!r}")
+    if not signature or not isinstance(signature, str):
+        raise WebhookVerificationError(
+            f"the {SIGNATURE_HEADER} header is missing", reason="missing_signature")
+    expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
+    given = signature.strip().lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected, given):
+        raise WebhookVerificationError(
+            "the signature does not match the body (wrong secret, or the body was altered)",
+            reason="bad_signature")
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str) and "data" in event
+            and _timestamp(event.get("created")) is not None):
+        raise WebhookVerificationError(
+            "the body is not an event object with id, type, created and data",
+            reason="malformed_payload")
+    created = _timestamp(event["created"])
+    assert created is not None
+    current = time.time() if now is None else now
+    if current - created > tolerance:
+        raise WebhookVerificationError(
+            f"event {event['id']} was created {current - created:.0f}s ago, more than the "
+            f"{tolerance:g}s tolerance (a delayed or replayed delivery)", reason="stale")
+    if created - current > tolerance:
+        raise WebhookVerificationError(
+            f"event {event['id']} is dated {created - current:.0f}s in the future, more than "
+            f"the {tolerance:g}s tolerance (check the clock)", reason="future")
+    if seen is not None and not seen.check_and_add(event["id"], current):
+        raise WebhookVerificationError(
+            f"event {event['id']} was already received (a replay)", reason="replayed")
+    return event
+
+
+def _timestamp(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
