@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import glob
+import os
+
 import nox
+
+# pyenv installs every interpreter but puts only the global one on PATH: expose the others.
+for _bin in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin")), reverse=True):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ["PATH"]
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.default_venv_backend = "venv"

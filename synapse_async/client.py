@@ -17,6 +17,23 @@ from synapse_async.resources import (
     AsyncProjects,
     AsyncTasks,
 )
+from synapse_async.resources.agents import AsyncAgents
+from synapse_async.resources.billing import AsyncBilling
+from synapse_async.resources.ground_truths import (
+    AsyncGroundTruthDatasetVersions,
+    AsyncGroundTruthEvents,
+    AsyncGroundTruths,
+)
+from synapse_async.resources.jobs import AsyncJobs
+from synapse_async.resources.logs import AsyncLogs
+from synapse_async.resources.ml_models import AsyncMLModels
+from synapse_async.resources.plugin_releases import AsyncPluginReleases
+from synapse_async.resources.plugins import AsyncPlugins
+from synapse_async.resources.serve_applications import AsyncServeApplications
+from synapse_async.resources.storages import AsyncStorages
+from synapse_async.resources.task_tags import AsyncTaskTags
+from synapse_async.resources.uploads import AsyncUploads
+from synapse_async.resources.webhooks import AsyncWebhooks
 
 __all__ = ["AsyncClient"]
 
@@ -43,6 +60,69 @@ class AsyncClient:
         verify_ssl: verify TLS certificates (default True).
         config: a complete ``ClientConfig``; the other arguments are then not allowed.
     """
+
+    projects: AsyncProjects
+    """Annotation projects."""
+
+    tasks: AsyncTasks
+    """Annotation tasks."""
+
+    assignments: AsyncAssignments
+    """Assignments (annotators' work with annotation data)."""
+
+    data_collections: AsyncDataCollections
+    """Data collections."""
+
+    data_files: AsyncDataFiles
+    """Data files."""
+
+    data_units: AsyncDataUnits
+    """Data units."""
+
+    uploads: AsyncUploads
+    """Chunked uploads of large files (parallel, MD5-checked, resumable)."""
+
+    billing: AsyncBilling
+    """Credits that pay project deposits."""
+
+    webhooks: AsyncWebhooks
+    """Webhook subscriptions to workflow events."""
+
+    task_tags: AsyncTaskTags
+    """Task tags."""
+
+    agents: AsyncAgents
+    """Compute agents (+ health check)."""
+
+    plugins: AsyncPlugins
+    """Plugins (create, update, run)."""
+
+    plugin_releases: AsyncPluginReleases
+    """Plugin releases (archives; get by ``code@version``)."""
+
+    jobs: AsyncJobs
+    """Jobs (status, console logs, live tail)."""
+
+    logs: AsyncLogs
+    """Log entries."""
+
+    serve_applications: AsyncServeApplications
+    """Model-serving applications."""
+
+    storages: AsyncStorages
+    """Storages (configurations redacted in reprs and logs)."""
+
+    ml_models: AsyncMLModels
+    """Trained ML models (``models/``)."""
+
+    ground_truths: AsyncGroundTruths
+    """Ground-truth datasets."""
+
+    ground_truth_dataset_versions: AsyncGroundTruthDatasetVersions
+    """Versions of ground truths."""
+
+    ground_truth_events: AsyncGroundTruthEvents
+    """Ground truth events (the items of versions)."""
 
     def __init__(
         self,
@@ -78,18 +158,31 @@ class AsyncClient:
 
     def _init_resources(self) -> None:
         http = self._http
+
+        def uploads() -> Any:  # resources that upload files reach ``self.uploads`` lazily
+            return getattr(self, "uploads", None)
+
         self.projects = AsyncProjects(http)
-        """Annotation projects."""
         self.tasks = AsyncTasks(http)
-        """Annotation tasks."""
         self.assignments = AsyncAssignments(http)
-        """Assignments (annotators' work with annotation data)."""
         self.data_collections = AsyncDataCollections(http)
-        """Data collections."""
         self.data_files = AsyncDataFiles(http)
-        """Data files."""
         self.data_units = AsyncDataUnits(http)
-        """Data units."""
+        self.uploads = AsyncUploads(http)
+        self.billing = AsyncBilling(http)
+        self.webhooks = AsyncWebhooks(http)
+        self.task_tags = AsyncTaskTags(http)
+        self.agents = AsyncAgents(http)
+        self.plugins = AsyncPlugins(http)
+        self.plugin_releases = AsyncPluginReleases(http, uploads)
+        self.jobs = AsyncJobs(http)
+        self.logs = AsyncLogs(http)
+        self.serve_applications = AsyncServeApplications(http)
+        self.storages = AsyncStorages(http)
+        self.ml_models = AsyncMLModels(http, uploads)
+        self.ground_truths = AsyncGroundTruths(http)
+        self.ground_truth_dataset_versions = AsyncGroundTruthDatasetVersions(http)
+        self.ground_truth_events = AsyncGroundTruthEvents(http)
 
     @property
     def config(self) -> ClientConfig:

@@ -202,3 +202,83 @@ class LoopMismatchError(SynapseError, RuntimeError):
 
 
 __all__ += ["LoopMismatchError"]
+
+
+class WebhookVerificationError(SynapseError):
+    """A webhook delivery failed verification (``synapse_async.webhooks.verify_signature``).
+
+    Attributes:
+        reason: ``missing_signature``, ``bad_signature``, ``malformed_payload``, ``stale``
+            (``created`` older than the tolerance), ``future`` (``created`` too far ahead) or
+            ``replayed`` (an event id already accepted). Messages never include the secret.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ProjectStateError(SynapseError):
+    """A workflow call cannot proceed in the project's current state.
+
+    E.g. waiting for the completion of a project that was never started, or was cancelled.
+
+    Attributes:
+        state: the project's state.
+    """
+
+    def __init__(self, message: str, *, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class ImportFailedError(SynapseError):
+    """A server-side import (``project.upload_from_s3``) failed.
+
+    Attributes:
+        job: the failed ``ImportJob`` (its ``error`` says why).
+    """
+
+    def __init__(self, message: str, *, job: Any) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+__all__ += ["ImportFailedError", "ProjectStateError", "WebhookVerificationError"]
+
+
+class UploadError(SynapseError):
+    """A chunked upload could not be completed (``SynapseError`` -> ``UploadError``).
+
+    The message names the file, the part (when one part failed) and why. Unless the file
+    changed, the server keeps what arrived: calling ``upload_file`` again resumes it.
+
+    Attributes:
+        path: the local file.
+        part: the 1-based part (v1: chunk) number that failed, or None for the upload as a whole.
+        reason: ``"checksum_mismatch"``, ``"server_error"``, ``"transport"``, ``"rejected"``,
+            ``"incomplete"`` or ``"file_changed"``.
+        upload_id: the server's upload id, when one was created.
+    The error of the last attempt, if any, is chained as ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, path: str, reason: str, part: int | None = None,
+        upload_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.part = part
+        self.reason = reason
+        self.upload_id = upload_id
+
+
+class FileChangedError(UploadError):
+    """The file's size or modification time changed while it was being uploaded.
+
+    Nothing is completed on the server (never a mix of old and new bytes); the upload is
+    aborted. Upload the file again once it has stopped changing.
+    """
+
+
+__all__ += ["FileChangedError", "UploadError"]

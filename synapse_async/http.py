@@ -14,7 +14,7 @@ import platform
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Mapping
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
@@ -250,6 +250,7 @@ class HTTPClient:
         timeout: TimeoutTypes | None = None,
         idempotency_key: str | None = AUTO,
         expect: Expect = "json",
+        redact: Collection[str] = (),
     ) -> Any:
         """Send one API request with retries; return the decoded JSON (or bytes / None).
 
@@ -265,6 +266,8 @@ class HTTPClient:
             idempotency_key: POST only; AUTO generates one (reused across retries), None sends
                 none and disables retries of the POST.
             expect: decode the body as JSON, return raw bytes, or ignore it.
+            redact: secrets that are part of the URL (e.g. an agent token in the path): shown
+                as ``***`` in logs, error messages and error attributes.
 
         Raises:
             APIError: (a subclass per status) when the server answers with an error.
@@ -272,6 +275,7 @@ class HTTPClient:
         """
         method = method.upper()
         url = self.url_for(path_or_url, params)
+        shown = _redact_url(url, redact)
         hdrs: dict[str, str] = dict(headers or {})
         if method == "POST" and idempotency_key is AUTO:
             idempotency_key = uuid.uuid4().hex
@@ -293,7 +297,7 @@ class HTTPClient:
             if attempts > 1:
                 hdrs["X-Retry-Count"] = str(attempts - 1)
             payload = body if body is not None else (data() if callable(data) else data)
-            return await self._send_once(method, url, hdrs, payload, tmo, expect)
+            return await self._send_once(method, url, hdrs, payload, tmo, expect, shown)
 
         def giveup(exc: Exception) -> bool:
             return not _retry.is_retryable(exc, policy, idempotent=idempotent)
@@ -301,7 +305,7 @@ class HTTPClient:
         def on_backoff(details: Any) -> None:
             exc = details.get("exception")
             logger.info("retrying %s %s after %s (attempt %d, waiting %.2fs)", method,
-                        _log_url(url), type(exc).__name__, details["tries"], details["wait"])
+                        _log_url(shown), type(exc).__name__, details["tries"], details["wait"])
 
         if policy.max_retries == 0:
             return await once()
@@ -318,15 +322,93 @@ class HTTPClient:
         )(once)
         return await retrying()
 
+    async def stream_lines(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | None = None,
+        redact: Collection[str] = (),
+    ) -> AsyncGenerator[str, None]:
+        """Send one request and yield the response body line by line as it arrives (SSE).
+
+        Lines come without their line ending. Opening the stream is retried like a GET (until
+        the first byte of the body); once it flows, a failure is raised (a stream cannot be
+        replayed) and the caller decides whether to reconnect. Closing the iterator closes the
+        connection.
+
+        Args:
+            method: HTTP method.
+            path_or_url: path relative to the base URL, or an absolute URL.
+            params: query parameters.
+            headers: extra headers (``Accept: text/event-stream`` is the default).
+            timeout: default: the client's connect timeout, no read or total limit (a quiet
+                stream is not an error); a ``total`` here bounds the whole stream.
+            redact: secrets in the URL, hidden in logs and errors (see ``request``).
+
+        Raises:
+            APIError: (a subclass per status) when the server answers with an error.
+            TransportError: on a connection failure; ``TimeoutError`` when ``timeout`` expires.
+        """
+        method = method.upper()
+        url = self.url_for(path_or_url, params)
+        shown = _redact_url(url, redact)
+        hdrs = {"Accept": "text/event-stream", **(headers or {})}
+        if self._same_origin(url):
+            hdrs.update(self._auth)
+        tmo = (Timeout(connect=self.config.timeout.connect, read=None, total=None)
+               if timeout is None else coerce_timeout(timeout))
+        policy = self.config.retry
+        attempt = 0
+        while True:  # retried (as a GET) only until the stream has started
+            streaming = False
+            failure: SynapseError
+            cause: BaseException | None = None
+            try:
+                async with self.session.request(
+                    method, url, headers=hdrs, timeout=_to_client_timeout(tmo),
+                    allow_redirects=False,
+                ) as resp:
+                    logger.debug("%s %s -> %d (stream)", method, _log_url(shown), resp.status)
+                    if resp.status >= 300:
+                        raw = await resp.read()
+                        h = resp.headers
+                        raise self._status_error(
+                            method, shown, resp.status, raw, h.get("Content-Type", ""),
+                            h.get("X-Request-Id"), h.get("Retry-After"), h.get("Location"))
+                    streaming = True
+                    async for line in resp.content:
+                        yield line.decode("utf-8", "replace").rstrip("\r\n")
+                return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                logger.debug("%s %s -> %s (stream)", method, _log_url(shown),
+                             type(exc).__name__)
+                failure, cause = map_transport_error(exc, method, shown), exc
+            except APIError as exc:
+                failure = exc
+            attempt += 1
+            # a total limit is the caller's whole budget: no fresh attempt after it ran out
+            spent = tmo.total is not None and isinstance(failure, TimeoutError)
+            if streaming or spent or attempt > policy.max_retries or not _retry.is_retryable(
+                    failure, policy, idempotent=True):
+                raise failure from cause
+            wait = _retry.retry_delay(failure, attempt, policy)
+            logger.info("retrying %s %s after %s (attempt %d, waiting %.2fs)", method,
+                        _log_url(shown), type(failure).__name__, attempt, wait)
+            await asyncio.sleep(wait)
+
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], data: Any, timeout: Timeout,
-        expect: Expect,
+        expect: Expect, shown: str | None = None,
     ) -> Any:
+        real_url, url = url, url if shown is None else shown  # `url` is for display from here
         session = self.session
         started = time.monotonic()
         try:
             async with session.request(
-                method, url, data=data, headers=headers, timeout=_to_client_timeout(timeout),
+                method, real_url, data=data, headers=headers, timeout=_to_client_timeout(timeout),
                 allow_redirects=False,
             ) as resp:
                 raw = await resp.read()
@@ -413,6 +495,14 @@ def _param_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _redact_url(url: str, secrets: Collection[str]) -> str:
+    """``url`` with each of ``secrets`` (raw or percent-quoted) replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            url = url.replace(quote(secret, safe=""), "***").replace(secret, "***")
+    return url
 
 
 def _log_url(url: str) -> str:

@@ -43,6 +43,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--retry-after", type=float, default=0.05, help="Retry-After seconds")
     p.add_argument("--fault-paths", default=None, help="regex: fault only matching paths")
     p.add_argument("--seed", type=int, default=0, help="fault RNG seed")
+    p.add_argument("--bandwidth", type=float, default=None,
+                   help="bytes/s cap per connection on upload bodies (default: none)")
+    p.add_argument("--drop-rate", type=float, default=0.0,
+                   help="fraction of request bodies whose connection is dropped mid-body")
+    p.add_argument("--corrupt-rate", type=float, default=0.0,
+                   help="fraction of request bodies with one byte flipped")
+    p.add_argument("--no-parallel-uploads", action="store_true",
+                   help="serve only the v1 sequential chunked upload (405 on POST chunked_upload/)")
+    p.add_argument("--upload-ttl", type=float, default=None,
+                   help="seconds before an incomplete chunked upload expires (default 1 day)")
     p.add_argument(
         "--seed-tasks", type=int, default=0, help="create one project with this many tasks at start"
     )
@@ -58,7 +68,12 @@ async def _serve(args: argparse.Namespace) -> None:
         retry_after=args.retry_after,
         seed=args.seed,
         paths=args.fault_paths,
+        bandwidth=args.bandwidth,
+        drop_rate=args.drop_rate,
+        corrupt_rate=args.corrupt_rate,
     )
+    if args.upload_ttl is not None and not args.upload_ttl > 0:
+        raise ValueError("--upload-ttl must be > 0")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -77,6 +92,9 @@ async def _serve(args: argparse.Namespace) -> None:
         if args.seed_tasks > 0:
             project = emu.seed.project(name="Seeded project")
             emu.seed.tasks(project["id"], args.seed_tasks)
+        emu.uploads.settings.parallel = not args.no_parallel_uploads
+        if args.upload_ttl is not None:
+            emu.uploads.settings.ttl = args.upload_ttl
         print(f"SYNAPSE_EMULATOR url={emu.url} token={emu.access_token}", flush=True)
         await stop.wait()
 

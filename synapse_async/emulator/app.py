@@ -11,15 +11,37 @@ from .errors import request_id_middleware
 from .faults import FaultInjector, faults_middleware
 from .idempotency import IdempotencyCache, idempotency_middleware
 from .keys import CREDENTIALS, FAULTS, FILES_DIR, STORE
-from .routes import assignments, control, data, projects, tasks
+from .routes import (
+    agents,
+    assignments,
+    billing,
+    control,
+    data,
+    imports,
+    jobs,
+    ml,
+    plugins,
+    projects,
+    storages,
+    task_extras,
+    tasks,
+    uploads,
+    webhooks,
+    workflow,
+)
 from .store import Store
+from .workflow_runtime import WORKFLOW_SETTINGS, WorkflowSettings
 
 __all__ = ["CLIENT_MAX_SIZE", "ROUTE_MODULES", "build_app"]
 
 CLIENT_MAX_SIZE = 6 * 2**30
 """Largest request body aiohttp reads whole (uploads stream, so this is a guard only)."""
 
-ROUTE_MODULES = (control, projects, tasks, assignments, data)
+PLATFORM_ROUTE_MODULES = (task_extras, agents, jobs, plugins, storages, ml)
+"""Route modules of the platform resources (task tags, agents, jobs, plugins, storages, ML)."""
+
+ROUTE_MODULES = (control, projects, tasks, assignments, data, billing, webhooks, workflow, imports,
+                 *PLATFORM_ROUTE_MODULES, uploads)
 """The route modules whose ``setup(app, store)`` ``build_app`` calls, in order."""
 
 
@@ -32,6 +54,7 @@ def build_app(
     user_token: str | None = None,
     tenant: str | None = None,
     agent_token: str | None = None,
+    workflow_settings: WorkflowSettings | None = None,
 ) -> web.Application:
     """The emulator's application.
 
@@ -43,6 +66,8 @@ def build_app(
         user_token: accepted as ``Authorization: Token ...`` (with ``tenant``), if given.
         tenant: the ``Synapse-Tenant`` a user token must come with, if given.
         agent_token: accepted as ``SYNAPSE-Agent: Token ...``, if given.
+        workflow_settings: managed-workflow settings (annotation speed, S3 stand-in,
+            webhook retries).
 
     Middlewares, outermost first: request id + JSON errors, faults, auth, idempotency.
     """
@@ -63,6 +88,7 @@ def build_app(
     app[FILES_DIR] = files_dir
     app[FAULTS] = injector
     app[CREDENTIALS] = creds
+    app[WORKFLOW_SETTINGS] = workflow_settings or WorkflowSettings()
     for module in ROUTE_MODULES:
         module.setup(app, store)
     return app

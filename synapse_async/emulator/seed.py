@@ -10,7 +10,7 @@ import inspect
 from typing import Any
 
 from .clock import now_iso
-from .routes import assignments, data, projects, tasks
+from .routes import assignments, billing, data, jobs, ml, projects, tasks
 from .store import Doc, Store, encode_doc
 
 __all__ = ["SAMPLE_ANNOTATION", "SEED_KINDS", "Seeder"]
@@ -25,7 +25,8 @@ SAMPLE_ANNOTATION: dict[str, Any] = {
 }
 """The annotation seeded assignments carry (DM schema v1 shape, one bounding box)."""
 
-SEED_KINDS = ("project", "tasks", "data_collection", "data_units", "assignments")
+SEED_KINDS = ("project", "tasks", "data_collection", "data_units", "assignments", "job",
+              "ground_truth", "balance")
 """The ``kind`` values ``POST _emulator/seed/`` accepts (the Seeder method names)."""
 
 
@@ -124,6 +125,38 @@ class Seeder:
             for task_id in task_ids
         )
         return len(self.store.insert_encoded(assignments.TABLE, rows))
+
+    def job(
+        self,
+        lines: list[str] | None = None,
+        *,
+        status: str = "running",
+        step_seconds: float | None = None,
+        outcome: str = "completed",
+        **fields: Any,
+    ) -> Doc:
+        """Create a job with console ``lines``; returns it.
+
+        Without ``step_seconds`` the lines exist at once and the job has ``status`` (a
+        ``running`` job stays so until PATCHed); with it, one line comes per step and the job
+        then ends with ``outcome``. ``fields``: ``plugin``, ``action``, ``params``, ...
+        """
+        return jobs.seed_job(self.store, lines=lines or [], status=status,
+                             step_seconds=step_seconds, outcome=outcome, **fields)
+
+    def ground_truth(
+        self, name: str = "Seeded ground truth", *, versions: int = 1, events: int = 0
+    ) -> Doc:
+        """Create a ground truth with ``versions`` versions of ``events`` events each.
+
+        Returns ``{"ground_truth": {...}, "versions": [{...}, ...]}``.
+        """
+        return ml.seed_ground_truth(self.store, name, versions=versions, events=events)
+
+    def balance(self, available: str | int = "1000.00") -> Doc:
+        """Set the account's available credits (a decimal string); returns the balance."""
+        billing.register_tables(self.store)
+        return billing.set_balance(self.store, available)
 
     def run(self, kind: str, args: dict[str, Any]) -> Any:
         """Call the helper named ``kind`` with ``args`` (what ``_emulator/seed/`` does).

@@ -14,6 +14,9 @@ from .app import build_app
 from .faults import FaultInjector, Faults
 from .seed import Seeder
 from .store import Store
+from .upload_service import UPLOADS, UploadService
+from .webhook_delivery import DeliverySettings
+from .workflow_runtime import DEFAULT_SPEED, WORKFLOW, Workflow, WorkflowSettings
 
 __all__ = ["DB_FILENAME", "Emulator"]
 
@@ -32,6 +35,13 @@ class Emulator:
         faults: the faults to inject (default: none).
         access_token: the token clients must send; None: a random one.
         user_token, tenant, agent_token: further accepted credentials (see ``auth``).
+        annotation_speed: tasks per second the annotation simulator completes in each active
+            project (0: only ``emu.workflow.simulator.complete(...)`` annotates).
+        s3_root: the directory standing in for S3 (bucket = subdirectory); None:
+            ``<data_dir>/s3``.
+        webhook_retry_delay: seconds before the first retry of a failed webhook delivery
+            (doubling per retry).
+        webhook_max_attempts: POSTs per webhook delivery, the first included.
     """
 
     def __init__(
@@ -45,6 +55,10 @@ class Emulator:
         user_token: str | None = None,
         tenant: str | None = None,
         agent_token: str | None = None,
+        annotation_speed: float = DEFAULT_SPEED,
+        s3_root: str | Path | None = None,
+        webhook_retry_delay: float = 0.5,
+        webhook_max_attempts: int = 5,
     ) -> None:
         self._own_dir = data_dir is None
         self._data_dir = Path(data_dir) if data_dir is not None else None
@@ -55,6 +69,10 @@ class Emulator:
         self._tenant = tenant
         self._agent_token = agent_token
         self._injector = FaultInjector(faults)
+        self._workflow_settings = WorkflowSettings(
+            annotation_speed=annotation_speed, s3_root=s3_root,
+            delivery=DeliverySettings(max_attempts=webhook_max_attempts,
+                                      retry_delay=webhook_retry_delay))
         self._store: Store | None = None
         self._seeder: Seeder | None = None
         self._runner: web.AppRunner | None = None
@@ -82,6 +100,7 @@ class Emulator:
                 user_token=self._user_token,
                 tenant=self._tenant,
                 agent_token=self._agent_token,
+                workflow_settings=self._workflow_settings,
             )
             self._seeder = Seeder(self._store)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
@@ -154,6 +173,17 @@ class Emulator:
         return self._seeder
 
     @property
+    def workflow(self) -> Workflow:
+        """The managed-workflow runtime (while running).
+
+        ``simulator``, ``dispatcher``, ``s3_root``; ``await emu.workflow.settle()`` waits for
+        imports and webhook deliveries.
+        """
+        if self._runner is None:
+            raise RuntimeError("emulator not started")
+        return self._runner.app[WORKFLOW]
+
+    @property
     def faults(self) -> Faults:
         """The faults in force."""
         return self._injector.faults
@@ -166,3 +196,15 @@ class Emulator:
     def counters(self) -> dict[str, int]:
         """Fault counters: ``requests``, ``injected_errors``, ``injected_429``."""
         return self._injector.counters
+
+    @property
+    def uploads(self) -> UploadService:
+        """The chunked-upload service (while running).
+
+        ``emu.uploads.settings.parallel = False`` turns the parallel extension off (the server
+        then answers like the v1 backend); ``.settings.ttl`` is the expiry in seconds;
+        ``.counters_json()`` has the per-upload counters (bytes received, part PUTs, resends).
+        """
+        if self._runner is None:
+            raise RuntimeError("emulator not started")
+        return self._runner.app[UPLOADS]

@@ -11,6 +11,8 @@ columns (and ``id``) can be filtered on. A new resource is one ``register_table`
 
 from __future__ import annotations
 
+import builtins
+
 import json
 import re
 import sqlite3
@@ -348,7 +350,7 @@ class Store:
 
     def list_json(
         self, name: str, *, offset: int = 0, limit: int = 100, **filters: Any
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """Like ``list`` (equality filters, id order) but the stored JSON texts, undecoded.
 
         List endpoints splice these into their response, so a page costs no decode/encode.

@@ -105,14 +105,22 @@ class _Live:
         self.generation += 1
 
 
-def _write_batch(fd: int, data: bytes, offset: int, hashers: list[Any]) -> None:
-    for h in hashers:
-        h.update(data)
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view = view[written:]
-        offset += written
+def _write_batch(fd: int, chunks: list[bytes], offset: int, hashers: list[Any]) -> None:
+    for chunk in chunks:
+        for h in hashers:
+            h.update(chunk)
+    if hasattr(os, "pwritev"):  # one system call, no joining copy
+        total = sum(len(c) for c in chunks)
+        written = os.pwritev(fd, chunks, offset)
+        if written == total:
+            return
+        chunks, offset = [b"".join(chunks)[written:]], offset + written
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            n = os.pwrite(fd, view, offset)
+            view = view[n:]
+            offset += n
 
 
 def _hash_range(path: Path, offset: int, length: int, h: Any) -> None:
@@ -276,12 +284,11 @@ class UploadService:
                 pending.append(chunk)
                 pending_len += len(chunk)
                 if pending_len >= BATCH:
-                    data = b"".join(pending)
+                    await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
+                    pos += pending_len
                     pending, pending_len = [], 0
-                    await asyncio.to_thread(_write_batch, fd, data, pos, hashers)
-                    pos += len(data)
             if pending:
-                await asyncio.to_thread(_write_batch, fd, b"".join(pending), pos, hashers)
+                await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
             return size
         finally:
             os.close(fd)

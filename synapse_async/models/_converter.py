@@ -12,10 +12,12 @@ import types
 import typing
 from collections.abc import Callable
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.strategies import configure_union_passthrough
 
 from synapse_async.errors import UnexpectedResponseError
 
@@ -55,6 +57,19 @@ class Model:
         data.pop("extra", None)
         data.update(self.extra)
         return data
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    """Money amounts: decimal strings or JSON numbers (never via binary float rounding)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise TypeError(f"expected a decimal number, got {value!r}")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not a decimal number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite decimal number: {value!r}")
+    return result
 
 
 _SCALARS: tuple[type, ...] = (str, int, float, bool)
@@ -127,6 +142,10 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_structure_hook(datetime, lambda v, _t: parse_datetime(v))
     conv.register_unstructure_hook(datetime, lambda v: v.isoformat())
+    conv.register_structure_hook(Decimal, lambda v, _t: _parse_decimal(v))
+    conv.register_unstructure_hook(Decimal, str)
+    # Unions of JSON scalars (e.g. ``int | str``) pass through when the value has a member type.
+    configure_union_passthrough(int | float | str | bool | None, conv)
 
     def is_model(cls: Any) -> bool:
         return isinstance(cls, type) and issubclass(cls, Model) and attrs.has(cls)

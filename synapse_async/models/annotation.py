@@ -28,6 +28,10 @@ class Project(Model):
         metadata: the caller's own key/value data.
         created: when it was created.
         modified: when it last changed.
+        instructions: guidelines for annotators (managed workflow).
+        quality_settings: e.g. ``min_annotators``, ``consensus_threshold`` (managed workflow).
+        pricing_tier: ``basic``, ``standard`` or ``premium`` (managed workflow).
+        priority: e.g. ``"high"`` or a number (managed workflow).
     """
 
     id: int
@@ -40,6 +44,10 @@ class Project(Model):
     metadata: dict[str, Any] = attrs.field(factory=dict)
     created: datetime | None = None
     modified: datetime | None = None
+    instructions: str | None = None
+    quality_settings: dict[str, Any] = attrs.field(factory=dict)
+    pricing_tier: str | None = None
+    priority: int | str | None = None
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""Tasks: list, get, create in batches, set tags."""
+"""Tasks: list, get, create in batches, set tags, write annotation data."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from typing import Any
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path
-from synapse_async.models import Task
+from synapse_async.models import Assignment, Task
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
 
-__all__ = ["TASK_BATCH_SIZE", "AsyncTasks"]
+__all__ = ["DM_SCHEMA_V1", "TASK_BATCH_SIZE", "AsyncTasks"]
 
 TASK_BATCH_SIZE = 1000
 """The most task specs the server takes in one ``POST tasks/``."""
+
+DM_SCHEMA_V1 = "dm_schema_v1"
+"""The annotation document schema ``annotate_task_data`` sends by default."""
 
 
 def _check_spec(spec: Any, index: int) -> dict[str, Any]:
@@ -88,3 +91,27 @@ class AsyncTasks(AsyncResource):
                 "tag_ids": [check_id(t, "tag id") for t in tag_ids]}
         data = await self._http.request("POST", "tasks/set_tags/", json_body=body)
         return int(data.get("updated", 0)) if isinstance(data, dict) else 0
+
+    async def annotate_task_data(
+        self, task_id: int, data: Mapping[str, Any], *, schema: str = DM_SCHEMA_V1
+    ) -> Assignment:
+        """Write an annotation document to a task (e.g. pre-annotations from a model).
+
+        ``PUT tasks/{id}/annotate_task_data/?schema=...``. ``data`` is the document in
+        ``schema`` (DM schema v1: ``{"annotations": {...}, "annotationsData": {...}}``). The
+        task's assignment holds it afterwards; that assignment is returned.
+
+        Raises:
+            InvalidInputError: a bad id, a ``data`` that is not a mapping, or an empty schema.
+            ValidationError: the server rejects the document or the schema.
+        """
+        check_id(task_id, "task_id")
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(
+                f"annotation data must be a mapping (a DM schema document), got {data!r}")
+        if not isinstance(schema, str) or not schema.strip():
+            raise InvalidInputError(f"schema must be a non-empty string, got {schema!r}")
+        result = await self._http.request(
+            "PUT", build_path("tasks", task_id, "annotate_task_data"),
+            params={"schema": schema}, json_body=dict(data))
+        return self._decode(result, Assignment)

@@ -12,6 +12,7 @@ recorded in the resume state, so a crashed upload resumes with the parts the ser
 from __future__ import annotations
 
 import logging
+import os
 from functools import partial
 
 import anyio
@@ -102,7 +103,10 @@ class ParallelUpload:
         # Hashers compute part MD5s in order, ahead of the senders (a channel of ready
         # parts between them), so a connection never waits for a hash between two parts.
         tx, rx = anyio.create_memory_object_stream[tuple[Part, bytes]](job.concurrency)
-        hashers = [partial(self._hasher, tx.clone()) for _ in range(self._wave)]
+        # As many hashers as cores: the first parts are ready one or two at a time, so the
+        # first connections start at once instead of all waiting for eight hashes at once.
+        cores = max(1, min(self._wave, os.cpu_count() or 1))
+        hashers = [partial(self._hasher, tx.clone()) for _ in range(cores)]
         senders = [partial(self._sender, rx.clone()) for _ in range(self._wave)]
         tx.close()
         rx.close()

@@ -9,6 +9,7 @@ import pytest
 
 from synapse_async import (
     AsyncClient,
+    AsyncProjectHandle,
     DataCollection,
     InvalidInputError,
     NotFoundError,
@@ -23,11 +24,12 @@ pytestmark = pytest.mark.anyio
 async def test_project_create_get_list(client: AsyncClient) -> None:
     created = await client.projects.create("Street scenes", labels=["car", "person"],
                                            data_type="image", annotation_type="bounding_box")
-    assert isinstance(created, Project) and created.state == "draft"
+    assert isinstance(created, AsyncProjectHandle) and created.state == "draft"
+    assert isinstance(created.data, Project)
     fetched = await client.projects.get(created.id)
-    assert fetched == created and fetched.labels == ["car", "person"]
+    assert fetched.data == created.data and fetched.labels == ["car", "person"]
     assert fetched.created is not None and fetched.created.tzinfo is not None
-    assert [p.id async for p in client.projects.list()] == [created.id]
+    assert [p async for p in client.projects.list()] == [created.data]
 
 
 @pytest.mark.parametrize("bad", ["", "   ", None, 5])

@@ -1,0 +1,376 @@
+"""``AsyncBackendClient``: the official ``BackendClient``'s v1 methods, async, dict results.
+
+For scripts written for the official client (``synapse-sdk``): same method names and
+arguments, results as plain dicts (``Model.to_dict()``), errors from ``synapse_async.errors``.
+Every method runs on the typed resources of an ``AsyncClient``: there is no second HTTP path.
+The blocking twin ``synapse_sync.compat.BackendClient`` is generated from this class.
+
+Listing methods take ``params`` (filters, plus ``page``/``page_size``) and ``list_all``:
+without it they return one page ``{"count", "next", "previous", "results"}`` (``previous``
+is always None); with it ``(iterator, count)``, the iterator yielding every item as a dict
+(pages fetched concurrently). ``url_conversion`` is accepted and ignored: file fields stay
+URLs (the official client downloads them to local paths).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from synapse_async.client import AsyncClient
+from synapse_async.config import ClientConfig, Timeout
+from synapse_async.errors import InvalidInputError
+from synapse_async.resources._compat_support import as_dict, file_path, listing, pop_field
+
+__all__ = ["AsyncBackendClient"]
+
+class AsyncBackendClient:
+    """The official client's flat v1 API (``get_project``, ``list_tasks``, ...), async.
+
+    Example::
+
+        async with AsyncBackendClient("https://api.synapse.sh", "token") as client:
+            project = await client.get_project(123)
+            tasks, count = await client.list_tasks(params={"project": 123}, list_all=True)
+            async for task in tasks:
+                ...
+
+    Args:
+        base_url: the API root (else ``SYNAPSE_HOST`` / the config file).
+        access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` / the config file).
+        authorization_token: a user token (sent with ``tenant``).
+        tenant: the tenant of ``authorization_token``.
+        agent_token: an agent token.
+        timeout: ``{"connect": s, "read": s}`` as the official client takes it, or seconds.
+        api_token: an older name of ``access_token``.
+        config: a complete ``ClientConfig`` (the other settings are then not allowed).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        access_token: str | None = None,
+        *,
+        authorization_token: str | None = None,
+        tenant: str | None = None,
+        agent_token: str | None = None,
+        timeout: dict[str, float] | float | None = None,
+        api_token: str | None = None,
+        config: ClientConfig | None = None,
+    ) -> None:
+        if config is not None:
+            self._client = AsyncClient(config=config)
+            return
+        tmo: Timeout | float | None = None
+        if isinstance(timeout, Mapping):
+            tmo = Timeout(connect=timeout.get("connect"), read=timeout.get("read"), total=None)
+        elif timeout is not None:
+            tmo = timeout
+        self._client = AsyncClient(base_url, access_token=access_token or api_token,
+                                   user_token=authorization_token, tenant=tenant,
+                                   agent_token=agent_token, timeout=tmo)
+
+    @property
+    def client(self) -> AsyncClient:
+        """The typed client underneath (its resources return models, not dicts)."""
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"AsyncBackendClient(base_url={self._client.config.base_url!r})"
+
+    async def __aenter__(self) -> AsyncBackendClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (also done by ``async with``)."""
+        await self._client.aclose()
+
+    async def _list(self, resource: str, params: dict[str, Any] | None, list_all: bool
+                    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        list_method = getattr(self._client, resource).list
+        return await listing(lambda q, s: list_method(page_size=s, **q), params, list_all)
+
+    # -- annotation ------------------------------------------------------------------------
+
+    async def get_project(self, pk: int) -> dict[str, Any]:
+        """``projects/{pk}/``."""
+        project = await self._client.projects.get(pk)
+        return as_dict(getattr(project, "data", project))  # a workflow handle: its snapshot
+
+    async def get_task(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
+        return as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
+
+    async def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
+        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment."""
+        return as_dict(await self._client.tasks.annotate_task_data(pk, data))
+
+    async def get_task_tag(self, pk: int) -> dict[str, Any]:
+        """``task_tags/{pk}/``."""
+        return as_dict(await self._client.task_tags.get(pk))
+
+    async def list_task_tags(self, params: dict[str, Any] | None = None, list_all: bool = False
+                             ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``task_tags/`` (one page, or every tag with ``list_all``)."""
+        return await self._list("task_tags", params, list_all)
+
+    async def list_tasks(self, params: dict[str, Any] | None = None,
+                         url_conversion: dict[str, Any] | None = None, list_all: bool = False
+                         ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``sdk/tasks/`` filtered by ``params`` (``project``, ``status``, ...)."""
+        return await self._list("tasks", params, list_all)
+
+    async def create_tasks(self, data: list[dict[str, Any]] | dict[str, Any]
+                           ) -> list[dict[str, Any]]:
+        """Create tasks from ``[{"project", "data_unit"}...]`` (or ``{"project", "data": [...]}``).
+
+        Sent in batches per project, in order; returns the created tasks.
+        """
+        if isinstance(data, Mapping):
+            project, rest = pop_field(data, "project", "create_tasks")
+            specs = [{**s} for s in rest.get("data", [])]
+            return [as_dict(t) for t in await self._client.tasks.create(project, specs)]
+        runs: list[tuple[Any, list[dict[str, Any]]]] = []
+        for spec in data:
+            project, rest = pop_field(spec, "project", "each task of create_tasks")
+            if runs and runs[-1][0] == project:
+                runs[-1][1].append(rest)
+            else:
+                runs.append((project, [rest]))
+        created: list[dict[str, Any]] = []
+        for project, specs in runs:
+            created += [as_dict(t) for t in await self._client.tasks.create(project, specs)]
+        return created
+
+    async def set_tags_tasks(self, data: dict[str, Any], params: dict[str, Any] | None = None
+                             ) -> dict[str, Any]:
+        """Set ``data["tag_ids"]`` on ``data["task_ids"]``; returns ``{"updated": n}``."""
+        ids = data.get("task_ids", data.get("ids"))
+        if data.get("action", "set") != "set" or ids is None:
+            raise InvalidInputError("set_tags_tasks takes {'task_ids': [...], 'tag_ids': [...]}"
+                                    " (action 'set' only)")
+        return {"updated": await self._client.tasks.set_tags(ids, data.get("tag_ids", []))}
+
+    # -- core and data ---------------------------------------------------------------------
+
+    async def create_chunked_upload(self, file_path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Upload a file by chunked upload; returns ``{"id", "checksum", "size", ...}``."""
+        uploads = getattr(self._client, "uploads", None)
+        if uploads is None:
+            raise InvalidInputError("this client has no chunked uploads (client.uploads)")
+        return as_dict(await uploads.upload_file(file_path))
+
+    async def list_data_collection(self, params: dict[str, Any] | None = None,
+                                   list_all: bool = False
+                                   ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``data_collections/`` (one page, or every collection with ``list_all``)."""
+        return await self._list("data_collections", params, list_all)
+
+    async def get_data_collection(self, data_collection_id: int) -> dict[str, Any]:
+        """One data collection, with its ``file_specifications``."""
+        return as_dict(await self._client.data_collections.get(data_collection_id))
+
+    async def create_data_file(self, file_path: str | os.PathLike[str],
+                               use_chunked_upload: bool = False) -> dict[str, Any]:
+        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+
+        The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
+        for compatibility.
+        """
+        return as_dict(await self._client.data_files.create(file_path))
+
+    async def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
+                               use_chunked_upload: bool = False) -> dict[str, Any]:
+        """Upload ``organized_file["files"]`` (slot -> path); returns the data unit spec.
+
+        The result (``{"data_collection", "files": {slot: {"checksum", "path"}}, "meta"}``)
+        goes to ``create_data_units``; ``path`` is the file name, never a local path.
+        """
+        files: dict[str, Any] = {}
+        for slot, path in dict(organized_file.get("files", {})).items():
+            uploaded = await self.create_data_file(file_path(path), use_chunked_upload)
+            files[slot] = {"checksum": uploaded["checksum"], "path": Path(path).name}
+        return {**organized_file, "data_collection": collection_id, "files": files,
+                "meta": organized_file.get("meta", {})}
+
+    async def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create data units (as ``upload_data_file`` returns them), in batches."""
+        return [as_dict(u) for u in await self._client.data_units.create(uploaded_files)]
+
+    async def get_data_unit(self, data_unit_id: int, params: dict[str, Any] | None = None
+                            ) -> dict[str, Any]:
+        """``data_units/{id}/``."""
+        return as_dict(await self._client.data_units.get(data_unit_id))
+
+    async def list_data_units(self, params: dict[str, Any] | None = None,
+                              url_conversion: dict[str, Any] | None = None, list_all: bool = False
+                              ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``data_units/`` filtered by ``params`` (``data_collection``, ...)."""
+        return await self._list("data_units", params, list_all)
+
+    # -- HITL ------------------------------------------------------------------------------
+
+    async def get_assignment(self, pk: int) -> dict[str, Any]:
+        """``assignments/{pk}/``."""
+        return as_dict(await self._client.assignments.get(pk))
+
+    async def list_assignments(self, params: dict[str, Any] | None = None,
+                               url_conversion: dict[str, Any] | None = None, list_all: bool = False
+                               ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``sdk/assignments/`` filtered by ``params`` (``project``, ``status``, ...)."""
+        return await self._list("assignments", params, list_all)
+
+    async def set_tags_assignments(self, data: dict[str, Any], params: dict[str, Any] | None = None
+                                   ) -> dict[str, Any]:
+        """Set ``data["tag_ids"]`` on ``data["assignment_ids"]``; returns ``{"updated": n}``."""
+        ids = data.get("assignment_ids", data.get("ids"))
+        if data.get("action", "set") != "set" or ids is None:
+            raise InvalidInputError("set_tags_assignments takes {'assignment_ids': [...], "
+                                    "'tag_ids': [...]} (action 'set' only)")
+        return {"updated": await self._client.assignments.set_tags(ids, data.get("tag_ids", []))}
+
+    # -- integration -----------------------------------------------------------------------
+
+    async def list_agents(self, params: dict[str, Any] | None = None, list_all: bool = False
+                          ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``agents/``."""
+        return await self._list("agents", params, list_all)
+
+    async def health_check_agent(self, token: str) -> dict[str, Any]:
+        """``POST agents/{token}/connect/`` (the token never appears in logs or errors)."""
+        return as_dict(await self._client.agents.health_check(token))
+
+    async def get_plugin(self, pk: int | str) -> dict[str, Any]:
+        """``plugins/{id_or_code}/``."""
+        return as_dict(await self._client.plugins.get(pk))
+
+    async def create_plugin(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a plugin from ``{"name", "code"?, "category"?, "description"?, ...}``."""
+        name, rest = pop_field(data, "name", "create_plugin")
+        return as_dict(await self._client.plugins.create(name, **rest))
+
+    async def update_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
+        """Change a plugin's fields."""
+        return as_dict(await self._client.plugins.update(pk, **data))
+
+    async def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
+        """Run a plugin: ``{"action", "params"?, "agent"?, ...}``; returns the job (+ job_id)."""
+        action, rest = pop_field(data, "action", "run_plugin")
+        job = as_dict(await self._client.plugins.run(pk, action=action, **rest))
+        return {**job, "job_id": job["id"]}
+
+    async def get_plugin_release(self, pk: int | str, params: dict[str, Any] | None = None
+                                 ) -> dict[str, Any]:
+        """``plugin_releases/{pk}/``; ``pk`` may be ``"code@version"``."""
+        return as_dict(await self._client.plugin_releases.get(pk))
+
+    async def create_plugin_release(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Release ``{"plugin", "version", "file": path or open file, "config"?}``."""
+        file, rest = pop_field(data, "file", "create_plugin_release")
+        plugin, rest = pop_field(rest, "plugin", "create_plugin_release")
+        version, rest = pop_field(rest, "version", "create_plugin_release")
+        return as_dict(await self._client.plugin_releases.create(
+            plugin, version, file_path(file), **rest))
+
+    async def list_plugin_releases(self, params: dict[str, Any] | None = None,
+                                   list_all: bool = False
+                                   ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``plugin_releases/`` (filter ``plugin``)."""
+        return await self._list("plugin_releases", params, list_all)
+
+    async def get_job(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``jobs/{pk}/``."""
+        return as_dict(await self._client.jobs.get(pk))
+
+    async def list_jobs(self, params: dict[str, Any] | None = None, list_all: bool = False
+                        ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``jobs/`` filtered by ``params`` (``status``, ``plugin``)."""
+        return await self._list("jobs", params, list_all)
+
+    async def update_job(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH jobs/{pk}/`` (``status``, ``progress_record``, ``metrics_record``, ...)."""
+        return as_dict(await self._client.jobs.update(pk, **data))
+
+    async def list_job_console_logs(self, pk: int) -> list[str]:
+        """The job's console lines so far."""
+        return await self._client.jobs.console_logs(pk)
+
+    async def tail_job_console_logs(self, pk: int) -> AsyncIterator[str]:
+        """Each console line (with its line end) as it is written, until the job finishes."""
+        lines = self._client.jobs.tail_console_logs(pk)
+        try:
+            async for line in lines:
+                yield f"{line}\n"
+        finally:
+            await lines.aclose()  # type: ignore[attr-defined]
+
+    async def create_logs(self, data: list[dict[str, Any]] | dict[str, Any]
+                          ) -> list[dict[str, Any]] | dict[str, Any]:
+        """Write one log entry (a dict) or several (a list)."""
+        entries = [data] if isinstance(data, Mapping) else list(data)
+        created = [as_dict(e) for e in await self._client.logs.create_many(entries)]
+        return created[0] if isinstance(data, Mapping) else created
+
+    async def create_serve_application(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Start a serve application: ``{"name", "plugin_release", "action"?, "params"?}``."""
+        name, rest = pop_field(data, "name", "create_serve_application")
+        release, rest = pop_field(rest, "plugin_release", "create_serve_application")
+        return as_dict(await self._client.serve_applications.create(
+            name, plugin_release=release, **rest))
+
+    async def list_serve_applications(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``serve_applications/``."""
+        return await self._list("serve_applications", params, list_all)
+
+    async def get_storage(self, pk: int) -> dict[str, Any]:
+        """A storage with its configuration (whose ``repr`` hides secrets)."""
+        storage = await self._client.storages.get(pk, with_configuration=True)
+        return {**storage.to_dict(), "configuration": storage.configuration}
+
+    async def list_storages(self, params: dict[str, Any] | None = None, list_all: bool = False
+                            ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``storages/`` (filters ``category``, ``provider``)."""
+        return await self._list("storages", params, list_all)
+
+    async def create_storage(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Register ``{"name", "provider", "configuration", "category"?, "is_default"?}``."""
+        name, rest = pop_field(data, "name", "create_storage")
+        return as_dict(await self._client.storages.create(name, **rest))
+
+    # -- ML --------------------------------------------------------------------------------
+
+    async def list_models(self, params: dict[str, Any] | None = None, list_all: bool = False
+                          ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``models/`` filtered by ``params`` (``project``, ``plugin``)."""
+        return await self._list("ml_models", params, list_all)
+
+    async def get_model(self, pk: int, params: dict[str, Any] | None = None,
+                        url_conversion: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``models/{pk}/``."""
+        return as_dict(await self._client.ml_models.get(pk))
+
+    async def create_model(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a model from ``{"name", "file": path, ...}`` (the file by chunked upload)."""
+        file, rest = pop_field(data, "file", "create_model")
+        name, rest = pop_field(rest, "name", "create_model")
+        return as_dict(await self._client.ml_models.create(name, file_path(file), **rest))
+
+    async def list_ground_truth_events(
+        self, params: dict[str, Any] | None = None, url_conversion: dict[str, Any] | None = None,
+        list_all: bool = False,
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``sdk/ground_truth_events/`` (``ground_truth_dataset_versions``: [ids], ...)."""
+        return await self._list("ground_truth_events", params, list_all)
+
+    async def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
+        """``ground_truth_dataset_versions/{pk}/``."""
+        return as_dict(await self._client.ground_truth_dataset_versions.get(pk))

@@ -1,0 +1,81 @@
+"""ML models: list, get, create with the weights file (chunked upload, then the record)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from synapse_async._constants import DEFAULT_PAGE_SIZE
+from synapse_async.http import HTTPClient, build_path
+from synapse_async.models import MLModel
+from synapse_async.pagination import AsyncPaginator
+from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources._uploading import UploaderGetter, require_uploader
+from synapse_async.resources.data_files import check_upload_path
+from synapse_async.resources.task_tags import check_name
+
+__all__ = ["AsyncMLModels"]
+
+
+class AsyncMLModels(AsyncResource):
+    """``client.ml_models``: trained models stored by the platform (``models/``)."""
+
+    def __init__(self, http: HTTPClient, uploads: UploaderGetter | None = None) -> None:
+        super().__init__(http)
+        self._uploads = uploads
+
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        plugin: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        **filters: Any,
+    ) -> AsyncPaginator[MLModel]:
+        """Every model (of ``project``/``plugin`` when given), in server order."""
+        if project is not None:
+            check_id(project, "project")
+        if plugin is not None:
+            check_id(plugin, "plugin")
+        return self._paginate("models/", {"project": project, "plugin": plugin, **filters},
+                              MLModel, page_size)
+
+    async def get(self, model_id: int) -> MLModel:
+        """One model by id."""
+        data = await self._http.request("GET", build_path("models", check_id(model_id, "model_id")))
+        return self._decode(data, MLModel)
+
+    async def create(
+        self,
+        name: str,
+        path: str | os.PathLike[str],
+        *,
+        project: int | None = None,
+        plugin: int | None = None,
+        description: str = "",
+        on_progress: Callable[[int, int], Any] | None = None,
+        **fields: Any,
+    ) -> MLModel:
+        """Upload the weights at ``path`` (chunked upload) and create the model record.
+
+        ``POST models/ {"name", ..., "chunked_upload": <upload id>}``. ``on_progress`` gets
+        ``(bytes_done, bytes_total)`` during the upload.
+
+        Raises:
+            InvalidInputError: a bad name, id or file (checked before any request), or a
+                client without ``uploads``.
+        """
+        body: dict[str, Any] = {"name": check_name(name, "model name"),
+                                "description": description, **fields}
+        if project is not None:
+            body["project"] = check_id(project, "project")
+        if plugin is not None:
+            body["plugin"] = check_id(plugin, "plugin")
+        p = check_upload_path(path)
+        uploader = require_uploader(self._uploads, "creating an ML model")
+        options: dict[str, Any] = {} if on_progress is None else {"on_progress": on_progress}
+        uploaded = await uploader.upload_file(p, **options)
+        data = await self._http.request("POST", "models/",
+                                        json_body={**body, "chunked_upload": uploaded.id})
+        return self._decode(data, MLModel)
