@@ -7,7 +7,7 @@ import importlib
 
 from benchmarks.common import machine
 
-BENCHMARKS = ["listing"]
+BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert"]
 
 
 def main() -> None:

@@ -1,0 +1,729 @@
+"""The facade runtime: one background event-loop thread that runs the SDK's coroutines.
+
+Generated sync classes hold a ``Portal`` (normally the process-wide ``get_portal()``) and
+turn each async method into one blocking hop::
+
+    def get(self, project_id: int) -> Project:
+        return self._portal.call(self._aio.get, project_id)
+
+How it behaves (the numbers refer to ../shared/SYNC_FACADE.md):
+
+* One loop per portal on a named daemon thread (``synapse-sync-loop``), started lazily
+  under a lock with a second check and a readiness event (1); any number of threads may
+  call at once (15). The loop uses a ``poll`` selector, which keeps no kernel state that a
+  forked child would share with its parent.
+* A blocking call made on the loop thread raises ``FacadeReentrancyError`` at once instead
+  of deadlocking (4); one made under an event loop running in the calling thread works and
+  warns once per call site, or raises or stays silent (policy, 5).
+* Ctrl-C, ``SystemExit`` or a per-call timeout cancel the task on the loop and wait, at most
+  ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8). Waits run in slices of
+  at most 100 ms (7), which also notices a dead loop thread.
+* Fork: the child gets a fresh loop on its first call (14). Exit: ``close()`` (and the atexit
+  hook) cancel everything and stop within ``shutdown_timeout``; a stuck loop thread is
+  abandoned with a ``FacadeShutdownWarning`` (16). A dead loop fails every pending and later
+  call with ``FacadeCrashedError`` (17).
+* Exceptions from the SDK are re-raised as the same object (19); contextvars are copied
+  into the task, never back (13).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import functools
+import logging
+import os
+import selectors
+import sys
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Literal, ParamSpec, TypeVar, overload
+
+from synapse_sync import _config, _lifecycle
+from synapse_sync._calls import (
+    CANCELLED,
+    CLOSED,
+    CRASHED,
+    ERROR,
+    OK,
+    PENDING,
+    FacadeFuture,
+    FutureHop,
+    Hop,
+    TaskHop,
+    describe,
+)
+from synapse_sync._contexts import SyncContextManager
+from synapse_sync._fanout import run_all
+from synapse_sync._iterators import BatchHop, Feed, SyncIterator
+from synapse_sync._shutdown import SupportsAclose, describe_task, drain, silence, stuck_frame
+from synapse_sync.errors import (
+    FacadeClosedError,
+    FacadeCrashedError,
+    FacadeReentrancyError,
+    FacadeRunningLoopError,
+    FacadeRunningLoopWarning,
+    FacadeShutdownWarning,
+    FacadeTimeoutError,
+)
+
+__all__ = ["Portal", "call_timeout", "get_portal"]
+
+_CALL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "synapse_sync_call_timeout", default=None)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float | None) -> Iterator[None]:
+    """Bound every blocking facade call made in this block (and this context) to ``seconds``.
+
+    On expiry the underlying task is cancelled and awaited, then ``FacadeTimeoutError`` is
+    raised. This is the facade's per-call timeout: generated methods keep exactly the async
+    signatures, so the bound is set by scope instead of by a keyword::
+
+        with call_timeout(5):
+            client.tasks.get(1)
+    """
+    if seconds is not None and (isinstance(seconds, bool) or not seconds >= 0):
+        raise ValueError(f"call_timeout needs seconds >= 0 or None, got {seconds!r}")
+    token = _CALL_TIMEOUT.set(seconds)
+    try:
+        yield
+    finally:
+        _CALL_TIMEOUT.reset(token)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+A = TypeVar("A")
+
+log = logging.getLogger("synapse_sync")
+
+# Portal states.
+_NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = range(5)
+
+_get_ident = threading.get_ident
+_getpid = os.getpid
+_running_loop = asyncio._get_running_loop
+_monotonic = time.monotonic
+_orphans: list[asyncio.AbstractEventLoop] = []  # loops inherited by a forked child
+
+
+class Portal:
+    """Runs coroutines on one background event-loop thread for blocking callers.
+
+    Args:
+        name: the loop thread's name.
+        debug: asyncio debug mode and unstripped tracebacks (default: ``SYNAPSE_SYNC_DEBUG``).
+        running_loop_policy: ``"warn"``, ``"raise"`` or ``"ignore"``: what a blocking call
+            does when the calling thread runs an event loop (default:
+            ``SYNAPSE_SYNC_RUNNING_LOOP``, else ``"warn"``).
+        shutdown_timeout: bound in seconds on ``close()`` and on the exit hook (default:
+            ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT``, else 5).
+        cancel_grace: after Ctrl-C or a timeout, how long to wait for the cancelled task.
+        batch_size: items fetched per hop by ``iterate`` (default 64).
+
+    The loop thread starts on the first call, not here. Use as a context manager, or call
+    ``close()``; the atexit hook closes whatever is left.
+    """
+
+    def __init__(self, *, name: str = _config.LOOP_THREAD_NAME, debug: bool | None = None,
+                 running_loop_policy: _config.RunningLoopPolicy | None = None,
+                 shutdown_timeout: float | None = None,
+                 cancel_grace: float = _config.CANCEL_GRACE,
+                 batch_size: int = _config.DEFAULT_BATCH) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        self._name = name
+        self._debug = _config.debug_enabled() if debug is None else debug
+        self.running_loop_policy: _config.RunningLoopPolicy = (
+            _config.running_loop_policy() if running_loop_policy is None
+            else _config.check_policy(running_loop_policy))
+        self.shutdown_timeout = (_config.shutdown_timeout() if shutdown_timeout is None
+                                 else shutdown_timeout)
+        self.cancel_grace = cancel_grace
+        self.batch_size = batch_size
+        self._strip = not self._debug
+        self._state = _NEW
+        self._pid = _getpid()
+        self._start_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._warn_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ident: int | None = None
+        self._pending: set[Hop] = set()
+        self._crash: BaseException | None = None
+        self._warned_sites: set[tuple[str, int]] = set()
+        self._closers: list[weakref.ref[SupportsAclose]] = []
+        self._drained = False
+        self._executor: concurrent.futures.Executor | None = None
+        self._workers: list[threading.Thread] = []
+        self._generation = 0
+        _lifecycle.register(self)
+
+    # -- introspection --------------------------------------------------------------------
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The facade's event loop (started on first access). Do not stop or close it."""
+        return self._ready_loop()
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The loop thread, or None before the first call (and in a fresh fork child)."""
+        return self._thread if self._pid == _getpid() else None
+
+    @property
+    def generation(self) -> int:
+        """How many loops this portal has started (0 before the first call).
+
+        It changes when a forked child starts its own loop: objects built on an earlier
+        generation's loop (sessions, clients) must not be used on the new one.
+        """
+        return self._generation
+
+    @property
+    def debug(self) -> bool:
+        """Whether asyncio debug mode and full tracebacks are on."""
+        return self._debug
+
+    @property
+    def running(self) -> bool:
+        """True while the loop thread is up and accepting calls."""
+        return self._state == _RUNNING and self._pid == _getpid()
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` (or the exit hook) has run; calls then fail."""
+        return self._state in (_CLOSING, _CLOSED)
+
+    def in_loop_thread(self) -> bool:
+        """True when the caller runs on this portal's loop thread."""
+        return self._ident is not None and _get_ident() == self._ident
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``await fn(*args, **kwargs)`` on the loop and return its result.
+
+        ``fn`` is called on the loop thread. Exceptions are re-raised as the same object.
+        Ctrl-C while waiting cancels the task, waits for its cleanup, then re-raises. Inside
+        ``with call_timeout(seconds):`` the call is bounded like ``call_with_timeout``.
+        """
+        limit = _CALL_TIMEOUT.get()
+        if limit is not None:
+            return self.call_with_timeout(limit, fn, *args, **kwargs)
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        if _get_ident() == self._ident:
+            raise self._reentrancy(fn)
+        if _running_loop() is not None:
+            self._on_running_loop(fn)
+        hop = TaskHop(fn, args, kwargs, self._loop, self._pending,  # type: ignore[arg-type]
+                      self._strip)
+        self._send(hop, None)
+        if hop.state == OK:
+            return hop.value  # type: ignore[no-any-return]
+        raise self._error(hop, None)
+
+    def call_with_timeout(self, timeout: float | None, fn: Callable[P, Awaitable[T]], /,
+                          *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like ``call``, but give up after ``timeout`` seconds (None: no limit).
+
+        On expiry the task is cancelled and awaited (at most ``cancel_grace`` s), then
+        ``FacadeTimeoutError`` is raised. If the task finished anyway, its outcome is
+        returned. The timeout comes first so that ``fn``'s own ``timeout=`` never collides.
+        """
+        if timeout is None:
+            return self.call(fn, *args, **kwargs)
+        if timeout < 0:
+            raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        if _get_ident() == self._ident:
+            raise self._reentrancy(fn)
+        if _running_loop() is not None:
+            self._on_running_loop(fn)
+        hop = TaskHop(fn, args, kwargs, self._loop, self._pending,  # type: ignore[arg-type]
+                      self._strip)
+        self._send(hop, timeout)
+        if hop.state == OK:
+            return hop.value  # type: ignore[no-any-return]
+        raise self._error(hop, timeout)
+
+    def submit(self, fn: Callable[P, Awaitable[T]], /, *args: P.args,
+               **kwargs: P.kwargs) -> FacadeFuture[T]:
+        """Start ``await fn(*args, **kwargs)`` on the loop; return a ``Future`` at once.
+
+        Does not block, so it is allowed on the loop thread too (but blocking on the
+        future's ``result()`` there raises ``FacadeReentrancyError``). ``future.cancel()``
+        cancels the task.
+        """
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        loop = self._loop
+        assert loop is not None
+        hop = FutureHop(fn, args, kwargs, loop, self._pending, self._strip, self._failure)
+        future: FacadeFuture[T] = hop.future
+        future._loop_ident = self._ident
+        self._pending.add(hop)
+        try:
+            loop.call_soon_threadsafe(hop.start)
+        except RuntimeError:  # the loop closed between the check and now
+            self._pending.discard(hop)
+            raise self._state_error() from None
+        return future
+
+    @overload
+    def map(self, fn: Callable[[A], Awaitable[T]], items: Iterable[A], /, *,
+            limit: int | None = ..., timeout: float | None = ...,
+            return_exceptions: Literal[False] = ...) -> list[T]: ...
+
+    @overload
+    def map(self, fn: Callable[[A], Awaitable[T]], items: Iterable[A], /, *,
+            limit: int | None = ..., timeout: float | None = ...,
+            return_exceptions: Literal[True]) -> list[T | BaseException]: ...
+
+    def map(self, fn: Callable[[A], Awaitable[Any]], items: Iterable[A], /, *,
+            limit: int | None = None, timeout: float | None = None,
+            return_exceptions: bool = False) -> list[Any]:
+        """Run ``fn(item)`` for every item concurrently on the loop, in one hop.
+
+        Results come back in input order. ``limit`` caps how many run at once. On the first
+        failure the others are cancelled and awaited, then that exception is re-raised
+        (unless ``return_exceptions``, which returns exceptions in place of results).
+        """
+        factories = [functools.partial(fn, item) for item in items]
+        return self.call_with_timeout(timeout, run_all, factories, limit, return_exceptions)
+
+    def gather(self, *factories: Callable[[], Awaitable[T]], limit: int | None = None,
+               timeout: float | None = None) -> list[T]:
+        """Run every zero-argument async callable concurrently in one hop (see ``map``)."""
+        return self.call_with_timeout(timeout, run_all, list(factories), limit, False)
+
+    def iterate(self, fn: Callable[P, AsyncIterable[T]], /, *args: P.args,
+                **kwargs: P.kwargs) -> SyncIterator[T]:
+        """A sync iterator over the async iterable ``fn(*args, **kwargs)``.
+
+        Nothing runs until the first ``next()``; then ``fn`` is called on the loop and up to
+        ``batch_size`` items come back per hop. See ``SyncIterator`` for closing.
+        """
+        return SyncIterator(self, fn, args, kwargs, self.batch_size)
+
+    def iterate_batched(self, batch_size: int, fn: Callable[P, AsyncIterable[T]], /,
+                        *args: P.args, **kwargs: P.kwargs) -> SyncIterator[T]:
+        """``iterate`` with an explicit number of items per hop."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        return SyncIterator(self, fn, args, kwargs, batch_size)
+
+    def context(self, fn: Callable[P, AbstractAsyncContextManager[T]], /, *args: P.args,
+                **kwargs: P.kwargs) -> SyncContextManager[T]:
+        """A sync context manager over the async one ``fn(*args, **kwargs)`` returns."""
+        return SyncContextManager(self, fn, args, kwargs)
+
+    def close_on_shutdown(self, resource: SupportsAclose) -> None:
+        """Await ``resource.aclose()`` on the loop at shutdown, if it is still alive then.
+
+        Held weakly; resources are closed last-registered first, after the outstanding
+        tasks were cancelled.
+        """
+        self._closers = [r for r in self._closers if r() is not None]
+        self._closers.append(weakref.ref(resource))
+
+    # -- iterator support (used by SyncIterator) ------------------------------------------
+
+    def _fetch(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
+        """One hop: the items buffered by ``feed`` (waiting for at least one)."""
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        if _get_ident() == self._ident:
+            raise self._reentrancy(feed.fn)
+        if feed.loop is not self._loop:
+            raise FacadeClosedError(
+                "this iterator belongs to an event loop that no longer exists (the process "
+                "forked, or the facade restarted); start a new listing")
+        if _running_loop() is not None:
+            self._on_running_loop(feed.fn)
+        hop = BatchHop(feed, self._pending)
+        self._send(hop, None)
+        if hop.state == OK:
+            return hop.value  # type: ignore[no-any-return]
+        raise self._error(hop, None)
+
+    def _new_feed(self, fn: Callable[..., AsyncIterable[T]], args: tuple[Any, ...],
+                  kwargs: dict[str, Any], batch: int) -> Feed[T]:
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        assert self._loop is not None
+        return Feed(fn, args, kwargs, batch, self._loop, self._strip)
+
+    def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
+        """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
+        loop = self._loop
+        if (feed.loop is not loop or loop is None or self._state != _RUNNING
+                or self._pid != _getpid()):
+            return  # that loop is gone (closed, crashed, forked): nothing left to close
+        if _get_ident() == self._ident:  # e.g. garbage-collected on the loop thread
+            loop.call_soon(feed.close_soon)
+            return
+        try:
+            self.call_with_timeout(self.cancel_grace, feed.aclose)
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("synapse_sync: closing %s failed", describe(feed.fn), exc_info=True)
+
+    # -- the hop ----------------------------------------------------------------------------
+
+    def _send(self, hop: Hop, timeout: float | None) -> None:
+        """Schedule ``hop`` on the loop and block until it finishes (or give up)."""
+        self._pending.add(hop)
+        try:
+            self._loop.call_soon_threadsafe(hop.start)  # type: ignore[union-attr]
+        except RuntimeError:  # loop closed under us: the state says why
+            self._pending.discard(hop)
+            return
+        lock = hop.lock
+        if timeout is None:
+            try:
+                while not lock.acquire(True, _config.WAIT_SLICE):
+                    if self._gone():
+                        return
+            except BaseException:  # Ctrl-C, SystemExit, a signal handler's exception
+                self._abort(hop)
+                raise
+            return
+        deadline = _monotonic() + timeout
+        try:
+            while True:
+                remaining = deadline - _monotonic()
+                if remaining <= 0:
+                    break
+                if lock.acquire(True, min(remaining, _config.WAIT_SLICE)) or self._gone():
+                    return
+        except BaseException:
+            self._abort(hop)
+            raise
+        self._abort(hop)
+
+    def _abort(self, hop: Hop) -> None:
+        """Cancel ``hop``'s work on the loop and wait, bounded, until it has finished."""
+        if hop.state != PENDING:
+            return
+        hop.cancel_requested = True
+        try:
+            self._loop.call_soon_threadsafe(hop.cancel)  # type: ignore[union-attr]
+        except RuntimeError:
+            return
+        deadline = _monotonic() + self.cancel_grace
+        while hop.state == PENDING and not self._gone():
+            remaining = deadline - _monotonic()
+            if remaining <= 0:
+                return
+            if hop.lock.acquire(True, min(remaining, _config.WAIT_SLICE)):
+                return
+
+    def _gone(self) -> bool:
+        """True when the loop thread can no longer finish anything (dead or abandoned)."""
+        state = self._state
+        if state in (_CLOSED, _CRASHED):
+            return True
+        thread = self._thread
+        return thread is None or not thread.is_alive()
+
+    def _error(self, hop: Hop, timeout: float | None) -> BaseException:
+        """The exception a finished (or abandoned) hop raises in the caller."""
+        state, value = hop.state, hop.value
+        hop.value = None  # no cycle through the caller's frame
+        if state == ERROR:
+            return value  # type: ignore[no-any-return]
+        timed_out = state == PENDING or (state == CANCELLED and hop.cancel_requested)
+        if timeout is not None and timed_out and self._state == _RUNNING:
+            still = " but is still running" if state == PENDING else ""
+            return FacadeTimeoutError(
+                f"{describe(hop.fn)} did not finish within the facade timeout of "
+                f"{timeout:g} s; it was cancelled{still}")
+        return self._failure(state, value)
+
+    def _failure(self, state: int, value: BaseException | None) -> BaseException:
+        """Map a non-result hop outcome to the exception the caller sees."""
+        if state == CANCELLED:
+            if self._state in (_CLOSING, _CLOSED):
+                err: BaseException = FacadeClosedError(
+                    "the facade was closed while this call was running")
+                err.__cause__ = value
+                return err
+            assert value is not None
+            return value  # cancellation that started inside the SDK
+        if state == CRASHED or self._state == _CRASHED:
+            return self._state_error()
+        if state in (CLOSED, PENDING) or self._state in (_CLOSING, _CLOSED):
+            return FacadeClosedError("the facade was closed while this call was waiting")
+        return self._state_error()
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def _reentrancy(self, fn: object) -> FacadeReentrancyError:
+        name = describe(fn)
+        return FacadeReentrancyError(
+            f"sync facade call to {name} made on the facade's own event-loop thread (from a "
+            f"coroutine, callback, logging handler or __del__ running on that loop); blocking "
+            f"here would deadlock. In async code, use `await {name}(...)` instead.")
+
+    def _on_running_loop(self, fn: object) -> None:
+        policy = self.running_loop_policy
+        if policy == "ignore":
+            return
+        name = describe(fn)
+        message = (
+            f"sync facade call to {name} blocks the event loop running in this thread until "
+            f"it returns (the call itself runs on the facade's loop thread). In async code, "
+            f"use the async API: `await {name}(...)`. Set SYNAPSE_SYNC_RUNNING_LOOP or "
+            f"Portal.running_loop_policy to 'ignore' or 'raise' to change this.")
+        if policy == "raise":
+            raise FacadeRunningLoopError(message)
+        frame: Any = sys._getframe(0)
+        level = 1
+        while frame is not None and _is_facade_frame(frame):
+            frame = frame.f_back
+            level += 1
+        site = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
+        with self._warn_lock:
+            if site in self._warned_sites:
+                return
+            self._warned_sites.add(site)
+        warnings.warn(message, FacadeRunningLoopWarning, stacklevel=level)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _ready_loop(self) -> asyncio.AbstractEventLoop:
+        if self._state != _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        assert self._loop is not None
+        return self._loop
+
+    def _ensure_running(self) -> None:
+        if self._pid != _getpid():
+            self._after_fork()
+        while self._state != _RUNNING:
+            if self._state != _NEW:
+                raise self._state_error()
+            with self._start_lock:
+                if self._state == _NEW:  # second check: another thread may have won
+                    self._start()
+
+    def _state_error(self) -> BaseException:
+        if self._state == _CRASHED:
+            err = FacadeCrashedError(
+                "the facade's event-loop thread died; every pending and later call fails. "
+                "The cause is chained below.")
+            err.__cause__ = self._crash
+            return err
+        if self._state == _NEW:  # start refused at exit
+            return FacadeClosedError("the interpreter is exiting; the facade does not start")
+        return FacadeClosedError("the facade is closed")
+
+    def _start(self) -> None:
+        if _lifecycle.in_exit():
+            raise FacadeClosedError(
+                "the interpreter is exiting: the facade never starts its loop thread from an "
+                "atexit handler or a finalizer. Make the call before exit begins.")
+        loop = _new_loop()
+        if self._debug:
+            loop.set_debug(True)  # otherwise asyncio's default (on under -X dev)
+        workers: list[threading.Thread] = []
+        executor = concurrent.futures.ThreadPoolExecutor(
+            thread_name_prefix=f"{self._name}-worker",
+            initializer=lambda: workers.append(threading.current_thread()))
+        loop.set_default_executor(executor)
+        self._executor, self._workers = executor, workers
+        ready = threading.Event()
+        thread = threading.Thread(target=self._run, args=(loop, ready), name=self._name,
+                                  daemon=True)
+        try:
+            thread.start()
+        except RuntimeError as exc:  # "can't create new thread at interpreter shutdown"
+            loop.close()
+            raise FacadeClosedError("the interpreter is exiting; the facade cannot start") \
+                from exc
+        try:
+            ready.wait()  # the thread id is known (re-entrancy checks) once this is set
+        finally:  # even if Ctrl-C lands here: the thread runs, so the state must say so
+            self._loop = loop
+            self._thread = thread
+            self._generation += 1
+            self._state = _RUNNING
+
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        self._ident = _get_ident()
+        asyncio.set_event_loop(loop)
+        ready.set()
+        crash: BaseException | None = None
+        try:
+            loop.run_forever()
+        except BaseException as exc:  # whatever kills the loop is reported to every caller
+            crash = exc
+        if crash is None and self._state not in (_CLOSING, _CLOSED):
+            crash = RuntimeError("the facade's event loop was stopped from outside")
+        if crash is not None:
+            self._crash = crash
+            self._state = _CRASHED
+            log.error("synapse_sync: the facade's event-loop thread died", exc_info=crash)
+        else:
+            self._state = _CLOSED
+        for hop in list(self._pending):
+            hop.finish(CRASHED if crash is not None else CLOSED, None)
+        if crash is None and not self._drained:
+            # close() gave up on this thread while it was blocked; now that it is free,
+            # finish the cleanup (nobody waits for it: the thread was abandoned).
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(self._drain(_monotonic() + self.shutdown_timeout))
+        silence(asyncio.all_tasks(loop))
+        with contextlib.suppress(Exception):  # after a crash the loop may be inconsistent
+            loop.close()
+        asyncio.set_event_loop(None)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Cancel outstanding work, close resources and stop the loop thread, bounded.
+
+        Waits at most ``timeout`` seconds (default ``shutdown_timeout``). Tasks that ignore
+        cancellation, or a loop thread that stays blocked, are left behind with a
+        ``FacadeShutdownWarning`` naming them. Later calls raise ``FacadeClosedError``.
+        Closing twice is a no-op. Never starts the loop.
+        """
+        if self._pid != _getpid():
+            self._after_fork()
+        if self._state == _RUNNING and self.in_loop_thread():
+            raise FacadeReentrancyError(
+                "Portal.close() called on the facade's own loop thread: it would wait for "
+                "itself. Close it from another thread.")
+        bound = self.shutdown_timeout if timeout is None else timeout
+        with self._close_lock:
+            with self._start_lock:
+                state = self._state
+                if state != _RUNNING:
+                    if state in (_NEW, _CRASHED):
+                        self._state = _CLOSED
+                    return
+                self._state = _CLOSING
+            self._shutdown(bound)
+
+    def _shutdown(self, bound: float) -> None:
+        loop, thread = self._loop, self._thread
+        assert loop is not None and thread is not None
+        deadline = _monotonic() + bound
+        stuck: list[str] = []
+        done = asyncio.run_coroutine_threadsafe(
+            self._drain(deadline), loop)
+        hard_deadline = deadline + 0.25  # drain bounds itself by `deadline`; collect its report
+        try:
+            while thread.is_alive():
+                remaining = hard_deadline - _monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    stuck = done.result(min(remaining, _config.WAIT_SLICE))
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+                except Exception:  # drain itself failed: still stop the loop
+                    log.warning("synapse_sync: shutdown failed", exc_info=True)
+                    break
+        finally:
+            with contextlib.suppress(RuntimeError):  # already closed
+                loop.call_soon_threadsafe(loop.stop)
+        thread.join(max(0.1, hard_deadline - _monotonic()))
+        if thread.is_alive():
+            self._state = _CLOSED  # blocked callers notice this within one wait slice
+            for hop in list(self._pending):
+                if isinstance(hop, FutureHop):  # nobody polls these: fail them here
+                    hop.finish(CLOSED, None)
+            where = stuck_frame(self._ident)
+            try:
+                tasks = [describe_task(t) for t in asyncio.all_tasks(loop)]
+            except RuntimeError:
+                tasks = ["(could not list the tasks)"]
+            warnings.warn(
+                f"synapse_sync: the facade's loop thread is still blocked after {bound:g} s "
+                f"(at {where}); abandoning it (daemon thread). Tasks left: "
+                f"{'; '.join(tasks) or 'none'}", FacadeShutdownWarning, stacklevel=3)
+        elif stuck:
+            warnings.warn(
+                f"synapse_sync: {len(stuck)} task(s) ignored cancellation for {bound:g} s "
+                f"and were abandoned at shutdown: {'; '.join(stuck)}",
+                FacadeShutdownWarning, stacklevel=3)
+
+    def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
+        assert self._executor is not None
+        return drain(deadline, list(self._closers), self._on_drained, self._executor,
+                     self._workers)
+
+    def _on_drained(self, stuck: list[asyncio.Task[Any]]) -> None:
+        self._drained = True
+        silence(stuck)
+
+    def _close_at_exit(self) -> None:
+        if self._pid != _getpid():
+            self._after_fork()
+        self.close()
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's loop and thread; start afresh when used."""
+        old = self._loop
+        if old is not None:
+            _orphans.append(old)  # never closed or collected: that could touch parent state
+            with contextlib.suppress(RuntimeError):
+                silence(asyncio.all_tasks(old))
+        self._pid = _getpid()
+        self._start_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._warn_lock = threading.Lock()
+        self._loop = None
+        self._thread = None
+        self._ident = None
+        self._pending = set()
+        self._executor, self._workers, self._drained = None, [], False
+        if self._state != _CLOSED:
+            self._state = _NEW
+            self._crash = None
+
+    def __enter__(self) -> Portal:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        states = {_NEW: "new", _RUNNING: "running", _CLOSING: "closing", _CLOSED: "closed",
+                  _CRASHED: "crashed"}
+        return f"<Portal {self._name!r} {states[self._state]}>"
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """A selector loop on ``poll`` where available (no epoll instance shared after fork)."""
+    if hasattr(selectors, "PollSelector"):
+        return asyncio.SelectorEventLoop(selectors.PollSelector())
+    return asyncio.new_event_loop()
+
+
+def _is_facade_frame(frame: Any) -> bool:
+    name = frame.f_globals.get("__name__", "")
+    return isinstance(name, str) and (name == "synapse_sync" or name.startswith("synapse_sync."))
+
+
+_default = Portal()
+
+
+def get_portal() -> Portal:
+    """The process-wide portal generated sync classes use (its loop starts on first use)."""
+    return _default

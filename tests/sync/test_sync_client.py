@@ -1,0 +1,149 @@
+"""The generated sync client against a real emulator, from plain blocking code."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from synapse_async import NotFoundError, Task, ValidationError
+from synapse_sync import FacadeReentrancyError, get_portal
+from synapse_sync.client import Client
+from synapse_sync.compat import BackendClient
+from tests.sync.conftest import ThreadedEmulator
+
+
+def _seed(emu: ThreadedEmulator, n: int) -> int:
+    project = emu.run(emu.emu.seed.project, "sync")
+    emu.run(emu.emu.seed.tasks, project["id"], n)
+    return int(project["id"])
+
+
+def test_list_get_create_and_errors(threaded_emulator: ThreadedEmulator) -> None:
+    pid = _seed(threaded_emulator, 1234)
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+        tasks = list(client.tasks.list(project=pid, page_size=100))
+        assert len(tasks) == 1234 and all(isinstance(t, Task) for t in tasks)
+        assert [t.id for t in tasks] == sorted(t.id for t in tasks)
+        page = client.tasks.list(project=pid).page(2)
+        assert page.count == 1234 and len(page.items) == 100
+        assert client.tasks.get(tasks[0].id) == tasks[0]
+        project = client.projects.create("made from sync code", labels=["a"])
+        assert project.name == "made from sync code" and project.state == "draft"
+        with pytest.raises(NotFoundError) as info:
+            client.tasks.get(10**7)
+        assert type(info.value) is NotFoundError  # the original exception, not a wrapper
+        with pytest.raises(ValidationError):
+            client.tasks.create(pid, [{"data_unit": 999999}])
+
+
+def test_break_closes_the_async_generator_before_the_next_statement(
+        threaded_emulator: ThreadedEmulator) -> None:
+    pid = _seed(threaded_emulator, 3000)
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+        seen = []
+        for task in client.tasks.list(project=pid, page_size=10):
+            seen.append(task.id)
+            if len(seen) == 2:
+                break
+        gc.collect()
+        loop = get_portal().loop
+
+        def pending_pages() -> int:
+            import asyncio
+
+            async def count() -> int:
+                return sum("_numbered" in repr(t) or "_iter_items" in repr(t)
+                           for t in asyncio.all_tasks())
+
+            return get_portal().call(count)
+
+        assert loop is not None
+        assert pending_pages() == 0
+        assert len(seen) == 2
+
+
+def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> None:
+    pid = _seed(threaded_emulator, 50)
+    errors: list[BaseException] = []
+    loops_before = {t.ident for t in threading.enumerate() if t.name == "synapse-sync-loop"}
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+        ids = [t.id for t in client.tasks.list(project=pid)]
+
+        def worker(k: int) -> None:
+            try:
+                for i in range(40):
+                    if i % 4 == 0:
+                        assert client.projects.get(pid).id == pid
+                    elif i % 4 == 1:
+                        assert client.tasks.get(ids[(k + i) % 50]).id == ids[(k + i) % 50]
+                    elif i % 4 == 2:
+                        assert client.tasks.list(project=pid, page_size=20).page(1).count == 50
+                    else:
+                        with pytest.raises(NotFoundError):
+                            client.tasks.get(10**6 + k)
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert errors == []
+    loops_after = {t.ident for t in threading.enumerate() if t.name == "synapse-sync-loop"}
+    assert get_portal().thread is not None and get_portal().thread.ident in loops_after
+    assert loops_after - loops_before <= {get_portal().thread.ident}  # no extra loop started
+
+
+def test_progress_callback_that_calls_the_facade_gets_reentrancy_error(
+        threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * (6 * 2**20))
+    seen: list[BaseException] = []
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+
+        def on_progress(done: int, total: int) -> None:
+            started = time.monotonic()
+            try:
+                client.projects.get(1)
+            except FacadeReentrancyError as exc:
+                seen.append(exc)
+                assert time.monotonic() - started < 0.01
+
+        result = client.uploads.upload_file(path, part_size=5 * 2**20, on_progress=on_progress)
+    assert result.size == 6 * 2**20
+    assert seen and "await" in str(seen[0])
+
+
+def test_compat_script_runs_unchanged(threaded_emulator: ThreadedEmulator) -> None:
+    pid = _seed(threaded_emulator, 250)
+    # A script written for the official client: only the import line differs.
+    client = BackendClient(threaded_emulator.url, threaded_emulator.access_token)
+    project = client.get_project(pid)
+    first = client.list_tasks(params={"project": pid})
+    assert isinstance(first, dict) and first["count"] == 250
+    listing = client.list_tasks(params={"project": pid}, list_all=True)
+    assert isinstance(listing, tuple)
+    tasks, count = listing
+    ids = [t["id"] for t in tasks]
+    assert project["id"] == pid and count == 250 and len(ids) == 250
+    client.close()
+
+
+def test_call_timeout_cancels_a_slow_call(threaded_emulator: ThreadedEmulator) -> None:
+    from synapse_async.emulator import Faults
+    from synapse_sync import FacadeTimeoutError, call_timeout
+
+    pid = _seed(threaded_emulator, 5)
+    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=2.0))
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+        started = time.monotonic()
+        with call_timeout(0.2), pytest.raises(FacadeTimeoutError):
+            client.projects.get(pid)
+        assert time.monotonic() - started < 1.0
+        threaded_emulator.run(threaded_emulator.emu.set_faults, Faults())
+        assert client.projects.get(pid).id == pid  # the scope ended: no bound any more
