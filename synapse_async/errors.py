@@ -17,7 +17,15 @@ The tree::
     │   ├── RateLimitError           429 (``retry_after`` seconds, when the server said)
     │   ├── ServerError              5xx
     │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
-    └── PageFetchError               a listing page kept failing (names the page; cause chained)
+    ├── PageFetchError               a listing page kept failing (names the page; cause chained)
+    ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
+    ├── UploadError                  a chunked upload failed (names the part and why)
+    │   └── FileChangedError         the file changed size or mtime while being uploaded
+    ├── ProjectStateError            a workflow step is not allowed in the project's state
+    ├── ImportFailedError            a server-side import (upload_from_s3) failed
+    └── WebhookVerificationError     a webhook delivery failed signature/freshness/replay checks
+
+The sync facade adds ``synapse_sync.errors.FacadeError`` (a ``SynapseError``) and its subclasses.
 
 Transport failures (no answer) are kept apart from status failures (an answer that says no).
 Messages never contain credentials: only the method, the URL path and the server's detail.
