@@ -1,0 +1,226 @@
+"""Read DM schema v1 annotation documents and raw export records into normalized types.
+
+Two document shapes are accepted, also mixed within one document:
+
+Full shape (what the Synapse annotator saves; the emulator seeds it)::
+
+    {"annotations":     {"image_1": [{"id": "a1", "tool": "bounding_box",
+                                      "classification": {"class": "car", "color": "red"}}]},
+     "annotationsData": {"image_1": [{"id": "a1",
+                                      "coordinate": {"x": 10, "y": 20, "width": 30,
+                                                     "height": 40, "rotation": 0.1}}]}}
+
+Entries are joined by ``id`` within a media key. Compact shape (the export workflow's)::
+
+    {"annotations": {"image_1": [{"id": "b1", "type": "bbox", "data": [10, 20, 30, 40],
+                                  "classification": "car"}]}}
+
+Coordinates accepted per tool (``coordinate`` in ``annotationsData``, or ``coordinate`` /
+``data`` on the entry itself), all in absolute pixels:
+
+- bounding_box: ``{x, y, width, height, rotation?}`` or ``[x, y, w, h]`` or
+  ``[x, y, w, h, rotation]``; rotation in radians about the centre. ``w, h > 0``.
+- polygon: ``[{x, y, id?}, ...]``, ``[[x, y], ...]`` or flat ``[x1, y1, x2, y2, ...]``; 3+
+  points. polyline: the same, 2+ points.
+- keypoint: one point ``{x, y, visible?}`` / ``[x, y]`` / ``[x, y, v]``, or a list of points
+  (a pose) with optional ``names`` and ``skeleton`` (0-based pairs) beside it.
+- classification: no coordinates; the label and attributes come from ``classification``.
+- named_entity: ``{start, end}`` / ``[start, end]``, top-level ``start``/``end``, or
+  ``ranges: [{start, end}]`` (one range); character offsets, end exclusive.
+- segmentation: ``pixel_indices: [int, ...]`` (row-major ``y * width + x``) or
+  ``section: {startFrame, endFrame}``.
+
+The label is ``classification.class`` (full) or ``classification`` as a string (compact);
+other ``classification`` keys become attributes. Annotations with a tool outside these are
+counted per tool name in ``unknown_tools``; invalid ones (NaN, negative or zero size, wrong
+arity, missing coordinates or label, ...) are counted per reason in ``invalid``. Neither
+raises.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from .coords import PARSERS, InvalidAnnotation, canonical_tool
+from .files import safe_filename
+from .schema import Annotation, ImageRecord, Item
+
+__all__ = ["ParsedDocument", "read_document", "read_item"]
+
+
+@attrs.frozen
+class ParsedDocument:
+    """A DM document's valid annotations per media key, and what was rejected.
+
+    Attributes:
+        media: media key (None when ``annotations`` is a plain list) -> annotations, in the
+            order of the document's keys.
+        unknown_tools: tool name -> count.
+        invalid: reason -> count.
+    """
+
+    media: Mapping[str | None, tuple[Annotation, ...]]
+    unknown_tools: Mapping[str, int] = attrs.field(factory=dict)
+    invalid: Mapping[str, int] = attrs.field(factory=dict)
+
+
+def _entries(value: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    return [e for e in value if isinstance(e, Mapping)]
+
+
+def _by_media(section: Any) -> dict[str | None, list[Mapping[str, Any]]]:
+    if isinstance(section, Mapping):
+        return {str(k): _entries(v) for k, v in section.items()}
+    if isinstance(section, Sequence) and not isinstance(section, str):
+        return {None: _entries(section)}
+    return {}
+
+
+def _label_and_attributes(entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    cls = entry.get("classification")
+    if isinstance(cls, str):
+        extra = entry.get("attributes")
+        return cls, {str(k): v for k, v in extra.items()} if isinstance(extra, Mapping) else {}
+    if isinstance(cls, Mapping):
+        label = cls.get("class")
+        attributes = {str(k): v for k, v in cls.items() if k != "class"}
+        return (label if isinstance(label, str) else ""), attributes
+    label = entry.get("label")
+    if isinstance(label, Sequence) and not isinstance(label, str) and label:
+        label = label[0]
+    return (label if isinstance(label, str) else ""), {}
+
+
+def _annotation(entry: Mapping[str, Any], data: Mapping[str, Any] | None) -> Annotation:
+    raw_tool = entry.get("tool", entry.get("type"))
+    tool = canonical_tool(raw_tool)
+    if tool is None:
+        raise LookupError(str(raw_tool) if raw_tool is not None else "<missing>")
+    fields: dict[str, Any] = dict(data) if data else {}
+    fields.update((k, v) for k, v in entry.items() if v is not None)
+    geometry = PARSERS[tool](fields)
+    label, attributes = _label_and_attributes(entry)
+    if not label.strip() and tool != "classification":
+        raise InvalidAnnotation("missing_label")
+    return Annotation(str(entry.get("id", "")), tool, label, geometry, attributes)
+
+
+def read_document(doc: Mapping[str, Any] | None) -> ParsedDocument:
+    """Parse one DM schema v1 document (either shape; see the module docstring)."""
+    if not isinstance(doc, Mapping):
+        return ParsedDocument({})
+    metas = _by_media(doc.get("annotations"))
+    datas = _by_media(doc.get("annotationsData"))
+    unknown: Counter[str] = Counter()
+    invalid: Counter[str] = Counter()
+    media: dict[str | None, tuple[Annotation, ...]] = {}
+    for key, entries in metas.items():
+        data_by_id = {str(d.get("id")): d for d in datas.get(key, ()) if "id" in d}
+        used: set[str] = set()
+        out: list[Annotation] = []
+        for entry in entries:
+            ident = str(entry.get("id"))
+            data = data_by_id.get(ident) if "id" in entry else None
+            if data is not None:
+                used.add(ident)
+            try:
+                out.append(_annotation(entry, data))
+            except LookupError as exc:
+                unknown[str(exc.args[0])] += 1
+            except InvalidAnnotation as exc:
+                invalid[exc.reason] += 1
+        orphans = len(set(data_by_id) - used)
+        if orphans:
+            invalid["orphan_data"] += orphans
+        media[key] = tuple(out)
+    for key in datas.keys() - metas.keys():
+        if datas[key]:
+            invalid["orphan_data"] += len(datas[key])
+    return ParsedDocument(media, dict(unknown), dict(invalid))
+
+
+def _positive_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if value > 0 else None
+
+
+def _name_from(meta: Mapping[str, Any]) -> str | None:
+    for key in ("file_name", "filename", "name", "original_name", "path"):
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    url = meta.get("url")
+    if isinstance(url, str) and url:
+        path = unquote(urlsplit(url).path)
+        return path.rsplit("/", 1)[-1] or None
+    return None
+
+
+def _size(meta: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    inner = meta.get("meta")
+    sources = (meta, inner) if isinstance(inner, Mapping) else (meta,)
+    width = height = None
+    for source in sources:
+        width = width or _positive_int(source.get("width"))
+        height = height or _positive_int(source.get("height"))
+    return width, height
+
+
+def _files(raw: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    files = raw.get("files", raw.get("file"))
+    if not isinstance(files, Mapping):
+        return {}
+    if files and all(isinstance(v, Mapping) for v in files.values()):
+        return {str(k): v for k, v in files.items()}
+    return {}
+
+
+def read_item(raw: Mapping[str, Any], *, split: str = "default",
+              fallback_id: str = "") -> Item:
+    """Parse one raw export record into an :class:`Item`.
+
+    The record: ``{"id", "data": <DM schema v1 document or None>, "file_name"?, "width"?,
+    "height"?, "text"?, "files"?: {media_key: {"file_name" | "name" | "path" | "url",
+    "width", "height", "text"?}}}`` (``file`` is accepted for ``files``, as assignments name
+    it). There is one :class:`ImageRecord` per media key found in the document's
+    ``annotations`` or in ``files``, or a single one when there are none. Per-media metadata
+    wins; the top-level ``file_name``/``width``/``height``/``text`` fill what is missing.
+    File names are made safe (:func:`safe_filename`); the fallback name is the record id
+    (``<id>_<media key>`` when the record has several media).
+    """
+    item_id = raw.get("id")
+    ident = str(item_id) if item_id is not None and item_id != "" else fallback_id
+    doc = raw.get("data")
+    parsed = read_document(doc if isinstance(doc, Mapping) else None)
+    files = _files(raw)
+    keys: list[str | None] = list(parsed.media)
+    keys += [k for k in files if k not in parsed.media]
+    if not keys:
+        keys = [None]
+    top_width, top_height = _size(raw)
+    top_name = _name_from(raw)
+    top_text = raw.get("text") if isinstance(raw.get("text"), str) else None
+    records = []
+    for key in keys:
+        meta = files.get(key, {}) if key is not None else {}
+        width, height = _size(meta)
+        text = meta.get("text", meta.get("content"))
+        fallback = ident if len(keys) == 1 or key is None else f"{ident}_{key}"
+        name = _name_from(meta) or (top_name if len(keys) == 1 else None)
+        records.append(ImageRecord(
+            item_id=ident, media_id=key,
+            file_name=safe_filename(name, fallback=fallback or "item"),
+            width=width or top_width, height=height or top_height,
+            text=text if isinstance(text, str) else top_text,
+            annotations=parsed.media.get(key, ()), split=split))
+    return Item(ident, raw, tuple(records), parsed.unknown_tools, parsed.invalid, split)
