@@ -56,6 +56,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--seed-tasks", type=int, default=0, help="create one project with this many tasks at start"
     )
+    p.add_argument("--annotation-speed", type=float, default=10.0,
+                   help="tasks per second the annotation simulator completes (0: only on demand)")
+    p.add_argument("--s3-root", default=None,
+                   help="directory standing in for S3 (buckets are subdirectories; "
+                        "default DATA_DIR/s3)")
     return p.parse_args(argv)
 
 
@@ -88,6 +93,8 @@ async def _serve(args: argparse.Namespace) -> None:
         user_token=args.user_token,
         tenant=args.tenant,
         agent_token=args.agent_token,
+        annotation_speed=args.annotation_speed,
+        s3_root=args.s3_root,
     ) as emu:
         if args.seed_tasks > 0:
             project = emu.seed.project(name="Seeded project")
