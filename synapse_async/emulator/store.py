@@ -90,6 +90,9 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
         self._tables: dict[str, tuple[str, ...]] = {}
+        # COUNT(*) answers keyed by query, valid while the connection made no change since:
+        # a listing asks for the same count on every page.
+        self._counts: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
 
     def __repr__(self) -> str:
         return f"Store({self.db_path!r}, tables={sorted(self._tables)})"
@@ -312,8 +315,17 @@ class Store:
     def count(self, name: str, **filters: Any) -> int:
         """The number of documents matching equality ``filters`` on indexed columns."""
         where, params = self._where(name, filters)
+        sql = f"SELECT COUNT(*) FROM {name}{where}"
+        key = (sql, tuple(params))
         with self._lock:
-            (n,) = self._conn.execute(f"SELECT COUNT(*) FROM {name}{where}", params).fetchone()
+            version = self._conn.total_changes
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            (n,) = self._conn.execute(sql, params).fetchone()
+            if len(self._counts) > 1024:
+                self._counts.clear()
+            self._counts[key] = (version, int(n))
         return int(n)
 
     def list(

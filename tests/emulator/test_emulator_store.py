@@ -111,3 +111,17 @@ def test_temporary_data_dir_is_removed() -> None:
             return path
 
     assert not run(scenario()).exists()
+
+
+def test_cached_counts_follow_every_kind_of_write(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("project",))
+    assert store.count("t", project=1) == 0
+    first = store.insert("t", {"project": 1})
+    assert store.count("t", project=1) == 1
+    store.insert_many("t", [{"project": 1}, {"project": 2}])
+    assert store.count("t", project=1) == 2 and store.count("t", project=2) == 1
+    store.update("t", first["id"], {"project": 2})
+    assert store.count("t", project=1) == 1 and store.count("t", project=2) == 2
+    store.delete("t", first["id"])
+    assert store.count("t", project=2) == 1 and store.count("t") == 2
