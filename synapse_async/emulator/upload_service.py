@@ -2,10 +2,10 @@
 
 Used by ``routes/uploads.py`` (the HTTP side). Each upload is a record in the ``chunked_uploads``
 table and a sparse file ``files/upload-<id>`` of the upload's size; bodies stream into it at
-their offsets with ``os.pwrite`` in worker threads (1 MiB batches), so a 50 MiB part never sits
-in memory. The whole-file MD5 advances over the contiguous prefix of stored parts in a
-background task as parts arrive (v1 chunks are hashed as they stream in), so completing a
-large upload does not re-read it all; after a restart it is rebuilt from disk.
+their offsets (``os.pwritev`` of ~1 MiB batches, in worker threads), so a 50 MiB part never sits
+in memory. The whole-file MD5 follows the bytes as they are written, in file order, in a
+background task (v1 chunks are hashed as they stream in), so completing a large upload does not
+re-read it; after a restart it is rebuilt from disk.
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import math
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import attrs
-from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
 from .clock import now_iso
 from .errors import ApiError, bad_request, not_found
-from .faults import FaultInjector, body_tap
+from .faults import FaultInjector
 from .store import Doc, Store
 
 __all__ = [
@@ -39,8 +38,6 @@ __all__ = [
     "UploadCounters",
     "UploadService",
     "UploadSettings",
-    "body_lost",
-    "field_chunks",
 ]
 
 TABLE = "chunked_uploads"
@@ -86,13 +83,26 @@ class UploadCounters:
 
 
 class _Live:
-    """In-memory state of an open upload (rebuilt from disk after a restart)."""
+    """In-memory state of an open upload (rebuilt from its record after a restart).
 
-    def __init__(self) -> None:
+    The whole-file MD5 of a parallel upload follows the bytes as they are written: it covers
+    [0, hashed), where ``hashed`` may stop inside part ``next_part`` while that part is still
+    arriving; ``checkpoint`` is the MD5 at the start of that part, to rewind to when the part
+    fails. ``generation`` changes whenever bytes already hashed (or being hashed) are dropped.
+    """
+
+    def __init__(self, doc: Doc, path: Path) -> None:
+        self.path = path
+        self.size: int = doc["size"]
+        self.part_size: int = doc["part_size"]
+        self.part_count: int = doc["part_count"]
+        self.stored = {int(n): int(p["size"]) for n, p in doc["parts"].items()}
+        self.written: dict[int, int] = {}  # parts arriving: bytes written so far
         self.md5 = hashlib.md5(usedforsecurity=False)
-        self.hashed = 0  # bytes [0, hashed) are in md5
-        self.next_part = 1  # parallel: the next part the whole-file MD5 needs
-        self.generation = 0  # bumped when a hashed (or being hashed) part is replaced
+        self.checkpoint = self.md5.copy()
+        self.hashed = 0
+        self.next_part = 1
+        self.generation = 0
         self.lock = asyncio.Lock()  # serialises hashing and v1 chunks
         self.task: asyncio.Task[None] | None = None
         self.attempted: set[int] = set()
@@ -100,9 +110,21 @@ class _Live:
 
     def reset(self) -> None:
         self.md5 = hashlib.md5(usedforsecurity=False)
+        self.checkpoint = self.md5.copy()
         self.hashed = 0
         self.next_part = 1
         self.generation += 1
+
+    def drop_part(self, n: int) -> None:
+        """Part ``n`` is being rewritten or failed: forget what was hashed of it."""
+        self.stored.pop(n, None)
+        self.written.pop(n, None)
+        if n < self.next_part:
+            self.reset()
+        elif n == self.next_part:
+            self.md5 = self.checkpoint.copy()
+            self.hashed = (n - 1) * self.part_size
+            self.generation += 1
 
 
 def _write_batch(fd: int, chunks: list[bytes], offset: int, hashers: list[Any]) -> None:
@@ -134,38 +156,6 @@ def _hash_range(path: Path, offset: int, length: int, h: Any) -> None:
                 raise OSError(f"{path} is shorter than expected")
             h.update(view[:n])
             length -= n
-
-
-def body_lost(exc: BaseException) -> ApiError:
-    """The 400 for a body that ended before its declared length (the client went away)."""
-    return bad_request(
-        f"The request body ended early ({type(exc).__name__}).", code="incomplete_body")
-
-
-async def _tapped(chunks: AsyncIterator[bytes], request: web.Request) -> AsyncIterator[bytes]:
-    """The body chunks through the request's fault tap; a lost connection becomes a 400."""
-    tap = body_tap(request)
-    while True:
-        try:
-            chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        except (ConnectionError, HttpProcessingError, asyncio.IncompleteReadError) as exc:
-            raise body_lost(exc) from None
-        try:
-            chunk = await tap.feed(chunk)
-        except ConnectionError as exc:
-            raise body_lost(exc) from None
-        yield chunk
-
-
-async def field_chunks(field: BodyPartReader) -> AsyncIterator[bytes]:
-    """The bytes of one multipart field, in chunks of up to ``BATCH``."""
-    while True:
-        chunk = await field.read_chunk(BATCH)
-        if not chunk:
-            return
-        yield chunk
 
 
 class UploadService:
@@ -206,9 +196,12 @@ class UploadService:
         """The sparse file holding the upload's bytes."""
         return self.files_dir / str(doc["_storage"])
 
-    def live(self, upload_id: str) -> _Live:
+    def live(self, doc: Doc) -> _Live:
         """The in-memory state of an open upload."""
-        return self._live.setdefault(upload_id, _Live())
+        live = self._live.get(doc["upload_id"])
+        if live is None:
+            live = self._live[doc["upload_id"]] = _Live(doc, self.path(doc))
+        return live
 
     def counter(self, upload_id: str) -> UploadCounters:
         """The counters of one upload."""
@@ -261,19 +254,21 @@ class UploadService:
     # -- bytes ---------------------------------------------------------------------------
 
     async def receive(
-        self, chunks: AsyncIterator[bytes], request: web.Request, doc: Doc, offset: int,
-        limit: int, hashers: list[Any], counter: UploadCounters, resend: bool = False,
+        self, chunks: AsyncIterator[bytes], doc: Doc, offset: int, limit: int,
+        hashers: list[Any], counter: UploadCounters, resend: bool = False,
+        on_written: Callable[[int], None] | None = None,
     ) -> int:
-        """Stream a body into the upload's file at ``offset``; returns its length.
+        """Stream body ``chunks`` into the upload's file at ``offset``; returns their length.
 
         At most ``limit`` bytes are accepted (400 beyond, before anything is written there).
+        ``on_written`` gets the number of bytes on disk after each batch.
         """
         fd = os.open(self.path(doc), os.O_WRONLY)
         try:
             pending: list[bytes] = []
             pending_len = size = 0
             pos = offset
-            async for chunk in _tapped(chunks, request):
+            async for chunk in chunks:
                 counter.bytes_received += len(chunk)
                 if resend:
                     counter.resent_bytes += len(chunk)
@@ -287,8 +282,12 @@ class UploadService:
                     await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
                     pos += pending_len
                     pending, pending_len = [], 0
+                    if on_written is not None:
+                        on_written(pos - offset)
             if pending:
                 await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
+                if on_written is not None:
+                    on_written(size)
             return size
         finally:
             os.close(fd)
@@ -299,43 +298,69 @@ class UploadService:
         if doc["parts"].pop(str(n), None) is not None:
             self.store.update(TABLE, doc["id"], {"parts": doc["parts"],
                                                  "offset": _prefix(doc)})
-        live = self.live(upload_id)
-        if n < live.next_part:
-            live.reset()
-        elif n == live.next_part:
-            live.generation += 1
+        self.live(doc).drop_part(n)
+
+    def part_failed(self, upload_id: str, n: int) -> None:
+        """Part ``n`` did not arrive whole (or failed its MD5): unhash what was hashed of it."""
+        live = self._live.get(upload_id)
+        if live is not None:
+            live.drop_part(n)
+
+    def part_written(self, upload_id: str, n: int, nbytes: int) -> None:
+        """``nbytes`` of part ``n`` are on disk: the whole-file MD5 may follow them."""
+        live = self._live.get(upload_id)
+        if live is not None:
+            live.written[n] = nbytes
+            if n == live.next_part:
+                self.kick_hasher(upload_id)
 
     def record_part(self, upload_id: str, n: int, size: int, md5: str) -> None:
         """Record part ``n`` as stored."""
         doc = self.find_open(upload_id)
         doc["parts"][str(n)] = {"size": size, "md5": md5}
         self.store.update(TABLE, doc["id"], {"parts": doc["parts"], "offset": _prefix(doc)})
+        live = self.live(doc)
+        live.stored[n] = size
+        live.written.pop(n, None)
+        self.kick_hasher(upload_id)
 
     def kick_hasher(self, upload_id: str) -> None:
-        """Make sure the whole-file MD5 advances over newly stored parts."""
-        live = self.live(upload_id)
-        if live.task is None or live.task.done():
+        """Make sure the whole-file MD5 advances over newly written bytes."""
+        live = self._live.get(upload_id)
+        if live is not None and (live.task is None or live.task.done()):
             live.task = asyncio.create_task(self.advance(upload_id))
 
     async def advance(self, upload_id: str) -> None:
-        """Hash the contiguous run of stored parts after the whole-file MD5's position."""
-        live = self.live(upload_id)
+        """Hash the bytes on disk after the whole-file MD5's position, in file order.
+
+        It follows the part at its position while that part arrives, and moves on to the
+        next part once that one is stored (its MD5 checked).
+        """
+        live = self._live.get(upload_id)
+        if live is None:
+            return
         async with live.lock:
-            while True:
-                doc = self.get(upload_id)
+            while live.next_part <= live.part_count:
                 n = live.next_part
-                if doc is None or n > doc["part_count"] or str(n) not in doc["parts"]:
+                start = (n - 1) * live.part_size
+                size = min(live.part_size, live.size - start)
+                stored = live.stored.get(n) == size
+                upto = start + (size if stored else min(live.written.get(n, 0), size))
+                if upto <= live.hashed:
                     return
                 generation, h = live.generation, live.md5.copy()
-                start, size = (n - 1) * doc["part_size"], doc["parts"][str(n)]["size"]
-                await asyncio.to_thread(_hash_range, self.path(doc), start, size, h)
-                if live.generation == generation:
-                    live.md5, live.next_part, live.hashed = h, n + 1, start + size
+                await asyncio.to_thread(_hash_range, live.path, live.hashed, upto - live.hashed,
+                                        h)
+                if live.generation != generation:
+                    continue  # part n was dropped meanwhile
+                live.md5, live.hashed = h, upto
+                if stored:
+                    live.next_part, live.checkpoint = n + 1, h.copy()
 
     async def whole_md5(self, doc: Doc) -> str | None:
         """The MD5 of the whole stored file (None when a part went missing meanwhile)."""
         upload_id = doc["upload_id"]
-        live = self.live(upload_id)
+        live = self.live(doc)
         if doc["parallel"]:
             await self.advance(upload_id)
             return live.md5.hexdigest() if live.next_part > doc["part_count"] else None

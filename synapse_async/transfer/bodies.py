@@ -1,4 +1,4 @@
-"""Request bodies streamed from disk (aiofiles, 1 MiB reads), rebuilt for every attempt.
+"""Request bodies streamed from disk (aiofiles, 512 KiB reads), rebuilt for every attempt.
 
 A body is a zero-argument factory (what ``HTTPClient.request(data=...)`` retries with): each
 attempt first checks that the file has not changed, then re-reads the range from disk. So a
@@ -7,22 +7,26 @@ part is never held in memory and a retry sends the same bytes again.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 import aiofiles
+import anyio
 
 from synapse_async.transfer.plan import BUFFER_SIZE, FileSnapshot, Part
 
-__all__ = ["BodyFactory", "Chunk", "file_chunks", "multipart_chunk", "raw_part"]
+__all__ = ["BodyFactory", "Chunk", "StreamedBody", "file_chunks", "multipart_chunk", "raw_part"]
 
 Chunk = bytes | memoryview
 """A piece of a streamed body."""
-BodyFactory = Callable[[], AsyncIterator[Chunk]]
+BodyFactory = Callable[[], AsyncGenerator[Chunk, None]]
 """Builds a fresh streamed body per attempt."""
 
 
-async def file_chunks(snapshot: FileSnapshot, offset: int, length: int) -> AsyncIterator[Chunk]:
+async def file_chunks(
+    snapshot: FileSnapshot, offset: int, length: int
+) -> AsyncGenerator[Chunk, None]:
     """``length`` bytes of the file from ``offset``, in reads of at most 512 KiB.
 
     Raises:
@@ -45,14 +49,39 @@ async def file_chunks(snapshot: FileSnapshot, offset: int, length: int) -> Async
             yield memoryview(chunk)[:n]
 
 
-def raw_part(snapshot: FileSnapshot, part: Part) -> BodyFactory:
+class StreamedBody:
+    """A body factory (one fresh stream of the file per attempt) that can close its streams.
+
+    aiohttp stops iterating a body when a request fails half-way and leaves the stream (and
+    its open file) to the garbage collector; ``aclose()`` after the request closes them.
+    """
+
+    def __init__(self, snapshot: FileSnapshot, make: Callable[[], AsyncGenerator[Chunk, None]]
+                 ) -> None:
+        self._snapshot = snapshot
+        self._make = make
+        self._streams: list[AsyncGenerator[Chunk, None]] = []
+
+    def __call__(self) -> AsyncGenerator[Chunk, None]:
+        """A fresh stream of the body (raises ``FileChangedError`` if the file changed)."""
+        self._snapshot.check()  # never send a file that changed since the upload began
+        stream = self._make()
+        self._streams.append(stream)
+        return stream
+
+    async def aclose(self) -> None:
+        """Close the streams made so far (also when the caller is being cancelled)."""
+        streams, self._streams = self._streams, []
+        with anyio.CancelScope(shield=True):
+            for stream in streams:
+                # RuntimeError: aiohttp is still cancelling it, and that closes it too.
+                with contextlib.suppress(RuntimeError):
+                    await stream.aclose()
+
+
+def raw_part(snapshot: FileSnapshot, part: Part) -> StreamedBody:
     """The body of a parallel part PUT: the part's bytes, nothing else."""
-
-    def build() -> AsyncIterator[Chunk]:
-        snapshot.check()
-        return file_chunks(snapshot, part.offset, part.size)
-
-    return build
+    return StreamedBody(snapshot, lambda: file_chunks(snapshot, part.offset, part.size))
 
 
 def _ascii_name(name: str) -> str:
@@ -62,7 +91,7 @@ def _ascii_name(name: str) -> str:
 
 def multipart_chunk(
     snapshot: FileSnapshot, filename: str, part: Part
-) -> tuple[BodyFactory, dict[str, str]]:
+) -> tuple[StreamedBody, dict[str, str]]:
     """The body and headers of a v1 chunk PUT: a multipart form of known length.
 
     Fields ``filename`` (the real name, UTF-8) and ``file`` (the chunk), with
@@ -84,14 +113,14 @@ def multipart_chunk(
         "Content-Range": f"bytes {part.offset}-{part.end - 1}/{snapshot.size}",
     }
 
-    async def stream() -> AsyncIterator[Chunk]:
+    async def stream() -> AsyncGenerator[Chunk, None]:
         yield head
-        async for chunk in file_chunks(snapshot, part.offset, part.size):
-            yield chunk
+        chunks = file_chunks(snapshot, part.offset, part.size)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()
         yield tail
 
-    def build() -> AsyncIterator[Chunk]:
-        snapshot.check()
-        return stream()
-
-    return build, headers
+    return StreamedBody(snapshot, stream), headers

@@ -3,10 +3,10 @@
 Hashers compute each part's MD5 in worker threads (re-reading the part from disk), in order
 and up to a few parts ahead; ``max_concurrency`` senders stream the hashed parts from disk in
 512 KiB reads as ``PUT chunked_upload/{id}/parts/{n}/`` with ``Content-MD5``. One more thread
-hashes the whole file sequentially once the first parts are on their way. A part the server
-rejects with ``checksum_mismatch`` or a 5xx is sent again (alone, with backoff); a part that
-still fails cancels the others and the ``UploadError`` names it. Each confirmed part is
-recorded in the resume state, so a crashed upload resumes with the parts the server is missing.
+hashes the whole file sequentially, from when the first parts are on their way. A part the
+server rejects with ``checksum_mismatch`` or a 5xx is sent again (alone, with backoff); a part
+that still fails cancels the others and the ``UploadError`` names it. Each confirmed part is
+recorded in the resume state, so a crashed upload resumes with the parts the server lacks.
 """
 
 from __future__ import annotations
@@ -88,26 +88,28 @@ class ParallelUpload:
         todo = [p for p in parts if p.n not in recorded]
         self._todo = iter(todo)
         self._maybe = {n: md5 for n, md5 in held.items() if n not in recorded}
-        self._hashed = 0
+        lanes = min(job.concurrency, len(todo))
         self._first_wave = anyio.Event()
-        self._wave = min(job.concurrency, len(todo))
-        if not self._wave:
+        self._wave_left = lanes  # parts to hash before the whole-file pass starts
+        if not lanes:
             self._first_wave.set()
         whole: list[str] = []
 
         async def hash_whole() -> None:
-            # Started once the first parts are ready to go, so it does not delay them.
+            # It has the whole upload to finish; started once the first parts have their
+            # MD5, it does not compete with them for the CPU.
             await self._first_wave.wait()
             whole.append(await file_md5(job.snapshot))
 
         # Hashers compute part MD5s in order, ahead of the senders (a channel of ready
         # parts between them), so a connection never waits for a hash between two parts.
         tx, rx = anyio.create_memory_object_stream[tuple[Part, bytes]](job.concurrency)
-        # As many hashers as cores: the first parts are ready one or two at a time, so the
-        # first connections start at once instead of all waiting for eight hashes at once.
-        cores = max(1, min(self._wave, os.cpu_count() or 1))
+        # As many hashers as cores: the first parts get their MD5 one per core at a time, so
+        # the first connections start at once and the parts of each later wave finish a
+        # little apart (the server then has the whole-file MD5 ready sooner at the end).
+        cores = max(1, min(lanes, os.cpu_count() or 1))
         hashers = [partial(self._hasher, tx.clone()) for _ in range(cores)]
-        senders = [partial(self._sender, rx.clone()) for _ in range(self._wave)]
+        senders = [partial(self._sender, rx.clone()) for _ in range(lanes)]
         tx.close()
         rx.close()
         await run_all([hash_whole, *hashers, *senders])
@@ -122,10 +124,10 @@ class ParallelUpload:
                     await self._confirmed(part, digest.hex())  # the server has it already
                 else:
                     await tx.send((part, digest))
-                self._hashed += 1
-                if self._hashed >= self._wave:
+                self._wave_left -= 1
+                if self._wave_left <= 0:
                     self._first_wave.set()
-        self._first_wave.set()
+        self._first_wave.set()  # (also when the hashers ran out of parts)
 
     async def _sender(self, rx: MemoryObjectReceiveStream[tuple[Part, bytes]]) -> None:
         async with rx:
@@ -148,11 +150,14 @@ class ParallelUpload:
                    "Content-Type": "application/octet-stream"}
         last: APIError | None = None
         for attempt in range(1, PART_ATTEMPTS + 1):
+            body = raw_part(job.snapshot, part)
             try:
-                data = await job.http.request("PUT", path, data=raw_part(job.snapshot, part),
-                                              headers=headers)
+                try:
+                    data = await job.http.request("PUT", path, data=body, headers=headers)
+                finally:
+                    await body.aclose()
             except FileChangedError as exc:
-                exc.upload_id = job.upload_id
+                exc.upload_id, exc.part = job.upload_id, part.n
                 raise
             except ValidationError as exc:
                 if error_code(exc) != "checksum_mismatch":

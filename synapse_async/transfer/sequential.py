@@ -83,12 +83,15 @@ class SequentialUpload:
         for attempt in range(1, PART_ATTEMPTS + 1):
             body, headers = multipart_chunk(job.snapshot, job.filename, part)
             try:
-                data = await job.http.request("PUT", self._url or "chunked_upload/",
-                                              data=body, headers=headers)
+                try:
+                    data = await job.http.request("PUT", self._url or "chunked_upload/",
+                                                  data=body, headers=headers)
+                finally:
+                    await body.aclose()
                 reply: ChunkedUpload = job.decode(data, ChunkedUpload)
                 return reply
             except FileChangedError as exc:
-                exc.upload_id = job.upload_id
+                exc.upload_id, exc.part = job.upload_id, part.n
                 raise
             except ValidationError as exc:
                 # The previous attempt may have arrived with its answer lost: ask the server.

@@ -59,6 +59,8 @@ async def test_parallel_protocol_on_the_wire(emulator: Emulator,
     assert up["parallel"] is True and up["part_count"] == 3 and up["part_size"] == PART
     assert up["url"] == f"{emulator.url}chunked_upload/{up['id']}/"
     uid = up["id"]
+    sparse = (emulator.data_dir / "files" / f"upload-{uid}").stat()
+    assert sparse.st_size == len(data) and sparse.st_blocks * 512 < len(data)  # sparse file
     # wrong size, bad digest, wrong digest, unknown part
     assert (await put_part(http, uid, 1, parts[0][:-1]))[1]["code"] == "size_mismatch"
     assert (await put_part(http, uid, 1, parts[0], "nope"))[1]["code"] == "invalid_digest"

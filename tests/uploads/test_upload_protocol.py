@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from synapse_async import AsyncClient, DataFile, UploadResult
+from synapse_async import AsyncClient, DataFile, TransportError, UploadResult
 from synapse_async.emulator import Emulator
 from tests.helpers import make_client
 from tests.uploads.conftest import MIB, FileMaker, md5_of
@@ -117,6 +117,33 @@ async def test_data_files_create_above_50_mib_over_v1(
         data_file = await client.data_files.create(big)
         assert data_file.checksum == md5_of(big)
         assert (await client.data_files.get(data_file.id)).size == big.stat().st_size
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+async def test_a_lost_completion_answer_is_rechecked(
+    emulator: Emulator, make_file: FileMaker, parallel: bool
+) -> None:
+    """The server completed the upload but its answer was lost: GET says so; no error."""
+    emulator.uploads.settings.parallel = parallel
+    path = make_file(6 * MIB)
+    async with make_client(emulator) as client:
+        http = client._http
+        original = http.request
+        lost: list[str] = []
+
+        async def request(method: str, target: str, **kw: Any) -> Any:
+            answer = await original(method, target, **kw)
+            segments = target.rstrip("/").split("/")
+            if method == "POST" and segments[-2:-1] == ["chunked_upload"]:  # the completion
+                lost.append(target)
+                raise TransportError("connection reset (test)", method=method, url=target)
+            return answer
+
+        http.request = request  # type: ignore[method-assign,assignment]
+        result = await client.uploads.upload_file(path, part_size=5 * MIB)
+    assert len(lost) == 1
+    assert result.checksum == md5_of(path) and result.size == 6 * MIB
+    assert md5_of(stored(emulator, result.id)) == result.checksum
 
 
 async def test_abort_and_get(emulator: Emulator, client: AsyncClient, make_file: FileMaker

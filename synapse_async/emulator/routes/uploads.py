@@ -28,22 +28,18 @@ import base64
 import hashlib
 import math
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..clock import now_iso
-from ..errors import bad_request, not_found, read_json
+from ..errors import ApiError, bad_request, not_found, read_json
+from ..faults import body_tap
 from ..keys import FAULTS, FILES_DIR
 from ..store import Doc, Store
-from ..upload_service import (
-    BATCH,
-    TABLE,
-    UPLOADS,
-    UploadService,
-    body_lost,
-    field_chunks,
-)
+from ..upload_service import BATCH, TABLE, UPLOADS, UploadService
 from .params import body_object, field_error
 
 __all__ = [
@@ -69,6 +65,56 @@ def _result(doc: Doc) -> Doc:
     return {"id": doc["upload_id"], "checksum": doc["checksum"], "size": doc["size"],
             "filename": doc["filename"], "completed_at": doc["completed_at"],
             "status": doc["status"]}
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+def body_lost(exc: BaseException) -> ApiError:
+    """The 400 for a body that ended before its declared length (the client went away)."""
+    return bad_request(
+        f"The request body ended early ({type(exc).__name__}).", code="incomplete_body")
+
+
+async def tapped(chunks: AsyncIterator[bytes], request: web.Request) -> AsyncIterator[bytes]:
+    """The body chunks through the request's fault tap; a lost connection becomes a 400."""
+    tap = body_tap(request)
+    while True:
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except (ConnectionError, HttpProcessingError, asyncio.IncompleteReadError) as exc:
+            raise body_lost(exc) from None
+        try:
+            chunk = await tap.feed(chunk)
+        except ConnectionError as exc:
+            raise body_lost(exc) from None
+        yield chunk
+
+
+async def body_chunks(request: web.Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives, one received buffer at a time.
+
+    Unlike ``content.iter_chunked(n)``, which joins received buffers into ``n``-byte pieces
+    (a copy of every byte), this hands over aiohttp's buffers as they are; the writer batches
+    them into one ``pwritev`` per ~1 MiB.
+    """
+    while True:
+        data, end_of_http_chunk = await request.content.readchunk()
+        if not data and not end_of_http_chunk:
+            return
+        if data:
+            yield data
+
+
+async def field_chunks(field: BodyPartReader) -> AsyncIterator[bytes]:
+    """The bytes of one multipart field, in chunks of up to ``BATCH``."""
+    while True:
+        chunk = await field.read_chunk(BATCH)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _int_field(data: Doc, name: str, low: int, high: int) -> int:
@@ -134,7 +180,7 @@ async def put_part(request: web.Request) -> web.Response:
         raise bad_request(f"Part {n} must be {expected} bytes, got {request.content_length}.",
                           code="size_mismatch")
     claimed = _content_md5(request)
-    live, counter = svc.live(upload_id), svc.counter(upload_id)
+    live, counter = svc.live(doc), svc.counter(upload_id)
     counter.part_puts += 1
     resend = n in live.attempted
     live.attempted.add(n)
@@ -142,18 +188,22 @@ async def put_part(request: web.Request) -> web.Response:
     async with live.part_locks.setdefault(n, asyncio.Lock()):
         svc.forget_part(upload_id, n)
         digest = hashlib.md5(usedforsecurity=False)
-        size = await svc.receive(request.content.iter_chunked(BATCH), request, doc, offset,
-                                 expected, [digest], counter, resend)
-        if size != expected:
-            raise body_lost(EOFError())
-        if digest.digest() != claimed:
-            counter.checksum_mismatches += 1
-            raise bad_request(
-                f"Part {n}: the MD5 of the received bytes ({digest.hexdigest()}) does not "
-                f"match Content-MD5 ({claimed.hex()}).", code="checksum_mismatch")
+        try:
+            size = await svc.receive(
+                tapped(body_chunks(request), request), doc, offset, expected, [digest],
+                counter, resend, on_written=lambda w: svc.part_written(upload_id, n, w))
+            if size != expected:
+                raise body_lost(EOFError())
+            if digest.digest() != claimed:
+                counter.checksum_mismatches += 1
+                raise bad_request(
+                    f"Part {n}: the MD5 of the received bytes ({digest.hexdigest()}) does not "
+                    f"match Content-MD5 ({claimed.hex()}).", code="checksum_mismatch")
+        except BaseException:
+            svc.part_failed(upload_id, n)
+            raise
         svc.record_part(upload_id, n, size, digest.hexdigest())
         counter.parts_stored += 1
-    svc.kick_hasher(upload_id)
     return web.json_response({"n": n, "size": size, "md5": digest.hexdigest()})
 
 
@@ -203,7 +253,7 @@ async def put_chunk(request: web.Request) -> web.Response:
 
 async def _receive_chunk(request: web.Request, svc: UploadService, upload_id: str,
                          field: BodyPartReader, start: int, end: int, total: int) -> Doc:
-    live, counter = svc.live(upload_id), svc.counter(upload_id)
+    live, counter = svc.live(svc.find_open(upload_id)), svc.counter(upload_id)
     async with live.lock:
         doc = svc.find_open(upload_id)
         if doc["parallel"]:
@@ -215,8 +265,8 @@ async def _receive_chunk(request: web.Request, svc: UploadService, upload_id: st
         counter.chunk_puts += 1
         await svc.rehash_prefix(doc, live, start)
         h = live.md5.copy()
-        size = await svc.receive(field_chunks(field), request, doc, start, end - start + 1,
-                                 [h], counter)
+        size = await svc.receive(tapped(field_chunks(field), request), doc, start,
+                                 end - start + 1, [h], counter)
         if size != end - start + 1:
             raise bad_request("File size doesn't match headers.")
         doc = svc.find_open(upload_id)
