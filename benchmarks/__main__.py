@@ -7,7 +7,7 @@ import importlib
 
 from benchmarks.common import machine
 
-BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert"]
+BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert", "export"]
 
 
 def main() -> None:

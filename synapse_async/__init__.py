@@ -32,6 +32,7 @@ from synapse_async.errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from synapse_async.export.report import ExportReport
 from synapse_async.models import (
     Assignment,
     Balance,
@@ -66,6 +67,7 @@ from synapse_async.models.ml import (
 from synapse_async.models.storage import RedactedConfig, Storage
 from synapse_async.models.uploads import UploadResult
 from synapse_async.pagination import AsyncPaginator, Page
+from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 
 __all__ = [
@@ -84,6 +86,8 @@ __all__ = [
     "DataFile",
     "DataUnit",
     "Deposit",
+    "ExportReport",
+    "ExportResult",
     "FileChangedError",
     "GroundTruth",
     "GroundTruthDatasetVersion",

@@ -19,6 +19,7 @@ from synapse_async.resources import (
 )
 from synapse_async.resources.agents import AsyncAgents
 from synapse_async.resources.billing import AsyncBilling
+from synapse_async.resources.exports import AsyncExports
 from synapse_async.resources.ground_truths import (
     AsyncGroundTruthDatasetVersions,
     AsyncGroundTruthEvents,
@@ -124,6 +125,9 @@ class AsyncClient:
     ground_truth_events: AsyncGroundTruthEvents
     """Ground truth events (the items of versions)."""
 
+    exports: AsyncExports
+    """Exports of annotations to JSON, COCO, YOLO, Pascal VOC, CSV or spaCy files."""
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -183,6 +187,7 @@ class AsyncClient:
         self.ground_truths = AsyncGroundTruths(http)
         self.ground_truth_dataset_versions = AsyncGroundTruthDatasetVersions(http)
         self.ground_truth_events = AsyncGroundTruthEvents(http)
+        self.exports = AsyncExports(http)
 
     @property
     def config(self) -> ClientConfig:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import platform
+import secrets
 import ssl
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Collection, Mapping
-from typing import Any, Literal
+from pathlib import Path
+from typing import IO, Any, Literal
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import aiohttp
+import anyio.to_thread
 import backoff
 
 from synapse_async import _retry
@@ -399,6 +403,117 @@ class HTTPClient:
                         _log_url(shown), type(failure).__name__, attempt, wait)
             await asyncio.sleep(wait)
 
+    async def download(
+        self,
+        url: str,
+        dest: str | os.PathLike[str],
+        *,
+        timeouts: TimeoutTypes | None = None,
+        chunk_size: int = 1 << 16,
+        max_redirects: int = 5,
+    ) -> int:
+        """Stream ``url`` into the file ``dest``, atomically and resumably; returns its size.
+
+        Bytes go to a hidden temp file beside ``dest`` (``.<name>.<random>.download``) that is
+        renamed over ``dest`` once complete, so ``dest`` never holds a partial file; on
+        failure or cancellation the temp file is removed. Failures are retried like a GET
+        (connection errors, timeouts, 429, 502/503/504, under the client's retry policy);
+        after a connection dropped mid-body the next attempt asks for the rest
+        (``Range: bytes=<n>-``) and appends on 206 (a 200 restarts from byte 0). Attempts that
+        received bytes do not count against ``max_retries``. Redirects are followed (at most
+        ``max_redirects``); credentials go only to the base URL's origin.
+
+        Args:
+            url: an absolute URL, or a path relative to the base URL.
+            dest: the final file (its directory must exist).
+            timeouts: per attempt; default: the client's connect and read timeouts, no
+                total limit.
+            chunk_size: bytes per read.
+            max_redirects: redirects followed per attempt.
+
+        Raises:
+            APIError: (a subclass per status) an error answer that is not retried.
+            TransportError: the download kept failing (``TimeoutError`` on timeouts).
+        """
+        final = Path(dest)
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.download")
+        tmo = (Timeout(connect=self.config.timeout.connect, read=self.config.timeout.read,
+                       total=None) if timeouts is None else coerce_timeout(timeouts))
+        policy = self.config.retry
+        target = self.url_for(url)
+        fh: IO[bytes] = await anyio.to_thread.run_sync(tmp.open, "wb")
+        have = attempt = 0
+        done = False
+        try:
+            while True:
+                failure: SynapseError
+                before = have
+                try:
+                    target = await self._download_once(target, fh, have, tmo, chunk_size,
+                                                       max_redirects)
+                    have = fh.tell()
+                    break
+                except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                    failure = map_transport_error(exc, "GET", _log_url(target))
+                    failure.__cause__ = exc
+                except (APIError, TransportError) as exc:
+                    failure = exc
+                have = fh.tell()  # what arrived, whatever the failure
+                attempt = 0 if have > before else attempt + 1
+                if attempt > policy.max_retries or not _retry.is_retryable(
+                        failure, policy, idempotent=True):
+                    raise failure
+                wait = _retry.retry_delay(failure, max(attempt, 1), policy) if attempt else 0.0
+                logger.info("resuming GET %s at byte %d after %s (waiting %.2fs)",
+                            _log_url(target), have, type(failure).__name__, wait)
+                await asyncio.sleep(wait)
+            await anyio.to_thread.run_sync(fh.close)
+            await anyio.to_thread.run_sync(os.replace, tmp, final)
+            done = True
+            return have
+        finally:
+            if not done:
+                fh.close()
+                tmp.unlink(missing_ok=True)
+
+    async def _download_once(
+        self, url: str, fh: IO[bytes], have: int, tmo: Timeout, chunk_size: int,
+        max_redirects: int,
+    ) -> str:
+        """One attempt: append from byte ``have`` (or restart); returns the final URL."""
+        for _ in range(max_redirects + 1):
+            hdrs = {"Accept": "*/*"}
+            if have:
+                hdrs["Range"] = f"bytes={have}-"
+            if self._same_origin(url):
+                hdrs.update(self._auth)
+            shown = _log_url(url)  # a signed URL's query is a secret: never in messages
+            async with self.session.get(url, headers=hdrs, timeout=_to_client_timeout(tmo),
+                                        allow_redirects=False, auto_decompress=False) as resp:
+                h = resp.headers
+                if resp.status in (301, 302, 303, 307, 308) and h.get("Location"):
+                    url = urljoin(url, h["Location"])
+                    continue
+                if resp.status >= 300:
+                    raise self._status_error("GET", shown, resp.status, await resp.read(),
+                                             h.get("Content-Type", ""), h.get("X-Request-Id"),
+                                             h.get("Retry-After"), h.get("Location"))
+                expected = resp.content_length
+                if resp.status == 206 and _range_start(h.get("Content-Range")) == have:
+                    expected = None if expected is None else have + expected
+                elif have:  # the server sent the whole file: start over
+                    await anyio.to_thread.run_sync(_truncate, fh)
+                    have = 0
+                async for chunk in resp.content.iter_chunked(chunk_size):
+                    await anyio.to_thread.run_sync(fh.write, chunk)
+                    have += len(chunk)
+                if expected is not None and have != expected:
+                    raise TransportError(f"GET {shown}: the body ended after {have} of "
+                                         f"{expected} bytes", method="GET", url=shown)
+                return url
+        raise TransportError(f"GET {_log_url(url)}: more than {max_redirects} redirects",
+                             method="GET", url=_log_url(url))
+
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], data: Any, timeout: Timeout,
         expect: Expect, shown: str | None = None,
@@ -489,6 +604,21 @@ _HINTS = {
     "InsufficientCreditsError": "add credits (client.billing) or lower the order",
     "RateLimitError": "slow down or lower concurrency",
 }
+
+
+def _range_start(content_range: str | None) -> int | None:
+    """The first byte of a ``Content-Range: bytes a-b/total`` header (None if unparsable)."""
+    if not content_range or not content_range.startswith("bytes "):
+        return None
+    try:
+        return int(content_range[6:].split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def _truncate(fh: IO[bytes]) -> None:
+    fh.seek(0)
+    fh.truncate()
 
 
 def _param_str(value: Any) -> str:

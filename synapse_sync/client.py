@@ -15,6 +15,7 @@ from synapse_sync.resources.billing import Billing
 from synapse_sync.resources.data_collections import DataCollections
 from synapse_sync.resources.data_files import DataFiles
 from synapse_sync.resources.data_units import DataUnits
+from synapse_sync.resources.exports import Exports
 from synapse_sync.resources.ground_truths import (
     GroundTruthDatasetVersions,
     GroundTruthEvents,
@@ -122,6 +123,9 @@ class Client:
     ground_truth_events: GroundTruthEvents
     """Ground truth events (the items of versions)."""
 
+    exports: Exports
+    """Exports of annotations to JSON, COCO, YOLO, Pascal VOC, CSV or spaCy files."""
+
     _aio: AsyncClient
     _portal: Portal
 
@@ -190,6 +194,7 @@ class Client:
             aio.ground_truth_dataset_versions, portal
         )
         self.ground_truth_events = GroundTruthEvents._from_async(aio.ground_truth_events, portal)
+        self.exports = Exports._from_async(aio.exports, portal)
 
     def __repr__(self) -> str:
         return f"<sync {self._aio!r}>"

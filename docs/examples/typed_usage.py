@@ -50,8 +50,7 @@ def main() -> None:
             emu.seed.tasks(project["id"], 250)
             box.update(url=emu.url, token=emu.access_token, project=project["id"])
             ready.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(stop.wait)
 
     server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     server.start()

@@ -56,6 +56,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--seed-tasks", type=int, default=0, help="create one project with this many tasks at start"
     )
+    p.add_argument("--seed-boxes", type=int, default=0,
+                   help="create one project of completed assignments holding this many bounding "
+                        "boxes at start (--boxes-per-item per assignment)")
+    p.add_argument("--boxes-per-item", type=int, default=5,
+                   help="bounding boxes per seeded assignment (default 5)")
     p.add_argument("--annotation-speed", type=float, default=10.0,
                    help="tasks per second the annotation simulator completes (0: only on demand)")
     p.add_argument("--s3-root", default=None,
@@ -99,6 +104,10 @@ async def _serve(args: argparse.Namespace) -> None:
         if args.seed_tasks > 0:
             project = emu.seed.project(name="Seeded project")
             emu.seed.tasks(project["id"], args.seed_tasks)
+        if args.seed_boxes > 0:
+            per_item = max(1, args.boxes_per_item)
+            boxes = emu.seed.project(name="Seeded boxes", annotation_type="bounding_box")
+            emu.seed.annotated_assignments(boxes["id"], -(-args.seed_boxes // per_item), per_item)
         emu.uploads.settings.parallel = not args.no_parallel_uploads
         if args.upload_ttl is not None:
             emu.uploads.settings.ttl = args.upload_ttl

@@ -17,6 +17,7 @@ from .routes import (
     billing,
     control,
     data,
+    exports,
     imports,
     jobs,
     ml,
@@ -41,7 +42,7 @@ PLATFORM_ROUTE_MODULES = (task_extras, agents, jobs, plugins, storages, ml)
 """Route modules of the platform resources (task tags, agents, jobs, plugins, storages, ML)."""
 
 ROUTE_MODULES = (control, projects, tasks, assignments, data, billing, webhooks, workflow, imports,
-                 *PLATFORM_ROUTE_MODULES, uploads)
+                 exports, *PLATFORM_ROUTE_MODULES, uploads)
 """The route modules whose ``setup(app, store)`` ``build_app`` calls, in order."""
 
 

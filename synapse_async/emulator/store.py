@@ -12,7 +12,6 @@ columns (and ``id``) can be filtered on. A new resource is one ``register_table`
 from __future__ import annotations
 
 import builtins
-
 import json
 import re
 import sqlite3

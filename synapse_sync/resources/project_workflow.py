@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from synapse_async.models.workflow import (
     ProjectStatus,
     TaskUploadResult,
 )
+from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 from synapse_sync._portal import Portal
 
@@ -75,6 +77,56 @@ class ProjectHandle:
     def description(self) -> str:
         """Free text."""
         return self._aio.description
+
+    def export(
+        self,
+        format: str = "json",
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        split: Mapping[str, float] | None = None,
+        seed: int = 0,
+        labels: Sequence[str] | None = None,
+        include_files: bool = False,
+    ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
+        """The project's annotations (every assignment) in ``format``, for small projects.
+
+        json -> a list of records (each assignment's wire form: ``data`` is the DM schema v1
+        document, ``file`` the media metadata); yolo -> a dict with ``images_dir``,
+        ``labels_dir``, ``classes``, ``data_yaml`` (plus ``output_dir``, ``report``) of a
+        dataset written to ``output_dir`` (default: a new temp folder the caller owns; splits
+        80/10/10 unless ``split`` is given; ``include_files=True`` downloads the images);
+        spacy -> DocBin bytes (needs spaCy); coco -> dict; voc -> ``{file name: xml}``;
+        csv -> str. Class ids follow ``labels``, by default the project's labels. For big
+        projects use ``client.exports.export`` (streams to files).
+
+        Raises:
+            InvalidInputError: unknown format, bad split or labels; ``output_dir`` or
+                ``include_files`` with a format other than yolo.
+            ImportError: ``spacy`` without spaCy installed.
+        """
+        return self._portal.call(
+            self._aio.export,
+            format,
+            output_dir=output_dir,
+            split=split,
+            seed=seed,
+            labels=labels,
+            include_files=include_files,
+        )
+
+    def export_to_s3(self, bucket: str, key: str, format: str = "json") -> ExportResult:
+        """Have the server export the project into ``s3://bucket/key`` (EXT).
+
+        ``POST projects/{id}/exports/``: json (a JSON array), coco and csv are written as one
+        object; yolo, voc and spacy as a zip of the export folder. Returns the export record
+        (``uri``, ``items``, ``annotations``, ``size``).
+
+        Raises:
+            InvalidInputError: empty bucket, a key with a leading ``/`` or ``..`` parts, or
+                an unknown format (before any request).
+            ValidationError: the server rejects the bucket (e.g. it does not exist) or key.
+        """
+        return self._portal.call(self._aio.export_to_s3, bucket, key, format)
 
     def get_import(self, import_id: int) -> ImportJob:
         """One import job of this project, by id."""

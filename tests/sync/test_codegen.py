@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from synapse_sync import _codegen
-from synapse_sync._codegen import CodegenError, ClassPlan, Renderer, discover
+from synapse_sync._codegen import ClassPlan, CodegenError, Renderer, discover
 
 
 def test_checked_in_facade_is_current() -> None:
@@ -98,7 +98,7 @@ def test_a_runtime_name_cannot_be_shadowed() -> None:
 
 def test_unused_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(_codegen.METHOD_RENAMES, "__anext__", "__next__")
-    with pytest.raises(CodegenError, match="unused mapping rules.*__anext__"):
+    with pytest.raises(CodegenError, match=r"unused mapping rules.*__anext__"):
         Renderer(discover()).render()
 
 

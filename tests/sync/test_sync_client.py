@@ -85,7 +85,7 @@ def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> Non
                     else:
                         with pytest.raises(NotFoundError):
                             client.tasks.get(10**6 + k)
-            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(32)]

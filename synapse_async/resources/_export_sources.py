@@ -1,0 +1,273 @@
+"""Where an export's inputs come from: listed objects -> records, original files -> disk.
+
+Pure functions build one export record per listed object (the shape
+``synapse_async.export.read_item`` reads); :class:`FileLocator` finds the URL of an original
+file when the record's own metadata does not carry one (the extra requests it makes are
+listed in its docstring); :class:`Fetcher` downloads the files (bounded, atomic, resumed) and
+:class:`Tracker` reports progress.
+
+Records:
+
+- assignment: its wire form (``id, project, task, status, data, file, tags, created,
+  modified`` and any field the SDK does not model): ``data`` is the DM schema v1 document,
+  ``file`` the per-media metadata (``{"image_1": {"file_name", "width", "height"}}`` from the
+  emulator's simulator, URLs too on servers that send them).
+- ground_truth: the event's wire form (``files``, ``data``, ``meta``, ...); its own
+  ``split`` is its ``category`` (or ``meta.category``) when it has one, so that without split
+  ratios ground-truth splits are kept.
+- task: ``{"id", "task": <the task's wire form>, "assignment": <id or None>, "data": <the
+  latest assignment's document or None>, "file": <its file metadata>, "status"}`` plus
+  ``file_name``/``width``/``height``/``text``/``url`` lifted from the task's inline data,
+  so that ``record["task"]["data"]["image_url"]`` reads as in the workflow examples.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup
+
+from synapse_async.errors import InvalidInputError
+from synapse_async.export import Exporter, Item
+from synapse_async.http import build_path
+from synapse_async.models import Assignment, Task
+from synapse_async.models.ml import GroundTruthEvent
+
+if TYPE_CHECKING:
+    from synapse_async.http import HTTPClient
+
+__all__ = ["Fetcher", "FileLocator", "Tracker", "assignment_record", "event_record", "media_url",
+           "task_record"]
+
+URL_KEYS = ("url", "file_url", "download_url", "image_url", "video_url", "audio_url", "file",
+            "path")
+"""Metadata keys that may hold a file's URL (only absolute http(s) values count)."""
+
+Progress = Callable[[int, int], None]
+
+_LIFTED = {"file_name": ("file_name", "filename", "name"), "width": ("width",),
+           "height": ("height",), "text": ("text", "content")}
+
+
+def _iso(value: datetime | None) -> str | None:
+    """A timestamp as the API writes it (ISO 8601, ``Z`` for UTC)."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def assignment_record(a: Assignment) -> dict[str, Any]:
+    """The export record of an assignment (its wire form)."""
+    return {"id": a.id, "project": a.project, "task": a.task, "status": a.status,
+            "data": a.data, "file": a.file, "tags": a.tags, "created": _iso(a.created),
+            "modified": _iso(a.modified), **a.extra}
+
+
+def event_record(e: GroundTruthEvent) -> dict[str, Any]:
+    """The export record of a ground truth event (its wire form, plus its split if any)."""
+    record: dict[str, Any] = {
+        "id": e.id, "ground_truth_dataset_version": e.ground_truth_dataset_version,
+        "data_unit": e.data_unit, "files": e.files, "data": e.data, "meta": e.meta,
+        "created": _iso(e.created), **e.extra}
+    category = e.extra.get("category", e.meta.get("category"))
+    if isinstance(category, str) and "split" not in record:
+        record["split"] = category
+    return record
+
+
+def task_record(t: Task, a: Assignment | None) -> dict[str, Any]:
+    """The export record of a task and its latest assignment (None: not annotated)."""
+    wire = {"id": t.id, "project": t.project, "data_unit": t.data_unit, "data": t.data,
+            "status": t.status, "tags": t.tags, "created": _iso(t.created),
+            "modified": _iso(t.modified), **t.extra}
+    record: dict[str, Any] = {"id": t.id, "task": wire, "status": t.status,
+                              "assignment": a.id if a else None,
+                              "data": a.data if a else None, "file": a.file if a else None}
+    inline = t.data or {}
+    for field, keys in _LIFTED.items():
+        value = next((inline[k] for k in keys if inline.get(k) is not None), None)
+        if value is not None:
+            record[field] = value
+    url = _url_in(inline)
+    if url is not None:
+        record["url"] = url
+    return record
+
+
+def _url_in(meta: Any) -> str | None:
+    if not isinstance(meta, Mapping):
+        return None
+    for key in URL_KEYS:
+        value = meta.get(key)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return value
+    return None
+
+
+def _media_meta(raw: Mapping[str, Any], media_id: str | None) -> Mapping[str, Any] | None:
+    files = raw.get("files", raw.get("file"))
+    if not isinstance(files, Mapping) or not files:
+        return None
+    if media_id is None or media_id not in files:
+        return next(iter(files.values())) if len(files) == 1 else None
+    meta = files[media_id]
+    return meta if isinstance(meta, Mapping) else None
+
+
+def media_url(raw: Mapping[str, Any], media_id: str | None) -> str | None:
+    """The URL of a record's media file named in the record itself, if any.
+
+    The media's own metadata (``files``/``file`` of the record) first, then a top-level URL
+    (a task's inline ``url``/``image_url``/...). Only absolute http(s) URLs count.
+    """
+    return _url_in(_media_meta(raw, media_id)) or _url_in(raw)
+
+
+def _int_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+        else None
+
+
+class FileLocator:
+    """Finds an original file's URL when the export record does not name one.
+
+    In order, for one media of a record: the task behind it (an assignment's ``task`` is
+    fetched: ``GET tasks/{id}/``; a task record carries it) -> a URL in its inline data, or
+    its ``data_file`` (``GET data_files/{id}/`` -> ``file``), or its data unit
+    (``GET data_units/{id}/`` -> the media's slot); a ground truth event's data unit or its
+    own file metadata. A slot (or metadata) gives a URL directly, a ``data_file`` id, or a
+    ``checksum`` looked up with ``POST data_files/verify_checksums/``. Each request goes
+    through the client's retries; the answers are not cached (memory stays flat).
+    """
+
+    def __init__(self, http: HTTPClient) -> None:
+        self._http = http
+
+    async def locate(self, raw: Mapping[str, Any], media_id: str | None) -> str | None:
+        """The URL of ``raw``'s media ``media_id``, or None when nothing names one."""
+        task = raw.get("task")
+        if _int_id(task) is not None:
+            task = await self._http.request("GET", build_path("tasks", task))
+        unit: Any = raw.get("data_unit")
+        if isinstance(task, Mapping):
+            inline = task.get("data")
+            url = _url_in(inline)
+            if url is not None:
+                return url
+            if isinstance(inline, Mapping) and _int_id(inline.get("data_file")) is not None:
+                return await self._data_file_url(inline["data_file"])
+            unit = task.get("data_unit")
+        if isinstance(unit, Mapping):
+            unit = unit.get("id")
+        if _int_id(unit) is not None:
+            doc = await self._http.request("GET", build_path("data_units", unit))
+            slot = _media_meta({"files": doc.get("files") if isinstance(doc, Mapping) else None},
+                               media_id)
+            if slot is not None:
+                return await self._slot_url(slot)
+        meta = _media_meta(raw, media_id)
+        return await self._slot_url(meta) if meta is not None else None
+
+    async def _slot_url(self, slot: Mapping[str, Any]) -> str | None:
+        url = _url_in(slot)
+        if url is not None:
+            return url
+        if _int_id(slot.get("data_file")) is not None:
+            return await self._data_file_url(slot["data_file"])
+        checksum = slot.get("checksum")
+        if isinstance(checksum, str) and checksum:
+            found = await self._http.request("POST", "data_files/verify_checksums/",
+                                             json_body={"checksums": [checksum]})
+            existing = found.get("existing") if isinstance(found, Mapping) else None
+            if isinstance(existing, Mapping) and _int_id(existing.get(checksum)) is not None:
+                return await self._data_file_url(existing[checksum])
+        return None
+
+    async def _data_file_url(self, data_file: int) -> str | None:
+        doc = await self._http.request("GET", build_path("data_files", data_file))
+        return _url_in(doc)
+
+
+class Tracker:
+    """``on_progress(done, total)``: monotonic, ``total >= done``."""
+
+    def __init__(self, callback: Progress | None) -> None:
+        self.callback = callback
+        self.done = self.total = 0
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more records done and report."""
+        if n and self.callback is not None:
+            self.done += n
+            self.callback(self.done, max(self.total, self.done))
+        elif n:
+            self.done += n
+
+
+class Fetcher:
+    """Downloads original files into the export, at most ``limit`` at once.
+
+    The first download that fails is put in ``failures`` and cancels the task group ``tg``
+    (the caller raises it, unwrapped); a media without a URL is counted in ``missing``.
+    """
+
+    def __init__(self, http: HTTPClient, tg: TaskGroup, limit: int, root: Path,
+                 tracker: Tracker, failures: list[Exception]) -> None:
+        self._http = http
+        self.failures = failures
+        self._tg = tg
+        self._slots = anyio.Semaphore(limit)
+        self._root = root.resolve()
+        self._locator = FileLocator(http)
+        self._tracker = tracker
+        self.files = self.bytes = self.missing = 0
+        self.per_dir: Counter[str] = Counter()
+
+    async def fetch_item(self, raw: Mapping[str, Any], item: Item, exporter: Exporter) -> None:
+        """Start the downloads of ``item``'s media; the record is done when all finished."""
+        records = item.records
+        left = [len(records)]
+
+        def one_done() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self._tracker.advance(1)
+
+        if not records:
+            self._tracker.advance(1)
+        for rec in records:
+            await self._slots.acquire()  # bounds the downloads (and records) in flight
+            self._tg.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
+                                one_done)
+
+    async def _fetch(self, raw: Mapping[str, Any], media_id: str | None, dest: Path,
+                     done: Callable[[], None]) -> None:
+        try:
+            await self._download(raw, media_id, dest)
+            done()
+        except Exception as exc:
+            if not self.failures:
+                self.failures.append(exc)
+            self._tg.cancel_scope.cancel()
+        finally:
+            self._slots.release()
+
+    async def _download(self, raw: Mapping[str, Any], media_id: str | None, dest: Path) -> None:
+        url = media_url(raw, media_id) or await self._locator.locate(raw, media_id)
+        if url is None:
+            self.missing += 1
+            return
+        folder = dest.parent.resolve()
+        if not folder.is_relative_to(self._root):  # names are safe already; a backstop
+            raise InvalidInputError(f"refusing to write outside the export: {dest}")
+        await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
+        self.bytes += await self._http.download(url, dest)
+        self.files += 1
+        self.per_dir[folder.relative_to(self._root).as_posix()] += 1
