@@ -218,21 +218,7 @@ class Portal:
         Ctrl-C while waiting cancels the task, waits for its cleanup, then re-raises. Inside
         ``with call_timeout(seconds):`` the call is bounded like ``call_with_timeout``.
         """
-        limit = _CALL_TIMEOUT.get()
-        if limit is not None:
-            return self.call_with_timeout(limit, fn, *args, **kwargs)
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        if _get_ident() == self._ident:
-            raise self._reentrancy(fn)
-        if _running_loop() is not None:
-            self._on_running_loop(fn)
-        hop = TaskHop(fn, args, kwargs, self._loop, self._pending,  # type: ignore[arg-type]
-                      self._strip)
-        self._send(hop, None)
-        if hop.state == OK:
-            return hop.value  # type: ignore[no-any-return]
-        raise self._error(hop, None)
+        return self._hop(_CALL_TIMEOUT.get(), fn, args, kwargs)
 
     def call_with_timeout(self, timeout: float | None, fn: Callable[P, Awaitable[T]], /,
                           *args: P.args, **kwargs: P.kwargs) -> T:
@@ -242,10 +228,13 @@ class Portal:
         ``FacadeTimeoutError`` is raised. If the task finished anyway, its outcome is
         returned. The timeout comes first so that ``fn``'s own ``timeout=`` never collides.
         """
-        if timeout is None:
-            return self.call(fn, *args, **kwargs)
-        if timeout < 0:
+        if timeout is not None and timeout < 0:
             raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+        return self._hop(timeout, fn, args, kwargs)
+
+    def _hop(self, timeout: float | None, fn: Callable[..., Awaitable[T]],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """One blocking hop: the body of ``call`` and ``call_with_timeout``."""
         if self._state != _RUNNING or self._pid != _getpid():
             self._ensure_running()
         if _get_ident() == self._ident:
