@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncGenerator, Callable
+from io import FileIO
+from pathlib import Path
 
-import aiofiles
 import anyio
+import anyio.to_thread
+from aiofiles.threadpool.binary import AsyncFileIO
 
 from synapse_async.transfer.plan import BUFFER_SIZE, FileSnapshot, Part
 
@@ -24,6 +27,12 @@ BodyFactory = Callable[[], AsyncGenerator[Chunk, None]]
 """Builds a fresh streamed body per attempt."""
 
 
+def _open_at(path: Path, offset: int) -> FileIO:
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by file_chunks)
+    raw.seek(offset)
+    return raw
+
+
 async def file_chunks(
     snapshot: FileSnapshot, offset: int, length: int
 ) -> AsyncGenerator[Chunk, None]:
@@ -32,8 +41,9 @@ async def file_chunks(
     Raises:
         FileChangedError: the file ended early.
     """
-    async with aiofiles.open(snapshot.path, "rb", buffering=0) as fh:
-        await fh.seek(offset)
+    raw = await anyio.to_thread.run_sync(_open_at, snapshot.path, offset)
+    try:
+        fh = AsyncFileIO(raw, None, None)  # aiofiles: each read in the loop's executor
         remaining = length
         while remaining > 0:
             # A fresh buffer per read (the transport may still hold the previous one),
@@ -47,6 +57,10 @@ async def file_chunks(
             # A memoryview: aiohttp slices each chunk to the Content-Length, and slicing a
             # view copies nothing.
             yield memoryview(chunk)[:n]
+    finally:
+        # Closed here, synchronously (a read-only file has nothing to flush): this runs on
+        # every way out, even when the stream is abandoned or cancelled mid-read.
+        raw.close()
 
 
 class StreamedBody:

@@ -225,24 +225,27 @@ async def put_chunk(request: web.Request) -> web.Response:
     svc = request.app[UPLOADS]
     upload_id: str | None = request.match_info.get("id")
     start, end, total = _content_range(request)
-    reader = await request.multipart()
     filename: str | None = None
     doc: Doc | None = None
-    while (field := await reader.next()) is not None:
-        if not isinstance(field, BodyPartReader):
-            raise bad_request("Nested multipart bodies are not supported.")
-        if field.name == "filename":
-            filename = (await field.text()).strip() or None
-        elif field.name == "file" and doc is None:
-            if upload_id is None:
-                if start != 0:
-                    raise bad_request("Offsets do not match.", offset=0)
-                doc = svc.create(filename=filename or field.filename or "upload", size=total,
-                                 part_size=end + 1, parallel=False)
-                upload_id = doc["upload_id"]
-            doc = await _receive_chunk(request, svc, upload_id, field, start, end, total)
-        else:
-            await field.release()
+    try:
+        reader = await request.multipart()
+        while (field := await reader.next()) is not None:
+            if not isinstance(field, BodyPartReader):
+                raise bad_request("Nested multipart bodies are not supported.")
+            if field.name == "filename":
+                filename = (await field.text()).strip() or None
+            elif field.name == "file" and doc is None:
+                if upload_id is None:
+                    if start != 0:
+                        raise bad_request("Offsets do not match.", offset=0)
+                    doc = svc.create(filename=filename or field.filename or "upload",
+                                     size=total, part_size=end + 1, parallel=False)
+                    upload_id = doc["upload_id"]
+                doc = await _receive_chunk(request, svc, upload_id, field, start, end, total)
+            else:
+                await field.release()
+    except (ConnectionError, HttpProcessingError, asyncio.IncompleteReadError) as exc:
+        raise body_lost(exc) from None  # the client went away mid-body
     if doc is None:
         raise field_error("file", "No file was submitted.")
     if start == 0 and filename and filename != doc["filename"]:  # the field came after the file
