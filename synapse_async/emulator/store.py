@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,10 @@ _DocList = list[Doc]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # SQLite's default limit on bound parameters is 32766 (3.32+); stay far below it.
 _IN_CHUNK = 900
+# Offsets below this are read with OFFSET; from here on a page seeks to its first id (see
+# ``Store._seek``), since SQLite's OFFSET reads and discards every skipped row.
+_SEEK_MIN_OFFSET = 1000
+_SEEK_CACHE_SIZE = 16
 
 
 def _make_encoder() -> Callable[[Any], str]:
@@ -92,6 +97,9 @@ class Store:
         # COUNT(*) answers keyed by query, valid while the connection made no change since:
         # a listing asks for the same count on every page.
         self._counts: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
+        # The ordered ids of a filtered query, kept under the same rule: deep pages of a
+        # listing seek to their first id instead of scanning every row before it.
+        self._id_lists: dict[tuple[str, tuple[Any, ...]], tuple[int, array[int]]] = {}
 
     def __repr__(self) -> str:
         return f"Store({self.db_path!r}, tables={sorted(self._tables)})"
@@ -351,11 +359,14 @@ class Store:
             )
         where, params = self._where(name, filters, id_gt, id_lt)
         order = "DESC" if descending else "ASC"
-        sql = f"SELECT doc FROM {name}{where} ORDER BY id {order}"
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            params += [-1 if limit is None else limit, offset]
         with self._lock:
+            if not descending and offset >= _SEEK_MIN_OFFSET:
+                sql, params = self._seek(name, where, params, offset, limit)
+            else:
+                sql = f"SELECT doc FROM {name}{where} ORDER BY id {order}"
+                if limit is not None or offset:
+                    sql += " LIMIT ? OFFSET ?"
+                    params += [-1 if limit is None else limit, offset]
             rows = self._conn.execute(sql, params).fetchall()
         return [_loads(r[0]) for r in rows]
 
@@ -370,10 +381,38 @@ class Store:
             return [json.dumps(d) for d in self.list(name, offset=offset, limit=limit,
                                                      **filters)]
         where, params = self._where(name, filters)
-        sql = f"SELECT doc FROM {name}{where} ORDER BY id LIMIT ? OFFSET ?"
-        params += [limit, offset]
         with self._lock:
+            if offset >= _SEEK_MIN_OFFSET:
+                sql, params = self._seek(name, where, params, offset, limit)
+            else:
+                sql = f"SELECT doc FROM {name}{where} ORDER BY id LIMIT ? OFFSET ?"
+                params += [limit, offset]
             return [r[0] for r in self._conn.execute(sql, params).fetchall()]
+
+    def _seek(
+        self, name: str, where: str, params: builtins.list[Any], offset: int, limit: int | None
+    ) -> tuple[str, builtins.list[Any]]:
+        """A query equal to ``... ORDER BY id LIMIT limit OFFSET offset`` that seeks instead.
+
+        The ordered ids of the filtered query are read once from the index and kept while the
+        connection makes no change; the page then starts at the id found at ``offset``. The
+        caller holds the lock.
+        """
+        key = (f"{name}{where}", tuple(params))
+        version = self._conn.total_changes
+        cached = self._id_lists.get(key)
+        if cached is None or cached[0] != version:
+            ids = array("q", (r[0] for r in self._conn.execute(
+                f"SELECT id FROM {name}{where} ORDER BY id", params)))
+            if len(self._id_lists) >= _SEEK_CACHE_SIZE:
+                self._id_lists.clear()
+            cached = self._id_lists[key] = (version, ids)
+        ids = cached[1]
+        if offset >= len(ids):
+            return f"SELECT doc FROM {name} WHERE 0", []
+        bound = f"{where} AND id >= ?" if where else " WHERE id >= ?"
+        return (f"SELECT doc FROM {name}{bound} ORDER BY id LIMIT ?",
+                [*params, ids[offset], -1 if limit is None else limit])
 
     def _list_chunked(
         self,

@@ -125,3 +125,38 @@ def test_cached_counts_follow_every_kind_of_write(tmp_path: Path) -> None:
     assert store.count("t", project=1) == 1 and store.count("t", project=2) == 2
     store.delete("t", first["id"])
     assert store.count("t", project=2) == 1 and store.count("t") == 2
+
+
+def _offset_page(store: Store, project: int, offset: int, limit: int) -> list[str]:
+    rows = store.execute(
+        "SELECT doc FROM t WHERE project = ? ORDER BY id LIMIT ? OFFSET ?", [project, limit, offset]
+    )
+    return [r[0] for r in rows]
+
+
+def test_deep_pages_seek_to_the_same_rows_as_offset(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("project",))
+    # interleave two projects so a project's ids are not contiguous
+    store.insert_many("t", [{"project": 1 + (i % 3 == 0), "i": i} for i in range(4000)])
+    for offset in (0, 999, 1000, 1001, 2345, 2665, 2666, 2667, 5000):
+        for limit in (1, 100, 1000):
+            expected = _offset_page(store, 1, offset, limit)
+            assert store.list_json("t", offset=offset, limit=limit, project=1) == expected
+            assert [d["i"] for d in store.list("t", offset=offset, limit=limit, project=1)] == [
+                int(text.split('"i":')[1].rstrip("}")) for text in expected
+            ]
+    assert store.list("t", offset=1000, limit=None, project=2)[-1]["i"] == 3999
+
+
+def test_deep_page_seek_follows_writes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.register_table("t", indexed=("project",))
+    store.insert_many("t", [{"project": 1} for _ in range(3000)])
+    before = store.list("t", offset=2000, limit=1, project=1)[0]["id"]
+    store.delete("t", 5)  # every later row moves up by one
+    assert store.list("t", offset=2000, limit=1, project=1)[0]["id"] == before + 1
+    store.update("t", 10, {"project": 2})
+    assert store.list_json("t", offset=2000, limit=1, project=1) == _offset_page(store, 1, 2000, 1)
+    store.insert_many("t", [{"project": 1} for _ in range(10)])
+    assert len(store.list("t", offset=2990, limit=None, project=1)) == 3000 - 2 + 10 - 2990
