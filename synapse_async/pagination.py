@@ -113,10 +113,12 @@ class AsyncPaginator(Generic[T]):
         """
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise InvalidInputError(f"page number must be an integer >= 1, got {number!r}")
-        data = await self._http.request(
+        return self._to_page(await self._fetch(number), number)
+
+    async def _fetch(self, number: int) -> Any:
+        return await self._http.request(
             "GET", self._path, params={**self._params, "page": number,
                                        "page_size": self._page_size})
-        return self._to_page(data, number)
 
     def _to_page(self, data: Any, number: int | None) -> Page[T]:
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -133,6 +135,10 @@ class AsyncPaginator(Generic[T]):
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield every page in order (pages 2.. fetched concurrently when the count is known)."""
+        # Fetch tasks only do the HTTP round trip; pages are decoded here, as they are
+        # consumed, after the window was refilled and the new requests had a turn to go out.
+        # Decoding inside the fetch tasks would queue every decode of a burst of responses
+        # ahead of the next requests, serialising CPU with network latency.
         first = await self.page(1)
         yield first
         if first.count is None or self._concurrency == 1:
@@ -140,26 +146,32 @@ class AsyncPaginator(Generic[T]):
                 yield page
             return
         last = math.ceil(first.count / self._page_size)
-        in_flight: deque[asyncio.Task[Page[T] | None]] = deque()
+        in_flight: deque[tuple[int, asyncio.Task[Any]]] = deque()
         next_number = 2
         try:
             while next_number <= last or in_flight:
+                started = False
                 while next_number <= last and len(in_flight) < self._concurrency:
-                    in_flight.append(asyncio.ensure_future(self._numbered(next_number)))
+                    task = asyncio.ensure_future(self._numbered(next_number))
+                    in_flight.append((next_number, task))
                     next_number += 1
-                fetched = await in_flight.popleft()
-                if fetched is None:  # the collection shrank below this page
+                    started = True
+                if started:
+                    await asyncio.sleep(0)  # let the new requests go out before decoding
+                number, task = in_flight.popleft()
+                data = await task
+                if data is None:  # the collection shrank below this page
                     return
-                yield fetched
+                yield self._to_page(data, number)
         finally:
-            for task in in_flight:
+            for _, task in in_flight:
                 task.cancel()
             if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
+                await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
 
-    async def _numbered(self, number: int) -> Page[T] | None:
+    async def _numbered(self, number: int) -> Any:
         try:
-            return await self.page(number)
+            return await self._fetch(number)
         except NotFoundError:
             return None
         except SynapseError as exc:

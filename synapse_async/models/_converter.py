@@ -21,7 +21,7 @@ from cattrs.strategies import configure_union_passthrough
 
 from synapse_async.errors import UnexpectedResponseError
 
-__all__ = ["Model", "converter", "make_converter", "parse_datetime", "structure"]
+__all__ = ["Model", "converter", "make_converter", "parse_datetime", "structure", "structurer"]
 
 T = TypeVar("T")
 
@@ -132,12 +132,172 @@ def _field_fn(t: Any, conv: cattrs.Converter) -> FieldFn:
     return lambda v: conv.structure(v, t)
 
 
+class _Source:
+    """Python source of one generated structure function, and the names it refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {}
+
+    def ref(self, value: Any, hint: str) -> str:
+        """A global name in the generated module bound to ``value``."""
+        name = f"_{hint}_{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def add(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+
+def _emit_conversion(src: _Source, depth: int, t: Any, conv: cattrs.Converter) -> None:
+    """Lines that check or convert the local ``v`` in place for a field of type ``t``.
+
+    The common case (the JSON value already has the field's exact type) costs one class
+    comparison; anything else goes through the field function, which converts or raises.
+    """
+    if t is Any:
+        return
+    if t in _SCALARS:
+        fn = src.ref(_field_fn(t, conv), "check")
+        src.add(depth, f"if v.__class__ is not {src.ref(t, 'type')}:")
+        src.add(depth + 1, f"v = {fn}(v)")
+        return
+    if t is datetime:
+        fn = src.ref(parse_datetime, "parse_datetime")
+        if _FROMISO_Z:
+            iso = src.ref(datetime.fromisoformat, "fromiso")
+            src.add(depth, f"v = {iso}(v) if v.__class__ is str else {fn}(v)")
+        else:
+            src.add(depth, f"v = {fn}(v)")
+        return
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        inner = rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]
+        body = _Source()
+        body.ns = src.ns
+        _emit_conversion(body, depth + 1, inner, conv)
+        if body.lines:
+            src.add(depth, "if v is not None:")
+            src.lines.extend(body.lines)
+        return
+    if origin in (dict, list) and _is_plain(t):
+        fn = src.ref(_container_fn(origin), "check")
+        src.add(depth, f"if v.__class__ is not {src.ref(origin, 'type')}:")
+        src.add(depth + 1, f"v = {fn}(v)")
+        return
+    src.add(depth, f"v = {src.ref(_field_fn(t, conv), 'convert')}(v)")
+
+
+def _compile_structure(
+    cls: type[Model], conv: cattrs.Converter, *, strict: bool
+) -> Callable[[Any, Any], Model]:
+    """Generate, compile and return the structure hook of one model class.
+
+    The function reads each field straight from the JSON dict, checks or converts it
+    inline, fills defaults, and sets the slots directly (attrs' frozen ``__init__`` goes
+    through ``object.__setattr__`` per field). Classes with converters, validators or a
+    post-init hook are built through their ``__init__`` instead. Listing decode cost per
+    item is about half that of a loop over per-field functions.
+    """
+    hints = typing.get_type_hints(cls)
+    fields = [a for a in attrs.fields(cls) if a.name != "extra"]
+    field_names = frozenset(a.name for a in fields)
+    name = cls.__name__
+    via_init = hasattr(cls, "__attrs_post_init__") or any(
+        a.converter is not None or a.validator is not None or not a.init
+        for a in attrs.fields(cls))
+    src = _Source()
+    missing_sentinel = src.ref(object(), "missing")
+    cls_ref = src.ref(cls, "cls")
+    err = src.ref(UnexpectedResponseError, "error")
+    src.add(0, "def structure(data, _t):")
+    src.add(1, "if data.__class__ is not dict:")
+    src.add(2, f"return {src.ref(_structure_other, 'other')}(data, {cls_ref}, structure)")
+    src.add(1, "found = 0")
+    src.add(1, "key = None")
+    src.add(1, "try:")
+    for i, a in enumerate(fields):
+        local = f"a{i}"
+        src.add(2, f"key = {a.name!r}")
+        src.add(2, f"v = data.get({a.name!r}, {missing_sentinel})")
+        src.add(2, f"if v is {missing_sentinel}:")
+        if a.default is attrs.NOTHING:
+            missing = src.ref(_missing_error(cls, fields), "missing_error")
+            src.add(3, f"raise {missing}(data)")
+        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            if a.default.takes_self:
+                raise TypeError(f"{name}.{a.name}: self-taking factories are not supported")
+            src.add(3, f"{local} = {src.ref(a.default.factory, 'factory')}()")
+        else:
+            src.add(3, f"{local} = {src.ref(a.default, 'default')}")
+        src.add(2, "else:")
+        src.add(3, "found += 1")
+        _emit_conversion(src, 3, hints[a.name], conv)
+        src.add(3, f"{local} = v")
+    src.add(1, f"except (TypeError, ValueError, {err}) as exc:")  # nested models name the path
+    src.add(2, f"raise {err}(f'{name}.{{key}}: {{exc}}', status_code=200) from exc")
+    src.add(1, "if found != len(data):")
+    known = src.ref(field_names, "known")
+    src.add(2, f"extra = {{k: x for k, x in data.items() if k not in {known}}}")
+    if strict:
+        src.add(2, f"raise {err}(f'{name} got unknown fields {{sorted(extra)}} "
+                   "(strict decoding)', status_code=200)")
+    src.add(1, "else:")
+    src.add(2, "extra = {}")
+    if via_init:
+        kwargs = ", ".join(f"{a.name}=a{i}" for i, a in enumerate(fields))
+        src.add(1, f"return {cls_ref}({kwargs}{', ' if kwargs else ''}extra=extra)")
+    else:
+        src.add(1, f"obj = {src.ref(object.__new__, 'new')}({cls_ref})")
+        for i, a in enumerate(fields):
+            src.add(1, f"{src.ref(_slot_setter(cls, a.name), 'set')}(obj, a{i})")
+        src.add(1, f"{src.ref(_slot_setter(cls, 'extra'), 'set')}(obj, extra)")
+        src.add(1, "return obj")
+    code = compile("\n".join(src.lines), f"<structure {cls.__module__}.{name}>", "exec")
+    exec(code, src.ns)  # the source is built above from the class's own field names
+    fn: Callable[[Any, Any], Model] = src.ns["structure"]
+    return fn
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The ``__set__`` of the slot descriptor holding attribute ``name``."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None:
+            setter: Callable[[Any, Any], None] = descriptor.__set__
+            return setter
+    raise TypeError(f"{cls.__name__} has no slot {name!r}")
+
+
+def _missing_error(cls: type, fields: list[attrs.Attribute[Any]]) -> Callable[[Any], Exception]:
+    required = [a.name for a in fields if a.default is attrs.NOTHING]
+
+    def missing(data: dict[str, Any]) -> Exception:
+        absent = [name for name in required if name not in data]
+        return UnexpectedResponseError(
+            f"{cls.__name__} is missing required fields {absent}", status_code=200)
+
+    return missing
+
+
+def _structure_other(data: Any, cls: type[Model], fast: Callable[[Any, Any], Model]) -> Model:
+    """The rare inputs: an instance already, a dict subclass, or not an object at all."""
+    if isinstance(data, cls):
+        return data
+    if isinstance(data, dict):
+        return fast(dict(data), cls)
+    raise UnexpectedResponseError(
+        f"expected a JSON object for {cls.__name__}, got {type(data).__name__}",
+        status_code=200)
+
+
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build a converter for ``Model`` subclasses (lenient, or strict about unknown fields).
 
-    Model fields are structured by per-field functions picked once per class: JSON scalars
-    and containers are type-checked and used as they are, timestamps parsed, nested models
-    and other types structured by cattrs. About 4x faster than the generic path on listings.
+    Each model class gets a structure function generated for it on first use (see
+    ``_compile_structure``): JSON scalars and containers are type-checked and used as they
+    are, timestamps parsed, nested models and other types structured by cattrs.
     """
     conv = cattrs.Converter()
     conv.register_structure_hook(datetime, lambda v, _t: parse_datetime(v))
@@ -150,49 +310,32 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     def is_model(cls: Any) -> bool:
         return isinstance(cls, type) and issubclass(cls, Model) and attrs.has(cls)
 
-    def make_hook(cls: type[Model]) -> Any:
-        hints = typing.get_type_hints(cls)
-        fields = [a for a in attrs.fields(cls) if a.name != "extra"]
-        fns = {a.name: _field_fn(hints[a.name], conv) for a in fields}
-        fn_items = tuple(fns.items())
-        required = [a.name for a in fields if a.default is attrs.NOTHING]
-        cls_name = cls.__name__
-
-        def structure_model(data: Any, _t: Any) -> Model:
-            if isinstance(data, cls):
-                return data
-            if not isinstance(data, dict):
-                raise UnexpectedResponseError(
-                    f"expected a JSON object for {cls_name}, got {type(data).__name__}",
-                    status_code=200)
-            known: dict[str, Any] = {}
-            try:
-                for key, fn in fn_items:
-                    if key in data:
-                        known[key] = fn(data[key])
-            except (TypeError, ValueError) as exc:
-                raise UnexpectedResponseError(
-                    f"{cls_name}.{key}: {exc}", status_code=200) from exc
-            unknown = ({k: v for k, v in data.items() if k not in fns}
-                       if len(known) != len(data) else {})
-            if unknown and strict:
-                raise UnexpectedResponseError(
-                    f"{cls_name} got unknown fields {sorted(unknown)} (strict decoding)",
-                    status_code=200)
-            missing = [name for name in required if name not in known]
-            if missing:
-                raise UnexpectedResponseError(
-                    f"{cls_name} is missing required fields {missing}", status_code=200)
-            return cls(**known, extra=unknown)
-
-        return structure_model
-
-    conv.register_structure_hook_factory(is_model, make_hook)
+    conv.register_structure_hook_factory(
+        is_model, lambda cls: _compile_structure(cls, conv, strict=strict))
     return conv
 
 
 converter = make_converter()
 strict_converter = make_converter(strict=True)
+
+
+def structurer(cls: type[T], *, strict: bool = False) -> Callable[[Any], T]:
+    """A one-argument function structuring server JSON into ``cls`` (for hot loops).
+
+    The converter's hook for ``cls`` is looked up once, here; errors are mapped as in
+    :func:`structure`.
+    """
+    hook = (strict_converter if strict else converter).get_structure_hook(cls)
+
+    def decode(data: Any) -> T:
+        try:
+            return hook(data, cls)  # type: ignore[no-any-return]
+        except UnexpectedResponseError:
+            raise
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+            raise _read_error(exc, cls) from exc
+
+    return decode
 
 
 def structure(data: Any, cls: type[T], *, strict: bool = False) -> T:
@@ -203,8 +346,11 @@ def structure(data: Any, cls: type[T], *, strict: bool = False) -> T:
     except UnexpectedResponseError:
         raise
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-        msgs = "; ".join(cattrs.transform_error(exc)) if isinstance(
-            exc, cattrs.BaseValidationError) else str(exc)
-        raise UnexpectedResponseError(
-            f"cannot read the server's {getattr(cls, '__name__', cls)}: {msgs}",
-            status_code=200) from exc
+        raise _read_error(exc, cls) from exc
+
+
+def _read_error(exc: Exception, cls: Any) -> UnexpectedResponseError:
+    msgs = "; ".join(cattrs.transform_error(exc)) if isinstance(
+        exc, cattrs.BaseValidationError) else str(exc)
+    return UnexpectedResponseError(
+        f"cannot read the server's {getattr(cls, '__name__', cls)}: {msgs}", status_code=200)

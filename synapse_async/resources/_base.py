@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse_async.errors import InvalidInputError
-from synapse_async.models import structure
+from synapse_async.models._converter import structure, structurer
 from synapse_async.pagination import AsyncPaginator
 
 if TYPE_CHECKING:
@@ -39,8 +39,7 @@ class AsyncResource:
     def _paginate(
         self, path: str, params: Mapping[str, Any], cls: type[T], page_size: int
     ) -> AsyncPaginator[T]:
-        strict = self._http.config.strict_decoding
         return AsyncPaginator(
-            self._http, path, params, lambda item: structure(item, cls, strict=strict),
+            self._http, path, params, structurer(cls, strict=self._http.config.strict_decoding),
             page_size=page_size, concurrency=self._http.config.page_concurrency,
         )
