@@ -56,6 +56,11 @@ TYPE_RENAMES = {"AsyncIterator": "Iterator", "AsyncPaginator": "Paginator"}
 
 SPECIAL_IMPORTS = {"Iterator": "collections.abc"}
 
+FLAT_ITERATION = {"AsyncPaginator": ("pages", "items")}
+"""Classes whose sync ``__iter__`` walks another async iterator (method) and yields the items
+of each chunk it gives (attribute): the loop steps once per page and each hop carries whole
+pages, instead of one async step per item."""
+
 
 class CodegenError(Exception):
     """The async API cannot be mapped by the explicit rules (names collide, unknown shape)."""
@@ -194,6 +199,7 @@ class Renderer:
             self.type_renames.setdefault(plan.cls.__name__, plan.sync_name)
         self.used_method_renames: set[str] = set()
         self.used_type_renames: set[str] = set()
+        self.used_flat_iteration: set[str] = set()
         self.modules: dict[str, ModuleOut] = {}
 
     # -- types -------------------------------------------------------------------------
@@ -243,7 +249,8 @@ class Renderer:
             out = self.modules.setdefault(plan.sync_module, ModuleOut(plan.sync_module))
             out.bodies.append(self.render_class(out, plan))
         unused = (set(METHOD_RENAMES) - self.used_method_renames) | (
-            set(TYPE_RENAMES) - self.used_type_renames)
+            set(TYPE_RENAMES) - self.used_type_renames) | (
+            set(FLAT_ITERATION) - self.used_flat_iteration)
         if unused:
             raise CodegenError(f"unused mapping rules (remove or fix them): {sorted(unused)}")
         return {name: self.module_text(out) for name, out in self.modules.items()}
@@ -386,6 +393,14 @@ class Renderer:
                 body = f"{hop}\n        return self"
             else:
                 body = self.wrap_result(out, plan, name, ret, hop)
+        elif name == "__aiter__" and plan.cls.__name__ in FLAT_ITERATION:
+            self.used_flat_iteration.add(plan.cls.__name__)
+            method, attr = FLAT_ITERATION[plan.cls.__name__]
+            if not inspect.isasyncgenfunction(getattr(plan.cls, method, None)):
+                raise CodegenError(f"{plan.cls.__name__}.{method}: FLAT_ITERATION needs an "
+                                   "async generator method")
+            out.need("operator", "attrgetter")
+            body = f"return self._portal.iterate_flat(attrgetter({attr!r}), self._aio.{method})"
         elif name == "__aiter__":
             body = f"return self._portal.iterate({target})"
         else:

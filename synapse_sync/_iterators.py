@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -36,10 +36,11 @@ T = TypeVar("T")
 class Feed(Generic[T]):
     """The loop-side state of one sync iteration (touched only on the loop thread)."""
 
-    def __init__(self, fn: Callable[..., AsyncIterable[T]], args: tuple[Any, ...],
+    def __init__(self, fn: Callable[..., AsyncIterable[Any]], args: tuple[Any, ...],
                  kwargs: dict[str, Any], batch: int, loop: asyncio.AbstractEventLoop,
-                 strip: bool) -> None:
+                 strip: bool, flatten: Callable[[Any], Iterable[T]] | None = None) -> None:
         self.fn = fn
+        self.flatten = flatten
         self.args = args
         self.kwargs = kwargs
         self.batch = batch
@@ -93,11 +94,17 @@ class Feed(Generic[T]):
         ait = self.ait
         assert ait is not None
         batch = self.batch
+        flatten = self.flatten
         try:
             while not self.closing:
                 item = await ait.__anext__()
                 items = self.items
-                items.append(item)
+                if flatten is None:
+                    items.append(item)
+                else:
+                    items.extend(flatten(item))
+                    if not items:  # an empty chunk: nothing to hand over
+                        continue
                 if self.waiter is not None and not self.flush_due:
                     # Hand over at the end of this loop pass, so that everything the source
                     # yields without suspending (a whole page) goes in the same hop.
@@ -165,12 +172,14 @@ class SyncIterator(Generic[T]):
     iterate from one thread at a time, like a generator.
     """
 
-    __slots__ = ("_args", "_batch", "_done", "_end", "_feed", "_fn", "_items", "_kwargs",
-                 "_n", "_portal", "_pos")
+    __slots__ = ("_args", "_batch", "_done", "_end", "_feed", "_flatten", "_fn", "_items",
+                 "_kwargs", "_n", "_portal", "_pos")
 
-    def __init__(self, portal: Portal, fn: Callable[..., AsyncIterable[T]],
-                 args: tuple[Any, ...], kwargs: dict[str, Any], batch: int) -> None:
+    def __init__(self, portal: Portal, fn: Callable[..., AsyncIterable[Any]],
+                 args: tuple[Any, ...], kwargs: dict[str, Any], batch: int,
+                 flatten: Callable[[Any], Iterable[T]] | None = None) -> None:
         self._portal = portal
+        self._flatten = flatten
         self._fn = fn
         self._args = args
         self._kwargs = kwargs
@@ -197,7 +206,7 @@ class SyncIterator(Generic[T]):
             feed = self._feed
             if feed is None:
                 feed = self._feed = self._portal._new_feed(self._fn, self._args, self._kwargs,
-                                                           self._batch)
+                                                           self._batch, self._flatten)
             items, ended, end = self._portal._fetch(feed)
             if ended:
                 self._done, self._end = True, end

@@ -307,6 +307,17 @@ class Portal:
         """
         return SyncIterator(self, fn, args, kwargs, self.batch_size)
 
+    def iterate_flat(self, flatten: Callable[[Any], Iterable[T]],
+                     fn: Callable[P, AsyncIterable[Any]], /, *args: P.args,
+                     **kwargs: P.kwargs) -> SyncIterator[T]:
+        """A sync iterator over the items of each chunk ``fn(*args, **kwargs)`` yields.
+
+        ``flatten(chunk)`` gives a chunk's items (e.g. a page's). The loop steps the async
+        iterator once per chunk instead of once per item, and hops carry whole chunks: at
+        most ``batch_size`` items plus one chunk wait ahead of the consumer.
+        """
+        return SyncIterator(self, fn, args, kwargs, self.batch_size, flatten)
+
     def iterate_batched(self, batch_size: int, fn: Callable[P, AsyncIterable[T]], /,
                         *args: P.args, **kwargs: P.kwargs) -> SyncIterator[T]:
         """``iterate`` with an explicit number of items per hop."""
@@ -348,12 +359,13 @@ class Portal:
             return hop.value  # type: ignore[no-any-return]
         raise self._error(hop, None)
 
-    def _new_feed(self, fn: Callable[..., AsyncIterable[T]], args: tuple[Any, ...],
-                  kwargs: dict[str, Any], batch: int) -> Feed[T]:
+    def _new_feed(self, fn: Callable[..., AsyncIterable[Any]], args: tuple[Any, ...],
+                  kwargs: dict[str, Any], batch: int,
+                  flatten: Callable[[Any], Iterable[T]] | None = None) -> Feed[T]:
         if self._state != _RUNNING or self._pid != _getpid():
             self._ensure_running()
         assert self._loop is not None
-        return Feed(fn, args, kwargs, batch, self._loop, self._strip)
+        return Feed(fn, args, kwargs, batch, self._loop, self._strip, flatten)
 
     def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
         """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""

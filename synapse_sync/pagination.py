@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from synapse_async.pagination import AsyncPaginator, Page
@@ -40,7 +41,7 @@ class Paginator(Generic[T]):
         return f"<sync {self._aio!r}>"
 
     def __iter__(self) -> Iterator[T]:
-        return self._portal.iterate(self._aio.__aiter__)
+        return self._portal.iterate_flat(attrgetter("items"), self._aio.pages)
 
     def page(self, number: int = 1) -> Page[T]:
         """Fetch one page (1-based) with the collection's count.

@@ -187,3 +187,52 @@ def test_iterator_after_close_of_the_portal() -> None:
     p.close()
     with pytest.raises(FacadeClosedError):
         list(it)
+
+
+class Chunks:
+    """An async generator of lists (pages), some empty, optionally failing mid-way."""
+
+    def __init__(self, sizes: list[int], *, fail_at: int | None = None) -> None:
+        self.sizes, self.fail_at = sizes, fail_at
+        self.chunks_made = 0
+        self.closed = False
+
+    async def pages(self) -> AsyncIterator[list[int]]:
+        start = 0
+        try:
+            for n, size in enumerate(self.sizes):
+                if n == self.fail_at:
+                    raise KeyError("page failed")
+                self.chunks_made += 1
+                yield list(range(start, start + size))
+                start += size
+        finally:
+            self.closed = True
+
+
+def test_flat_iteration_yields_every_item_of_every_chunk_in_order(portal: Portal) -> None:
+    src = Chunks([3, 0, 100, 0, 0, 1, 64])
+    assert list(portal.iterate_flat(list, src.pages)) == list(range(168))
+    assert src.closed
+    assert list(portal.iterate_flat(list, Chunks([0, 0]).pages)) == []
+
+
+def test_flat_iteration_error_comes_after_the_earlier_chunks(portal: Portal) -> None:
+    got: list[int] = []
+    with pytest.raises(KeyError, match="page failed"):
+        for x in portal.iterate_flat(list, Chunks([10, 10, 10], fail_at=2).pages):
+            got.append(x)
+    assert got == list(range(20))
+
+
+def test_flat_iteration_runs_at_most_a_batch_and_a_chunk_ahead(portal: Portal) -> None:
+    src = Chunks([100] * 50)
+    it = portal.iterate_flat(list, src.pages)
+    for consumed in range(1, 250, 50):
+        for _ in range(50):
+            next(it)
+        time.sleep(0.02)  # let the producer run as far as it may
+        # the consumer's hop held whole chunks; the loop buffers < one batch plus one chunk
+        assert src.chunks_made * 100 <= consumed + 49 + 2 * 100 + portal.batch_size
+    it.close()
+    assert src.closed and src.chunks_made < 50
