@@ -11,6 +11,7 @@ from synapse_async.config import ClientConfig, RetryPolicy, Timeout
 from synapse_async.errors import (
     APIError,
     AuthenticationError,
+    ChecksumMismatchError,
     ConfigurationError,
     ConflictError,
     FileChangedError,
@@ -79,6 +80,7 @@ __all__ = [
     "AsyncProjectHandle",
     "AuthenticationError",
     "Balance",
+    "ChecksumMismatchError",
     "ClientConfig",
     "ConfigurationError",
     "ConflictError",

@@ -21,6 +21,7 @@ The tree::
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
     ├── UploadError                  a chunked upload failed (names the part and why)
     │   └── FileChangedError         the file changed size or mtime while being uploaded
+    ├── ChecksumMismatchError        a downloaded file's MD5 is not the server's checksum
     ├── ProjectStateError            a workflow step is not allowed in the project's state
     ├── ImportFailedError            a server-side import (upload_from_s3) failed
     └── WebhookVerificationError     a webhook delivery failed signature/freshness/replay checks
@@ -281,6 +282,26 @@ class UploadError(SynapseError):
         self.upload_id = upload_id
 
 
+class ChecksumMismatchError(SynapseError):
+    """A downloaded file's MD5 differs from the checksum the server gave for it.
+
+    The download was tried afresh once; nothing is left at the destination (the bytes went
+    to a temp file that is removed). The server's copy, or something between, is corrupt:
+    retry later, or re-upload the original.
+
+    Attributes:
+        url: the file's URL (query string removed: it may be a signature).
+        expected: the server's MD5 (hex).
+        actual: the MD5 of the bytes received (hex).
+    """
+
+    def __init__(self, message: str, *, url: str, expected: str, actual: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.expected = expected
+        self.actual = actual
+
+
 class FileChangedError(UploadError):
     """The file's size or modification time changed while it was being uploaded.
 
@@ -289,4 +310,4 @@ class FileChangedError(UploadError):
     """
 
 
-__all__ += ["FileChangedError", "UploadError"]
+__all__ += ["ChecksumMismatchError", "FileChangedError", "UploadError"]

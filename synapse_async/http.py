@@ -8,6 +8,7 @@ retries through ``backoff`` (see ``_retry``), and redacted debug logging.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ from synapse_async._version import __version__
 from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_timeout
 from synapse_async.errors import (
     APIError,
+    ChecksumMismatchError,
     InvalidInputError,
     LoopMismatchError,
     RateLimitError,
@@ -411,6 +413,7 @@ class HTTPClient:
         timeouts: TimeoutTypes | None = None,
         chunk_size: int = 1 << 16,
         max_redirects: int = 5,
+        md5: str | None = None,
     ) -> int:
         """Stream ``url`` into the file ``dest``, atomically and resumably; returns its size.
 
@@ -430,43 +433,41 @@ class HTTPClient:
                 total limit.
             chunk_size: bytes per read.
             max_redirects: redirects followed per attempt.
+            md5: the server's MD5 (hex) of the file: the bytes received are checked against
+                it before the rename; on a mismatch the file is downloaded afresh once.
 
         Raises:
             APIError: (a subclass per status) an error answer that is not retried.
             TransportError: the download kept failing (``TimeoutError`` on timeouts).
+            ChecksumMismatchError: the bytes did not match ``md5``, twice.
         """
         final = Path(dest)
         tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.download")
         tmo = (Timeout(connect=self.config.timeout.connect, read=self.config.timeout.read,
                        total=None) if timeouts is None else coerce_timeout(timeouts))
-        policy = self.config.retry
         target = self.url_for(url)
         fh: IO[bytes] = await anyio.to_thread.run_sync(tmp.open, "wb")
-        have = attempt = 0
         done = False
         try:
-            while True:
-                failure: SynapseError
-                before = have
-                try:
-                    target = await self._download_once(target, fh, have, tmo, chunk_size,
-                                                       max_redirects)
-                    have = fh.tell()
-                    break
-                except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                    failure = map_transport_error(exc, "GET", _log_url(target))
-                    failure.__cause__ = exc
-                except (APIError, TransportError) as exc:
-                    failure = exc
-                have = fh.tell()  # what arrived, whatever the failure
-                attempt = 0 if have > before else attempt + 1
-                if attempt > policy.max_retries or not _retry.is_retryable(
-                        failure, policy, idempotent=True):
-                    raise failure
-                wait = _retry.retry_delay(failure, max(attempt, 1), policy) if attempt else 0.0
-                logger.info("resuming GET %s at byte %d after %s (waiting %.2fs)",
-                            _log_url(target), have, type(failure).__name__, wait)
-                await asyncio.sleep(wait)
+            target, have = await self._download_retrying(target, fh, tmo, chunk_size,
+                                                         max_redirects)
+            if md5 is not None:
+                expected = md5.lower()
+                actual = await anyio.to_thread.run_sync(_file_md5, fh, tmp)
+                if actual != expected:
+                    logger.info("GET %s: MD5 %s of %d bytes, expected %s; downloading again",
+                                _log_url(target), actual, have, expected)
+                    await anyio.to_thread.run_sync(_truncate, fh)
+                    target, have = await self._download_retrying(target, fh, tmo, chunk_size,
+                                                                 max_redirects)
+                    actual = await anyio.to_thread.run_sync(_file_md5, fh, tmp)
+                if actual != expected:
+                    shown = _log_url(target)
+                    raise ChecksumMismatchError(
+                        f"GET {shown}: the {have} bytes received have MD5 {actual}, but the "
+                        f"server's checksum is {expected} (downloaded twice); the stored file "
+                        "or something in between is corrupt: retry later or re-upload it",
+                        url=shown, expected=expected, actual=actual)
             await anyio.to_thread.run_sync(fh.close)
             await anyio.to_thread.run_sync(os.replace, tmp, final)
             done = True
@@ -475,6 +476,38 @@ class HTTPClient:
             if not done:
                 fh.close()
                 tmp.unlink(missing_ok=True)
+
+    async def _download_retrying(
+        self, target: str, fh: IO[bytes], tmo: Timeout, chunk_size: int, max_redirects: int,
+    ) -> tuple[str, int]:
+        """Download into ``fh`` (from its current end) with retries and resumes.
+
+        Returns the final URL and the file's size.
+        """
+        policy = self.config.retry
+        have = fh.tell()
+        attempt = 0
+        while True:
+            failure: SynapseError
+            before = have
+            try:
+                target = await self._download_once(target, fh, have, tmo, chunk_size,
+                                                   max_redirects)
+                return target, fh.tell()
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                failure = map_transport_error(exc, "GET", _log_url(target))
+                failure.__cause__ = exc
+            except (APIError, TransportError) as exc:
+                failure = exc
+            have = fh.tell()  # what arrived, whatever the failure
+            attempt = 0 if have > before else attempt + 1
+            if attempt > policy.max_retries or not _retry.is_retryable(
+                    failure, policy, idempotent=True):
+                raise failure
+            wait = _retry.retry_delay(failure, max(attempt, 1), policy) if attempt else 0.0
+            logger.info("resuming GET %s at byte %d after %s (waiting %.2fs)",
+                        _log_url(target), have, type(failure).__name__, wait)
+            await asyncio.sleep(wait)
 
     async def _download_once(
         self, url: str, fh: IO[bytes], have: int, tmo: Timeout, chunk_size: int,
@@ -619,6 +652,16 @@ def _range_start(content_range: str | None) -> int | None:
 def _truncate(fh: IO[bytes]) -> None:
     fh.seek(0)
     fh.truncate()
+
+
+def _file_md5(fh: IO[bytes], path: Path) -> str:
+    """The MD5 (hex) of what was written to ``fh`` (open for writing at ``path``)."""
+    fh.flush()
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as src:
+        while block := src.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _param_str(value: Any) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
+import attrs
 from anyio.abc import TaskGroup
 
 from synapse_async.errors import InvalidInputError
@@ -42,8 +43,8 @@ from synapse_async.models.ml import GroundTruthEvent
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
 
-__all__ = ["Fetcher", "FileLocator", "Tracker", "assignment_record", "event_record", "media_url",
-           "task_record"]
+__all__ = ["Fetcher", "FileLocator", "FileSource", "Tracker", "assignment_record", "event_record",
+           "media_source", "task_record"]
 
 URL_KEYS = ("url", "file_url", "download_url", "image_url", "video_url", "audio_url", "file",
             "path")
@@ -111,6 +112,28 @@ def _url_in(meta: Any) -> str | None:
     return None
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+@attrs.frozen
+class FileSource:
+    """Where an original file downloads from, and its MD5 (hex) when the server gave one."""
+
+    url: str
+    md5: str | None = None
+
+
+def _source_in(meta: Any) -> FileSource | None:
+    """The URL in ``meta`` with the MD5 its ``checksum`` gives (32 hex digits), if any."""
+    url = _url_in(meta)
+    if url is None:
+        return None
+    checksum = meta.get("checksum")
+    md5 = checksum.lower() if isinstance(checksum, str) and len(checksum) == 32 and \
+        _HEX.issuperset(checksum.lower()) else None
+    return FileSource(url, md5)
+
+
 def _media_meta(raw: Mapping[str, Any], media_id: str | None) -> Mapping[str, Any] | None:
     files = raw.get("files", raw.get("file"))
     if not isinstance(files, Mapping) or not files:
@@ -121,13 +144,13 @@ def _media_meta(raw: Mapping[str, Any], media_id: str | None) -> Mapping[str, An
     return meta if isinstance(meta, Mapping) else None
 
 
-def media_url(raw: Mapping[str, Any], media_id: str | None) -> str | None:
-    """The URL of a record's media file named in the record itself, if any.
+def media_source(raw: Mapping[str, Any], media_id: str | None) -> FileSource | None:
+    """The URL (and MD5) of a record's media file named in the record itself, if any.
 
     The media's own metadata (``files``/``file`` of the record) first, then a top-level URL
     (a task's inline ``url``/``image_url``/...). Only absolute http(s) URLs count.
     """
-    return _url_in(_media_meta(raw, media_id)) or _url_in(raw)
+    return _source_in(_media_meta(raw, media_id)) or _source_in(raw)
 
 
 def _int_id(value: Any) -> int | None:
@@ -143,26 +166,28 @@ class FileLocator:
     its ``data_file`` (``GET data_files/{id}/`` -> ``file``), or its data unit
     (``GET data_units/{id}/`` -> the media's slot); a ground truth event's data unit or its
     own file metadata. A slot (or metadata) gives a URL directly, a ``data_file`` id, or a
-    ``checksum`` looked up with ``POST data_files/verify_checksums/``. Each request goes
-    through the client's retries; the answers are not cached (memory stays flat).
+    ``checksum`` looked up with ``POST data_files/verify_checksums/``. The MD5 comes with
+    the URL when the same object gives one (a data file's or a slot's ``checksum``). Each
+    request goes through the client's retries; the answers are not cached (memory stays
+    flat).
     """
 
     def __init__(self, http: HTTPClient) -> None:
         self._http = http
 
-    async def locate(self, raw: Mapping[str, Any], media_id: str | None) -> str | None:
-        """The URL of ``raw``'s media ``media_id``, or None when nothing names one."""
+    async def locate(self, raw: Mapping[str, Any], media_id: str | None) -> FileSource | None:
+        """Where ``raw``'s media ``media_id`` downloads from, or None when nothing names it."""
         task = raw.get("task")
         if _int_id(task) is not None:
             task = await self._http.request("GET", build_path("tasks", task))
         unit: Any = raw.get("data_unit")
         if isinstance(task, Mapping):
             inline = task.get("data")
-            url = _url_in(inline)
-            if url is not None:
-                return url
+            source = _source_in(inline)
+            if source is not None:
+                return source
             if isinstance(inline, Mapping) and _int_id(inline.get("data_file")) is not None:
-                return await self._data_file_url(inline["data_file"])
+                return await self._data_file_source(inline["data_file"])
             unit = task.get("data_unit")
         if isinstance(unit, Mapping):
             unit = unit.get("id")
@@ -171,28 +196,28 @@ class FileLocator:
             slot = _media_meta({"files": doc.get("files") if isinstance(doc, Mapping) else None},
                                media_id)
             if slot is not None:
-                return await self._slot_url(slot)
+                return await self._slot_source(slot)
         meta = _media_meta(raw, media_id)
-        return await self._slot_url(meta) if meta is not None else None
+        return await self._slot_source(meta) if meta is not None else None
 
-    async def _slot_url(self, slot: Mapping[str, Any]) -> str | None:
-        url = _url_in(slot)
-        if url is not None:
-            return url
+    async def _slot_source(self, slot: Mapping[str, Any]) -> FileSource | None:
+        source = _source_in(slot)
+        if source is not None:
+            return source
         if _int_id(slot.get("data_file")) is not None:
-            return await self._data_file_url(slot["data_file"])
+            return await self._data_file_source(slot["data_file"])
         checksum = slot.get("checksum")
         if isinstance(checksum, str) and checksum:
             found = await self._http.request("POST", "data_files/verify_checksums/",
                                              json_body={"checksums": [checksum]})
             existing = found.get("existing") if isinstance(found, Mapping) else None
             if isinstance(existing, Mapping) and _int_id(existing.get(checksum)) is not None:
-                return await self._data_file_url(existing[checksum])
+                return await self._data_file_source(existing[checksum])
         return None
 
-    async def _data_file_url(self, data_file: int) -> str | None:
+    async def _data_file_source(self, data_file: int) -> FileSource | None:
         doc = await self._http.request("GET", build_path("data_files", data_file))
-        return _url_in(doc)
+        return _source_in(doc)
 
 
 class Tracker:
@@ -260,14 +285,14 @@ class Fetcher:
             self._slots.release()
 
     async def _download(self, raw: Mapping[str, Any], media_id: str | None, dest: Path) -> None:
-        url = media_url(raw, media_id) or await self._locator.locate(raw, media_id)
-        if url is None:
+        source = media_source(raw, media_id) or await self._locator.locate(raw, media_id)
+        if source is None:
             self.missing += 1
             return
         folder = dest.parent.resolve()
         if not folder.is_relative_to(self._root):  # names are safe already; a backstop
             raise InvalidInputError(f"refusing to write outside the export: {dest}")
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
-        self.bytes += await self._http.download(url, dest)
+        self.bytes += await self._http.download(source.url, dest, md5=source.md5)
         self.files += 1
         self.per_dir[folder.relative_to(self._root).as_posix()] += 1

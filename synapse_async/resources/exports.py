@@ -13,9 +13,9 @@ How ``await client.exports.export(...)`` runs:
 3. With ``include_files=True`` each media record's original file downloads into
    ``Exporter.image_path(...)`` (its name made safe and unique by the exporter, never outside
    ``output_dir``) through ``HTTPClient.download``: at most ``max_concurrency`` at once, each
-   retried and resumed with ``Range`` after a dropped connection, written to a temp file and
-   renamed. URLs come from the record's file metadata, else from its task, data file or data
-   unit (``FileLocator``).
+   retried and resumed with ``Range`` after a dropped connection, written to a temp file,
+   checked against the server's MD5 when one is known, and renamed. URLs come from the
+   record's file metadata, else from its task, data file or data unit (``FileLocator``).
 4. ``export_report.json`` is written last. On an error or cancellation, downloads stop,
    scratch and temp files are removed and no report is written, so nothing half-done looks
    complete.

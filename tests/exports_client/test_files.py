@@ -161,3 +161,56 @@ async def test_failed_download_aborts_the_export(client: AsyncClient, emulator: 
                                     include_files=True)
     assert not (out / "export_report.json").exists()
     assert _leftovers(out) == []
+
+
+async def test_a_corrupt_stored_file_fails_its_md5_check_and_leaves_nothing(
+        client: AsyncClient, emulator: Emulator, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import hashlib
+    import logging
+
+    from synapse_async import ChecksumMismatchError
+
+    files = await _data_files(client, tmp_path, 2, size=50_000)
+    (good_id, _good_body), (bad_id, bad_body) = files.values()
+    stored = [p for p in (emulator.data_dir / "files").rglob("*")
+              if p.is_file() and p.read_bytes() == bad_body]
+    assert len(stored) == 1
+    corrupt = bytearray(bad_body)
+    corrupt[1234] ^= 0xFF  # the server's copy rots after its checksum was taken
+    stored[0].write_bytes(bytes(corrupt))
+    pid = emulator.seed.project("rot", annotation_type="bounding_box", state="active")["id"]
+    await client.tasks.create(pid, [{"data": {"data_file": good_id, "file_name": "good.jpg"}},
+                                    {"data": {"data_file": bad_id, "file_name": "bad.jpg"}}])
+    emulator.workflow.simulator.complete(pid, 2)
+    out = tmp_path / "out"
+    with caplog.at_level(logging.INFO, logger="synapse_async.http"), \
+            pytest.raises(ChecksumMismatchError) as info:
+        await client.exports.export(target="task", filter={"project": pid}, format="coco",
+                                    output_dir=out, include_files=True, max_concurrency=1)
+    err = info.value
+    assert err.expected == hashlib.md5(bad_body).hexdigest()
+    assert err.actual == hashlib.md5(bytes(corrupt)).hexdigest()
+    assert err.expected in str(err) and err.actual in str(err)
+    assert any("downloading again" in r.getMessage() for r in caplog.records)  # tried twice
+    assert not (out / "images" / "default" / "bad.jpg").exists()
+    assert not (out / "export_report.json").exists()
+    assert _leftovers(out) == []
+
+
+async def test_download_checks_the_md5_it_is_given(client: AsyncClient, emulator: Emulator,
+                                                   tmp_path: Path) -> None:
+    import hashlib
+
+    from synapse_async import ChecksumMismatchError
+
+    (fid, body), = (await _data_files(client, tmp_path, 1, size=30_000)).values()
+    url = f"{emulator.url}data_files/{fid}/download/"
+    dest = tmp_path / "copy.bin"
+    md5 = hashlib.md5(body).hexdigest()
+    assert await client._http.download(url, dest, md5=md5.upper()) == len(body)
+    assert dest.read_bytes() == body
+    with pytest.raises(ChecksumMismatchError, match="downloaded twice"):
+        await client._http.download(url, tmp_path / "other.bin", md5="0" * 32)
+    assert not (tmp_path / "other.bin").exists()
+    assert _leftovers(tmp_path) == []
