@@ -66,6 +66,7 @@ class Writer(abc.ABC):
         self.output_dir = output_dir
         self.ctx = ctx
         self.tally = ctx.tally
+        self._per_image_keys: dict[Path, str] = {}
 
     def begin(self) -> None:
         """Create directories and scratch files."""
@@ -89,4 +90,8 @@ class Writer(abc.ABC):
         self.tally.files.append(path.relative_to(self.output_dir).as_posix())
 
     def _record_per_image(self, directory: Path) -> None:
-        self.tally.per_image_files[directory.relative_to(self.output_dir).as_posix()] += 1
+        keys = self._per_image_keys
+        key = keys.get(directory)
+        if key is None:
+            key = keys[directory] = directory.relative_to(self.output_dir).as_posix()
+        self.tally.per_image_files[key] += 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .base import Writer, WriterContext
-from .files import ScratchFile, atomic_write, split_ext
+from .files import ScratchFile, atomic_write, split_ext, write_atomic
 from .geometry import clamp_bounds, geometry_bounds
 from .schema import BoundingBox, ImageRecord, Item, Polygon, Segmentation
 
@@ -93,10 +94,10 @@ class VocWriter(Writer):
                     continue
             root, objects = self._xml(rec)
             stem = split_ext(rec.file_name)[0]
-            path = self.ann_dir / f"{stem}.xml"
             ET.indent(root)
-            with atomic_write(path, "wb", durable=self.ctx.options.durable) as fh:
-                fh.write(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+            write_atomic(os.path.join(self.ann_dir, f"{stem}.xml"),
+                         ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                         durable=self.ctx.options.durable)
             self._record_per_image(self.ann_dir)
             image_set.write(stem + "\n")
             self.tally.written(item.split, objects)

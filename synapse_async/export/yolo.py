@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .base import Writer, WriterContext
-from .files import atomic_write, split_ext
+from .files import atomic_write, split_ext, write_atomic
 from .geometry import clamp_bounds, clamp_points, geometry_bounds
 from .schema import (
     Annotation,
@@ -114,9 +115,9 @@ class YoloWriter(Writer):
                 if spatial:
                     continue
             rows = [row for ann in rec.annotations if (row := self._row(ann, rec)) is not None]
-            path = labels_dir / (split_ext(rec.file_name)[0] + ".txt")
-            with atomic_write(path, durable=self.ctx.options.durable) as fh:
-                fh.write("".join(r + "\n" for r in rows))
+            path = os.path.join(labels_dir, split_ext(rec.file_name)[0] + ".txt")
+            write_atomic(path, "".join(r + "\n" for r in rows).encode(),
+                         durable=self.ctx.options.durable)
             self._record_per_image(labels_dir)
             self.tally.written(item.split, len(rows))
 
