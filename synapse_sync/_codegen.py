@@ -14,8 +14,11 @@ Rules (explicit, no substring heuristics):
 * Return types: a coroutine's ``T`` is returned as ``T``; an async generator's
   ``AsyncIterator[T]`` becomes ``Iterator[T]``; wrapped classes become their sync twins.
 * Models and other plain types are shared with ``synapse_async``, never wrapped.
-* Every rule in ``METHOD_RENAMES`` and ``TYPE_RENAMES`` must be used, or generation fails
-  (a stale rule hides drift).
+* ``FLAT_ITERATION``: a class listed there gets an ``__iter__`` that walks the named async
+  generator (``AsyncPaginator.pages``) and yields the items of each chunk (``Page.items``),
+  so a listing crosses threads once per page.
+* Every rule in ``METHOD_RENAMES``, ``TYPE_RENAMES`` and ``FLAT_ITERATION`` must be used, or
+  generation fails (a stale rule hides drift).
 
 The generated code does no reflection at call time: each method is one portal hop.
 """
