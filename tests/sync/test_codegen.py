@@ -102,6 +102,16 @@ def test_unused_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
         Renderer(discover()).render()
 
 
+def test_unused_or_wrong_flat_iteration_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(_codegen.FLAT_ITERATION, "AsyncNoSuchThing", ("pages", "items"))
+    with pytest.raises(CodegenError, match=r"unused mapping rules.*AsyncNoSuchThing"):
+        Renderer(discover()).render()
+    monkeypatch.delitem(_codegen.FLAT_ITERATION, "AsyncNoSuchThing")
+    monkeypatch.setitem(_codegen.FLAT_ITERATION, "AsyncPaginator", ("page", "items"))
+    with pytest.raises(CodegenError, match=r"AsyncPaginator\.page: FLAT_ITERATION needs"):
+        Renderer(discover()).render()
+
+
 def test_result_without_a_rule_fails() -> None:
     async def make(self: Any) -> dict[str, Any]:  # pragma: no cover - never awaited
         return {}
