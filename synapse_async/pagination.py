@@ -126,8 +126,15 @@ class AsyncPaginator(Generic[T]):
                 f"GET {self._path}: expected a page object with 'results', got "
                 f"{type(data).__name__}", status_code=200)
         count = data.get("count")
+        try:
+            items = [self._decode(item) for item in data["results"]]
+        except UnexpectedResponseError as exc:
+            where = f"page {number}" if number is not None else "a page"
+            raise UnexpectedResponseError(
+                f"GET {self._path}: {where} holds an item the SDK cannot read: {exc}",
+                status_code=200) from exc
         return Page(
-            items=[self._decode(item) for item in data["results"]],
+            items=items,
             count=count if isinstance(count, int) else None,
             number=number if count is not None else None,
             next_url=data.get("next"),

@@ -13,6 +13,7 @@ from synapse_async import (
     PageFetchError,
     RetryPolicy,
     Task,
+    UnexpectedResponseError,
 )
 from synapse_async.emulator import Emulator, Faults
 from tests.helpers import make_client
@@ -118,6 +119,20 @@ async def test_page_that_keeps_failing_is_named(emulator: Emulator) -> None:
                 pass
     assert info.value.page == 2
     assert "503" in str(info.value.__cause__)
+
+
+async def test_an_unreadable_item_names_its_page(emulator: Emulator) -> None:
+    project = seed(emulator, 250)
+    bad_id = emulator.store.ids("tasks", project=project)[150]
+    emulator.store.update("tasks", bad_id, {"created": "not a timestamp"})
+    async with make_client(emulator) as c:
+        seen = 0
+        with pytest.raises(UnexpectedResponseError,
+                           match=r"sdk/tasks/: page 2 holds an item .*Task\.created") as info:
+            async for _ in c.tasks.list(project=project, page_size=100):
+                seen += 1
+    assert seen == 100  # page 1 was delivered whole, nothing of page 2
+    assert isinstance(info.value.__cause__, UnexpectedResponseError)
 
 
 async def test_items_inserted_while_listing_do_not_loop(emulator: Emulator,
