@@ -76,10 +76,6 @@ _SCALARS: tuple[type, ...] = (str, int, float, bool)
 FieldFn = Callable[[Any], Any]
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
 def _scalar_fn(t: type) -> FieldFn:
     def check(value: Any) -> Any:
         if type(value) is t or (isinstance(value, t) and t is not int):
@@ -113,25 +109,6 @@ def _is_plain(t: Any) -> bool:
     return False
 
 
-def _field_fn(t: Any, conv: cattrs.Converter) -> FieldFn:
-    """A converter for one field type, chosen once per model class (the hot path stays flat)."""
-    if t is Any:
-        return _identity
-    if t in _SCALARS:
-        return _scalar_fn(t)
-    if t is datetime:
-        return parse_datetime
-    origin, args = typing.get_origin(t), typing.get_args(t)
-    if origin in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        inner = _field_fn(rest[0] if len(rest) == 1 else typing.Union[tuple(rest)], conv)
-        return lambda v: None if v is None else inner(v)
-    if origin in (dict, list) and _is_plain(t):
-        # Shallow check only: JSON containers of JSON values are used as they come.
-        return _container_fn(origin)
-    return lambda v: conv.structure(v, t)
-
-
 class _Source:
     """Python source of one generated structure function, and the names it refers to."""
 
@@ -158,7 +135,7 @@ def _emit_conversion(src: _Source, depth: int, t: Any, conv: cattrs.Converter) -
     if t is Any:
         return
     if t in _SCALARS:
-        fn = src.ref(_field_fn(t, conv), "check")
+        fn = src.ref(_scalar_fn(t), "check")
         src.add(depth, f"if v.__class__ is not {src.ref(t, 'type')}:")
         src.add(depth + 1, f"v = {fn}(v)")
         return
@@ -182,11 +159,14 @@ def _emit_conversion(src: _Source, depth: int, t: Any, conv: cattrs.Converter) -
             src.lines.extend(body.lines)
         return
     if origin in (dict, list) and _is_plain(t):
+        # Shallow check only: JSON containers of JSON values are used as they come.
         fn = src.ref(_container_fn(origin), "check")
         src.add(depth, f"if v.__class__ is not {src.ref(origin, 'type')}:")
         src.add(depth + 1, f"v = {fn}(v)")
         return
-    src.add(depth, f"v = {src.ref(_field_fn(t, conv), 'convert')}(v)")
+    # Nested models and anything else: the converter, looked up at call time (so a model
+    # may refer to itself).
+    src.add(depth, f"v = {src.ref(conv.structure, 'structure')}(v, {src.ref(t, 'type')})")
 
 
 def _compile_structure(
@@ -340,13 +320,7 @@ def structurer(cls: type[T], *, strict: bool = False) -> Callable[[Any], T]:
 
 def structure(data: Any, cls: type[T], *, strict: bool = False) -> T:
     """Structure server JSON into ``cls`` with the lenient (or strict) converter."""
-    conv = strict_converter if strict else converter
-    try:
-        return conv.structure(data, cls)
-    except UnexpectedResponseError:
-        raise
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-        raise _read_error(exc, cls) from exc
+    return structurer(cls, strict=strict)(data)
 
 
 def _read_error(exc: Exception, cls: Any) -> UnexpectedResponseError:
