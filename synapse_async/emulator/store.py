@@ -358,15 +358,8 @@ class Store:
                 name, big_in[0], filters, offset, limit, id_gt, id_lt, descending
             )
         where, params = self._where(name, filters, id_gt, id_lt)
-        order = "DESC" if descending else "ASC"
         with self._lock:
-            if not descending and offset >= _SEEK_MIN_OFFSET:
-                sql, params = self._seek(name, where, params, offset, limit)
-            else:
-                sql = f"SELECT doc FROM {name}{where} ORDER BY id {order}"
-                if limit is not None or offset:
-                    sql += " LIMIT ? OFFSET ?"
-                    params += [-1 if limit is None else limit, offset]
+            sql, params = self._page_query(name, where, params, offset, limit, descending)
             rows = self._conn.execute(sql, params).fetchall()
         return [_loads(r[0]) for r in rows]
 
@@ -382,22 +375,25 @@ class Store:
                                                      **filters)]
         where, params = self._where(name, filters)
         with self._lock:
-            if offset >= _SEEK_MIN_OFFSET:
-                sql, params = self._seek(name, where, params, offset, limit)
-            else:
-                sql = f"SELECT doc FROM {name}{where} ORDER BY id LIMIT ? OFFSET ?"
-                params += [limit, offset]
+            sql, params = self._page_query(name, where, params, offset, limit)
             return [r[0] for r in self._conn.execute(sql, params).fetchall()]
 
-    def _seek(
-        self, name: str, where: str, params: builtins.list[Any], offset: int, limit: int | None
+    def _page_query(
+        self, name: str, where: str, params: builtins.list[Any], offset: int,
+        limit: int | None, descending: bool = False,
     ) -> tuple[str, builtins.list[Any]]:
-        """A query equal to ``... ORDER BY id LIMIT limit OFFSET offset`` that seeks instead.
+        """``SELECT doc ... ORDER BY id LIMIT limit OFFSET offset`` (its SQL and parameters).
 
-        The ordered ids of the filtered query are read once from the index and kept while the
-        connection makes no change; the page then starts at the id found at ``offset``. The
-        caller holds the lock.
+        From ``_SEEK_MIN_OFFSET`` on (ascending order), the page seeks to its first id
+        instead: the ordered ids of the filtered query are read once from the index and kept
+        while the connection makes no change. The caller holds the lock.
         """
+        if descending or offset < _SEEK_MIN_OFFSET:
+            sql = f"SELECT doc FROM {name}{where} ORDER BY id {'DESC' if descending else 'ASC'}"
+            if limit is not None or offset:
+                sql += " LIMIT ? OFFSET ?"
+                params = [*params, -1 if limit is None else limit, offset]
+            return sql, params
         key = (f"{name}{where}", tuple(params))
         version = self._conn.total_changes
         cached = self._id_lists.get(key)

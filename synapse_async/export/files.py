@@ -164,8 +164,12 @@ class UniqueNamer:
         return len(self._seen)
 
 
+def _temp_name(name: str) -> str:
+    return f".{name}.{secrets.token_hex(6)}.tmp"
+
+
 def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    return path.with_name(_temp_name(path.name))
 
 
 @overload
@@ -209,7 +213,7 @@ def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
     labels, VOC XML), where per-file overhead is most of the export's time.
     """
     head, name = os.path.split(path)
-    tmp = os.path.join(head, f".{name}.{secrets.token_hex(6)}.tmp")
+    tmp = os.path.join(head, _temp_name(name))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         try:
