@@ -92,7 +92,7 @@ def run(*, smoke: bool = False, runs: int | None = None, out_base: str | None = 
             project = _seed(emu.url, emu.token, n)
             for mode in MODES:
                 results = [run_client("benchmarks.export", "--child", "--url", emu.url,
-                                      "--token", emu.token, "--project", str(project),
+                                      f"--token={emu.token}", "--project", str(project),
                                       "--mode", mode, *base, timeout=3600)
                            for _ in range(runs)]
                 assert all(r["annotations"] in (0, n) for r in results), results

@@ -21,7 +21,7 @@ def _project_id(url: str, token: str) -> int:
 
 
 def _runs(url: str, token: str, project: int, concurrency: int, n: int) -> list[dict[str, Any]]:
-    return [run_client("benchmarks.listing_client", "--url", url, "--token", token,
+    return [run_client("benchmarks.listing_client", "--url", url, f"--token={token}",
                        "--project", str(project), "--concurrency", str(concurrency))
             for _ in range(n)]
 

@@ -15,7 +15,7 @@ def run(*, smoke: bool = False) -> str:
     runs = 1 if smoke else 7
     with emulator_process("--latency-ms", "20", "--seed-tasks", str(n)) as emu:
         project = _project_id(emu.url, emu.token)
-        base = ["--url", emu.url, "--token", emu.token, "--project", str(project),
+        base = ["--url", emu.url, f"--token={emu.token}", "--project", str(project),
                 "--concurrency", "16"]
         results: dict[str, list[dict[str, float]]] = {"async": [], "sync": []}
         for _ in range(runs):

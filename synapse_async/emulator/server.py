@@ -64,7 +64,8 @@ class Emulator:
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self.host = host
         self.port = port
-        self.access_token = access_token or secrets.token_urlsafe(32)
+        # A fixed prefix: a token never starts with "-", so ``--token VALUE`` parses.
+        self.access_token = access_token or "emu_" + secrets.token_urlsafe(32)
         self._user_token = user_token
         self._tenant = tenant
         self._agent_token = agent_token

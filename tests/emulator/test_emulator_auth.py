@@ -89,3 +89,12 @@ def test_repr_hides_token() -> None:
         assert len(emu2.access_token) >= 32
 
     run(scenario())
+
+
+def test_generated_tokens_never_start_with_a_dash() -> None:
+    # A token starting with "-" is read as an option by argparse (``--token -abc``):
+    # the emulator's generated tokens carry a fixed prefix so command lines always parse.
+    tokens = {Emulator().access_token for _ in range(200)}
+    assert len(tokens) == 200
+    assert all(t.startswith("emu_") for t in tokens)
+
