@@ -5,6 +5,7 @@ The blocking twin lives in ``synapse_sync``; a local backend emulator in
 ``synapse_async.emulator``.
 """
 
+from synapse_async._logging import setup_from_env as _setup_logging_from_env
 from synapse_async._version import __version__
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, RetryPolicy, Timeout
@@ -134,3 +135,5 @@ __all__ = [
     "WebhookVerificationError",
     "__version__",
 ]
+
+_setup_logging_from_env()  # SYNAPSE_LOG=debug|info: a readable stderr handler (see _logging)

@@ -27,6 +27,7 @@ import anyio.to_thread
 import backoff
 
 from synapse_async import _retry
+from synapse_async._logging import loggable_url
 from synapse_async._version import __version__
 from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_timeout
 from synapse_async.errors import (
@@ -547,6 +548,11 @@ class HTTPClient:
         raise TransportError(f"GET {_log_url(url)}: more than {max_redirects} redirects",
                              method="GET", url=_log_url(url))
 
+    def _debug_url(self, url: str) -> str:
+        """``url`` for a DEBUG line: with its query string, credentials as ``***``."""
+        return loggable_url(url, self.config.secrets()) if logger.isEnabledFor(
+            logging.DEBUG) else url
+
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], data: Any, timeout: Timeout,
         expect: Expect, shown: str | None = None,
@@ -567,9 +573,9 @@ class HTTPClient:
                 location = resp.headers.get("Location")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             err = map_transport_error(exc, method, url)
-            logger.debug("%s %s -> %s", method, _log_url(url), type(exc).__name__)
+            logger.debug("%s %s -> %s", method, self._debug_url(url), type(exc).__name__)
             raise err from exc
-        logger.debug("%s %s -> %d in %.1f ms", method, _log_url(url), status,
+        logger.debug("%s %s -> %d in %.1f ms", method, self._debug_url(url), status,
                      (time.monotonic() - started) * 1000)
         if status >= 300:
             raise self._status_error(method, url, status, raw, ctype, request_id, retry_after,

@@ -1,0 +1,7 @@
+"""Placeholder."""
+import click
+
+
+@click.command()
+def demo() -> None:
+    """Demo."""

@@ -1,0 +1,7 @@
+"""Placeholder."""
+import click
+
+
+@click.command()
+def upload() -> None:
+    """Upload."""
