@@ -2,34 +2,82 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
 
 from synapse_async.cli._runtime import err_console
 
-__all__ = ["bytes_progress", "count_progress"]
+__all__ = ["TransferBars", "count_progress", "megabytes"]
 
 
 def count_progress() -> Progress:
     """A bar counting items: ``label ━━━━ 40% 400/1000 0:00:03 ETA 0:00:05``."""
     return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                     MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), console=err_console, transient=False)
+                    TimeRemainingColumn(), console=err_console)
 
 
-def bytes_progress() -> Progress:
-    """Two lines for an upload: files (``n/N``) and bytes (``MB/MB``, ``MB/s``, ETA)."""
-    return Progress(TextColumn("{task.description:<6}"), BarColumn(), TaskProgressColumn(),
-                    TextColumn("{task.fields[detail]}"), TransferSpeedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
-                    transient=False)
+def megabytes(n: float) -> str:
+    """``12.3 MB`` (decimal megabytes, as network rates are quoted)."""
+    return f"{n / 1e6:,.1f} MB"
 
 
+class Snapshot(Protocol):
+    """What an upload reports (``BulkProgress`` and the interim ``Progress``)."""
+
+    @property
+    def files_done(self) -> int: ...
+    @property
+    def files_total(self) -> int: ...
+    @property
+    def bytes_done(self) -> int: ...
+    @property
+    def bytes_total(self) -> int: ...
+    @property
+    def rate(self) -> float: ...
+
+
+class TransferBars:
+    """Two bars for an upload: files (n/N, files/s) and bytes (MB/MB, MB/s), each with ETA.
+
+    Use as a context manager; pass :meth:`update` as the upload's ``on_progress``.
+    """
+
+    def __init__(self, label: str = "upload") -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<12}"), BarColumn(bar_width=32), TaskProgressColumn(),
+            TextColumn("{task.fields[detail]:>24}"), TextColumn("{task.fields[speed]:>12}"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=err_console, refresh_per_second=8)
+        self._files: TaskID = self.progress.add_task(f"{label} files", total=None, detail="",
+                                                     speed="")
+        self._bytes: TaskID = self.progress.add_task(f"{label} bytes", total=None, detail="",
+                                                     speed="")
+
+    def __enter__(self) -> TransferBars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, snap: Snapshot) -> None:
+        """Show ``snap`` (called from the event loop; Rich redraws from its own thread)."""
+        elapsed = self.progress.tasks[0].elapsed or 0.0
+        files_rate = snap.files_done / elapsed if elapsed > 0 else 0.0
+        self.progress.update(self._files, completed=snap.files_done, total=snap.files_total,
+                             detail=f"{snap.files_done:,}/{snap.files_total:,} files",
+                             speed=f"{files_rate:,.0f} files/s")
+        self.progress.update(self._bytes, completed=snap.bytes_done, total=snap.bytes_total,
+                             detail=f"{megabytes(snap.bytes_done)}/{megabytes(snap.bytes_total)}",
+                             speed=f"{snap.rate / 1e6:,.1f} MB/s")

@@ -11,7 +11,8 @@ from typing import Any
 
 from synapse_async import ConfigurationError
 
-__all__ = ["CREDENTIAL_KEYS", "config_path", "read_config", "redact", "write_config"]
+__all__ = ["CREDENTIAL_KEYS", "config_path", "read_config", "redact", "sources", "write_config",
+           "write_text_atomic"]
 
 CREDENTIAL_KEYS = ("access_token", "user_token", "tenant", "agent_token")
 """Keys of the config file whose values are secrets."""
@@ -42,21 +43,25 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_config(path: Path, values: Mapping[str, Any]) -> None:
-    """Write ``values`` as the config file: mode 0600 from the start, replaced atomically."""
+def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` through a temp file and a rename: never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dict(values), fh, indent=2)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_config(path: Path, values: Mapping[str, Any]) -> None:
+    """Write ``values`` as the config file: mode 0600 from the start, replaced atomically."""
+    write_text_atomic(path, json.dumps(dict(values), indent=2) + "\n", mode=0o600)
 
 
 def redact(key: str, value: Any) -> str:
