@@ -38,8 +38,10 @@ CREATE INDEX IF NOT EXISTS ix_items_task_batch ON items(task_batch);
 
 @attrs.frozen
 class FileState:
-    """What the journal knows of one file: where, its size and mtime when hashed, its MD5,
-    and whether the server holds it."""
+    """What the journal knows of one file.
+
+    Where it is, its size and mtime when hashed, its MD5, and whether the server holds it.
+    """
 
     path: str
     size: int
@@ -191,8 +193,10 @@ class Journal:
             [(key, _files_json(files)) for key, files in rows])
 
     def begin_batch(self, kind: str, entries: Sequence[tuple[str, Any]]) -> str:
-        """Record a unit batch (``(key, unit body)``) or task batch (``(key, unit id)``) as
-        about to be sent; returns its Idempotency-Key."""
+        """Record a batch as about to be sent; returns its Idempotency-Key.
+
+        ``entries``: ``(key, unit body)`` for a unit batch, ``(key, unit id)`` for a task batch.
+        """
         idem = f"bulk-{kind}-{uuid.uuid4().hex}"
         with self._lock:
             try:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream as ObjectReceiveStream
+from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
 
 from synapse_async.bulk.items import BulkItem, check_slots, item_key, to_item
 from synapse_async.bulk.journal import FileState, Journal, JournalRow
@@ -111,6 +112,10 @@ def _md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _md5_files(paths: list[Path]) -> list[str]:
+    return [_md5_file(p) for p in paths]
+
+
 def _stat_file(path: Path) -> os.stat_result:
     """Stat a file to upload; raise InvalidInputError naming what is wrong with it."""
     shown = repr(str(path))
@@ -194,14 +199,15 @@ async def _collect(recv: ObjectReceiveStream[T], limit: int, linger: float) -> l
     return batch
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def _first_error(group: BaseException) -> BaseException:
     """The error to raise for a failed task group: its SDK error when there is one."""
     leaves: list[BaseException] = []
 
     def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
+        inner: Any = getattr(exc, "exceptions", None)
+        if isinstance(inner, tuple):
+            for each in inner:
+                walk(each)
         else:
             leaves.append(exc)
 
@@ -288,8 +294,8 @@ class BulkUpload:
             await self._replay_pending()
             try:
                 await self._run_stages(items)
-            except BaseExceptionGroup as group:
-                raise _first_error(group) from None
+            except Exception as exc:  # a task group's ExceptionGroup: raise the SDK error
+                raise _first_error(exc) from None
         finally:
             if self._journal is not None:
                 self._journal.close()
@@ -339,7 +345,7 @@ class BulkUpload:
                     idempotency_key=batch.idem_key)
                 ids = [t.id for t in tasks]
             await self._journal_call(journal.finish_batch, batch.kind, batch.idem_key,
-                                     list(zip(batch.keys, ids)))
+                                     list(zip(batch.keys, ids, strict=True)))
 
     async def _run_stages(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
         hash_send, hash_recv = anyio.create_memory_object_stream[_Entry](256)
@@ -448,6 +454,10 @@ class BulkUpload:
         except (InvalidInputError, OSError) as exc:
             return (index, paths, exc)
 
+    def _prepare_chunk(self, start: int, chunk: list[Any]
+                       ) -> list[_Entry | tuple[int, dict[str, str], Exception]]:
+        return [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
+
     async def _produce(self, items: Iterable[Any] | AsyncIterable[Any],
                        to_hash: ObjectSendStream[_Entry], to_dedupe: ObjectSendStream[_Entry],
                        to_units: ObjectSendStream[_Entry], to_tasks: ObjectSendStream[_Entry]
@@ -457,8 +467,7 @@ class BulkUpload:
             async for chunk in _aiter_chunks(items, _READ_CHUNK):
                 start = index
                 index += len(chunk)
-                prepared = await anyio.to_thread.run_sync(
-                    lambda c=chunk, s=start: [self._prepare(s + i, r) for i, r in enumerate(c)])
+                prepared = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
                 self._report.items += len(chunk)
                 entries: list[_Entry] = []
                 for p in prepared:
@@ -529,13 +538,12 @@ class BulkUpload:
             async for entry in recv:
                 try:
                     sums = await anyio.to_thread.run_sync(
-                        lambda e=entry: [_md5_file(f.path) for f in e.files],
-                        limiter=self._hash_limiter)
+                        _md5_files, [f.path for f in entry.files], limiter=self._hash_limiter)
                 except OSError as exc:
                     self._fail_entry(entry, InvalidInputError(
                         f"cannot read {exc.filename!r}: {exc.strerror}"))
                     continue
-                for f, md5 in zip(entry.files, sums):
+                for f, md5 in zip(entry.files, sums, strict=True):
                     f.md5 = md5
                 await out.send(entry)
 
@@ -671,7 +679,7 @@ class BulkUpload:
                         [(e.key, {f.slot: f.state() for f in e.files}) for e in batch])
                     idem = await self._journal_call(
                         self._journal.begin_batch, "unit",
-                        [(e.key, b) for e, b in zip(batch, bodies)])
+                        [(e.key, b) for e, b in zip(batch, bodies, strict=True)])
                 try:
                     units = await self._units.create(bodies, idempotency_key=idem)
                     if len(units) != len(batch):
@@ -684,11 +692,12 @@ class BulkUpload:
                     for entry in batch:
                         self._fail_entry(entry, exc)
                     return
-                for entry, unit in zip(batch, units):
+                for entry, unit in zip(batch, units, strict=True):
                     entry.unit_id = unit.id
                 if self._journal is not None and idem is not None:
                     await self._journal_call(self._journal.finish_batch, "unit", idem,
-                                             [(e.key, u.id) for e, u in zip(batch, units)])
+                                             [(e.key, u.id) for e, u in
+                                              zip(batch, units, strict=True)])
                 for entry in batch:
                     if self._project is None:
                         self._item_finished(entry)
@@ -720,10 +729,10 @@ class BulkUpload:
             for entry in batch:
                 self._fail_entry(entry, exc)
             return
-        for entry, task in zip(batch, tasks):
+        for entry, task in zip(batch, tasks, strict=True):
             entry.task_id = task.id
         if self._journal is not None and idem is not None:
             await self._journal_call(self._journal.finish_batch, "task", idem,
-                                     [(e.key, t.id) for e, t in zip(batch, tasks)])
+                                     [(e.key, t.id) for e, t in zip(batch, tasks, strict=True)])
         for entry in batch:
             self._item_finished(entry)

@@ -54,8 +54,10 @@ def _extensions(spec: Mapping[str, Any]) -> frozenset[str]:
 
 
 def _slot_for(path: Path, specs: list[Mapping[str, Any]]) -> str:
-    """The slot whose extensions include the file's; else a name from the extension itself
-    (which the upload then reports as a slot the collection does not define)."""
+    """The slot whose extensions include the file's.
+
+    Else a name made from the extension, which the upload reports as an undefined slot.
+    """
     suffix = path.suffix.lower()
     matches = [str(s["name"]) for s in specs if suffix in _extensions(s)]
     if len(matches) == 1:
@@ -64,8 +66,11 @@ def _slot_for(path: Path, specs: list[Mapping[str, Any]]) -> str:
 
 
 def _walk(root: Path, recursive: bool) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
-    """(directory, its file entries sorted by name), depth first; symlinked directories are
-    followed once (a link back to a directory already scanned is skipped with a warning)."""
+    """(directory, its file entries sorted by name), depth first.
+
+    Symlinked directories are followed once: a link back to a directory already scanned is
+    skipped with a warning (its files are read once, from the first place they were seen).
+    """
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:

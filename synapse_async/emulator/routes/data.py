@@ -283,9 +283,11 @@ async def list_units(request: web.Request) -> web.Response:
 
 
 async def create_units(request: web.Request) -> web.Response:
-    """``POST data_units/``: a list of 1..1000 units -> 201 ``{"count", "results"}``, as the
-    real backend answers a batch (the official client reads ``reply.get("results",
-    [reply])``); one unit object -> 201 the created unit."""
+    """``POST data_units/``: a list of 1..1000 units -> 201 ``{"count", "results"}``.
+
+    That is how the real backend answers a batch (the official client reads
+    ``reply.get("results", [reply])``). One unit object -> 201 the created unit.
+    """
     body = await read_json(request)
     single = isinstance(body, dict)
     if single:
