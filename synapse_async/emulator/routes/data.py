@@ -132,14 +132,19 @@ def _write_chunk(fh: BinaryIO, digest: Any, chunk: bytes) -> None:
 
 async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
     digest = hashlib.md5(usedforsecurity=False)
+    first = await field.read_chunk(_CHUNK)
+    rest = await field.read_chunk(_CHUNK) if first else b""
+    if not rest:  # a small file (most of a bulk upload): one write, no thread hop
+        digest.update(first)
+        dest.write_bytes(first)
+        return digest.hexdigest(), len(first)
     size = 0
-    with dest.open("wb") as fh:  # chunks are written in a worker thread
-        while True:
-            chunk = await field.read_chunk(_CHUNK)
-            if not chunk:
-                break
+    with dest.open("wb") as fh:  # larger files: chunks are written in a worker thread
+        chunk = first
+        while chunk:
             size += len(chunk)
             await asyncio.to_thread(_write_chunk, fh, digest, chunk)
+            chunk, rest = rest, (await field.read_chunk(_CHUNK) if rest else b"")
     return digest.hexdigest(), size
 
 
@@ -176,10 +181,11 @@ async def create_data_file(request: web.Request) -> web.Response:
                 break
             if not isinstance(part, BodyPartReader):
                 raise bad_request("Nested multipart bodies are not supported.")
-            if part.name == "file" and received is None:
+            name = part.name  # parsed from the headers on each access: read once
+            if name == "file" and received is None:
                 md5, size = await _receive_file(part, dest)
                 received = (md5, size, part.filename or "")
-            elif part.name == "filename":
+            elif name == "filename":
                 filename = (await part.text()).strip() or None
             else:
                 await part.release()
