@@ -14,7 +14,7 @@ import resource
 import time
 from pathlib import Path
 
-from synapse_sdk.clients.backend import BackendClient
+from synapse_sdk.clients.backend import BackendClient  # type: ignore[import-not-found]
 
 
 def main(a: argparse.Namespace) -> None:

@@ -130,13 +130,18 @@ def _write_chunk(fh: BinaryIO, digest: Any, chunk: bytes) -> None:
     fh.write(chunk)
 
 
+def _write_whole(dest: Path, content: bytes) -> None:
+    with dest.open("wb") as fh:
+        fh.write(content)
+
+
 async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
     digest = hashlib.md5(usedforsecurity=False)
     first = await field.read_chunk(_CHUNK)
     rest = await field.read_chunk(_CHUNK) if first else b""
     if not rest:  # a small file (most of a bulk upload): one write, no thread hop
         digest.update(first)
-        dest.write_bytes(first)
+        _write_whole(dest, first)
         return digest.hexdigest(), len(first)
     size = 0
     with dest.open("wb") as fh:  # larger files: chunks are written in a worker thread
