@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio.to_thread
 import attrs
@@ -95,8 +94,7 @@ async def _main_job(client: AsyncClient, files: list[tuple[Path, str]], result: 
             quality_settings={"min_annotators": 1}, pricing_tier="basic")
         what[:] = [f"collection {collection.id}, project {project.id}"]
 
-    items: list[dict[str, Any]] = [{"files": {slot: path}, "meta": {"source": path.name}}
-                                   for path, slot in files]
+    items = ({"files": {slot: path}, "meta": {"source": path.name}} for path, slot in files)
     with _step(result, "bulk upload", what):
         summary = await upload_with_progress(client, collection.id, items, project=project.id,
                                              journal=workdir / "upload.journal",
@@ -156,9 +154,9 @@ def summary_table(result: DemoResult) -> Table:
 
 
 @click.command()
-@click.option("--images", type=click.IntRange(1, 1_000_000), default=3000, show_default=True,
+@click.option("--images", type=click.IntRange(1, 1_000_000), default=2500, show_default=True,
               help="Small PNG images to generate.")
-@click.option("--big-mb", type=click.IntRange(0, 100_000), default=256, show_default=True,
+@click.option("--big-mb", type=click.IntRange(0, 100_000), default=200, show_default=True,
               help="Size of the one large file in MiB (0: none).")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Network latency the emulator adds to every request.")

@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from synapse_async import AsyncClient
-from synapse_async.cli._bulk import Summary, items_from_paths, upload_items
+from synapse_async.bulk import BulkUploadReport
+from synapse_async.cli._bulk import items_from_paths
 from synapse_async.cli._progress import TransferBars, megabytes
 from synapse_async.cli._runtime import (
     EXIT_FAILED,
@@ -25,7 +26,6 @@ from synapse_async.cli._runtime import (
     run,
     state_of,
 )
-from synapse_async.cli._settings import write_text_atomic
 
 __all__ = ["default_journal", "summary_table", "upload", "upload_with_progress"]
 
@@ -49,15 +49,15 @@ def default_journal(base_url: str, collection: int, project: int | None,
 async def upload_with_progress(client: AsyncClient, collection: int, items: Any, *,
                                project: int | None, journal: Path | None,
                                concurrency: int, fail_fast: bool = False,
-                               label: str = "upload") -> Summary:
+                               label: str = "upload") -> BulkUploadReport:
     """Run the bulk upload under a two-line progress bar (files and bytes)."""
     with TransferBars(label) as bars:
-        return await upload_items(client, collection, items, project=project, journal=journal,
-                                  max_concurrency=concurrency, on_progress=bars.update,
-                                  fail_fast=fail_fast)
+        return await client.data_collections.upload(
+            collection, items, project=project, journal=journal, max_concurrency=concurrency,
+            on_progress=bars.update, fail_fast=fail_fast)
 
 
-def summary_table(summary: Summary) -> Table:
+def summary_table(summary: BulkUploadReport) -> Table:
     """Counts, bytes, time and rate of an upload."""
     table = Table(title=f"upload into collection {summary.collection}", show_header=False)
     table.add_column(style="bold")
@@ -77,7 +77,7 @@ def summary_table(summary: Summary) -> Table:
     return table
 
 
-def _failures_table(summary: Summary) -> Table:
+def _failures_table(summary: BulkUploadReport) -> Table:
     table = Table(title=f"failed items (first {SHOWN_FAILURES}; all in the JSON report)")
     for header in ("#", "paths", "error"):
         table.add_column(header)
@@ -89,7 +89,7 @@ def _failures_table(summary: Summary) -> Table:
 
 async def _upload(state: State, paths: list[Path], collection: int, project: int | None,
                   journal: Path | None, concurrency: int, pattern: str,
-                  fail_fast: bool) -> Summary:
+                  fail_fast: bool) -> BulkUploadReport:
     async with state.client() as client:
         coll = await client.data_collections.get(collection)
         items = items_from_paths(paths, coll.file_specifications, pattern)
@@ -144,7 +144,7 @@ def upload(ctx: click.Context, paths: tuple[Path, ...], collection: int, project
         err_console.print("stopped; run the same command again to resume", style="yellow")
         sys.exit(EXIT_INTERRUPTED)
     if report is not None:
-        write_text_atomic(report, json.dumps(summary.to_dict(), indent=2, default=str) + "\n")
+        summary.to_json(report)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), default=str))
     else:
