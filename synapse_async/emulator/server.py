@@ -34,7 +34,9 @@ class Emulator:
         port: the port; 0 picks a free one (read back into :attr:`port` and :attr:`url`).
         faults: the faults to inject (default: none).
         access_token: the token clients must send; None: a random one.
-        user_token, tenant, agent_token: further accepted credentials (see ``auth``).
+        user_token: a further accepted credential (see ``auth``).
+        tenant: the tenant sent with ``user_token``.
+        agent_token: a further accepted agent credential.
         annotation_speed: tasks per second the annotation simulator completes in each active
             project (0: only ``emu.workflow.simulator.complete(...)`` annotates).
         s3_root: the directory standing in for S3 (bucket = subdirectory); None:
