@@ -1,4 +1,4 @@
-"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench."""
+"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench, docs."""
 
 from __future__ import annotations
 
@@ -59,3 +59,11 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks (minutes; results are printed, copy them to docs/benchmarks.md)."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the documentation site strictly (warnings are errors) into site/."""
+    session.install("-e", ".[docs]")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", *session.posargs)

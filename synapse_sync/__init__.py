@@ -12,6 +12,7 @@ Every call runs the async SDK's coroutine on one background event-loop thread (s
             print(task.id)
 """
 
+from synapse_async._version import __version__
 from synapse_sync._calls import FacadeFuture
 from synapse_sync._contexts import SyncContextManager
 from synapse_sync._iterators import SyncIterator
@@ -42,6 +43,7 @@ __all__ = [
     "Portal",
     "SyncContextManager",
     "SyncIterator",
+    "__version__",
     "call_timeout",
     "get_portal",
 ]

@@ -29,3 +29,10 @@ def test_error_tree_has_one_root() -> None:
         obj = getattr(errors, name)
         if inspect.isclass(obj):
             assert issubclass(obj, errors.SynapseError), name
+
+
+def test_sync_package_has_the_same_version() -> None:
+    import synapse_sync
+
+    assert synapse_sync.__version__ == synapse_async.__version__
+    assert "__version__" in synapse_sync.__all__
