@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,6 +13,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from synapse_async.bulk import BulkProgress
 from synapse_async.cli._runtime import err_console
 
 __all__ = ["TransferBars", "count_progress", "megabytes"]
@@ -30,21 +29,6 @@ def count_progress() -> Progress:
 def megabytes(n: float) -> str:
     """``12.3 MB`` (decimal megabytes, as network rates are quoted)."""
     return f"{n / 1e6:,.1f} MB"
-
-
-class Snapshot(Protocol):
-    """What an upload reports (``BulkProgress`` and the interim ``Progress``)."""
-
-    @property
-    def files_done(self) -> int: ...
-    @property
-    def files_total(self) -> int: ...
-    @property
-    def bytes_done(self) -> int: ...
-    @property
-    def bytes_total(self) -> int: ...
-    @property
-    def rate(self) -> float: ...
 
 
 class TransferBars:
@@ -71,13 +55,15 @@ class TransferBars:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, snap: Snapshot) -> None:
+    def update(self, snap: BulkProgress) -> None:
         """Show ``snap`` (called from the event loop; Rich redraws from its own thread)."""
         elapsed = self.progress.tasks[0].elapsed or 0.0
         files_rate = snap.files_done / elapsed if elapsed > 0 else 0.0
+        more = "" if snap.scan_complete else "+"  # the input is still being read
         self.progress.update(self._files, completed=snap.files_done, total=snap.files_total,
-                             detail=f"{snap.files_done:,}/{snap.files_total:,} files",
+                             detail=f"{snap.files_done:,}/{snap.files_total:,}{more} files",
                              speed=f"{files_rate:,.0f} files/s")
         self.progress.update(self._bytes, completed=snap.bytes_done, total=snap.bytes_total,
-                             detail=f"{megabytes(snap.bytes_done)}/{megabytes(snap.bytes_total)}",
+                             detail=f"{megabytes(snap.bytes_done)}/"
+                                    f"{megabytes(snap.bytes_total)}{more}",
                              speed=f"{snap.rate / 1e6:,.1f} MB/s")
