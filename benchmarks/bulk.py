@@ -27,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -228,6 +229,7 @@ def run(smoke: bool = False) -> str:
             collection, project = _targets(emu)
             journal = root / "kill.journal"
             _kill_midway(emu, small, collection, project, journal, n_small // 2)
+            time.sleep(1.0)  # requests whose body had fully arrived finish on the server
             files_at_kill, bytes_at_kill = _server_files(emu)
             rerun = _sdk(emu, small, collection, project, "--journal", str(journal))
             units, distinct = _distinct_unit_checksums(emu)
