@@ -27,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,21 @@ def _scratch(need: int) -> Iterator[Path]:
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+_EMU_DIRS = iter(range(10**6))
+
+
+@contextmanager
+def _emulator(root: Path, *flags: str) -> Iterator[EmulatorProcess]:
+    """A fresh emulator process whose data dir sits in ``root`` (tmpfs when there is room),
+    removed afterwards."""
+    data_dir = root / f"emu-{next(_EMU_DIRS)}"
+    try:
+        with emulator_process(*flags, data_dir=str(data_dir)) as emu:
+            yield emu
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _write_files(root: Path, n: int, size: int, prefix: str = "") -> int:
@@ -126,7 +142,7 @@ def _compare(directory: Path, n: int, runs: int, with_tasks: bool, latency: str 
     notes: list[str] = []
     for _ in range(runs):
         for who in ("sdk", "official"):
-            with emulator_process("--latency-ms", latency) as emu:
+            with _emulator(directory.parent, "--latency-ms", latency) as emu:
                 collection, project = _targets(emu)
                 proj = project if with_tasks else None
                 if who == "sdk":
@@ -202,7 +218,7 @@ def run(smoke: bool = False) -> str:
                 os.link(p, both / p.name)
             times = []
             for _ in range(runs):
-                with emulator_process("--latency-ms", "20") as emu:
+                with _emulator(root, "--latency-ms", "20") as emu:
                     collection, _project = _targets(emu)
                     result = _sdk(emu, both, collection, None)
                     assert result["units"] == 202 and result["failed"] == 0, result
@@ -213,7 +229,7 @@ def run(smoke: bool = False) -> str:
 
         # 3. rerun with the journal after completion; 4. SIGKILL at about 50%, rerun.
         dataset = n_small * 20_000
-        with emulator_process("--latency-ms", "20") as emu:
+        with _emulator(root, "--latency-ms", "20") as emu:
             collection, project = _targets(emu)
             journal = root / "done.journal"
             first = _sdk(emu, small, collection, project, "--journal", str(journal))
@@ -224,10 +240,11 @@ def run(smoke: bool = False) -> str:
                       f"{100 * again['seconds'] / first['seconds']:.1f}% of the first run's "
                       f"{first['seconds']:.2f} s"]
         journal.unlink()
-        with emulator_process("--latency-ms", "20") as emu:
+        with _emulator(root, "--latency-ms", "20") as emu:
             collection, project = _targets(emu)
             journal = root / "kill.journal"
             _kill_midway(emu, small, collection, project, journal, n_small // 2)
+            time.sleep(1.0)  # requests whose body had fully arrived finish on the server
             files_at_kill, bytes_at_kill = _server_files(emu)
             rerun = _sdk(emu, small, collection, project, "--journal", str(journal))
             units, distinct = _distinct_unit_checksums(emu)
@@ -242,7 +259,7 @@ def run(smoke: bool = False) -> str:
         # 5. peak RSS for items from a generator; 6. 0 ms latency ceiling.
         tiny = root / "tiny"
         _write_files(tiny, n_rss, 1000)
-        with emulator_process() as emu:
+        with _emulator(root) as emu:
             collection, _project = _targets(emu)
             result = run_client("benchmarks.bulk_client", "--url", emu.url,
                                 f"--token={emu.token}", "--dir", str(tiny), "--collection",
@@ -258,7 +275,7 @@ def run(smoke: bool = False) -> str:
                 ("5 MB files", mid, 5 if smoke else 200, mid_bytes)):
             rates = []
             for _ in range(runs):
-                with emulator_process() as emu:
+                with _emulator(root) as emu:
                     collection, _project = _targets(emu)
                     result = _sdk(emu, directory, collection, None)
                     rates.append(result["seconds"])

@@ -83,28 +83,36 @@ class _Entry:
 
 
 class _Budget:
-    """Requests and bytes in flight, shared by every file of the upload."""
+    """Requests and bytes in flight, shared by every file of the upload.
+
+    Used from the event loop thread only, so the counters need no lock; a caller waits only
+    when its share is not free (no lock round trip per small file).
+    """
 
     def __init__(self, requests: int, nbytes: int) -> None:
         self._requests = requests
         self._bytes = nbytes
         self._max_bytes = nbytes
-        self._cond = anyio.Condition()
+        self._waiters: deque[anyio.Event] = deque()
 
     async def acquire(self, requests: int, nbytes: int) -> int:
+        """Take ``requests`` and ``nbytes`` (capped at the whole budget); returns the bytes."""
         nbytes = min(nbytes, self._max_bytes)
-        async with self._cond:
-            while self._requests < requests or self._bytes < nbytes:
-                await self._cond.wait()
-            self._requests -= requests
-            self._bytes -= nbytes
+        while self._requests < requests or self._bytes < nbytes:
+            woken = anyio.Event()
+            self._waiters.append(woken)
+            await woken.wait()
+        self._requests -= requests
+        self._bytes -= nbytes
         return nbytes
 
-    async def release(self, requests: int, nbytes: int) -> None:
-        async with self._cond:
-            self._requests += requests
-            self._bytes += nbytes
-            self._cond.notify_all()
+    def release(self, requests: int, nbytes: int) -> None:
+        """Give back what ``acquire`` took; every waiter checks again."""
+        self._requests += requests
+        self._bytes += nbytes
+        waiters, self._waiters = self._waiters, deque()
+        for woken in waiters:
+            woken.set()
 
 
 def _md5_file(path: Path) -> str:
@@ -637,7 +645,7 @@ class BulkUpload:
                 try:
                     uploaded = await self._upload(f, large)
                 finally:
-                    await self._budget.release(requests, got)
+                    self._budget.release(requests, got)
             finally:
                 if large:
                     self._large.release()

@@ -161,3 +161,22 @@ async def test_missing_collection_and_project_are_typed_errors(
         await client.data_collections.upload(collection, str(tmp_path))  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="max_concurrency"):
         await client.data_collections.upload(collection, [], max_concurrency=0)
+
+
+async def test_a_file_above_50_mib_goes_by_chunked_upload(
+        client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as fh:
+        fh.truncate(50 * 2**20 + 7)
+        fh.seek(12345)
+        fh.write(b"not all zero")
+    small = make_files(tmp_path / "small", 3)
+    seen: list[BulkProgress] = []
+    report = await client.data_collections.upload(
+        collection, [{"files": {"image": p}} for p in [big, *small]], on_progress=seen.append)
+    assert report.failed == 0 and report.sent == 4
+    assert len(emulator.uploads.counters_json()["uploads"]) == 1  # one chunked upload
+    units = [u async for u in client.data_units.list(data_collection=collection)]
+    sums = {u.files["image"]["path"]: u.files["image"]["checksum"] for u in units}
+    assert sums["big.jpg"] == _md5(big)
+    assert seen[-1].bytes_done == seen[-1].bytes_total == report.bytes_total
