@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -53,9 +54,10 @@ def start_emulator(*args: str) -> RunningEmulator:
     return RunningEmulator(fields["url"], fields["token"], proc)
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RunningEmulator]:
-    running = start_emulator("--seed-tasks", "250", "--annotation-speed", "2000")
+@contextlib.contextmanager
+def running_emulator(*args: str) -> Iterator[RunningEmulator]:
+    """``start_emulator(*args)``, stopped (SIGTERM) and its pipes closed on exit."""
+    running = start_emulator(*args)
     try:
         yield running
     finally:
@@ -64,6 +66,12 @@ def emu() -> Iterator[RunningEmulator]:
         for stream in (running.proc.stdout, running.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[RunningEmulator]:
+    with running_emulator("--seed-tasks", "250", "--annotation-speed", "2000") as running:
+        yield running
 
 
 @pytest.fixture

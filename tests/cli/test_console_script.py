@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
-from tests.cli.conftest import SYNAPSE, RunningEmulator
+from tests.cli.conftest import SYNAPSE, RunningEmulator, running_emulator
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 180
@@ -59,3 +64,41 @@ def test_synapse_log_debug_shows_queries_never_the_token(emu: RunningEmulator) -
     assert any("sdk/tasks/?project=1&status=pending&page=1&page_size=100" in line
                for line in debug)
     assert emu.token not in proc.stderr + proc.stdout
+
+
+def _get(emu: RunningEmulator, path: str) -> Any:
+    req = urllib.request.Request(emu.url + path,
+                                 headers={"Synapse-Access-Token": f"Token {emu.token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:
+    with running_emulator("--latency-ms", "30") as slow:
+        coll = slow.seed("data_collection", name="ctrl-c")
+        data = tmp_path / "data"
+        data.mkdir()
+        for i in range(300):
+            (data / f"f{i:03d}.png").write_bytes(os.urandom(2000))
+        env = slow.env(SYNAPSE_CACHE_DIR=str(tmp_path / "cache"))
+        args = [SYNAPSE, "upload", str(data), "--collection", str(coll["id"]), "--json",
+                "--concurrency", "2"]
+        first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True,  # Ctrl-C's default action, whatever pytest inherited
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 60
+        while _get(slow, "_emulator/faults/")["counters"]["requests"] < 40:
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        _out, err = first.communicate(timeout=60)
+        assert first.returncode == 130, err
+        assert "run the same command again to resume" in err
+        assert "Traceback" not in err
+        second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180,
+                                check=False)
+        assert second.returncode == 0, second.stderr
+        report = json.loads(second.stdout)
+        assert report["failed"] == 0 and report["bytes_sent"] < report["bytes_total"]
+        units = _get(slow, f"data_units/?data_collection={coll['id']}&page_size=1")
+        assert units["count"] == 300  # every file once: nothing lost, nothing duplicated
