@@ -50,7 +50,10 @@ def exit_code_for(exc: SynapseError) -> int:
 
 
 class SynapseGroup(click.Group):
-    """A group that prints a typed SDK error as one line (a traceback only with ``--debug``)."""
+    """A group that prints an SDK error (or a local file error) as one line.
+
+    The traceback is printed only with ``--debug``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; map SDK errors and Ctrl-C to a message and an exit code."""
@@ -62,6 +65,10 @@ class SynapseGroup(click.Group):
             hint = next((h for cls, h in _HINTS if isinstance(exc, cls)), None)
             message = f"{exc}" + (f"\nhint: {hint}" if hint else "")
             fail(f"{type(exc).__name__}: {message}", exit_code_for(exc))
+        except OSError as exc:  # a local file or directory the command could not use
+            if _debug(ctx):
+                traceback.print_exc()
+            fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
         except KeyboardInterrupt:
             err_console.print("interrupted", style="yellow")
             sys.exit(EXIT_INTERRUPTED)

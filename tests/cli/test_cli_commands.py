@@ -133,3 +133,12 @@ def test_jobs_tail_prints_every_line_and_exit_code_follows_the_job(
     result = runner.invoke(cli, ["jobs", "tail", str(failed["id"])])
     assert result.exit_code == 1
     assert "failed" in result.stderr
+
+
+def test_a_local_file_error_is_one_line_not_a_traceback(runner: CliRunner) -> None:
+    # readable (absent), but its directory cannot be created: even root cannot write /proc
+    result = runner.invoke(cli, ["login", "--token", "t", "--no-verify"],
+                           env={"SYNAPSE_CONFIG_FILE": "/proc/synapse-cli-test/config.json"})
+    assert result.exit_code == 1
+    assert "error:" in result.stderr and "/proc/synapse-cli-test" in result.stderr
+    assert "Traceback" not in result.output
