@@ -243,10 +243,8 @@ def _first_error(group: BaseException) -> BaseException:
             leaves.append(exc)
 
     walk(group)
-    for exc in leaves:
-        if not isinstance(exc, SynapseError):
-            return group
-    return leaves[0] if leaves else group
+    # The SDK error is the cause; others (a stream closed by the failed stage, ...) follow it.
+    return next((exc for exc in leaves if isinstance(exc, SynapseError)), group)
 
 
 class BulkUpload:
