@@ -31,6 +31,7 @@ from synapse_async.errors import (
     InvalidInputError,
     NotFoundError,
     SynapseError,
+    ValidationError,
 )
 from synapse_async.resources._base import check_id
 from synapse_async.resources.data_files import MULTIPART_LIMIT, AsyncDataFiles
@@ -242,10 +243,8 @@ def _first_error(group: BaseException) -> BaseException:
             leaves.append(exc)
 
     walk(group)
-    for exc in leaves:
-        if not isinstance(exc, SynapseError):
-            return group
-    return leaves[0] if leaves else group
+    # The SDK error is the cause; others (a stream closed by the failed stage, ...) follow it.
+    return next((exc for exc in leaves if isinstance(exc, SynapseError)), group)
 
 
 class BulkUpload:
@@ -366,14 +365,22 @@ class BulkUpload:
         for batch in await self._journal_call(journal.pending_batches):
             if not batch.keys:
                 continue
-            if batch.kind == "unit":
-                units = await self._units.create(batch.payload, idempotency_key=batch.idem_key)
-                ids = [u.id for u in units]
-            else:
-                tasks = await self._tasks.create(
-                    self._project, [{"data_unit": u} for u in batch.payload],  # type: ignore[arg-type]
-                    idempotency_key=batch.idem_key)
-                ids = [t.id for t in tasks]
+            try:
+                if batch.kind == "unit":
+                    units = await self._units.create(batch.payload,
+                                                     idempotency_key=batch.idem_key)
+                    ids = [u.id for u in units]
+                else:
+                    assert self._project is not None  # the journal's project matched
+                    tasks = await self._tasks.create(
+                        self._project, [{"data_unit": u} for u in batch.payload],
+                        idempotency_key=batch.idem_key)
+                    ids = [t.id for t in tasks]
+            except (ValidationError, NotFoundError):
+                # Refused, so nothing was created: its items go through the pipeline again.
+                await self._journal_call(journal.abandon_batch, batch.kind, batch.idem_key,
+                                         batch.keys)
+                continue
             await self._journal_call(journal.finish_batch, batch.kind, batch.idem_key,
                                      list(zip(batch.keys, ids, strict=True)))
 
