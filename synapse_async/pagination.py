@@ -15,6 +15,7 @@ at the first page the server no longer has.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -100,9 +101,12 @@ class AsyncPaginator(Generic[T]):
         return self._iter_items()
 
     async def _iter_items(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+        # Closed explicitly: a consumer that stops early (break + aclose) must find the
+        # pages in flight cancelled when aclose returns, not whenever the GC finalises them.
+        async with contextlib.aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
 
     async def page(self, number: int = 1) -> Page[T]:
         """Fetch one page (1-based) with the collection's count.

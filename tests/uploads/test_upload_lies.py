@@ -29,7 +29,8 @@ async def test_a_part_reply_naming_other_bytes_fails_the_upload(
     emulator: Emulator, client: AsyncClient, make_file: FileMaker, lie: Faults, says: str
 ) -> None:
     emulator.set_faults(lie)
-    path = make_file(12 * MIB)
+    size = 12 * MIB
+    path = make_file(size)
     progress: list[int] = []
     with pytest.raises(UploadError) as info:
         await client.uploads.upload_file(path, part_size=5 * MIB, max_concurrency=1,
@@ -39,7 +40,7 @@ async def test_a_part_reply_naming_other_bytes_fails_the_upload(
     assert says in str(err) and "part 1 of" in str(err)
     assert emulator.reply_counters["wrong_replies"] >= 1
     # the part was not counted as sent, and nothing was completed on the server
-    assert all(done < path.stat().st_size for done in progress)
+    assert all(done < size for done in progress)
     (uid,) = upload_ids(emulator)
     assert emulator.store.list("chunked_uploads", upload_id=uid)[0]["status"] != "complete"
 
@@ -50,7 +51,8 @@ async def test_a_completion_reply_with_another_checksum_fails_the_upload(
 ) -> None:
     emulator.uploads.settings.parallel = parallel
     emulator.set_faults(Faults(wrong_checksum=True))
-    path: Path = make_file(7 * MIB + 3)
+    size = 7 * MIB + 3
+    path: Path = make_file(size)
     with pytest.raises(UploadError) as info:
         await client.uploads.upload_file(path, part_size=5 * MIB)
     err = info.value
@@ -60,4 +62,4 @@ async def test_a_completion_reply_with_another_checksum_fails_the_upload(
     # the same upload without the lie succeeds (the bytes on the server were right all along)
     emulator.set_faults(Faults())
     result = await client.uploads.upload_file(path, part_size=5 * MIB)
-    assert result.size == path.stat().st_size
+    assert result.size == size
