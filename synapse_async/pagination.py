@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -103,7 +103,8 @@ class AsyncPaginator(Generic[T]):
     async def _iter_items(self) -> AsyncIterator[T]:
         # Closed explicitly: a consumer that stops early (break + aclose) must find the
         # pages in flight cancelled when aclose returns, not whenever the GC finalises them.
-        async with contextlib.aclosing(self.pages()) as pages:
+        pages = cast(AsyncGenerator[Page[T], None], self.pages())
+        async with contextlib.aclosing(pages):
             async for page in pages:
                 for item in page.items:
                     yield item
