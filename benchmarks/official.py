@@ -90,12 +90,10 @@ def _listing(python: Path, n: int, runs: int, smoke: bool) -> list[str]:
              f"alternating; load average at start {load}, at end {_load()})", "",
              "| client | elapsed s, median (min-max) | items/s | peak RSS MB | CPU s |",
              "|---|---|---|---|---|"]
-    medians = {}
     for name, rows in ((f"official synapse-sdk {official[0]['synapse_sdk']} "
                         "`list_tasks(list_all=True)`", official),
                        ("this SDK `client.tasks.list` (16 pages in flight)", ours)):
         t = summarize([r["elapsed_s"] for r in rows])
-        medians[name is official] = t["median"]
         lines.append(f"| {name} | {fmt(t)} | {n / t['median']:,.0f} | "
                      f"{fmt(summarize([r['peak_rss_mb'] for r in rows]), digits=1)} | "
                      f"{fmt(summarize([r['cpu_s'] for r in rows]))} |")

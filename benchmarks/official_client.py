@@ -69,7 +69,7 @@ def main() -> None:
     p.add_argument("--project", type=int)
     p.add_argument("--file")
     a = p.parse_args()
-    from synapse_sdk.clients.backend import BackendClient
+    from synapse_sdk.clients.backend import BackendClient  # type: ignore[import-not-found]
 
     client = BackendClient(a.url.rstrip("/"), access_token=a.token)
     result = listing(client, a.project) if a.mode == "list" else upload(client, a.file)

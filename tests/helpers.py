@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from synapse_async import AsyncClient, ClientConfig, RetryPolicy
 from synapse_async.emulator import Emulator
 
 
-def make_client(emu: Emulator, **settings: object) -> AsyncClient:
+def make_client(emu: Emulator, **settings: Any) -> AsyncClient:
     """A client for ``emu`` with strict decoding and fast retries (tests stay quick)."""
     settings.setdefault("retry", RetryPolicy(max_retries=6, initial_delay=0.01, max_delay=0.1))
     config = ClientConfig.resolve(emu.url, access_token=emu.access_token, strict_decoding=True,
@@ -32,13 +32,13 @@ def tasks_created() -> Iterator[list[asyncio.Task[Any]]]:
     created: list[asyncio.Task[Any]] = []
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kw: Any) -> asyncio.Task[Any]:
-        task = (previous(loop, coro, **kw) if previous is not None
-                else asyncio.Task(coro, loop=loop, **kw))
+        task = cast("asyncio.Task[Any]", previous(loop, coro, **kw) if previous is not None
+                    else asyncio.Task(coro, loop=loop, **kw))
         if asyncio.current_task() is owner:
             created.append(task)
         return task
 
-    loop.set_task_factory(factory)  # type: ignore[arg-type]
+    loop.set_task_factory(factory)
     try:
         yield created
     finally:
