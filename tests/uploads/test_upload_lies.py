@@ -21,12 +21,10 @@ def upload_ids(emu: Emulator) -> list[str]:
     return list(emu.uploads.counters_json()["uploads"])
 
 
-@pytest.mark.parametrize("lie, says", [
-    (Faults(wrong_part_md5=True), "MD5"),
-    (Faults(wrong_part_size=True), "bytes"),
-])
+@pytest.mark.parametrize("lie", [Faults(wrong_part_md5=True), Faults(wrong_part_size=True)],
+                         ids=["md5", "size"])
 async def test_a_part_reply_naming_other_bytes_fails_the_upload(
-    emulator: Emulator, client: AsyncClient, make_file: FileMaker, lie: Faults, says: str
+    emulator: Emulator, client: AsyncClient, make_file: FileMaker, lie: Faults
 ) -> None:
     emulator.set_faults(lie)
     size = 12 * MIB
@@ -37,7 +35,7 @@ async def test_a_part_reply_naming_other_bytes_fails_the_upload(
                                          on_progress=lambda done, _t: progress.append(done))
     err = info.value
     assert err.reason == "checksum_mismatch" and err.part == 1, err
-    assert says in str(err) and "part 1 of" in str(err)
+    assert "data.bin" in str(err)  # the message names the file
     assert emulator.reply_counters["wrong_replies"] >= 1
     # the part was not counted as sent, and nothing was completed on the server
     assert all(done < size for done in progress)
@@ -57,7 +55,7 @@ async def test_a_completion_reply_with_another_checksum_fails_the_upload(
         await client.uploads.upload_file(path, part_size=5 * MIB)
     err = info.value
     assert err.reason == "checksum_mismatch" and err.part is None, err
-    assert "the server stored MD5" in str(err)
+    assert "data.bin" in str(err)
     assert emulator.reply_counters["wrong_replies"] == 1
     # the same upload without the lie succeeds (the bytes on the server were right all along)
     emulator.set_faults(Faults())
