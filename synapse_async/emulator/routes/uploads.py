@@ -36,7 +36,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..clock import now_iso
 from ..errors import ApiError, bad_request, not_found, read_json
-from ..faults import body_tap
+from ..faults import body_tap, reply_lies
 from ..keys import FAULTS, FILES_DIR
 from ..store import Doc, Store
 from ..upload_service import BATCH, TABLE, UPLOADS, UploadService
@@ -204,7 +204,8 @@ async def put_part(request: web.Request) -> web.Response:
             raise
         svc.record_part(upload_id, n, size, digest.hexdigest())
         counter.parts_stored += 1
-    return web.json_response({"n": n, "size": size, "md5": digest.hexdigest()})
+    return web.json_response(reply_lies(request.app[FAULTS], request,
+                                        {"n": n, "size": size, "md5": digest.hexdigest()}))
 
 
 # -- v1 (sequential) ---------------------------------------------------------------------------
@@ -293,7 +294,7 @@ async def complete(request: web.Request) -> web.Response:
     md5 = md5.lower()
     if doc["status"] == "complete":
         if md5 == doc["checksum"]:
-            return web.json_response(_result(doc))
+            return web.json_response(reply_lies(request.app[FAULTS], request, _result(doc)))
         raise bad_request("Upload has already been marked as complete.")
     if doc["parallel"]:
         missing = [n for n in range(1, doc["part_count"] + 1) if str(n) not in doc["parts"]]
@@ -314,7 +315,7 @@ async def complete(request: web.Request) -> web.Response:
                                                "completed_at": now_iso()})
     assert done is not None
     svc.drop_live(doc["upload_id"])
-    return web.json_response(_result(done))
+    return web.json_response(reply_lies(request.app[FAULTS], request, _result(done)))
 
 
 async def get_upload(request: web.Request) -> web.Response:
