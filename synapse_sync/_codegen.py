@@ -372,6 +372,8 @@ class Renderer:
     def render_member(self, out: ModuleOut, plan: ClassPlan, name: str, raw: Any) -> str:
         if isinstance(raw, property):
             return self.render_property(out, name, raw)
+        if isinstance(raw, classmethod):
+            return self.render_classmethod(out, plan, name, raw.__func__)
         if not inspect.isfunction(raw):
             raise CodegenError(f"{plan.cls.__name__}.{name}: unsupported member "
                                f"{type(raw).__name__} (add a rule for it)")
@@ -411,6 +413,21 @@ class Renderer:
         head = self.signature_text(out, fn, sig, sync_name, mapped)
         doc = _docstring(_own_doc(fn), 8, skip_empty=True)
         return f"{head}\n{doc}        {body}\n"
+
+    def render_classmethod(self, out: ModuleOut, plan: ClassPlan, name: str, fn: Any) -> str:
+        """A plain (not async) alternative constructor returning its own class."""
+        sig = inspect.signature(fn)
+        ret = sig.return_annotation
+        if inspect.iscoroutinefunction(fn) or ret != plan.cls.__name__:
+            raise CodegenError(f"{plan.cls.__name__}.{name}: a public classmethod must be a "
+                               f"plain function returning {plan.cls.__name__}")
+        out.need("synapse_sync._portal", "get_portal")
+        params = list(sig.parameters.values())
+        call = _call_args(sig.replace(parameters=params[1:]), skip_self=False)
+        head = self.signature_text(out, fn, sig, name, plan.sync_name)
+        doc = _docstring(_own_doc(fn), 8, skip_empty=True)
+        body = (f"return cls._from_async({plan.cls.__name__}.{name}({call}), get_portal())")
+        return f"    @classmethod\n{head}\n{doc}        {body}\n"
 
     def wrap_result(self, out: ModuleOut, plan: ClassPlan, name: str, ret: str,
                     expr: str) -> str:
