@@ -142,8 +142,8 @@ class AsyncProjectHandle(AsyncResource):
         return self._project.state
 
     @property
-    def annotation_type(self) -> str | None:
-        """E.g. ``bounding_box``, ``classification``, ``named_entity``."""
+    def annotation_type(self) -> str | list[str] | None:
+        """E.g. ``bounding_box``, ``classification``; a list for a multi-type project."""
         return self._project.annotation_type
 
     @property
@@ -152,8 +152,8 @@ class AsyncProjectHandle(AsyncResource):
         return self._project.data_type
 
     @property
-    def labels(self) -> list[str]:
-        """The label names."""
+    def labels(self) -> list[str] | dict[str, list[str]]:
+        """The label names (``{annotation type: [labels]}`` for a multi-type project)."""
         return self._project.labels
 
     @property
@@ -332,6 +332,16 @@ class AsyncProjectHandle(AsyncResource):
         """Pause annotation of an active project (``start()`` resumes it)."""
         return self._update(await self._http.request("POST", self._path("pause")))
 
+    async def cancel(self) -> Project:
+        """Cancel the project (any state but ``completed``); its reserved credits return.
+
+        Annotation stops; ``wait_for_completion`` then raises ``ProjectStateError``.
+
+        Raises:
+            ConflictError: the project is already completed or cancelled (409).
+        """
+        return self._update(await self._http.request("POST", self._path("cancel")))
+
     async def get_status(self) -> ProjectStatus:
         """The project's progress, quality metrics and estimated completion."""
         return self._decode(await self._http.request("GET", self._path("status")),
@@ -411,7 +421,7 @@ class AsyncProjectHandle(AsyncResource):
         """
         return await export_project(
             self._http, self.id, format, output_dir=output_dir, split=split, seed=seed,
-            labels=list(self.labels) or None if labels is None else labels,
+            labels=self._project.label_names or None if labels is None else labels,
             include_files=include_files)
 
     async def export_to_s3(self, bucket: str, key: str, format: str = "json") -> ExportResult:
