@@ -273,7 +273,7 @@ def _structure_other(data: Any, cls: type[Model], fast: Callable[[Any, Any], Mod
 
 
 def _str_or_list(value: Any, optional: bool) -> str | list[str] | None:
-    if value is None and optional or isinstance(value, str):
+    if (value is None and optional) or isinstance(value, str):
         return value  # type: ignore[no-any-return]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)

@@ -53,6 +53,7 @@ from synapse_async.export import (
     canonical_format,
     export_small,
 )
+from synapse_async.export.synapse_json import project_record
 from synapse_async.http import build_path
 from synapse_async.models import Assignment
 from synapse_async.models._converter import Model, structure
@@ -381,6 +382,10 @@ async def export_project(
         kwargs = {"split": split, "seed": seed, "labels": _check_labels(labels)}
     records = [assignment_record(a) async for a in AsyncAssignments(http).list(
         project=project_id, page_size=1000)]
+    if fmt == "json":
+        tasks = {t.id: task_record(t, None)["task"] async for t in AsyncTasks(http).list(
+            project=project_id, page_size=1000)}
+        return [project_record(r, tasks.get(r["task"])) for r in records]
     result: list[dict[str, Any]] | dict[str, Any] | bytes | str = await anyio.to_thread.run_sync(
         lambda: export_small(records, fmt, **kwargs))
     return result
