@@ -401,15 +401,21 @@ class AsyncProjectHandle(AsyncResource):
         split: Mapping[str, float] | None = None,
         seed: int = 0,
         labels: Sequence[str] | None = None,
-        include_files: bool = False,
+        include_files: bool | None = None,
     ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
         """The project's annotations (every assignment) in ``format``, for small projects.
 
-        json -> a list of records (each assignment's wire form: ``data`` is the DM schema v1
-        document, ``file`` the media metadata); yolo -> a dict with ``images_dir``,
-        ``labels_dir``, ``classes``, ``data_yaml`` (plus ``output_dir``, ``report``) of a
-        dataset written to ``output_dir`` (default: a new temp folder the caller owns; splits
-        80/10/10 unless ``split`` is given; ``include_files=True`` downloads the images);
+        json -> a list of records, one per assignment: ``task`` (with all its ``data``, custom
+        fields included), ``data`` (the task data), ``result`` (per type:
+        ``classification`` label and confidence, ``boxes``, ``keypoints``, ``entities``),
+        ``annotations`` (each with ``result.value``), ``file`` and the DM schema v1 document
+        under ``dm_schema_v1`` (see ``synapse_async.export.synapse_json.project_record``);
+        yolo -> a dict with ``images_dir``, ``labels_dir``, ``classes``, ``data_yaml`` (plus
+        ``output_dir``, ``report``) of a dataset written to ``output_dir`` (default: a new
+        temp folder the caller owns; splits 80/10/10 unless ``split`` is given). The images
+        are downloaded by default when the API itself serves them (``include_files=None``:
+        media elsewhere are counted in the report, not fetched); ``True`` downloads every
+        reachable URL, ``False`` none;
         spacy -> DocBin bytes (needs spaCy); coco -> dict; voc -> ``{file name: xml}``;
         csv -> str. Class ids follow ``labels``, by default the project's labels. For big
         projects use ``client.exports.export`` (streams to files).
