@@ -237,11 +237,11 @@ def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, 
                 "height": height}
     frames: list[int | None] = [None]
     if media_type == "video":
-        fps = data.get("fps") if isinstance(data.get("fps"), (int, float)) else 30
-        duration = (data.get("duration") if isinstance(data.get("duration"), (int, float))
-                    else 10.5)
+        given_fps, given_duration = data.get("fps"), data.get("duration")
+        fps: float = given_fps if isinstance(given_fps, (int, float)) else 30
+        duration: float = given_duration if isinstance(given_duration, (int, float)) else 10.5
         file.update(fps=fps, duration=duration)
-        frames = list(_video_frames(project, data, float(fps), float(duration)))
+        frames = list(_video_frames(project, data, fps, duration))
     for tool, labels in sets:
         if tool == "named_entity":
             for start, end in _entities(rng, file["text"]):

@@ -95,7 +95,8 @@ def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
     ``{"frame_<n>": {label: {"x", "y", "visible"}}}``.
     """
     doc = assignment.get("data")
-    files = assignment.get("file") if isinstance(assignment.get("file"), Mapping) else {}
+    raw_files = assignment.get("file")
+    files: Mapping[str, Any] = raw_files if isinstance(raw_files, Mapping) else {}
     item = read_item({"id": assignment.get("id"), "data": doc, "file": files})
     raw_by_id = _entries_by_id(doc)
     task_data = dict(task.get("data") or {}) if task else {}

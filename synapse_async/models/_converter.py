@@ -274,7 +274,7 @@ def _structure_other(data: Any, cls: type[Model], fast: Callable[[Any, Any], Mod
 
 def _str_or_list(value: Any, optional: bool) -> str | list[str] | None:
     if (value is None and optional) or isinstance(value, str):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise ValueError(f"expected a string or a list of strings, got {value!r:.80}")
