@@ -180,14 +180,15 @@ class AsyncClient:
         """A client configured by the JSON file at ``path`` (``~`` is expanded).
 
         The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
-        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). Environment
-        variables still fill what the file leaves out; the file must exist.
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
 
         Raises:
             ConfigurationError: the file is missing, unreadable, not a JSON object, has an
                 unknown key, or gives no credential.
         """
-        return cls(config=ClientConfig.resolve(config_file=path, require_file=True))
+        return cls(config=ClientConfig.from_file(path))
 
     def _init_resources(self) -> None:
         http = self._http

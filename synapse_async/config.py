@@ -225,7 +225,6 @@ class ClientConfig:
         agent_token: str | Secret | None = None,
         env: Mapping[str, str] | None = None,
         config_file: str | os.PathLike[str] | None = None,
-        require_file: bool = False,
         **settings: Any,
     ) -> ClientConfig:
         """Build a config from arguments > environment > config file > defaults.
@@ -237,8 +236,7 @@ class ClientConfig:
 
         The config file is a fallback: it is read only when arguments and environment leave
         the URL or every credential unset (so an unreadable file does not matter when both
-        are given); a missing file is no error. ``require_file=True`` (``from_config``) reads
-        it in any case and fails when it is missing.
+        are given); a missing file is no error.
         Its keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
         ``user_token``, ``tenant``, ``agent_token``, ``timeout``; another key is refused.
 
@@ -266,9 +264,9 @@ class ClientConfig:
         env_timeout = from_env(*C.ENV_TIMEOUT)
         has_credential = any(values[k] is not None for k in (
             "access_token", "user_token", "agent_token"))
-        if require_file or values["host"] is None or not has_credential or (
+        if values["host"] is None or not has_credential or (
                 values["user_token"] is not None and values["tenant"] is None):
-            file_values = _read_config_file(path, must_exist=require_file)
+            file_values = _read_config_file(path)
             for key, value in file_values.items():
                 if key == "timeout":
                     if env_timeout is None:
@@ -291,6 +289,19 @@ class ClientConfig:
             base_url=url, access_token=values["access_token"], user_token=values["user_token"],
             tenant=values["tenant"], agent_token=values["agent_token"], **settings,
         )
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *,
+                  env: Mapping[str, str] | None = None) -> ClientConfig:
+        """A config from the JSON file at ``path`` (must exist), its values taken as explicit
+        arguments (so they beat the environment, which fills only what the file omits)."""
+        file = Path(path).expanduser()
+        values = _read_config_file(file, must_exist=True)
+        settings: dict[str, Any] = {}
+        if "timeout" in values:
+            settings["timeout"] = _timeout_setting(values.pop("timeout"))
+        return cls.resolve(values.pop("host", None), env=env, config_file=file, **values,
+                           **settings)
 
     def auth_headers(self) -> dict[str, str]:
         """The credential headers (DESIGN 5.1), to be sent to ``origin`` only."""

@@ -230,8 +230,9 @@ class Client:
         """A client configured by the JSON file at ``path`` (``~`` is expanded).
 
         The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
-        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). Environment
-        variables still fill what the file leaves out; the file must exist.
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
 
         Raises:
             ConfigurationError: the file is missing, unreadable, not a JSON object, has an
