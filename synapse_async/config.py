@@ -293,8 +293,11 @@ class ClientConfig:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *,
                   env: Mapping[str, str] | None = None) -> ClientConfig:
-        """A config from the JSON file at ``path`` (must exist), its values taken as explicit
-        arguments (so they beat the environment, which fills only what the file omits)."""
+        """A config from the JSON file at ``path``, which must exist.
+
+        Its values count as explicit arguments: they beat the environment, which fills only
+        what the file omits.
+        """
         file = Path(path).expanduser()
         values = _read_config_file(file, must_exist=True)
         settings: dict[str, Any] = {}
