@@ -104,8 +104,8 @@ async def _run_import(workflow: Workflow, store: Store, files_dir: Path, job: Do
             raise LookupError(f"no file under s3://{job['bucket']}/{job['prefix']} matches "
                               f"the file types ({kinds})")
         files = 0
-        project = store.get(projects.TABLE, pid) or {}
-        media = str(project.get("data_type") or "image")
+        owner = store.get(projects.TABLE, pid) or {}
+        media = str(owner.get("data_type") or "image")
         for start in range(0, len(keys), BATCH):
             batch = keys[start:start + BATCH]
             docs = []
