@@ -48,6 +48,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ROOTS = (("synapse_async.client", "AsyncClient"), ("synapse_async.compat", "AsyncBackendClient"))
 """Classes users construct; their ``__init__`` is mirrored."""
 
+REEXPORTS = {"synapse_sync.compat": ("ClientError", "StorageCategory", "StorageProvider")}
+"""Plain (not async) public names a generated module re-exports from its async source, so
+that ``from synapse_sync.compat import ClientError`` works as it does from the async twin."""
+
 METHOD_RENAMES = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
@@ -465,6 +469,11 @@ class Renderer:
                  "from __future__ import annotations", ""]
         for mod in sorted(out.plain_imports):
             lines.append(f"import {mod}")
+        reexported = REEXPORTS.get(out.name, ())
+        for name in reexported:
+            if name not in getattr(importlib.import_module(source), "__all__", ()):
+                raise CodegenError(f"{source} does not export {name!r} (REEXPORTS)")
+            out.need(source, name)
         if out.typevars:
             out.need("typing", "TypeVar")
         for mod in sorted(out.imports):
@@ -473,7 +482,8 @@ class Renderer:
         lines.append("")
         for tv in sorted(out.typevars):
             lines.append(f'{tv} = TypeVar("{tv}")')
-        exported = sorted(p.sync_name for p in self.plans.values() if p.sync_module == out.name)
+        exported = sorted([p.sync_name for p in self.plans.values()
+                           if p.sync_module == out.name] + list(reexported))
         lines += ["", f"__all__ = {exported!r}", "", ""]
         lines.append("\n\n".join(out.bodies))
         return "\n".join(lines) + "\n"

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from synapse_async.compat import AsyncBackendClient
+from synapse_async.compat import AsyncBackendClient, ClientError, StorageCategory, StorageProvider
 from synapse_async.config import ClientConfig
 from synapse_sync._adapters import sync_list_all
 from synapse_sync._portal import Portal, get_portal
 from synapse_sync.client import Client
 
-__all__ = ["BackendClient"]
+__all__ = ["BackendClient", "ClientError", "StorageCategory", "StorageProvider"]
 
 
 class BackendClient:
@@ -100,7 +100,11 @@ class BackendClient:
         return self._portal.call(self._aio.aclose)
 
     def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
-        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment."""
+        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment.
+
+        The list form ``{"annotations": [{"type": "bbox", "coordinates": [x, y, w, h],
+        "label"?: ...}, ...]}`` is turned into a DM schema v1 document first.
+        """
         return self._portal.call(self._aio.annotate_task_data, pk, data)
 
     @property
@@ -173,12 +177,20 @@ class BackendClient:
         """``data_units/{id}/``."""
         return self._portal.call(self._aio.get_data_unit, data_unit_id, params)
 
+    def get_default_storage(self) -> dict[str, Any]:
+        """The storage marked ``is_default`` (with its configuration).
+
+        Raises:
+            NotFoundError: no storage is the default.
+        """
+        return self._portal.call(self._aio.get_default_storage)
+
     def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
         """``ground_truth_dataset_versions/{pk}/``."""
         return self._portal.call(self._aio.get_ground_truth_version, pk)
 
     def get_job(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``jobs/{pk}/``."""
+        """``jobs/{pk}/``; ``params={"expand": "logs"}`` adds ``logs`` (the console lines)."""
         return self._portal.call(self._aio.get_job, pk, params)
 
     def get_model(
@@ -187,7 +199,7 @@ class BackendClient:
         params: dict[str, Any] | None = None,
         url_conversion: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``models/{pk}/``."""
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``)."""
         return self._portal.call(self._aio.get_model, pk, params, url_conversion)
 
     def get_plugin(self, pk: int | str) -> dict[str, Any]:
@@ -272,6 +284,14 @@ class BackendClient:
             self._portal.call(self._aio.list_ground_truth_events, params, url_conversion, list_all),
         )
 
+    def list_ground_truth_versions(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``ground_truth_dataset_versions/`` (``ground_truth_dataset``: the dataset id)."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_ground_truth_versions, params, list_all)
+        )
+
     def list_job_console_logs(self, pk: int) -> list[str]:
         """The job's console lines so far."""
         return self._portal.call(self._aio.list_job_console_logs, pk)
@@ -334,7 +354,12 @@ class BackendClient:
         )
 
     def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
-        """Run a plugin: ``{"action", "params"?, "agent"?, ...}``; returns the job (+ job_id)."""
+        """Run a plugin; returns the job (+ ``job_id``).
+
+        ``data``: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?,
+        "version"?}``. Without ``action`` the server runs the plugin's default action;
+        another key is refused.
+        """
         return self._portal.call(self._aio.run_plugin, pk, data)
 
     def set_tags_assignments(
