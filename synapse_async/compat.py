@@ -124,6 +124,11 @@ class AsyncBackendClient:
         project = await self._client.projects.get(pk)
         return as_dict(getattr(project, "data", project))  # a workflow handle: its snapshot
 
+    async def list_projects(self, params: dict[str, Any] | None = None, list_all: bool = False
+                            ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``projects/`` (one page, or every project with ``list_all``)."""
+        return await self._list("projects", params, list_all)
+
     async def get_task(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
         return as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))

@@ -318,6 +318,14 @@ class BackendClient:
             self._portal, self._portal.call(self._aio.list_plugin_releases, params, list_all)
         )
 
+    def list_projects(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``projects/`` (one page, or every project with ``list_all``)."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_projects, params, list_all)
+        )
+
     def list_serve_applications(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:

@@ -42,11 +42,11 @@ class SeedEmulator:
     def url(self) -> str:
         return self.emu.url
 
-    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a plain function on the emulator's loop thread and return its result."""
 
         async def call() -> Any:
-            return fn(*args)
+            return fn(*args, **kwargs)
 
         return asyncio.run_coroutine_threadsafe(call(), self.loop).result(30)
 
