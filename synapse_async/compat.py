@@ -131,7 +131,10 @@ class AsyncBackendClient:
 
     async def get_task(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
-        return as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
+        task = as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
+        if task.get("expanded_data_unit") is not None:  # the wire shape: the unit embedded
+            task["data_unit"] = task.pop("expanded_data_unit")
+        return task
 
     async def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
         """Write annotation data (DM schema v1) to task ``pk``; returns its assignment.
@@ -170,6 +173,10 @@ class AsyncBackendClient:
         runs: list[tuple[Any, list[dict[str, Any]]]] = []
         for spec in data:
             project, rest = pop_field(spec, "project", "each task of create_tasks")
+            if "data_unit" in rest and rest["data_unit"] is None:
+                raise InvalidInputError(
+                    "a task's data_unit is None: a data file alone has no data unit; pass "
+                    "create_data_file(path, data_collection=ID) to get one (data_unit_id)")
             if runs and runs[-1][0] == project:
                 runs[-1][1].append(rest)
             else:
@@ -208,13 +215,28 @@ class AsyncBackendClient:
         return as_dict(await self._client.data_collections.get(data_collection_id))
 
     async def create_data_file(self, file_path: str | os.PathLike[str],
-                               use_chunked_upload: bool = False) -> dict[str, Any]:
-        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+                               use_chunked_upload: bool = False,
+                               data_collection: int | None = None) -> dict[str, Any]:
+        """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
-        for compatibility.
+        for compatibility. A data file alone belongs to no data unit, so ``data_unit_id`` is
+        None unless ``data_collection`` is given: then a data unit holding the file (under
+        the collection's first file specification, else ``"file"``) is created in it.
         """
-        return as_dict(await self._client.data_files.create(file_path))
+        uploaded = as_dict(await self._client.data_files.create(file_path))
+        uploaded["data_unit_id"] = None
+        if data_collection is not None:
+            collection = await self._client.data_collections.get(data_collection)
+            specs = [s for s in collection.file_specifications
+                     if isinstance(s, Mapping) and isinstance(s.get("name"), str)]
+            slot = specs[0]["name"] if specs else "file"
+            [unit] = await self._client.data_units.create([{
+                "data_collection": data_collection, "meta": {},
+                "files": {slot: {"checksum": uploaded["checksum"],
+                                 "path": Path(file_path).name}}}])
+            uploaded["data_unit_id"] = unit.id
+        return uploaded
 
     async def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
                                use_chunked_upload: bool = False) -> dict[str, Any]:

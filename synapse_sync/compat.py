@@ -117,14 +117,21 @@ class BackendClient:
         return self._portal.call(self._aio.create_chunked_upload, file_path)
 
     def create_data_file(
-        self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool = False,
+        data_collection: int | None = None,
     ) -> dict[str, Any]:
-        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+        """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
-        for compatibility.
+        for compatibility. A data file alone belongs to no data unit, so ``data_unit_id`` is
+        None unless ``data_collection`` is given: then a data unit holding the file (under
+        the collection's first file specification, else ``"file"``) is created in it.
         """
-        return self._portal.call(self._aio.create_data_file, file_path, use_chunked_upload)
+        return self._portal.call(
+            self._aio.create_data_file, file_path, use_chunked_upload, data_collection
+        )
 
     def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""

@@ -23,14 +23,21 @@ __all__ = ["ListResult", "StorageCategory", "StorageProvider", "as_dict", "conve
            "dm_from_annotation_list", "file_path", "listing", "plugin_run_fields", "pop_field"]
 
 
-class StorageCategory(str, Enum):
+class _StrEnum(str, Enum):
+    """A string enum whose ``str()`` is its value (``enum.StrEnum`` from Python 3.11)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class StorageCategory(_StrEnum):
     """Storage categories, as the official client names them."""
 
     INTERNAL = "internal"
     EXTERNAL = "external"
 
 
-class StorageProvider(str, Enum):
+class StorageProvider(_StrEnum):
     """Storage provider codes, as the official client names them (the server may know more)."""
 
     AMAZON_S3 = "amazon_s3"
@@ -178,6 +185,10 @@ def dm_from_annotation_list(data: Mapping[str, Any], media: str = "image_1") -> 
         coords: Any = entry.get("coordinates")
         ident = str(entry.get("id") or uuid.uuid4().hex[:10])
         label = entry.get("label", entry.get("classification", ""))
+        if kind not in ("bounding_box", "polygon", "keypoint", "classification"):
+            raise InvalidInputError(
+                f"annotation #{n}: unknown type {entry.get('type')!r} (bbox, polygon, "
+                "keypoint, classification)")
         try:
             if kind == "bounding_box":
                 x, y, w, h = (float(v) for v in coords)
@@ -190,10 +201,6 @@ def dm_from_annotation_list(data: Mapping[str, Any], media: str = "image_1") -> 
             elif kind == "keypoint":
                 px, py = (float(v) for v in coords)
                 datas.append({"id": ident, "coordinate": {"x": px, "y": py}})
-            elif kind != "classification":
-                raise InvalidInputError(
-                    f"annotation #{n}: unknown type {entry.get('type')!r} (bbox, polygon, "
-                    "keypoint, classification)")
         except (TypeError, ValueError):
             raise InvalidInputError(
                 f"annotation #{n}: coordinates {coords!r:.60} do not fit type {kind!r}") from None
