@@ -208,7 +208,8 @@ def dm_from_annotation_list(data: Mapping[str, Any], media: str = "image_1") -> 
     return {"annotations": {media: metas}, "annotationsData": {media: datas}}
 
 
-_RUN_KEYS = frozenset({"action", "params", "parameters", "context", "agent", "version"})
+_RUN_KEYS = frozenset({"action", "params", "parameters", "context", "agent", "version",
+                       "storage_id", "job_id", "debug", "language"})
 
 
 def plugin_run_fields(data: Mapping[str, Any]) -> Dict:

@@ -121,6 +121,9 @@ def test_hitl_and_integration_operations(seed_emulator: SeedEmulator, client,  #
     assert result["params"] == {"input": "value"} and result["context"] == {"request": "r-1"}
     with pytest.raises(InvalidInputError, match="colour"):
         client.run_plugin(plugin["id"], {'colour': 'red'})
+    # the official client's own run fields are accepted too (its PluginRunRequest)
+    assert client.run_plugin(plugin["id"], {'action': 'train', 'language': 'en',
+                                            'debug': False})["action"] == "train"
 
     archive = tmp_path / "plugin.zip"
     archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)

@@ -132,13 +132,18 @@ def _release_for_run(store: Store, plugin: Doc, version: Any) -> Doc | None:
 
 DEFAULT_ACTION = "run"
 """The action of a run request that names none."""
-_RUN_FIELDS = frozenset({"action", "params", "parameters", "context", "agent", "version"})
+_RUN_FIELDS = frozenset({"action", "params", "parameters", "context", "agent", "version",
+                         "storage_id", "job_id", "debug", "language"})
+"""What a run request may carry: the official client's ``PluginRunRequest`` fields
+(``storage_id``, ``job_id``, ``debug`` and ``language`` are accepted and have no effect
+here), plus ``parameters`` (another name of ``params``) and ``context``."""
 
 
 async def run_plugin(request: web.Request) -> web.Response:
     """``POST plugins/{id_or_code}/run/`` -> 201 the job.
 
-    Body: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?, "version"?}``.
+    Body: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?, "version"?}`` and
+    the official client's other run fields (:data:`_RUN_FIELDS`).
     Answer: the job (plus ``job_id``, as the official client reads it). Without ``action``
     the plugin's default action (:data:`DEFAULT_ACTION`) runs; an unknown field is a 400.
     """
