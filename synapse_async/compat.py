@@ -27,6 +27,8 @@ from typing import Any
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, Timeout
 from synapse_async.errors import APIError, InvalidInputError, NotFoundError
+from synapse_async.http import build_path
+from synapse_async.resources._base import check_id
 from synapse_async.resources._compat_support import (
     StorageCategory,
     StorageProvider,
@@ -131,6 +133,10 @@ class AsyncBackendClient:
 
     async def get_task(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
+        unknown = sorted(set(params or {}) - {"expand"})
+        if unknown:
+            raise InvalidInputError(f"get_task takes params={{'expand': 'data_unit'}} only, "
+                                    f"got {unknown}")
         task = as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
         if task.get("expanded_data_unit") is not None:  # the wire shape: the unit embedded
             task["data_unit"] = task.pop("expanded_data_unit")
@@ -434,7 +440,15 @@ class AsyncBackendClient:
 
     async def get_model(self, pk: int, params: dict[str, Any] | None = None,
                         url_conversion: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``)."""
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
+
+        ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
+        parameters, and the answer is returned as the server sent it.
+        """
+        if params:
+            data = await self._client._http.request(
+                "GET", build_path("models", check_id(pk)), params=dict(params))
+            return convert_urls(url_conversion)(dict(data))
         return convert_urls(url_conversion)(as_dict(await self._client.ml_models.get(pk)))
 
     async def create_model(self, data: dict[str, Any]) -> dict[str, Any]:

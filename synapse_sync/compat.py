@@ -206,7 +206,11 @@ class BackendClient:
         params: dict[str, Any] | None = None,
         url_conversion: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``)."""
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
+
+        ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
+        parameters, and the answer is returned as the server sent it.
+        """
         return self._portal.call(self._aio.get_model, pk, params, url_conversion)
 
     def get_plugin(self, pk: int | str) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def test_storage_ml_errors_and_url_conversion(seed_emulator: SeedEmulator, clien
     new_model = client.create_model({'name': 'My Model', 'project': pid,
                                      'file': str(model_file)})
     models = client.list_models(params={'project': pid})
-    model = client.get_model(new_model["id"])
+    model = client.get_model(new_model["id"], params={'expand': 'metrics'})
     assert models["count"] == 1 and model["name"] == "My Model"
 
     events = client.list_ground_truth_events(
