@@ -53,9 +53,11 @@ def test_from_config_reads_the_examples_keys(tmp_path: Path) -> None:
 
 
 def test_token_passed_as_url_is_not_printed() -> None:
-    with pytest.raises(ConfigurationError) as info:
-        AsyncClient(TOKEN)
-    assert TOKEN not in str(info.value) and "access_token=" in str(info.value)
+    for kwargs in ({}, {"api_key": "another-token"}):
+        with pytest.raises(ConfigurationError) as info:
+            AsyncClient(TOKEN, **kwargs)  # type: ignore[arg-type]
+        assert TOKEN not in str(info.value) and "access_token=" in str(info.value)
+    assert "base_url" in str(info.value)
 
 
 def test_password_in_url_is_redacted() -> None:
