@@ -216,6 +216,12 @@ class AsyncBackendClient:
         """``data_collections/`` (one page, or every collection with ``list_all``)."""
         return await self._list("data_collections", params, list_all)
 
+    async def list_data_collections(self, params: dict[str, Any] | None = None,
+                                    list_all: bool = False
+                                    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``list_data_collection`` under the official client's current (plural) name."""
+        return await self.list_data_collection(params, list_all)
+
     async def get_data_collection(self, data_collection_id: int) -> dict[str, Any]:
         """One data collection, with its ``file_specifications``."""
         return as_dict(await self._client.data_collections.get(data_collection_id))

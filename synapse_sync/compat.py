@@ -271,6 +271,14 @@ class BackendClient:
             self._portal, self._portal.call(self._aio.list_data_collection, params, list_all)
         )
 
+    def list_data_collections(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``list_data_collection`` under the official client's current (plural) name."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_data_collections, params, list_all)
+        )
+
     def list_data_units(
         self,
         params: dict[str, Any] | None = None,

@@ -316,8 +316,9 @@ class AnnotationSimulator:
     def advance(self, seconds: float) -> int:
         """Do ``seconds`` of annotation work in every active project; returns tasks done."""
         done = 0
-        for project in self._store.list(projects.TABLE, limit=None, state="review"):
-            self._finish(project)  # expert review takes one step
+        if self.speed * seconds > 0:  # expert review takes one step of work
+            for project in self._store.list(projects.TABLE, limit=None, state="review"):
+                self._finish(project)
         active = self._store.list(projects.TABLE, limit=None, state="active")
         for project in active:
             pid = project["id"]
@@ -330,9 +331,13 @@ class AnnotationSimulator:
     def complete(self, project: Doc | int, n: int) -> int:
         """Annotate up to ``n`` pending tasks of an active project now; returns how many.
 
-        Completes the project when no task is left pending.
+        Completes the project when no task is left pending (through ``review`` when its
+        quality settings ask for expert review; a call on a project in review completes it).
         """
         doc = self._store.get(projects.TABLE, project) if isinstance(project, int) else project
+        if doc is not None and doc.get("state") == "review":
+            self._finish(doc)
+            return 0
         if doc is None or doc.get("state") != "active":
             return 0
         pid = doc["id"]

@@ -86,6 +86,7 @@ def test_core_and_data_collection_operations(seed_emulator: SeedEmulator, client
     )
     assert "Upload completed: {" in capsys.readouterr().out
     assert collections["count"] == 1 and file_specs
+    assert client.list_data_collections() == collections  # the official (plural) name
     assert data_file["size"] == 52 and large_file["size"] == 2**20 + 7
     units = client.create_data_units([uploaded])
     assert units[0]["data_collection"] == collection_id
