@@ -70,6 +70,7 @@ from synapse_async.models.uploads import UploadResult
 from synapse_async.pagination import AsyncPaginator, Page
 from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
+from synapse_async.secret import Secret
 
 __all__ = [
     "APIError",
@@ -115,6 +116,7 @@ __all__ = [
     "RateLimitError",
     "RedactedConfig",
     "RetryPolicy",
+    "Secret",
     "ServeApplication",
     "ServerError",
     "Storage",

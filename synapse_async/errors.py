@@ -98,6 +98,7 @@ class APIError(SynapseError):
         method: the HTTP method.
         url: the request URL.
         body: the decoded JSON body, or None when the body was not JSON.
+        response: ``body``, or ``detail`` when there is no JSON body.
     """
 
     def __init__(
@@ -118,6 +119,11 @@ class APIError(SynapseError):
         self.method = method
         self.url = url
         self.body = body
+
+    @property
+    def response(self) -> Any:
+        """The decoded JSON body, else the detail (the official ``ClientError.response``)."""
+        return self.body if self.body is not None else self.detail
 
 
 class AuthenticationError(APIError):

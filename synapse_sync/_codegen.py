@@ -48,6 +48,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ROOTS = (("synapse_async.client", "AsyncClient"), ("synapse_async.compat", "AsyncBackendClient"))
 """Classes users construct; their ``__init__`` is mirrored."""
 
+REEXPORTS = {"synapse_sync.compat": ("ClientError", "StorageCategory", "StorageProvider")}
+"""Plain (not async) public names a generated module re-exports from its async source, so
+that ``from synapse_sync.compat import ClientError`` works as it does from the async twin."""
+
 METHOD_RENAMES = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
@@ -372,6 +376,8 @@ class Renderer:
     def render_member(self, out: ModuleOut, plan: ClassPlan, name: str, raw: Any) -> str:
         if isinstance(raw, property):
             return self.render_property(out, name, raw)
+        if isinstance(raw, classmethod):
+            return self.render_classmethod(out, plan, name, raw.__func__)
         if not inspect.isfunction(raw):
             raise CodegenError(f"{plan.cls.__name__}.{name}: unsupported member "
                                f"{type(raw).__name__} (add a rule for it)")
@@ -412,6 +418,21 @@ class Renderer:
         doc = _docstring(_own_doc(fn), 8, skip_empty=True)
         return f"{head}\n{doc}        {body}\n"
 
+    def render_classmethod(self, out: ModuleOut, plan: ClassPlan, name: str, fn: Any) -> str:
+        """A plain (not async) alternative constructor returning its own class."""
+        sig = inspect.signature(fn)
+        ret = sig.return_annotation
+        if inspect.iscoroutinefunction(fn) or ret != plan.cls.__name__:
+            raise CodegenError(f"{plan.cls.__name__}.{name}: a public classmethod must be a "
+                               f"plain function returning {plan.cls.__name__}")
+        out.need("synapse_sync._portal", "get_portal")
+        params = list(sig.parameters.values())
+        call = _call_args(sig.replace(parameters=params[1:]), skip_self=False)
+        head = self.signature_text(out, fn, sig, name, plan.sync_name)
+        doc = _docstring(_own_doc(fn), 8, skip_empty=True)
+        body = (f"return cls._from_async({plan.cls.__name__}.{name}({call}), get_portal())")
+        return f"    @classmethod\n{head}\n{doc}        {body}\n"
+
     def wrap_result(self, out: ModuleOut, plan: ClassPlan, name: str, ret: str,
                     expr: str) -> str:
         async_names = [n for n in _annotation_names(ret) if n in self.type_renames]
@@ -448,6 +469,11 @@ class Renderer:
                  "from __future__ import annotations", ""]
         for mod in sorted(out.plain_imports):
             lines.append(f"import {mod}")
+        reexported = REEXPORTS.get(out.name, ())
+        for name in reexported:
+            if name not in getattr(importlib.import_module(source), "__all__", ()):
+                raise CodegenError(f"{source} does not export {name!r} (REEXPORTS)")
+            out.need(source, name)
         if out.typevars:
             out.need("typing", "TypeVar")
         for mod in sorted(out.imports):
@@ -456,7 +482,8 @@ class Renderer:
         lines.append("")
         for tv in sorted(out.typevars):
             lines.append(f'{tv} = TypeVar("{tv}")')
-        exported = sorted(p.sync_name for p in self.plans.values() if p.sync_module == out.name)
+        exported = sorted([p.sync_name for p in self.plans.values()
+                           if p.sync_module == out.name] + list(reexported))
         lines += ["", f"__all__ = {exported!r}", "", ""]
         lines.append("\n\n".join(out.bodies))
         return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 
 from synapse_async.client import AsyncClient
@@ -49,6 +50,8 @@ class Client:
     Args:
         base_url: the API root (else ``SYNAPSE_HOST``, the config file, or the default).
         access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` or the config file).
+        api_key: another name of ``access_token`` (the examples' ``Client(api_key=...)``);
+            passing both is an error.
         user_token: a user token, sent with ``tenant``.
         tenant: the tenant of ``user_token``.
         agent_token: an agent token.
@@ -143,6 +146,7 @@ class Client:
         max_connections: int | None = None,
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
+        api_key: str | None = None,
     ) -> None:
         self._bind(
             AsyncClient(
@@ -157,6 +161,7 @@ class Client:
                 max_connections=max_connections,
                 verify_ssl=verify_ssl,
                 config=config,
+                api_key=api_key,
             ),
             get_portal(),
         )
@@ -219,6 +224,21 @@ class Client:
     def config(self) -> ClientConfig:
         """The resolved settings (credentials redacted in its repr)."""
         return self._aio.config
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> Client:
+        """A client configured by the JSON file at ``path`` (``~`` is expanded).
+
+        The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
+
+        Raises:
+            ConfigurationError: the file is missing, unreadable, not a JSON object, has an
+                unknown key, or gives no credential.
+        """
+        return cls._from_async(AsyncClient.from_config(path), get_portal())
 
     def with_options(
         self,

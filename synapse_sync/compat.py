@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from synapse_async.compat import AsyncBackendClient
+from synapse_async.compat import AsyncBackendClient, ClientError, StorageCategory, StorageProvider
 from synapse_async.config import ClientConfig
 from synapse_sync._adapters import sync_list_all
 from synapse_sync._portal import Portal, get_portal
 from synapse_sync.client import Client
 
-__all__ = ["BackendClient"]
+__all__ = ["BackendClient", "ClientError", "StorageCategory", "StorageProvider"]
 
 
 class BackendClient:
@@ -100,7 +100,11 @@ class BackendClient:
         return self._portal.call(self._aio.aclose)
 
     def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
-        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment."""
+        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment.
+
+        The list form ``{"annotations": [{"type": "bbox", "coordinates": [x, y, w, h],
+        "label"?: ...}, ...]}`` is turned into a DM schema v1 document first.
+        """
         return self._portal.call(self._aio.annotate_task_data, pk, data)
 
     @property
@@ -113,14 +117,21 @@ class BackendClient:
         return self._portal.call(self._aio.create_chunked_upload, file_path)
 
     def create_data_file(
-        self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool = False,
+        data_collection: int | None = None,
     ) -> dict[str, Any]:
-        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+        """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
-        for compatibility.
+        for compatibility. A data file alone belongs to no data unit, so ``data_unit_id`` is
+        None unless ``data_collection`` is given: then a data unit holding the file (under
+        the collection's first file specification, else ``"file"``) is created in it.
         """
-        return self._portal.call(self._aio.create_data_file, file_path, use_chunked_upload)
+        return self._portal.call(
+            self._aio.create_data_file, file_path, use_chunked_upload, data_collection
+        )
 
     def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""
@@ -173,12 +184,20 @@ class BackendClient:
         """``data_units/{id}/``."""
         return self._portal.call(self._aio.get_data_unit, data_unit_id, params)
 
+    def get_default_storage(self) -> dict[str, Any]:
+        """The storage marked ``is_default`` (with its configuration).
+
+        Raises:
+            NotFoundError: no storage is the default.
+        """
+        return self._portal.call(self._aio.get_default_storage)
+
     def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
         """``ground_truth_dataset_versions/{pk}/``."""
         return self._portal.call(self._aio.get_ground_truth_version, pk)
 
     def get_job(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``jobs/{pk}/``."""
+        """``jobs/{pk}/``; ``params={"expand": "logs"}`` adds ``logs`` (the console lines)."""
         return self._portal.call(self._aio.get_job, pk, params)
 
     def get_model(
@@ -187,7 +206,11 @@ class BackendClient:
         params: dict[str, Any] | None = None,
         url_conversion: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``models/{pk}/``."""
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
+
+        ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
+        parameters, and the answer is returned as the server sent it.
+        """
         return self._portal.call(self._aio.get_model, pk, params, url_conversion)
 
     def get_plugin(self, pk: int | str) -> dict[str, Any]:
@@ -248,6 +271,14 @@ class BackendClient:
             self._portal, self._portal.call(self._aio.list_data_collection, params, list_all)
         )
 
+    def list_data_collections(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``list_data_collection`` under the official client's current (plural) name."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_data_collections, params, list_all)
+        )
+
     def list_data_units(
         self,
         params: dict[str, Any] | None = None,
@@ -270,6 +301,14 @@ class BackendClient:
         return sync_list_all(
             self._portal,
             self._portal.call(self._aio.list_ground_truth_events, params, url_conversion, list_all),
+        )
+
+    def list_ground_truth_versions(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``ground_truth_dataset_versions/`` (``ground_truth_dataset``: the dataset id)."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_ground_truth_versions, params, list_all)
         )
 
     def list_job_console_logs(self, pk: int) -> list[str]:
@@ -296,6 +335,14 @@ class BackendClient:
         """``plugin_releases/`` (filter ``plugin``)."""
         return sync_list_all(
             self._portal, self._portal.call(self._aio.list_plugin_releases, params, list_all)
+        )
+
+    def list_projects(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``projects/`` (one page, or every project with ``list_all``)."""
+        return sync_list_all(
+            self._portal, self._portal.call(self._aio.list_projects, params, list_all)
         )
 
     def list_serve_applications(
@@ -334,7 +381,12 @@ class BackendClient:
         )
 
     def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
-        """Run a plugin: ``{"action", "params"?, "agent"?, ...}``; returns the job (+ job_id)."""
+        """Run a plugin; returns the job (+ ``job_id``).
+
+        ``data``: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?,
+        "version"?}``. Without ``action`` the server runs the plugin's default action;
+        another key is refused.
+        """
         return self._portal.call(self._aio.run_plugin, pk, data)
 
     def set_tags_assignments(

@@ -65,8 +65,9 @@ class Plugins:
         self,
         plugin: int | str,
         *,
-        action: str,
+        action: str | None = None,
         params: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
         agent: int | None = None,
         version: str | None = None,
         **fields: Any,
@@ -78,8 +79,10 @@ class Plugins:
 
         Args:
             plugin: the plugin's id or code.
-            action: the action to run (``train``, ``export``, ``deployment``, ...).
+            action: the action to run (``train``, ``export``, ``deployment``, ...); None:
+                the plugin's default action.
             params: the action's parameters.
+            context: free-form context of the run (kept on the job).
             agent: the agent to run on (the server picks one when None).
             version: the release version to run (the latest when None).
             **fields: further run options, sent as given.
@@ -89,6 +92,7 @@ class Plugins:
             plugin,
             action=action,
             params=params,
+            context=context,
             agent=agent,
             version=version,
             **fields,

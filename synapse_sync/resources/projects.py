@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import builtins
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synapse_async.models.annotation import Project
@@ -47,9 +47,9 @@ class Projects:
         name: str,
         *,
         description: str = "",
-        annotation_type: str | None = None,
+        annotation_type: str | Sequence[str] | None = None,
         data_type: str | None = None,
-        labels: builtins.list[str] | None = None,
+        labels: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
         instructions: str | None = None,
         quality_settings: dict[str, Any] | None = None,
         pricing_tier: str | None = None,
@@ -63,9 +63,11 @@ class Projects:
             name: display name (non-empty).
             description: free text.
             annotation_type: ``bounding_box``, ``polygon``, ``keypoint``, ``classification``,
-                ``named_entity``, ...
+                ``named_entity``, ...; a list of them for a multi-type project
+                (``["classification", "keypoint"]``).
             data_type: ``image``, ``text``, ``video``, ...
-            labels: the label names annotators choose from.
+            labels: the label names annotators choose from; for a multi-type project a dict
+                ``{annotation type: [labels]}`` whose keys are among ``annotation_type``.
             instructions: guidelines for annotators.
             quality_settings: e.g. ``{"min_annotators": 3, "consensus_threshold": 0.66}``.
             pricing_tier: ``basic``, ``standard`` (the server's default) or ``premium``.

@@ -41,6 +41,9 @@ def test_every_method_signature_matches_the_async_one() -> None:
             if isinstance(raw, property):
                 assert isinstance(sync_raw, property), (plan.sync_name, name)
                 continue
+            if isinstance(raw, classmethod):  # alternative constructors: same arguments
+                assert isinstance(sync_raw, classmethod), (plan.sync_name, name)
+                raw, sync_raw = raw.__func__, sync_raw.__func__
             a_sig = inspect.signature(raw)
             s_sig = inspect.signature(sync_raw)
             expected_ret = (plan.sync_name if name == "__aenter__"
