@@ -32,6 +32,7 @@ from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_tim
 from synapse_async.errors import (
     APIError,
     ChecksumMismatchError,
+    ClientClosedError,
     InvalidInputError,
     LoopMismatchError,
     RateLimitError,
@@ -165,11 +166,12 @@ def _excerpt(text: str, limit: int = 200) -> str:
 class _SessionBox:
     """The session and its loop, shared by an HTTPClient and its ``with_config`` siblings."""
 
-    __slots__ = ("loop", "session")
+    __slots__ = ("closed", "loop", "session")
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
 
 
 class HTTPClient:
@@ -197,6 +199,9 @@ class HTTPClient:
         """The aiohttp session, created on first use on the running loop."""
         box = self._box
         loop = asyncio.get_running_loop()
+        if box.closed:
+            raise ClientClosedError(
+                f"this client ({self.config.base_url}) was closed; make a new client")
         if box.session is None or box.session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.config.max_connections,
@@ -218,7 +223,8 @@ class HTTPClient:
         return box.session
 
     async def aclose(self) -> None:
-        """Close the session and its connections."""
+        """Close the session and its connections; later requests raise ``ClientClosedError``."""
+        self._box.closed = True
         session = self._box.session
         if session is not None and not session.closed:
             await session.close()
