@@ -166,12 +166,13 @@ def _excerpt(text: str, limit: int = 200) -> str:
 class _SessionBox:
     """The session and its loop, shared by an HTTPClient and its ``with_config`` siblings."""
 
-    __slots__ = ("closed", "loop", "session")
+    __slots__ = ("closed", "loop", "pid", "session")
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
+        self.pid = 0
 
 
 class HTTPClient:
@@ -214,7 +215,12 @@ class HTTPClient:
                 auto_decompress=True,
             )
             box.loop = loop
+            box.pid = os.getpid()
         elif box.loop is not loop:
+            if box.pid != os.getpid():
+                raise LoopMismatchError(
+                    "this client was created in another process (before os.fork()); its "
+                    "connections belong to the parent: make a new client in this process")
             raise LoopMismatchError(
                 "this client belongs to another event loop: use the async client in async code "
                 "and synapse_sync.Client in sync code, and do not share one instance between "
