@@ -58,14 +58,22 @@ def _script(body: str) -> str:
 
 
 def test_never_closed_client_is_closed_at_exit_without_aiohttp_noise() -> None:
-    result = run_py(_script("""
+    result = run_py("""
+import atexit, json
+
+def report():  # registered before synapse_sync is imported: runs after its exit hook
+    session = client._aio._http._box.session
+    print(json.dumps({"n": n, "closed_at_exit": session.closed}), flush=True)
+
+atexit.register(report)
+""" + _script("""
 from synapse_sync import Client
 client = Client(URL, access_token=TOKEN)  # never closed, as in a script or a notebook
 pid = seed_tasks(30)
-print(json.dumps({"n": len(list(client.tasks.list(project=pid)))}))
+n = len(list(client.tasks.list(project=pid)))
 """), args=("-X", "dev"))  # dev mode: ResourceWarnings are shown
     assert result.returncode == 0, result.stderr
-    assert result.last_json() == {"n": 30}
+    assert result.last_json() == {"n": 30, "closed_at_exit": True}
     assert not any(noise in result.stderr for noise in UNCLOSED), result.stderr
     assert "ResourceWarning" not in result.stderr, result.stderr
 
