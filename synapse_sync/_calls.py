@@ -17,10 +17,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["Escaped", "cancel_call", "describe", "guarded", "public_name", "strip_guard_frame"]
+from synapse_sync.errors import FacadeReentrancyError
+
+__all__ = ["Escaped", "SubmitFuture", "cancel_call", "describe", "guarded", "public_name",
+           "strip_guard_frame"]
 
 T = TypeVar("T")
 
@@ -95,3 +99,27 @@ def cancel_call(coro: Coroutine[Any, Any, Any], future: concurrent.futures.Futur
             task.cancel()
             return
     future.cancel()  # no Task (it failed to start): nothing else will complete the future
+
+
+class SubmitFuture(concurrent.futures.Future[T]):
+    """``submit``'s future: waiting on it from the loop thread raises instead of hanging."""
+
+    def __init__(self, loop_ident: int | None) -> None:
+        super().__init__()
+        self.loop_ident = loop_ident
+
+    def result(self, timeout: float | None = None) -> T:
+        """The result, waiting up to ``timeout`` seconds (see ``concurrent.futures``)."""
+        self._check_thread()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The exception, waiting up to ``timeout`` seconds (see ``concurrent.futures``)."""
+        self._check_thread()
+        return super().exception(timeout)
+
+    def _check_thread(self) -> None:
+        if not self.done() and threading.get_ident() == self.loop_ident:
+            raise FacadeReentrancyError(
+                "waiting on a Portal.submit() future on the facade's own loop thread would "
+                "deadlock; await the coroutine instead")

@@ -56,6 +56,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 from synapse_sync import _config, _lifecycle
 from synapse_sync._calls import (
     Escaped,
+    SubmitFuture,
     cancel_call,
     describe,
     guarded,
@@ -111,18 +112,17 @@ log = logging.getLogger("synapse_sync")
 
 
 class State(enum.Enum):
-    """Where a portal is in its life."""
+    """Where a portal is in its life.
+
+    ``NEW``: no loop yet (also in a forked child); ``CLOSING``: cancelling outstanding work;
+    ``CRASHED``: the loop thread died, every call fails with ``FacadeCrashedError``.
+    """
 
     NEW = "new"
-    """No loop yet (also in a forked child): the first call starts one."""
     RUNNING = "running"
-    """The loop thread is up and takes calls."""
     CLOSING = "closing"
-    """``close()`` is cancelling outstanding work; new calls are refused."""
     CLOSED = "closed"
-    """Closed for good."""
     CRASHED = "crashed"
-    """The loop thread died; every call fails with ``FacadeCrashedError``."""
 
 
 _NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = State  # fast local names for the hot path
@@ -280,8 +280,7 @@ class Portal:
         except RuntimeError:  # the loop closed between the check and now
             coro.close()
             raise self._state_error() from None
-        outer: _SubmitFuture[T] = _SubmitFuture()
-        outer.loop_ident = self._ident
+        outer: SubmitFuture[T] = SubmitFuture(self._ident)
         outer.add_done_callback(lambda f: f.cancelled() and future.cancel())
         future.add_done_callback(functools.partial(self._settle_submitted, outer))
         self._submitted.add(outer)
@@ -722,28 +721,6 @@ class Portal:
 
     def __repr__(self) -> str:
         return f"<Portal {self._name!r} {self._state.value}>"
-
-
-class _SubmitFuture(concurrent.futures.Future[T]):
-    """``submit``'s future: waiting on it from the loop thread raises instead of hanging."""
-
-    loop_ident: int | None = None
-
-    def result(self, timeout: float | None = None) -> T:
-        """The result, waiting up to ``timeout`` seconds (see ``concurrent.futures``)."""
-        self._check_thread()
-        return super().result(timeout)
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """The exception, waiting up to ``timeout`` seconds (see ``concurrent.futures``)."""
-        self._check_thread()
-        return super().exception(timeout)
-
-    def _check_thread(self) -> None:
-        if not self.done() and _get_ident() == self.loop_ident:
-            raise FacadeReentrancyError(
-                "waiting on a Portal.submit() future on the facade's own loop thread would "
-                "deadlock; await the coroutine instead")
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
