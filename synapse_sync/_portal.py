@@ -506,6 +506,8 @@ class Portal:
 
     def _on_running_loop(self, fn: object) -> None:
         global _warned_running_loop
+        if _warned_running_loop and self.running_loop_policy == "warn":
+            return  # once per process: nothing to build after the first time
         name = public_name(fn)
         message = (
             f"synapse_sync: a blocking call ({name}) was made from a thread whose event loop "
@@ -517,8 +519,6 @@ class Portal:
             f"Portal.running_loop_policy) silences it, 'raise' makes it an error.")
         if self.running_loop_policy == "raise":
             raise FacadeRunningLoopError(message)
-        if _warned_running_loop:
-            return
         _warned_running_loop = True
         frame: Any = sys._getframe(0)
         level = 1
