@@ -19,6 +19,7 @@ The tree::
     │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
     ├── PageFetchError               a listing page kept failing (names the page; cause chained)
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
+    ├── ClientClosedError            a closed client was used again (also RuntimeError)
     ├── UploadError                  a chunked upload failed (names the part and why)
     │   └── FileChangedError         the file changed size or mtime while being uploaded
     ├── ChecksumMismatchError        a downloaded file's MD5 is not the server's checksum
@@ -216,7 +217,14 @@ class LoopMismatchError(SynapseError, RuntimeError):
     """
 
 
-__all__ += ["LoopMismatchError"]
+class ClientClosedError(SynapseError, RuntimeError):
+    """A client was used after ``aclose()`` (or after its ``async with``/``with`` block ended).
+
+    A closed client does not silently open a new connection pool: make a new client.
+    """
+
+
+__all__ += ["ClientClosedError", "LoopMismatchError"]
 
 
 class WebhookVerificationError(SynapseError):

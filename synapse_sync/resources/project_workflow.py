@@ -19,35 +19,13 @@ from synapse_async.models.workflow import (
 )
 from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["ProjectHandle"]
 
 
-class ProjectHandle:
-    """A project with its workflow methods; fields read through to the snapshot ``data``.
-
-    Args:
-        http: the client's HTTP layer.
-        project: the project snapshot.
-    """
-
-    _aio: AsyncProjectHandle
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncProjectHandle, portal: Portal) -> ProjectHandle:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncProjectHandle, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
+class ProjectHandle(SyncResource[AsyncProjectHandle]):
+    """A project with its workflow methods; fields read through to the snapshot ``data``."""
 
     @property
     def annotation_type(self) -> str | list[str] | None:
@@ -218,7 +196,7 @@ class ProjectHandle:
 
     def refresh(self) -> ProjectHandle:
         """Fetch the project again; returns this handle with its snapshot updated."""
-        return ProjectHandle._from_async(self._portal.call(self._aio.refresh), self._portal)
+        return self._wrap(ProjectHandle, self._portal.call(self._aio.refresh))
 
     def start(self) -> Project:
         """Make the project ``active``: resumes a paused one; no-op when already active.

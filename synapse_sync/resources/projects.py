@@ -9,38 +9,21 @@ from typing import Any
 
 from synapse_async.models.annotation import Project
 from synapse_async.resources.projects import AsyncProjects
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 from synapse_sync.resources.project_workflow import ProjectHandle
 
 __all__ = ["Projects"]
 
 
-class Projects:
+class Projects(SyncResource[AsyncProjects]):
     """``client.projects``: annotation projects.
 
-    ``get`` and ``create`` return an :class:`AsyncProjectHandle` (the project's fields plus
+    ``get`` and ``create`` return an :class:`ProjectHandle` (the project's fields plus
     the workflow methods: ``upload_tasks``, ``pay_deposit``, ``wait_for_completion``, ...);
-    ``list`` yields plain ``Project`` models (``await client.projects.get(p.id)`` for a
+    ``list`` yields plain ``Project`` models (``client.projects.get(p.id)`` for a
     handle).
     """
-
-    _aio: AsyncProjects
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncProjects, portal: Portal) -> Projects:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncProjects, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -75,7 +58,8 @@ class Projects:
             metadata: your own key/value data (echoed in webhook events).
             fields: further fields, sent as given.
         """
-        return ProjectHandle._from_async(
+        return self._wrap(
+            ProjectHandle,
             self._portal.call(
                 self._aio.create,
                 name,
@@ -90,16 +74,15 @@ class Projects:
                 metadata=metadata,
                 **fields,
             ),
-            self._portal,
         )
 
     def get(self, project_id: int) -> ProjectHandle:
         """One project by id, as a workflow handle (``NotFoundError`` when it does not exist)."""
-        return ProjectHandle._from_async(self._portal.call(self._aio.get, project_id), self._portal)
+        return self._wrap(ProjectHandle, self._portal.call(self._aio.get, project_id))
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[Project]:
         """Every project visible to the token, in server order (pages fetched concurrently).
 
         Keyword filters (``state="active"``) are sent as query parameters.
         """
-        return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+        return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))
