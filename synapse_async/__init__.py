@@ -13,6 +13,7 @@ from synapse_async.errors import (
     APIError,
     AuthenticationError,
     ChecksumMismatchError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     FileChangedError,
@@ -71,6 +72,7 @@ from synapse_async.models.uploads import UploadResult
 from synapse_async.pagination import AsyncPaginator, Page
 from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
+from synapse_async.secret import Secret
 
 __all__ = [
     "APIError",
@@ -82,6 +84,7 @@ __all__ = [
     "AuthenticationError",
     "Balance",
     "ChecksumMismatchError",
+    "ClientClosedError",
     "ClientConfig",
     "ConfigurationError",
     "ConflictError",
@@ -116,6 +119,7 @@ __all__ = [
     "RateLimitError",
     "RedactedConfig",
     "RetryPolicy",
+    "Secret",
     "ServeApplication",
     "ServerError",
     "Storage",

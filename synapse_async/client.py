@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 from typing import Any
 
 import attrs
 
 from synapse_async.config import ClientConfig, RetryPolicy, TimeoutTypes, coerce_timeout
+from synapse_async.errors import ConfigurationError
 from synapse_async.http import HTTPClient
 from synapse_async.resources import (
     AsyncAssignments,
@@ -51,6 +53,8 @@ class AsyncClient:
     Args:
         base_url: the API root (else ``SYNAPSE_HOST``, the config file, or the default).
         access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` or the config file).
+        api_key: another name of ``access_token`` (the examples' ``Client(api_key=...)``);
+            passing both is an error.
         user_token: a user token, sent with ``tenant``.
         tenant: the tenant of ``user_token``.
         agent_token: an agent token.
@@ -142,7 +146,18 @@ class AsyncClient:
         max_connections: int | None = None,
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
+        api_key: str | None = None,
     ) -> None:
+        if api_key is not None:
+            if access_token is not None:
+                raise ConfigurationError(
+                    "pass the token once: access_token=... or api_key=... (the same setting)")
+            access_token = api_key
+        if config is not None and (base_url, access_token, user_token, tenant, agent_token,
+                                   timeout, max_retries, page_concurrency,
+                                   max_connections) != (None,) * 9:
+            raise ConfigurationError(
+                "config=... is complete: pass the other settings inside it, not beside it")
         if config is None:
             settings: dict[str, Any] = {"verify_ssl": verify_ssl}
             if timeout is not None:
@@ -159,6 +174,21 @@ class AsyncClient:
         self._config = config
         self._http = HTTPClient(config)
         self._init_resources()
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> AsyncClient:
+        """A client configured by the JSON file at ``path`` (``~`` is expanded).
+
+        The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
+
+        Raises:
+            ConfigurationError: the file is missing, unreadable, not a JSON object, has an
+                unknown key, or gives no credential.
+        """
+        return cls(config=ClientConfig.from_file(path))
 
     def _init_resources(self) -> None:
         http = self._http

@@ -20,6 +20,7 @@ The tree::
     │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
     ├── PageFetchError               a listing page kept failing (names the page; cause chained)
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
+    ├── ClientClosedError            a closed client was used again (also RuntimeError)
     ├── UploadError                  a chunked upload failed (names the part and why)
     │   └── FileChangedError         the file changed size or mtime while being uploaded
     ├── ChecksumMismatchError        a downloaded file's MD5 is not the server's checksum
@@ -100,6 +101,7 @@ class APIError(SynapseError):
         method: the HTTP method.
         url: the request URL.
         body: the decoded JSON body, or None when the body was not JSON.
+        response: ``body``, or ``detail`` when there is no JSON body.
     """
 
     def __init__(
@@ -120,6 +122,11 @@ class APIError(SynapseError):
         self.method = method
         self.url = url
         self.body = body
+
+    @property
+    def response(self) -> Any:
+        """The decoded JSON body, else the detail (the official ``ClientError.response``)."""
+        return self.body if self.body is not None else self.detail
 
 
 class AuthenticationError(APIError):
@@ -212,7 +219,14 @@ class LoopMismatchError(SynapseError, RuntimeError):
     """
 
 
-__all__ += ["LoopMismatchError"]
+class ClientClosedError(SynapseError, RuntimeError):
+    """A client was used after ``aclose()`` (or after its ``async with``/``with`` block ended).
+
+    A closed client does not silently open a new connection pool: make a new client.
+    """
+
+
+__all__ += ["ClientClosedError", "LoopMismatchError"]
 
 
 class WebhookVerificationError(SynapseError):

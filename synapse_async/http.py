@@ -33,6 +33,7 @@ from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_tim
 from synapse_async.errors import (
     APIError,
     ChecksumMismatchError,
+    ClientClosedError,
     InvalidInputError,
     LoopMismatchError,
     RateLimitError,
@@ -166,11 +167,13 @@ def _excerpt(text: str, limit: int = 200) -> str:
 class _SessionBox:
     """The session and its loop, shared by an HTTPClient and its ``with_config`` siblings."""
 
-    __slots__ = ("loop", "session")
+    __slots__ = ("closed", "loop", "pid", "session")
 
     def __init__(self) -> None:
         self.session: aiohttp.ClientSession | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+        self.pid = 0
 
 
 class HTTPClient:
@@ -198,6 +201,9 @@ class HTTPClient:
         """The aiohttp session, created on first use on the running loop."""
         box = self._box
         loop = asyncio.get_running_loop()
+        if box.closed:
+            raise ClientClosedError(
+                f"this client ({self.config.base_url}) was closed; make a new client")
         if box.session is None or box.session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.config.max_connections,
@@ -210,7 +216,12 @@ class HTTPClient:
                 auto_decompress=True,
             )
             box.loop = loop
+            box.pid = os.getpid()
         elif box.loop is not loop:
+            if box.pid != os.getpid():
+                raise LoopMismatchError(
+                    "this client was created in another process (before os.fork()); its "
+                    "connections belong to the parent: make a new client in this process")
             raise LoopMismatchError(
                 "this client belongs to another event loop: use the async client in async code "
                 "and synapse_sync.Client in sync code, and do not share one instance between "
@@ -219,7 +230,8 @@ class HTTPClient:
         return box.session
 
     async def aclose(self) -> None:
-        """Close the session and its connections."""
+        """Close the session and its connections; later requests raise ``ClientClosedError``."""
+        self._box.closed = True
         session = self._box.session
         if session is not None and not session.closed:
             await session.close()

@@ -13,10 +13,9 @@ Every call runs the async SDK's coroutine on one background event-loop thread (s
 """
 
 from synapse_async._version import __version__
-from synapse_sync._calls import FacadeFuture
 from synapse_sync._contexts import SyncContextManager
 from synapse_sync._iterators import SyncIterator
-from synapse_sync._portal import Portal, call_timeout, get_portal
+from synapse_sync._portal import Portal, State, call_timeout, get_portal
 from synapse_sync.client import Client
 from synapse_sync.errors import (
     FacadeClosedError,
@@ -34,13 +33,13 @@ __all__ = [
     "FacadeClosedError",
     "FacadeCrashedError",
     "FacadeError",
-    "FacadeFuture",
     "FacadeReentrancyError",
     "FacadeRunningLoopError",
     "FacadeRunningLoopWarning",
     "FacadeShutdownWarning",
     "FacadeTimeoutError",
     "Portal",
+    "State",
     "SyncContextManager",
     "SyncIterator",
     "__version__",

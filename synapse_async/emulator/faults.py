@@ -117,6 +117,8 @@ class Faults:
             (and on JSON answers); ``None``: no cap.
         drop_rate: fraction of requests with a body whose connection is closed part-way
             through the body (after 10-90% of it, by the seeded RNG).
+        disk_free: bytes of disk the upload files may use in all (the emulator then behaves
+            as if the disk were full beyond it: 507 answers); ``None``: the real free space.
         corrupt_rate: fraction of requests with a body that get one byte flipped as it is
             received (so an upload part fails its MD5 check).
         methods: HTTP methods (e.g. ``("PUT",)``); when set, only requests with one of them
@@ -152,6 +154,8 @@ class Faults:
     wrong_part_size: bool = attrs.field(default=False,
                                         validator=attrs.validators.instance_of(bool))
     wrong_checksum: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    disk_free: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0))))
 
     @property
     def has_body_faults(self) -> bool:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from synapse_async import AsyncClient
+from synapse_async import AsyncClient, ValidationError
 from synapse_async._logging import loggable_url, setup_from_env
 from synapse_async.emulator import Emulator
 
@@ -44,10 +44,12 @@ async def test_debug_lines_name_the_query_and_never_the_token(
     emulator.seed.tasks(project["id"], 3)
     caplog.set_level(logging.DEBUG, logger="synapse_async.http")
     async with AsyncClient(emulator.url, access_token=emulator.access_token) as client:
-        tasks = [t async for t in client.tasks.list(project=project["id"], status="pending",
-                                                    api_key="k-123",
-                                                    search=emulator.access_token)]
-    assert len(tasks) == 3
+        tasks = [t async for t in client.tasks.list(project=project["id"], status="pending")]
+        # filters the server refuses (400) are logged all the same: one named like a secret,
+        # one whose value is the token
+        with pytest.raises(ValidationError):
+            await client.tasks.list(project=project["id"], api_key="k-123",
+                                    search=emulator.access_token).page(1)
     lines = [r.getMessage() for r in caplog.records if r.name == "synapse_async.http"]
     assert any("status=pending" in line and "page_size=100" in line for line in lines), lines
     assert all(emulator.access_token not in line for line in lines)

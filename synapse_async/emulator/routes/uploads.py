@@ -61,10 +61,19 @@ def _url(request: web.Request, upload_id: str) -> str:
     return f"{request.url.origin()}/chunked_upload/{upload_id}/"
 
 
+WIRE_STATUS = {"uploading": 1, "complete": 2, "failed": 3}
+"""The ``status`` integers the real backend sends (drf-chunked-upload's enum: 2 = complete)."""
+
+
+def wire_status(doc: Doc) -> int:
+    """The upload's ``status`` as the real backend spells it on the wire (an integer)."""
+    return WIRE_STATUS[doc["status"]]
+
+
 def _result(doc: Doc) -> Doc:
     return {"id": doc["upload_id"], "checksum": doc["checksum"], "size": doc["size"],
             "filename": doc["filename"], "completed_at": doc["completed_at"],
-            "status": doc["status"]}
+            "status": wire_status(doc)}
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -321,7 +330,7 @@ async def complete(request: web.Request) -> web.Response:
 async def get_upload(request: web.Request) -> web.Response:
     """``GET chunked_upload/{id}/``: offset, status, expiry; parts of a parallel upload."""
     doc = request.app[UPLOADS].find(request.match_info["id"])
-    out: Doc = {"id": doc["upload_id"], "offset": doc["offset"], "status": doc["status"],
+    out: Doc = {"id": doc["upload_id"], "offset": doc["offset"], "status": wire_status(doc),
                 "completed_at": doc["completed_at"], "expires": doc["expires"]}
     if doc["parallel"]:
         out["part_size"], out["part_count"] = doc["part_size"], doc["part_count"]
