@@ -45,6 +45,7 @@ async def test_debug_lines_name_the_query_and_never_the_token(
     caplog.set_level(logging.DEBUG, logger="synapse_async.http")
     async with AsyncClient(emulator.url, access_token=emulator.access_token) as client:
         tasks = [t async for t in client.tasks.list(project=project["id"], status="pending")]
+        assert len(tasks) == 3
         # filters the server refuses (400) are logged all the same: one named like a secret,
         # one whose value is the token
         with pytest.raises(ValidationError):
