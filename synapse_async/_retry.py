@@ -1,26 +1,75 @@
-"""Retry decisions as small pure functions (no I/O), used by ``http.py`` through ``backoff``."""
+"""The one retry engine: which failures are retried, how long to wait, and the time budget.
+
+``retrying`` runs one attempt function until it succeeds, a failure is not retryable, the
+policy's ``max_retries`` are spent, or the call's :class:`Budget` runs out; ``backoff``
+drives the loop. Every request of the SDK goes through it (``HTTPClient``): JSON calls,
+streamed upload bodies, downloads and the opening of event streams. Part and chunk loops only
+classify the final failure; they never retry on their own.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar
 
-from synapse_async.config import RetryPolicy
-from synapse_async.errors import (
-    APIError,
-    RateLimitError,
-    SynapseError,
-    TransportError,
-)
+import backoff
+
+from synapse_async.config import RetryPolicy, Timeout
+from synapse_async.errors import APIError, RateLimitError, SynapseError, TransportError
+from synapse_async.transport import ConnectFailed
+
+__all__ = ["IDEMPOTENT_METHODS", "Budget", "ConnectFailed", "backoff_delay", "is_retryable",
+           "parse_retry_after", "retry_delay", "retrying", "wait_generator"]
+
+logger = logging.getLogger("synapse_async.http")
+
+T = TypeVar("T")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-class ConnectFailed(TransportError):
-    """A transport error raised before any byte of the request was sent (always safe to retry)."""
+class Budget:
+    """The time one call may spend, all attempts and waits included.
+
+    Each attempt's timeouts are capped by what is left (:meth:`cap`), so an attempt started
+    late cannot outlast the budget by a whole read timeout.
+
+    Args:
+        seconds: the budget.
+    """
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (<= 0 once spent)."""
+        return self.deadline - time.monotonic()
+
+    def renew(self) -> None:
+        """Start the budget afresh (a download that made progress)."""
+        self.deadline = time.monotonic() + self.seconds
+
+    def cap(self, timeout: Timeout, *, total: bool = True) -> Timeout:
+        """``timeout`` with each phase limited to what is left of the budget.
+
+        Args:
+            timeout: the configured timeouts.
+            total: also cap ``total`` (off for bodies streamed for as long as they flow).
+        """
+        left = max(self.remaining(), 0.001)
+        return Timeout(
+            connect=left if timeout.connect is None else min(timeout.connect, left),
+            read=timeout.read if timeout.read is None else min(timeout.read, left),
+            total=(timeout.total if not total else
+                   left if timeout.total is None else min(timeout.total, left)),
+        )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -49,7 +98,7 @@ def is_retryable(exc: BaseException, policy: RetryPolicy, *, idempotent: bool) -
         return True
     if isinstance(exc, TransportError):
         # The request may have reached the server: only safe when repeating it is harmless.
-        return idempotent and getattr(exc, "retryable", True)
+        return idempotent and exc.retryable
     if isinstance(exc, APIError):
         return idempotent and exc.status_code in policy.retry_statuses
     return False
@@ -68,10 +117,76 @@ def retry_delay(exc: SynapseError, attempt: int, policy: RetryPolicy) -> float:
     return backoff_delay(attempt, policy)
 
 
-def wait_generator(policy: RetryPolicy) -> Generator[float | None, Any, None]:
-    """A ``backoff`` wait generator: receives each failure, yields the seconds to wait."""
+def wait_generator(
+    policy: RetryPolicy, budget: Budget | None = None
+) -> Generator[float | None, Any, None]:
+    """A ``backoff`` wait generator: receives each failure, yields the seconds to wait.
+
+    A wait never runs past the budget.
+    """
     exc = yield None  # backoff primes the generator with send(None)
     attempt = 0
     while True:
         attempt += 1
-        exc = yield retry_delay(exc, attempt, policy)
+        wait = retry_delay(exc, attempt, policy)
+        if budget is not None:
+            wait = max(0.0, min(wait, budget.remaining()))
+        exc = yield wait
+
+
+async def retrying(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    budget: Budget,
+    retryable: Callable[[SynapseError], bool],
+    what: str,
+    progressed: Callable[[], bool] | None = None,
+) -> T:
+    """Run ``attempt`` until it succeeds or its failure is final; return its result.
+
+    A failure is final when ``retryable`` says so, after ``policy.max_retries`` retries, or
+    when the budget is spent. ``progressed`` (downloads): when it says an attempt moved
+    forward, that attempt does not count against ``max_retries`` and the budget restarts.
+    Only ``SynapseError`` is retried; anything else propagates at once.
+
+    Args:
+        attempt: one try (it caps its own timeouts with ``budget.cap``).
+        policy: the client's retry policy.
+        budget: the call's time budget.
+        retryable: whether a failure may be retried at all.
+        what: the request, as shown in log lines.
+        progressed: see above.
+    """
+    if policy.max_retries == 0:
+        return await attempt()
+    failures = 0
+
+    def giveup(exc: Exception) -> bool:
+        nonlocal failures
+        if not isinstance(exc, SynapseError) or not retryable(exc):
+            return True
+        if progressed is not None and progressed():
+            failures = 0
+            budget.renew()
+        failures += 1
+        return failures > policy.max_retries or budget.remaining() <= 0
+
+    def on_backoff(details: Any) -> None:
+        logger.info("retrying %s after %s (retry %d, waiting %.2fs)", what,
+                    type(details["exception"]).__name__, failures, details["wait"])
+
+    run = backoff.on_exception(
+        wait_generator,  # type: ignore[arg-type]
+        Exception,
+        max_tries=None,
+        max_time=None,
+        jitter=None,
+        giveup=giveup,
+        on_backoff=on_backoff,
+        logger=None,
+        policy=policy,
+        budget=budget,
+    )(attempt)
+    result: T = await run()
+    return result

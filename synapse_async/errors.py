@@ -35,7 +35,10 @@ Messages never contain credentials: only the method, the URL path and the server
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse_async.transport import Response
 
 __all__ = [
     "APIError",
@@ -76,12 +79,15 @@ class TransportError(SynapseError):
     Attributes:
         method: the HTTP method of the failed request.
         url: the request URL (no credentials are ever part of it).
+        retryable: whether another attempt may help (False for TLS failures and bad URLs).
     """
 
-    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+    def __init__(self, message: str, *, method: str = "", url: str = "",
+                 retryable: bool = True) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
+        self.retryable = retryable
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):
@@ -98,6 +104,8 @@ class APIError(SynapseError):
         method: the HTTP method.
         url: the request URL.
         body: the decoded JSON body, or None when the body was not JSON.
+        response: the raw answer (``.status``, ``.headers``, ``.body`` bytes), when there
+            was one (credentials scrubbed from its body).
     """
 
     def __init__(
@@ -110,8 +118,10 @@ class APIError(SynapseError):
         method: str = "",
         url: str = "",
         body: Any = None,
+        response: Response | None = None,
     ) -> None:
         super().__init__(message)
+        self.response = response
         self.status_code = status_code
         self.detail = detail
         self.request_id = request_id

@@ -39,6 +39,7 @@ from synapse_async.export import Exporter, Item
 from synapse_async.http import build_path
 from synapse_async.models import Assignment, Task
 from synapse_async.models.ml import GroundTruthEvent
+from synapse_async.transfer.download import download
 
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
@@ -293,6 +294,6 @@ class Fetcher:
         if not folder.is_relative_to(self._root):  # names are safe already; a backstop
             raise InvalidInputError(f"refusing to write outside the export: {dest}")
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
-        self.bytes += await self._http.download(source.url, dest, md5=source.md5)
+        self.bytes += await download(self._http, source.url, dest, md5=source.md5)
         self.files += 1
         self.per_dir[folder.relative_to(self._root).as_posix()] += 1
