@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from synapse_async import _constants as C
+from synapse_async._validation import has_control_chars
 from synapse_async.errors import ConfigurationError, InvalidInputError
 
 __all__ = ["ClientConfig", "RetryPolicy", "Timeout", "TimeoutTypes"]
@@ -94,6 +95,21 @@ class RetryPolicy:
             raise InvalidInputError(f"max_retries must be an integer >= 0, got {value!r}")
 
 
+def _strip(value: str | None) -> str | None:
+    """A credential without surrounding whitespace (``open(f).read()`` keeps the newline)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _check_credential(_inst: object, attribute: attrs.Attribute[str | None],
+                      value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or has_control_chars(value):
+        raise ConfigurationError(
+            f"{attribute.name} must be a string without control characters (newline, tab, "
+            "...); check where it was read from")
+
+
 def _redacted(value: str | None) -> str:
     return "None" if value is None else "'***'"
 
@@ -131,10 +147,13 @@ class ClientConfig:
     """
 
     base_url: str = attrs.field(converter=_normalize_base_url, validator=_check_base_url)
-    access_token: str | None = None
-    user_token: str | None = None
-    tenant: str | None = None
-    agent_token: str | None = None
+    access_token: str | None = attrs.field(
+        default=None, converter=_strip, validator=_check_credential)
+    user_token: str | None = attrs.field(
+        default=None, converter=_strip, validator=_check_credential)
+    tenant: str | None = attrs.field(default=None, converter=_strip, validator=_check_credential)
+    agent_token: str | None = attrs.field(
+        default=None, converter=_strip, validator=_check_credential)
     timeout: Timeout = attrs.field(factory=Timeout, converter=coerce_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     max_connections: int = C.DEFAULT_MAX_CONNECTIONS

@@ -22,10 +22,12 @@ import aiohttp
 import anyio
 
 from synapse_async import _retry
+from synapse_async._validation import has_control_chars
 from synapse_async._version import __version__
 from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_timeout
 from synapse_async.errors import (
     APIError,
+    ConfigurationError,
     InvalidInputError,
     RateLimitError,
     SynapseError,
@@ -34,10 +36,12 @@ from synapse_async.errors import (
     error_class_for_status,
 )
 from synapse_async.transport import (
-    AiohttpTransport,
     Request,
     Response,
+    SSLTypes,
     Transport,
+    TransportTypes,
+    as_transport,
     map_transport_error,
 )
 
@@ -106,6 +110,23 @@ def multipart_body(
     return build
 
 
+def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header names and values checked: strings without control characters.
+
+    Raises:
+        ConfigurationError: naming the header (never its value: it may be a secret).
+    """
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str) or has_control_chars(
+                name) or has_control_chars(value):
+            raise ConfigurationError(
+                f"header {name!r}: names and values must be strings without control "
+                "characters (a trailing newline from a file?); strip the value")
+        checked[name] = value
+    return checked
+
+
 def _excerpt(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
@@ -116,19 +137,42 @@ class HTTPClient:
 
     Args:
         config: the resolved client settings.
-        transport: what sends the bytes (default: an ``AiohttpTransport`` made here).
+        transport: what sends the bytes (default: an ``AiohttpTransport`` made here; an
+            ``aiohttp.ClientSession`` is wrapped in one).
+        ssl: TLS settings of the default transport (default: ``config.verify_ssl``).
+        extra_headers: headers added to every request (credential headers win).
+        extra_query: query parameters added to every request to the API.
+
+    Attributes:
+        shared: per-client state shared with every ``with_config`` sibling (e.g. the upload
+            protocol the server speaks, once learned).
     """
 
-    def __init__(self, config: ClientConfig, transport: Transport | None = None) -> None:
+    def __init__(self, config: ClientConfig, transport: TransportTypes | None = None, *,
+                 ssl: SSLTypes | None = None, extra_headers: Mapping[str, str] | None = None,
+                 extra_query: Mapping[str, Any] | None = None,
+                 shared: dict[str, Any] | None = None) -> None:
         self.config = config
-        self.transport: Transport = transport if transport is not None else AiohttpTransport(
-            max_connections=config.max_connections, ssl=bool(config.verify_ssl))
+        self.transport: Transport = as_transport(
+            transport, max_connections=config.max_connections,
+            ssl=bool(config.verify_ssl) if ssl is None else ssl)
+        self.extra_headers = check_headers(extra_headers or {})
+        self.extra_query = dict(extra_query or {})
+        self.shared: dict[str, Any] = {} if shared is None else shared
         self._origin = config.origin
         self._auth = config.auth_headers()
 
-    def with_config(self, config: ClientConfig) -> HTTPClient:
-        """A sibling with other settings that shares this one's transport and connections."""
-        return HTTPClient(config, self.transport)
+    def with_config(self, config: ClientConfig, *,
+                    extra_headers: Mapping[str, str] | None = None,
+                    extra_query: Mapping[str, Any] | None = None) -> HTTPClient:
+        """A sibling with other settings that shares this one's transport and connections.
+
+        ``extra_headers`` and ``extra_query`` are added to this one's extras.
+        """
+        return HTTPClient(config, self.transport,
+                          extra_headers={**self.extra_headers, **(extra_headers or {})},
+                          extra_query={**self.extra_query, **(extra_query or {})},
+                          shared=self.shared)
 
     def __repr__(self) -> str:
         return f"HTTPClient(base_url={self.config.base_url!r})"
@@ -142,6 +186,8 @@ class HTTPClient:
     def url_for(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> str:
         """An absolute URL for a relative API path (or an absolute URL), with query params."""
         url = urljoin(self.config.base_url, path_or_url)
+        if self.extra_query and self._same_origin(url):
+            params = {**self.extra_query, **(params or {})}
         if params:
             query = urlencode(
                 [(k, _param_str(v)) for k, v in params.items() if v is not None
@@ -238,7 +284,8 @@ class HTTPClient:
             shown: the URL as shown in logs and errors (secrets removed).
             redirects: return a redirect (3xx with ``Location``) rather than raise it.
         """
-        hdrs = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        hdrs = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.extra_headers,
+                **(headers or {})}
         if self._same_origin(url):
             hdrs.update(self._auth)
         shown = url if shown is None else shown

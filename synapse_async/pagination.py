@@ -133,11 +133,17 @@ class AsyncPaginator(Generic[T]):
             raise UnexpectedResponseError(
                 f"GET {self._path}: {where} holds an item the SDK cannot read: {exc}",
                 status_code=200) from exc
+        next_url = data.get("next")
+        if next_url is not None and not isinstance(next_url, str):
+            where = f"page {number}" if number is not None else "a page"
+            raise UnexpectedResponseError(
+                f"GET {self._path}: {where} has a 'next' link that is not a URL "
+                f"({type(next_url).__name__}: {next_url!r})", status_code=200)
         return Page(
             items=items,
             count=count if isinstance(count, int) else None,
             number=number if count is not None else None,
-            next_url=data.get("next"),
+            next_url=next_url,
         )
 
     async def pages(self) -> AsyncIterator[Page[T]]:
@@ -148,6 +154,8 @@ class AsyncPaginator(Generic[T]):
         # ahead of the next requests, serialising CPU with network latency.
         first = await self.page(1)
         yield first
+        if not first.items:
+            return
         if first.count is None or self._concurrency == 1:
             async for page in self._follow_next(first.next_url):
                 yield page
@@ -169,7 +177,10 @@ class AsyncPaginator(Generic[T]):
                 data = await task
                 if data is None:  # the collection shrank below this page
                     return
-                yield self._to_page(data, number)
+                page = self._to_page(data, number)
+                if not page.items:  # past the end, whatever the count said
+                    return
+                yield page
         finally:
             for _, task in in_flight:
                 task.cancel()
@@ -200,5 +211,7 @@ class AsyncPaginator(Generic[T]):
                 raise PageFetchError(f"page {url} of {self._path} failed after retries: {exc}",
                                      page=None, url=url) from exc
             page = self._to_page(data, None)
+            if not page.items:  # an empty page ends the listing, whatever its next link
+                return
             yield page
             url = page.next_url

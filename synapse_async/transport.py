@@ -15,17 +15,22 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Union, runtime_checkable
 from urllib.parse import urlsplit
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from synapse_async.config import Timeout
-from synapse_async.errors import LoopMismatchError, TimeoutError, TransportError
+from synapse_async.errors import (
+    ConfigurationError,
+    LoopMismatchError,
+    TimeoutError,
+    TransportError,
+)
 
-__all__ = ["AiohttpTransport", "ConnectFailed", "Request", "Response", "Transport",
-           "map_transport_error"]
+__all__ = ["AiohttpTransport", "ConnectFailed", "Request", "Response", "SSLTypes", "Transport",
+           "TransportTypes", "as_transport", "map_transport_error"]
 
 
 class ConnectFailed(TransportError):
@@ -145,6 +150,27 @@ class Transport(Protocol):
         ...
 
 
+TransportTypes = Union[Transport, aiohttp.ClientSession]
+"""A transport, or an aiohttp session to send with."""
+
+SSLTypes = Union[bool, _ssl.SSLContext]
+"""TLS settings: verify (True), do not verify (False), or a configured ``ssl.SSLContext``."""
+
+
+def as_transport(value: TransportTypes | None, *, max_connections: int, ssl: SSLTypes
+                 ) -> Transport:
+    """The transport for ``AsyncClient(transport=...)``: as given, or aiohttp's."""
+    if value is None:
+        return AiohttpTransport(max_connections=max_connections, ssl=ssl)
+    if isinstance(value, aiohttp.ClientSession):
+        return AiohttpTransport(value)
+    if not callable(getattr(value, "send", None)):
+        raise ConfigurationError(
+            f"transport must have an async send(request) method or be an aiohttp "
+            f"ClientSession, got {type(value).__name__}")
+    return value
+
+
 def map_transport_error(exc: BaseException, method: str, url: str) -> TransportError:
     """Translate an aiohttp/asyncio/OS failure into the SDK's transport errors (one boundary).
 
@@ -208,7 +234,7 @@ class AiohttpTransport:
     """
 
     def __init__(self, session: aiohttp.ClientSession | None = None, *,
-                 max_connections: int = 100, ssl: bool | _ssl.SSLContext = True,
+                 max_connections: int = 100, ssl: SSLTypes = True,
                  trust_env: bool = True, headers: Mapping[str, str] | None = None) -> None:
         self._session = session
         self._owned = session is None

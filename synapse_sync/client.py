@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, TimeoutTypes
+from synapse_async.transport import SSLTypes, TransportTypes
 from synapse_sync._portal import Portal, get_portal
 from synapse_sync.resources.agents import Agents
 from synapse_sync.resources.assignments import Assignments
@@ -57,7 +60,13 @@ class Client:
         page_concurrency: pages a listing fetches at once.
         max_connections: connection-pool size.
         verify_ssl: verify TLS certificates (default True).
-        config: a complete ``ClientConfig``; the other arguments are then not allowed.
+        config: a complete ``ClientConfig``; the other settings arguments are then ignored.
+        transport: what sends the requests: an object with ``async def send(request)``
+            (e.g. ``synapse_async.testing.MockTransport``), or your own
+            ``aiohttp.ClientSession`` (used as it is and left open by ``aclose``). Default: an
+            aiohttp session made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
+        ssl: TLS settings of the default session: an ``ssl.SSLContext`` (own CA bundle,
+            client certificate), or a bool (default: ``verify_ssl``).
     """
 
     projects: Projects
@@ -143,6 +152,8 @@ class Client:
         max_connections: int | None = None,
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
+        transport: TransportTypes | None = None,
+        ssl: SSLTypes | None = None,
     ) -> None:
         self._bind(
             AsyncClient(
@@ -157,6 +168,8 @@ class Client:
                 max_connections=max_connections,
                 verify_ssl=verify_ssl,
                 config=config,
+                transport=transport,
+                ssl=ssl,
             ),
             get_portal(),
         )
@@ -226,14 +239,31 @@ class Client:
         timeout: TimeoutTypes | None = None,
         max_retries: int | None = None,
         page_concurrency: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> Client:
         """A copy with other per-call settings that shares this client's connections.
 
         Example: ``await client.with_options(timeout=5).tasks.get(1)``.
+
+        Args:
+            timeout: seconds, or a ``Timeout``.
+            max_retries: retries per request.
+            page_concurrency: pages a listing fetches at once.
+            extra_headers: headers added to every request of the copy (on top of this
+                client's extras; credential headers cannot be replaced).
+            extra_query: query parameters added to every API request of the copy.
+
+        Raises:
+            ConfigurationError: a header name or value holds a control character.
         """
         return Client._from_async(
             self._aio.with_options(
-                timeout=timeout, max_retries=max_retries, page_concurrency=page_concurrency
+                timeout=timeout,
+                max_retries=max_retries,
+                page_concurrency=page_concurrency,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
             ),
             self._portal,
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +45,8 @@ logger = logging.getLogger("synapse_async.transfer")
 PARALLEL = "parallel"
 V1 = "v1"
 
-# Per client (its HTTPClient): the protocol its server speaks, once known.
-_protocols: weakref.WeakKeyDictionary[HTTPClient, str] = weakref.WeakKeyDictionary()
+_PROTOCOL = "upload_protocol"
+"""Key of the protocol the server speaks in ``HTTPClient.shared`` (kept by ``with_options``)."""
 
 
 class Uploader:
@@ -65,7 +64,8 @@ class Uploader:
     @property
     def protocol(self) -> str | None:
         """``"parallel"`` or ``"v1"`` once this client's server was probed, else None."""
-        return _protocols.get(self._http)
+        protocol: str | None = self._http.shared.get(_PROTOCOL)
+        return protocol
 
     async def upload(
         self, path: str | os.PathLike[str], *, part_size: int, max_concurrency: int,
@@ -113,9 +113,9 @@ class Uploader:
         if self.protocol != V1:
             parallel = ParallelUpload(job)
             if await parallel.create() is not None:
-                _protocols[self._http] = PARALLEL
+                self._http.shared[_PROTOCOL] = PARALLEL
                 return await parallel.run({})
-            _protocols[self._http] = V1
+            self._http.shared[_PROTOCOL] = V1
         return await SequentialUpload(job).run()
 
     async def _resume(self, job: UploadJob, state: ResumeState) -> UploadResult | None:
@@ -141,7 +141,7 @@ class Uploader:
                 return None
         logger.info("resuming upload %s of %s", state.upload_id, job.snapshot.path)
         if state.protocol == PARALLEL:
-            _protocols[self._http] = PARALLEL
+            self._http.shared[_PROTOCOL] = PARALLEL
             held = {p.n: p.md5.lower() for p in status.parts
                     if p.size == min(job.part_size, job.snapshot.size - (p.n - 1) * job.part_size)}
             return await ParallelUpload(job).run(held)
