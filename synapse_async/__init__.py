@@ -14,6 +14,8 @@ from synapse_async.errors import (
     ChecksumMismatchError,
     ConfigurationError,
     ConflictError,
+    ConnectFailed,
+    ConnectTimeoutError,
     FileChangedError,
     ImportFailedError,
     InsufficientCreditsError,
@@ -31,6 +33,7 @@ from synapse_async.errors import (
     UnexpectedResponseError,
     UploadError,
     ValidationError,
+    WaitTimeoutError,
     WebhookVerificationError,
 )
 from synapse_async.export.report import ExportReport
@@ -84,6 +87,8 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "ConflictError",
+    "ConnectFailed",
+    "ConnectTimeoutError",
     "DataCollection",
     "DataFile",
     "DataUnit",
@@ -129,6 +134,7 @@ __all__ = [
     "UploadError",
     "UploadResult",
     "ValidationError",
+    "WaitTimeoutError",
     "Webhook",
     "WebhookDelivery",
     "WebhookVerificationError",

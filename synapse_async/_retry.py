@@ -19,11 +19,17 @@ from typing import Any, TypeVar
 import backoff
 
 from synapse_async.config import RetryPolicy, Timeout
-from synapse_async.errors import APIError, RateLimitError, SynapseError, TransportError
-from synapse_async.transport import ConnectFailed
+from synapse_async.errors import (
+    APIError,
+    ConnectFailed,
+    RateLimitError,
+    SynapseError,
+    TransportError,
+    WaitTimeoutError,
+)
 
 __all__ = ["IDEMPOTENT_METHODS", "Budget", "ConnectFailed", "backoff_delay", "is_retryable",
-           "parse_retry_after", "retry_delay", "retrying", "wait_generator"]
+           "parse_retry_after", "poll", "retry_delay", "retrying", "wait_generator"]
 
 logger = logging.getLogger("synapse_async.http")
 
@@ -162,6 +168,9 @@ async def retrying(
         return await attempt()
     failures = 0
 
+    async def once() -> T:  # backoff needs a coroutine function to drive it async
+        return await attempt()
+
     def giveup(exc: Exception) -> bool:
         nonlocal failures
         if not isinstance(exc, SynapseError) or not retryable(exc):
@@ -187,6 +196,47 @@ async def retrying(
         logger=None,
         policy=policy,
         budget=budget,
-    )(attempt)
+    )(once)
     result: T = await run()
     return result
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[T]],
+    finished: Callable[[T], bool],
+    *,
+    interval: float,
+    max_wait: float | None,
+    describe: Callable[[T], str],
+) -> T:
+    """Call ``fetch`` every ``interval`` seconds until ``finished`` says so; return the last.
+
+    The last wait is cut short at the deadline, so that a last poll happens there. Each
+    ``fetch`` is a request with its own retries; an exception it raises ends the wait.
+
+    Args:
+        fetch: one poll.
+        finished: whether a polled value ends the wait.
+        interval: seconds between polls (fixed, no jitter).
+        max_wait: the deadline in seconds; None: as long as it takes.
+        describe: the ``WaitTimeoutError`` message for the last value polled.
+
+    Raises:
+        WaitTimeoutError: still not finished at the deadline.
+    """
+    async def once() -> T:  # backoff needs a coroutine function to drive it async
+        return await fetch()
+
+    run = backoff.on_predicate(
+        backoff.constant,
+        predicate=lambda value: not finished(value),
+        max_time=max_wait,
+        jitter=None,
+        logger=None,
+        interval=interval,
+    )(once)
+    last: T = await run()
+    if not finished(last):
+        assert max_wait is not None
+        raise WaitTimeoutError(describe(last), waited=max_wait, last=last)
+    return last

@@ -6,7 +6,9 @@ The tree::
     ├── ConfigurationError           bad client settings (missing token, bad URL, ...)
     ├── InvalidInputError            a bad argument, caught before any request (also ValueError)
     ├── TransportError               the request did not get an HTTP answer
-    │   └── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
+    │   ├── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
+    │   │   └── ConnectTimeoutError  timed out connecting (also a ConnectFailed)
+    │   └── ConnectFailed            no connection: nothing was sent
     ├── APIError                     the server answered with an error status
     │   ├── AuthenticationError      401
     │   ├── PermissionDeniedError    403
@@ -17,6 +19,7 @@ The tree::
     │   ├── RateLimitError           429 (``retry_after`` seconds, when the server said)
     │   ├── ServerError              5xx
     │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
+    ├── WaitTimeoutError             a wait/poll reached max_wait (also builtins.TimeoutError)
     ├── PageFetchError               a listing page kept failing (names the page; cause chained)
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
     ├── UploadError                  a chunked upload failed (names the part and why)
@@ -45,6 +48,8 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectFailed",
+    "ConnectTimeoutError",
     "InsufficientCreditsError",
     "InvalidInputError",
     "NotFoundError",
@@ -57,6 +62,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
+    "WaitTimeoutError",
     "error_class_for_status",
 ]
 
@@ -92,6 +98,32 @@ class TransportError(SynapseError):
 
 class TimeoutError(TransportError, builtins.TimeoutError):
     """The connect, read or total timeout expired (also a ``builtins.TimeoutError``)."""
+
+
+class ConnectFailed(TransportError):
+    """No connection could be made: nothing of the request was sent (always safe to retry)."""
+
+
+class ConnectTimeoutError(ConnectFailed, TimeoutError):
+    """Timed out connecting, before the request was sent (safe to retry for every method)."""
+
+
+class WaitTimeoutError(SynapseError, builtins.TimeoutError):
+    """A wait gave up at its deadline (``max_wait``): the thing waited for is not done yet.
+
+    Not a transport failure: every request succeeded, the job or project is still running
+    on the server. Also a ``builtins.TimeoutError``.
+
+    Attributes:
+        waited: the deadline in seconds (``max_wait``).
+        last: the last state polled (a ``Job``, ``ImportJob``, ``ProjectStatus``...), or
+            None when nothing was polled (a stream).
+    """
+
+    def __init__(self, message: str, *, waited: float, last: Any = None) -> None:
+        super().__init__(message)
+        self.waited = waited
+        self.last = last
 
 
 class APIError(SynapseError):

@@ -24,6 +24,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from synapse_async.config import Timeout
 from synapse_async.errors import (
     ConfigurationError,
+    ConnectFailed,
+    ConnectTimeoutError,
     LoopMismatchError,
     TimeoutError,
     TransportError,
@@ -31,10 +33,6 @@ from synapse_async.errors import (
 
 __all__ = ["AiohttpTransport", "ConnectFailed", "Request", "Response", "SSLTypes", "Transport",
            "TransportTypes", "as_transport", "map_transport_error"]
-
-
-class ConnectFailed(TransportError):
-    """A transport error raised before any byte of the request was sent (always safe to retry)."""
 
 
 class Request:
@@ -180,7 +178,7 @@ def map_transport_error(exc: BaseException, method: str, url: str) -> TransportE
     if isinstance(exc, TransportError):
         return exc
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return _ConnectTimeout(
+        return ConnectTimeoutError(
             f"{method} {url}: timed out connecting to {target}; check the host and network, "
             "or raise Timeout(connect=...)", method=method, url=url)
     if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError,
@@ -210,10 +208,6 @@ def _describe(exc: BaseException) -> str:
     except Exception:  # some aiohttp errors cannot render before they are fully built
         text = ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _ConnectTimeout(ConnectFailed, TimeoutError):
-    """Timed out before the request was sent (safe to retry for every method)."""
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
