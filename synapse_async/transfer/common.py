@@ -75,6 +75,7 @@ class UploadJob:
     decode: Callable[[Any, type[Any]], Any]
     state: ResumeState | None = None
     upload_id: str | None = None
+    resent: bool = False
     _save_lock: anyio.Lock = attrs.field(factory=anyio.Lock, init=False, repr=False)
 
     @property

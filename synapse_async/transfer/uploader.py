@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from synapse_async.errors import (
     APIError,
     FileChangedError,
@@ -83,10 +85,23 @@ class Uploader:
         job = UploadJob(self._http, snapshot, snapshot.path.name, part_size, concurrency,
                         Progress(snapshot.size, on_progress), store, self._decode)
         try:
-            result = await self._upload(job)
+            try:
+                result = await self._upload(job)
+            except UploadError as exc:
+                if not _stored_bytes_are_wrong(exc):
+                    raise
+                await self._drop(job, exc)
+                result = await self._upload(job)  # once: a second mismatch is raised
         except FileChangedError as exc:
             await job.abort_quietly(exc.upload_id or job.upload_id)
             job.forget()
+            raise
+        except UploadError as exc:
+            if _stored_bytes_are_wrong(exc):  # never leave a state that can only fail
+                await job.abort_quietly(exc.upload_id or job.upload_id)
+                job.forget()
+            elif not resume:
+                await job.abort_quietly(job.upload_id)
             raise
         except Exception:
             if not resume:  # nobody can resume it: do not leave it behind on the server
@@ -94,7 +109,21 @@ class Uploader:
             raise
         job.forget()
         job.progress.advance_to(snapshot.size)
-        return result
+        return attrs.evolve(result, resent=True) if job.resent else result
+
+    async def _drop(self, job: UploadJob, exc: UploadError) -> None:
+        """Delete a server upload whose stored bytes are not the file's, and its state.
+
+        v1 chunks carry no checksum, so a chunk corrupted on the way is only found when
+        completing; resuming that upload could only fail the same way.
+        """
+        logger.warning("upload %s of %s: the server's MD5 of the stored bytes is not the "
+                       "file's; deleting it and sending the file again", exc.upload_id,
+                       job.snapshot.path)
+        await job.abort_quietly(exc.upload_id or job.upload_id)
+        job.forget()
+        job.state = job.upload_id = None
+        job.resent = True
 
     async def _upload(self, job: UploadJob) -> UploadResult:
         state = None
@@ -147,3 +176,9 @@ class Uploader:
             return await ParallelUpload(job).run(held)
         return await SequentialUpload(job).run(state.url, status.offset or 0)
 
+
+
+def _stored_bytes_are_wrong(exc: UploadError) -> bool:
+    """Whether the upload as a whole failed its final MD5 check (not one part's)."""
+    return exc.reason == "checksum_mismatch" and exc.part is None and not isinstance(
+        exc, FileChangedError)
