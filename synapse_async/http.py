@@ -278,8 +278,8 @@ class HTTPClient:
             body: None, bytes, form data or an async iterable of chunks.
             timeout: the attempt's timeouts (default: the client's).
             streamed: the body (or the answer) flows for as long as it takes: ``total`` is
-                not capped by the budget, only the connect and read phases (and, without a
-                request body, the wait for the answer's head).
+                not capped by the budget, only the connect and read phases (without a read
+                timeout either, the wait for the answer's head).
             decompress: decode ``Content-Encoding`` (off for file downloads).
             shown: the URL as shown in logs and errors (secrets removed).
             redirects: return a redirect (3xx with ``Location``) rather than raise it.
@@ -295,11 +295,12 @@ class HTTPClient:
                           decompress=decompress)
         started = time.monotonic()
         try:
-            if streamed and body is not None:  # an upload body flows as long as it takes
-                resp = await self.transport.send(request)
-            else:  # the answer's head arrives within what is left of the budget
+            if tmo.read is None and tmo.total is None and body is None:
+                # nothing else bounds the wait for the answer's head (an event stream)
                 with anyio.fail_after(max(budget.remaining(), 0.001)):
                     resp = await self.transport.send(request)
+            else:  # the transport applies the (capped) timeouts
+                resp = await self.transport.send(request)
         except TransportError as exc:
             logger.debug("%s %s -> %s", method, _log_url(shown), type(exc).__name__)
             raise self._redact_error(exc, url, shown) from exc.__cause__

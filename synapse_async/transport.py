@@ -144,7 +144,11 @@ class Transport(Protocol):
     """Sends one request and returns its answer (``AsyncClient(transport=...)``)."""
 
     async def send(self, request: Request) -> Response:
-        """Send ``request`` once; raise ``TransportError`` when no answer could be had."""
+        """Send ``request`` once, within ``request.timeout``.
+
+        Raises:
+            TransportError: no answer could be had.
+        """
         ...
 
 

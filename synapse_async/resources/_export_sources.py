@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 import attrs
-from anyio.abc import TaskGroup
 
+from synapse_async._tasks import FirstError
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import Exporter, Item
 from synapse_async.http import build_path
@@ -240,15 +240,14 @@ class Tracker:
 class Fetcher:
     """Downloads original files into the export, at most ``limit`` at once.
 
-    The first download that fails is put in ``failures`` and cancels the task group ``tg``
-    (the caller raises it, unwrapped); a media without a URL is counted in ``missing``.
+    The first download that fails cancels the ``group`` (whose owner raises it, unwrapped);
+    a media without a URL is counted in ``missing``.
     """
 
-    def __init__(self, http: HTTPClient, tg: TaskGroup, limit: int, root: Path,
-                 tracker: Tracker, failures: list[Exception]) -> None:
+    def __init__(self, http: HTTPClient, group: FirstError, limit: int, root: Path,
+                 tracker: Tracker) -> None:
         self._http = http
-        self.failures = failures
-        self._tg = tg
+        self._group = group
         self._slots = anyio.Semaphore(limit)
         self._root = root.resolve()
         self._locator = FileLocator(http)
@@ -270,7 +269,7 @@ class Fetcher:
             self._tracker.advance(1)
         for rec in records:
             await self._slots.acquire()  # bounds the downloads (and records) in flight
-            self._tg.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
+            self._group.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
                                 one_done)
 
     async def _fetch(self, raw: Mapping[str, Any], media_id: str | None, dest: Path,
@@ -278,10 +277,6 @@ class Fetcher:
         try:
             await self._download(raw, media_id, dest)
             done()
-        except Exception as exc:
-            if not self.failures:
-                self.failures.append(exc)
-            self._tg.cancel_scope.cancel()
         finally:
             self._slots.release()
 

@@ -42,6 +42,7 @@ import anyio.to_thread
 import attrs
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
+from synapse_async._tasks import first_error
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import (
     DEFAULT_SPLIT,
@@ -306,26 +307,19 @@ class AsyncExports(AsyncResource):
         pages = self._pages(kind, filters, page_size)
         tracker = Tracker(on_progress)
         fetched: Fetcher | None = None
-        failures: list[Exception] = []
         try:
             await anyio.to_thread.run_sync(exporter.begin)
-            async with anyio.create_task_group() as tg:
+            async with first_error() as group:
                 if include_files:
-                    fetched = Fetcher(self._http, tg, limit, out, tracker, failures)
-                try:
-                    async for count, records in pages:
-                        tracker.total = max(tracker.total, count or 0)
-                        items = await anyio.to_thread.run_sync(_add_all, exporter, records)
-                        if fetched is None:
-                            tracker.advance(len(items))
-                            continue
-                        for raw, item in zip(records, items, strict=True):
-                            await fetched.fetch_item(raw, item, exporter)
-                except Exception as exc:  # raised below as itself, not in an exception group
-                    failures.append(exc)
-                    tg.cancel_scope.cancel()
-            if failures:
-                raise failures[0]
+                    fetched = Fetcher(self._http, group, limit, out, tracker)
+                async for count, records in pages:
+                    tracker.total = max(tracker.total, count or 0)
+                    items = await anyio.to_thread.run_sync(_add_all, exporter, records)
+                    if fetched is None:
+                        tracker.advance(len(items))
+                        continue
+                    for raw, item in zip(records, items, strict=True):
+                        await fetched.fetch_item(raw, item, exporter)
             if fetched is not None:
                 tally = exporter.tally
                 tally.per_image_files.update(fetched.per_dir)

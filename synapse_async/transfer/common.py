@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from synapse_async._tasks import first_error
 from synapse_async.errors import (
     APIError,
     ServerError,
@@ -44,21 +45,9 @@ async def run_all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
 
     The error comes out as itself, not wrapped in an exception group.
     """
-    failures: list[Exception] = []
-    async with anyio.create_task_group() as tg:
+    async with first_error() as group:
         for job in jobs:
-
-            async def guarded(job: Callable[[], Awaitable[None]] = job) -> None:
-                try:
-                    await job()
-                except Exception as exc:
-                    if not failures:
-                        failures.append(exc)
-                    tg.cancel_scope.cancel()
-
-            tg.start_soon(guarded)
-    if failures:
-        raise failures[0]
+            group.start_soon(job)
 
 
 @attrs.define
