@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from synapse_async._constants import MAX_PAGE_SIZE
+from synapse_async._validation import is_int
 from synapse_async.errors import (
     InvalidInputError,
     NotFoundError,
@@ -58,7 +59,7 @@ class Page(Generic[T]):
 
 def check_page_size(page_size: int) -> int:
     """Validate a page size (1..1000) before any request is sent."""
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (
+    if not is_int(page_size) or not (
         1 <= page_size <= MAX_PAGE_SIZE
     ):
         raise InvalidInputError(
@@ -111,7 +112,7 @@ class AsyncPaginator(Generic[T]):
             InvalidInputError: ``number`` is not a positive integer.
             NotFoundError: the page is past the end of the collection.
         """
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        if not is_int(number) or number < 1:
             raise InvalidInputError(f"page number must be an integer >= 1, got {number!r}")
         return self._to_page(await self._fetch(number), number)
 

@@ -43,6 +43,7 @@ import attrs
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async._tasks import first_error
+from synapse_async._validation import is_int
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import (
     DEFAULT_SPLIT,
@@ -166,7 +167,7 @@ def _check_labels(labels: Any) -> list[str] | None:
 
 
 def _check_count(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if not is_int(value) or value < low:
         raise InvalidInputError(f"{name} must be an integer >= {low}, got {value!r}")
     return value
 
@@ -298,7 +299,7 @@ class AsyncExports(AsyncResource):
             raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
         if not isinstance(include_files, bool):
             raise InvalidInputError(f"include_files must be True or False, got {include_files!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
+        if not is_int(seed):
             raise InvalidInputError(f"seed must be an integer, got {seed!r}")
         limit = _check_count(max_concurrency, "max_concurrency")
         check_page_size(page_size)

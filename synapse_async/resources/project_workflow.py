@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from synapse_async._retry import poll
-from synapse_async._validation import check_seconds
+from synapse_async._validation import check_seconds, is_int
 from synapse_async.errors import (
     ImportFailedError,
     InvalidInputError,
@@ -210,7 +210,7 @@ class AsyncProjectHandle(AsyncResource):
             the totals over all batches (``task_count``, ``task_ids``, ...).
         """
         checked = _check_tasks(tasks)
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+        if (not is_int(batch_size)
                 or not 1 <= batch_size <= TASK_IMPORT_BATCH_SIZE):
             raise InvalidInputError(
                 f"batch_size must be an integer from 1 to {TASK_IMPORT_BATCH_SIZE}, "
