@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import aiofiles
+import anyio.to_thread
 
 from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path, multipart_body
@@ -57,8 +57,7 @@ class AsyncDataFiles(AsyncResource):
                                             json_body={"chunked_upload": upload.id})
             return self._decode(data, DataFile)
 
-        async with aiofiles.open(p, "rb") as fh:
-            content = await fh.read()
+        content = await anyio.to_thread.run_sync(p.read_bytes)
 
         body = multipart_body({}, {"file": (p.name, content)})
         data = await self._http.request("POST", "data_files/", data=body)
