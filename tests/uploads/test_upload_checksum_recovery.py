@@ -5,24 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from synapse_async import AsyncClient, UploadError
 from synapse_async.emulator import Emulator, Faults
+from tests.uploads.conftest import MIB
 
 pytestmark = pytest.mark.anyio
-
-MIB = 2**20
-
-
-@pytest.fixture(autouse=True)
-def _cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("SYNAPSE_CACHE_DIR", str(cache))
-    yield cache / "uploads"
 
 
 def state_files(cache: Path) -> list[Path]:
