@@ -19,7 +19,9 @@ from typing import Any, Protocol, Union, runtime_checkable
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from synapse_async.config import Timeout
 from synapse_async.errors import (
@@ -227,7 +229,8 @@ class AiohttpTransport:
         max_connections: the connection-pool size of the session made here.
         ssl: ``True`` (verify), ``False`` (do not verify: local test servers only) or an
             ``ssl.SSLContext`` (own CA bundle, client certificates).
-        trust_env: honour ``HTTP(S)_PROXY``, ``NO_PROXY`` and ``~/.netrc``.
+        trust_env: honour ``HTTP(S)_PROXY`` / ``NO_PROXY`` (looked up once per scheme and
+            host, not per request; ``~/.netrc`` is not read).
         headers: default headers of the session made here.
     """
 
@@ -241,6 +244,7 @@ class AiohttpTransport:
         self._trust_env = trust_env
         self._headers = dict(headers or {})
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(owned_session={self._owned})"
@@ -253,7 +257,9 @@ class AiohttpTransport:
         if session is None or (self._owned and session.closed):
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
-                headers=self._headers, trust_env=self._trust_env, auto_decompress=True,
+                # trust_env here would cost two worker-thread hops per request (netrc and
+                # proxy lookups): proxies from the environment are looked up in _proxy instead
+                headers=self._headers, trust_env=False, auto_decompress=True,
                 timeout=aiohttp.ClientTimeout(total=None))
             self._loop = loop
         elif self._owned and self._loop is not loop:
@@ -266,14 +272,30 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request`` with aiohttp (no redirects followed)."""
+        session = self.session
+        proxy, proxy_auth = self._proxy(request.url) if self._owned and self._trust_env else (
+            None, None)
         try:
-            resp = await self.session.request(
+            resp = await session.request(
                 request.method, request.url, data=request.body, headers=request.headers,
                 timeout=_client_timeout(request.timeout), allow_redirects=False,
-                auto_decompress=request.decompress)
+                auto_decompress=request.decompress, proxy=proxy, proxy_auth=proxy_auth)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise map_transport_error(exc, request.method, _plain(request.url)) from exc
         return _AiohttpResponse(resp, request)
+
+    def _proxy(self, url: str) -> tuple[Any, Any]:
+        """The environment's proxy (and its auth) for ``url``'s scheme and host, cached."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._proxies.get(key)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(URL(url))
+            except LookupError:
+                found = (None, None)
+            self._proxies[key] = found
+        return found
 
     async def aclose(self) -> None:
         """Close the session made here (a caller's own session is left open)."""

@@ -93,13 +93,20 @@ async def test_control_characters_in_headers_and_credentials(make_client: MakeCl
     assert transport.requests[0].headers["Synapse-Access-Token"] == f"Token {TOKEN}"
 
 
-async def test_the_default_session_trusts_the_environment_and_takes_an_ssl_context() -> None:
+async def test_the_default_session_takes_proxies_from_the_environment_and_an_ssl_context(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.test")
     context = ssl.create_default_context()
     transport = AiohttpTransport(ssl=context)
     try:
         session = transport.session
-        assert session.trust_env is True
         assert session.connector is not None and session.connector._ssl is context
+        proxy, _auth = transport._proxy("https://api.test/tasks/")
+        assert str(proxy) == "http://proxy.test:3128"
+        assert transport._proxy("https://direct.test/x/") == (None, None)
+        assert AiohttpTransport(trust_env=False)._owned  # and then no lookup at all
     finally:
         await transport.aclose()
     async with aiohttp.ClientSession() as own:
