@@ -21,14 +21,14 @@ PACKAGES = ["synapse_async", "synapse_sync"]
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """Run the test suite against the emulator (Python 3.11 by default)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,spacy]")
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHONS, name="tests-all")
 def tests_all(session: nox.Session) -> None:
     """Run the test suite on every supported Python."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,spacy]")
     session.run("pytest", *session.posargs)
 
 

@@ -86,3 +86,32 @@ def machine() -> str:
     """One line naming the machine the figures come from."""
     return (f"{os.cpu_count()} cores, Python {platform.python_version()}, "
             f"{platform.system()} {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One benchmark target and what the run measured against it."""
+
+    benchmark: str
+    goal: str
+    measured: str
+    met: bool
+    judged: bool = True
+
+    @property
+    def verdict(self) -> str:
+        """``met``, ``NOT MET`` or, for smoke runs, ``not judged (smoke sizes)``."""
+        if not self.judged:
+            return "not judged (smoke sizes)"
+        return "met" if self.met else "NOT MET"
+
+
+TARGETS: list[Target] = []
+"""Every target checked in this process, in order (``python -m benchmarks`` prints them)."""
+
+
+def target(benchmark: str, goal: str, measured: str, met: bool, *, smoke: bool) -> str:
+    """Record a target and return its report line (smoke runs are never judged)."""
+    t = Target(benchmark, goal, measured, met, judged=not smoke)
+    TARGETS.append(t)
+    return f"Target ({benchmark}): {goal}; measured {measured}: **{t.verdict}**."

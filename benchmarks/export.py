@@ -25,7 +25,15 @@ import time
 import urllib.request
 from typing import Any
 
-from benchmarks.common import emulator_process, fmt, machine, run_client, self_usage, summarize
+from benchmarks.common import (
+    emulator_process,
+    fmt,
+    machine,
+    run_client,
+    self_usage,
+    summarize,
+    target,
+)
 
 PER_IMAGE = 5
 MODES = ("list only", "coco", "yolo")
@@ -76,6 +84,10 @@ async def _child(url: str, token: str, project: int, mode: str,
             "cpu_s": usage["cpu_s"] - start_cpu}
 
 
+RSS_GROWTH_MB = 10.0
+"""Memory must stay flat: peak RSS may grow less than this when the boxes grow 10x."""
+
+
 def run(*, smoke: bool = False, runs: int | None = None, out_base: str | None = None) -> str:
     """Run the benchmark and return a markdown report."""
     sizes = [500, 5_000] if smoke else [100_000, 1_000_000]
@@ -108,6 +120,12 @@ def run(*, smoke: bool = False, runs: int | None = None, out_base: str | None = 
         lines.append(f"Peak RSS, {mode}: {rss[(mode, big)]:.1f} MB at {big:,} boxes vs "
                      f"{rss[(mode, small)]:.1f} MB at {small:,} "
                      f"({rss[(mode, big)] - rss[(mode, small)]:+.1f} MB for 10x the boxes).")
+    lines.append("")
+    for mode in MODES:
+        growth = rss[(mode, big)] - rss[(mode, small)]
+        lines.append(target("export", f"{mode}: peak RSS grows < {RSS_GROWTH_MB:g} MB for 10x "
+                            "the boxes", f"{growth:+.1f} MB", growth < RSS_GROWTH_MB,
+                            smoke=smoke))
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from typing import Any
 
-from benchmarks.common import fmt, machine, run_client, self_usage, summarize
+from benchmarks.common import fmt, machine, run_client, self_usage, summarize, target
 
 PER_IMAGE = 5
 
@@ -50,6 +50,10 @@ def _child(fmt_name: str, boxes: int, out_base: str | None) -> dict[str, Any]:
         shutil.rmtree(out, ignore_errors=True)
     return {"elapsed_s": elapsed, "annotations": written, "peak_rss_mb": usage["peak_rss_mb"],
             "cpu_s": usage["cpu_s"] - start_cpu}
+
+
+RSS_GROWTH_MB = 10.0
+"""Memory must stay flat: peak RSS may grow less than this when the boxes grow 10x."""
 
 
 def run(*, smoke: bool = False, runs: int | None = None, out_base: str | None = None) -> str:
@@ -85,6 +89,12 @@ def run(*, smoke: bool = False, runs: int | None = None, out_base: str | None = 
         lines.append(f"Peak RSS, {name}: {rss[(name, big)]:.1f} MB at {big:,} boxes vs "
                      f"{rss[(name, small)]:.1f} MB at {small:,} "
                      f"({rss[(name, big)] - rss[(name, small)]:+.1f} MB for 10x the boxes).")
+    lines.append("")
+    for name in ("coco", "yolo"):
+        growth = rss[(name, big)] - rss[(name, small)]
+        lines.append(target("export_convert",
+                            f"{name}: peak RSS grows < {RSS_GROWTH_MB:g} MB for 10x the boxes",
+                            f"{growth:+.1f} MB", growth < RSS_GROWTH_MB, smoke=smoke))
     return "\n".join(lines)
 
 

@@ -10,7 +10,12 @@ import json
 import urllib.request
 from typing import Any
 
-from benchmarks.common import emulator_process, fmt, run_client, summarize
+from benchmarks.common import emulator_process, fmt, run_client, summarize, target
+
+SPEEDUP_TARGET = 10.0
+"""Concurrent listing vs following next links, 10,000 tasks at 20 ms latency."""
+RSS_GROWTH_TARGET = 1.10
+"""Peak RSS at 10x the tasks, as a multiple of the smaller listing's."""
 
 
 def _project_id(url: str, token: str) -> int:
@@ -33,6 +38,7 @@ def run(*, smoke: bool = False, concurrency: int = 16) -> str:
     lines = ["| tasks | mode | elapsed s, median (min-max) | items/s | peak RSS MB | CPU s |",
              "|---|---|---|---|---|---|"]
     ratio_line = ""
+    speedup = 0.0
     rss: dict[int, float] = {}
     for n in sizes:
         with emulator_process("--latency-ms", "20", "--seed-tasks", str(n)) as emu:
@@ -55,6 +61,7 @@ def run(*, smoke: bool = False, concurrency: int = 16) -> str:
                              f"{fmt(mem, digits=1)} | {fmt(cpu)} |")
             if len(elapsed) == 3:
                 seq = elapsed["sequential (next links)"]
+                speedup = seq / elapsed["concurrent"]
                 ratio_line = (
                     f"At {n:,} tasks, vs following next links one page at a time: default "
                     f"{concurrency} pages in flight **{seq / elapsed['concurrent']:.1f}x** "
@@ -63,4 +70,12 @@ def run(*, smoke: bool = False, concurrency: int = 16) -> str:
     small, big = sizes
     growth = (f"Peak RSS at {big:,} tasks vs {small:,}: {rss[big]:.1f} MB vs {rss[small]:.1f} MB "
               f"(**{rss[big] / rss[small]:.2f}x** for 10x the items).")
-    return "\n".join([*lines, "", ratio_line, growth])
+    checks = [
+        target("listing", f"{sizes[0]:,} tasks at 20 ms: concurrent >= {SPEEDUP_TARGET:g}x "
+               "following next links", f"{speedup:.1f}x", speedup >= SPEEDUP_TARGET,
+               smoke=smoke),
+        target("listing", f"peak RSS at {big:,} tasks <= {RSS_GROWTH_TARGET:.2f}x that at "
+               f"{small:,}", f"{rss[big] / rss[small]:.2f}x",
+               rss[big] / rss[small] <= RSS_GROWTH_TARGET, smoke=smoke),
+    ]
+    return "\n".join([*lines, "", ratio_line, growth, "", *checks])

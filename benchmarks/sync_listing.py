@@ -5,7 +5,7 @@ Each run is a fresh client process; the two kinds alternate so drift affects bot
 
 from __future__ import annotations
 
-from benchmarks.common import emulator_process, fmt, run_client, summarize
+from benchmarks.common import emulator_process, fmt, run_client, summarize, target
 from benchmarks.listing import _project_id
 
 
@@ -32,4 +32,6 @@ def run(*, smoke: bool = False) -> str:
         lines.append(f"| {kind} | {fmt(t)} | {fmt(rss, digits=1)} | {fmt(cpu)} |")
     ratio = medians["sync"] / medians["async"]
     return "\n".join([*lines, "", f"{n:,} tasks, 20 ms latency, {runs} runs each: sync / async "
-                      f"elapsed = **{ratio:.2f}x** (target <= 1.2x)."])
+                      f"elapsed = **{ratio:.2f}x**.", "",
+                      target("sync_listing", "sync / async elapsed <= 1.2x", f"{ratio:.2f}x",
+                             ratio <= 1.2, smoke=smoke)])

@@ -12,6 +12,7 @@ from synapse_async.errors import (
     APIError,
     AuthenticationError,
     ChecksumMismatchError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     ConnectFailed,
@@ -73,6 +74,7 @@ from synapse_async.models.uploads import UploadResult
 from synapse_async.pagination import AsyncPaginator, Page
 from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
+from synapse_async.secret import Secret
 
 __all__ = [
     "APIError",
@@ -84,6 +86,7 @@ __all__ = [
     "AuthenticationError",
     "Balance",
     "ChecksumMismatchError",
+    "ClientClosedError",
     "ClientConfig",
     "ConfigurationError",
     "ConflictError",
@@ -120,6 +123,7 @@ __all__ = [
     "RateLimitError",
     "RedactedConfig",
     "RetryPolicy",
+    "Secret",
     "ServeApplication",
     "ServerError",
     "Storage",

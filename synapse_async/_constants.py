@@ -22,4 +22,10 @@ ENV_USER_TOKEN = "SYNAPSE_USER_TOKEN"
 ENV_TENANT = "SYNAPSE_TENANT"
 ENV_AGENT_TOKEN = "SYNAPSE_AGENT_TOKEN"
 ENV_CONFIG_FILE = "SYNAPSE_CONFIG_FILE"
+ENV_ACCESS_TOKEN_ALIASES = ("SYNAPSE_API_TOKEN", "cynaps_API_KEY", "CYNAPS_API_KEY")
+"""Older names of ``SYNAPSE_ACCESS_TOKEN``, read after it in this order."""
+ENV_HOST_ALIASES = ("cynaps_BASE_URL", "CYNAPS_BASE_URL")
+"""Older names of ``SYNAPSE_HOST``, read after it in this order."""
+ENV_TIMEOUT = ("SYNAPSE_TIMEOUT", "cynaps_TIMEOUT", "CYNAPS_TIMEOUT")
+"""Default request timeout in seconds, read in this order (an argument wins)."""
 DEFAULT_CONFIG_FILE = "~/.synapse/config.json"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
+import anyio
 import backoff
 
 from synapse_async.config import RetryPolicy, Timeout
@@ -29,7 +30,7 @@ from synapse_async.errors import (
 )
 
 __all__ = ["IDEMPOTENT_METHODS", "Budget", "ConnectFailed", "backoff_delay", "is_retryable",
-           "parse_retry_after", "poll", "retry_delay", "retrying", "wait_generator"]
+           "parse_retry_after", "pause", "poll", "retry_delay", "retrying", "wait_generator"]
 
 logger = logging.getLogger("synapse_async.http")
 
@@ -201,6 +202,11 @@ async def retrying(
     return result
 
 
+async def pause(seconds: float) -> None:
+    """The sleep between two polls of a wait (one place: a test harness may drive it)."""
+    await anyio.sleep(seconds)
+
+
 async def poll(
     fetch: Callable[[], Awaitable[T]],
     finished: Callable[[T], bool],
@@ -227,13 +233,18 @@ async def poll(
     async def once() -> T:  # backoff needs a coroutine function to drive it async
         return await fetch()
 
+    async def wait(details: Any) -> None:  # the pause between polls, cut at the deadline
+        left = interval if max_wait is None else max_wait - details["elapsed"]
+        await pause(max(0.0, min(interval, left)))
+
     run = backoff.on_predicate(
         backoff.constant,
         predicate=lambda value: not finished(value),
         max_time=max_wait,
         jitter=None,
         logger=None,
-        interval=interval,
+        on_backoff=wait,
+        interval=0,  # backoff's own sleep: none, ``wait`` pauses
     )(once)
     last: T = await run()
     if not finished(last):

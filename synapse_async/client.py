@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import attrs
 
 from synapse_async.config import ClientConfig, RetryPolicy, TimeoutTypes, coerce_timeout
+from synapse_async.errors import ConfigurationError
 from synapse_async.http import HTTPClient
 from synapse_async.resources import (
     AsyncAssignments,
@@ -53,6 +55,8 @@ class AsyncClient:
     Args:
         base_url: the API root (else ``SYNAPSE_HOST``, the config file, or the default).
         access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` or the config file).
+        api_key: another name of ``access_token`` (the examples' ``Client(api_key=...)``);
+            passing both is an error.
         user_token: a user token, sent with ``tenant``.
         tenant: the tenant of ``user_token``.
         agent_token: an agent token.
@@ -62,10 +66,11 @@ class AsyncClient:
         max_connections: connection-pool size.
         verify_ssl: verify TLS certificates (default True).
         config: a complete ``ClientConfig``; the other settings arguments are then ignored.
-        transport: what sends the requests: an object with ``async def send(request)``
-            (e.g. ``synapse_async.testing.MockTransport``), or your own
-            ``aiohttp.ClientSession`` (used as it is and left open by ``aclose``). Default: an
-            aiohttp session made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
+        transport: what sends the requests: an object whose ``send(request)`` method returns
+            the response (see ``synapse_async.transport.Transport``; for tests
+            ``synapse_async.testing.MockTransport``), or your own ``aiohttp.ClientSession``
+            (used as it is and left open when the client closes). Default: an aiohttp session
+            made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
         ssl: TLS settings of the default session: an ``ssl.SSLContext`` (own CA bundle,
             client certificate), or a bool (default: ``verify_ssl``).
     """
@@ -150,9 +155,20 @@ class AsyncClient:
         max_connections: int | None = None,
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
+        api_key: str | None = None,
         transport: TransportTypes | None = None,
         ssl: SSLTypes | None = None,
     ) -> None:
+        if api_key is not None:
+            if access_token is not None:
+                raise ConfigurationError(
+                    "pass the token once: access_token=... or api_key=... (the same setting)")
+            access_token = api_key
+        if config is not None and (base_url, access_token, user_token, tenant, agent_token,
+                                   timeout, max_retries, page_concurrency,
+                                   max_connections) != (None,) * 9:
+            raise ConfigurationError(
+                "config=... is complete: pass the other settings inside it, not beside it")
         if config is None:
             settings: dict[str, Any] = {"verify_ssl": verify_ssl}
             if timeout is not None:
@@ -169,6 +185,21 @@ class AsyncClient:
         self._config = config
         self._http = HTTPClient(config, transport, ssl=ssl)
         self._init_resources()
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> AsyncClient:
+        """A client configured by the JSON file at ``path`` (``~`` is expanded).
+
+        The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
+
+        Raises:
+            ConfigurationError: the file is missing, unreadable, not a JSON object, has an
+                unknown key, or gives no credential.
+        """
+        return cls(config=ClientConfig.from_file(path))
 
     def _init_resources(self) -> None:
         http = self._http

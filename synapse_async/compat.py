@@ -8,8 +8,12 @@ The blocking twin ``synapse_sync.compat.BackendClient`` is generated from this c
 Listing methods take ``params`` (filters, plus ``page``/``page_size``) and ``list_all``:
 without it they return one page ``{"count", "next", "previous", "results"}`` (``previous``
 is always None); with it ``(iterator, count)``, the iterator yielding every item as a dict
-(pages fetched concurrently). ``url_conversion`` is accepted and ignored: file fields stay
-URLs (the official client downloads them to local paths).
+(pages fetched concurrently). ``url_conversion`` maps a field name to a function applied to
+that field's URLs (``{"files": lambda url: ...}``); the official client's download settings
+(``files_fields``, ...) are refused: the SDK does not download listed files.
+
+Also here: ``ClientError`` (the official client's error root: an ``APIError`` with
+``status_code`` and ``response``), ``StorageCategory`` and ``StorageProvider``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,26 @@ from typing import Any
 
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, Timeout
-from synapse_async.errors import InvalidInputError
-from synapse_async.resources._compat_support import as_dict, file_path, listing, pop_field
+from synapse_async.errors import APIError, InvalidInputError, NotFoundError
+from synapse_async.http import build_path
+from synapse_async.resources._base import check_id
+from synapse_async.resources._compat_support import (
+    StorageCategory,
+    StorageProvider,
+    as_dict,
+    convert_urls,
+    dm_from_annotation_list,
+    file_path,
+    listing,
+    plugin_run_fields,
+    pop_field,
+)
 
-__all__ = ["AsyncBackendClient"]
+__all__ = ["AsyncBackendClient", "ClientError", "StorageCategory", "StorageProvider"]
+
+ClientError = APIError
+"""The official client's ``ClientError``: catch it to handle any error status the server
+answers (``exc.status_code``, ``exc.response``)."""
 
 class AsyncBackendClient:
     """The official client's flat v1 API (``get_project``, ``list_tasks``, ...), async.
@@ -92,10 +112,12 @@ class AsyncBackendClient:
         """Close the HTTP session (also done by ``async with``)."""
         await self._client.aclose()
 
-    async def _list(self, resource: str, params: dict[str, Any] | None, list_all: bool
+    async def _list(self, resource: str, params: dict[str, Any] | None, list_all: bool,
+                    url_conversion: dict[str, Any] | None = None
                     ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         list_method = getattr(self._client, resource).list
-        return await listing(lambda q, s: list_method(page_size=s, **q), params, list_all)
+        return await listing(lambda q, s: list_method(page_size=s, **q), params, list_all,
+                             convert=convert_urls(url_conversion))
 
     # -- annotation ------------------------------------------------------------------------
 
@@ -104,13 +126,30 @@ class AsyncBackendClient:
         project = await self._client.projects.get(pk)
         return as_dict(getattr(project, "data", project))  # a workflow handle: its snapshot
 
+    async def list_projects(self, params: dict[str, Any] | None = None, list_all: bool = False
+                            ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``projects/`` (one page, or every project with ``list_all``)."""
+        return await self._list("projects", params, list_all)
+
     async def get_task(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
-        return as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
+        unknown = sorted(set(params or {}) - {"expand"})
+        if unknown:
+            raise InvalidInputError(f"get_task takes params={{'expand': 'data_unit'}} only, "
+                                    f"got {unknown}")
+        task = as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
+        if task.get("expanded_data_unit") is not None:  # the wire shape: the unit embedded
+            task["data_unit"] = task.pop("expanded_data_unit")
+        return task
 
     async def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
-        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment."""
-        return as_dict(await self._client.tasks.annotate_task_data(pk, data))
+        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment.
+
+        The list form ``{"annotations": [{"type": "bbox", "coordinates": [x, y, w, h],
+        "label"?: ...}, ...]}`` is turned into a DM schema v1 document first.
+        """
+        return as_dict(await self._client.tasks.annotate_task_data(
+            pk, dm_from_annotation_list(data)))
 
     async def get_task_tag(self, pk: int) -> dict[str, Any]:
         """``task_tags/{pk}/``."""
@@ -125,7 +164,7 @@ class AsyncBackendClient:
                          url_conversion: dict[str, Any] | None = None, list_all: bool = False
                          ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/tasks/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return await self._list("tasks", params, list_all)
+        return await self._list("tasks", params, list_all, url_conversion)
 
     async def create_tasks(self, data: list[dict[str, Any]] | dict[str, Any]
                            ) -> list[dict[str, Any]]:
@@ -140,6 +179,10 @@ class AsyncBackendClient:
         runs: list[tuple[Any, list[dict[str, Any]]]] = []
         for spec in data:
             project, rest = pop_field(spec, "project", "each task of create_tasks")
+            if "data_unit" in rest and rest["data_unit"] is None:
+                raise InvalidInputError(
+                    "a task's data_unit is None: a data file alone has no data unit; pass "
+                    "create_data_file(path, data_collection=ID) to get one (data_unit_id)")
             if runs and runs[-1][0] == project:
                 runs[-1][1].append(rest)
             else:
@@ -173,18 +216,39 @@ class AsyncBackendClient:
         """``data_collections/`` (one page, or every collection with ``list_all``)."""
         return await self._list("data_collections", params, list_all)
 
+    async def list_data_collections(self, params: dict[str, Any] | None = None,
+                                    list_all: bool = False
+                                    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``list_data_collection`` under the official client's current (plural) name."""
+        return await self.list_data_collection(params, list_all)
+
     async def get_data_collection(self, data_collection_id: int) -> dict[str, Any]:
         """One data collection, with its ``file_specifications``."""
         return as_dict(await self._client.data_collections.get(data_collection_id))
 
     async def create_data_file(self, file_path: str | os.PathLike[str],
-                               use_chunked_upload: bool = False) -> dict[str, Any]:
-        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+                               use_chunked_upload: bool = False,
+                               data_collection: int | None = None) -> dict[str, Any]:
+        """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
-        for compatibility.
+        for compatibility. A data file alone belongs to no data unit, so ``data_unit_id`` is
+        None unless ``data_collection`` is given: then a data unit holding the file (under
+        the collection's first file specification, else ``"file"``) is created in it.
         """
-        return as_dict(await self._client.data_files.create(file_path))
+        uploaded = as_dict(await self._client.data_files.create(file_path))
+        uploaded["data_unit_id"] = None
+        if data_collection is not None:
+            collection = await self._client.data_collections.get(data_collection)
+            specs = [s for s in collection.file_specifications
+                     if isinstance(s, Mapping) and isinstance(s.get("name"), str)]
+            slot = specs[0]["name"] if specs else "file"
+            [unit] = await self._client.data_units.create([{
+                "data_collection": data_collection, "meta": {},
+                "files": {slot: {"checksum": uploaded["checksum"],
+                                 "path": Path(file_path).name}}}])
+            uploaded["data_unit_id"] = unit.id
+        return uploaded
 
     async def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
                                use_chunked_upload: bool = False) -> dict[str, Any]:
@@ -213,7 +277,7 @@ class AsyncBackendClient:
                               url_conversion: dict[str, Any] | None = None, list_all: bool = False
                               ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``data_units/`` filtered by ``params`` (``data_collection``, ...)."""
-        return await self._list("data_units", params, list_all)
+        return await self._list("data_units", params, list_all, url_conversion)
 
     # -- HITL ------------------------------------------------------------------------------
 
@@ -225,7 +289,7 @@ class AsyncBackendClient:
                                url_conversion: dict[str, Any] | None = None, list_all: bool = False
                                ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/assignments/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return await self._list("assignments", params, list_all)
+        return await self._list("assignments", params, list_all, url_conversion)
 
     async def set_tags_assignments(self, data: dict[str, Any], params: dict[str, Any] | None = None
                                    ) -> dict[str, Any]:
@@ -261,9 +325,14 @@ class AsyncBackendClient:
         return as_dict(await self._client.plugins.update(pk, **data))
 
     async def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
-        """Run a plugin: ``{"action", "params"?, "agent"?, ...}``; returns the job (+ job_id)."""
-        action, rest = pop_field(data, "action", "run_plugin")
-        job = as_dict(await self._client.plugins.run(pk, action=action, **rest))
+        """Run a plugin; returns the job (+ ``job_id``).
+
+        ``data``: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?,
+        "version"?}``. Without ``action`` the server runs the plugin's default action;
+        another key is refused.
+        """
+        fields = plugin_run_fields(data)
+        job = as_dict(await self._client.plugins.run(pk, **fields))
         return {**job, "job_id": job["id"]}
 
     async def get_plugin_release(self, pk: int | str, params: dict[str, Any] | None = None
@@ -286,8 +355,18 @@ class AsyncBackendClient:
         return await self._list("plugin_releases", params, list_all)
 
     async def get_job(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``jobs/{pk}/``."""
-        return as_dict(await self._client.jobs.get(pk))
+        """``jobs/{pk}/``; ``params={"expand": "logs"}`` adds ``logs`` (the console lines)."""
+        query = dict(params or {})
+        expand = query.pop("expand", None)
+        if query:
+            raise InvalidInputError(f"get_job takes params={{'expand': 'logs'}} only, got "
+                                    f"{sorted(query)}")
+        if expand not in (None, "logs"):
+            raise InvalidInputError(f"get_job can expand 'logs' only, got {expand!r}")
+        job = as_dict(await self._client.jobs.get(pk))
+        if expand == "logs":
+            job["logs"] = await self._client.jobs.console_logs(pk)
+        return job
 
     async def list_jobs(self, params: dict[str, Any] | None = None, list_all: bool = False
                         ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
@@ -336,6 +415,18 @@ class AsyncBackendClient:
         storage = await self._client.storages.get(pk, with_configuration=True)
         return {**storage.to_dict(), "configuration": storage.configuration}
 
+    async def get_default_storage(self) -> dict[str, Any]:
+        """The storage marked ``is_default`` (with its configuration).
+
+        Raises:
+            NotFoundError: no storage is the default.
+        """
+        async for storage in self._client.storages.list():
+            if storage.is_default:
+                return await self.get_storage(storage.id)
+        raise NotFoundError("no storage is marked as the default (is_default)",
+                            status_code=404, detail="No default storage.")
+
     async def list_storages(self, params: dict[str, Any] | None = None, list_all: bool = False
                             ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``storages/`` (filters ``category``, ``provider``)."""
@@ -355,8 +446,16 @@ class AsyncBackendClient:
 
     async def get_model(self, pk: int, params: dict[str, Any] | None = None,
                         url_conversion: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``models/{pk}/``."""
-        return as_dict(await self._client.ml_models.get(pk))
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
+
+        ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
+        parameters, and the answer is returned as the server sent it.
+        """
+        if params:
+            data = await self._client._http.request(
+                "GET", build_path("models", check_id(pk)), params=dict(params))
+            return convert_urls(url_conversion)(dict(data))
+        return convert_urls(url_conversion)(as_dict(await self._client.ml_models.get(pk)))
 
     async def create_model(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a model from ``{"name", "file": path, ...}`` (the file by chunked upload)."""
@@ -369,7 +468,16 @@ class AsyncBackendClient:
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/ground_truth_events/`` (``ground_truth_dataset_versions``: [ids], ...)."""
-        return await self._list("ground_truth_events", params, list_all)
+        return await self._list("ground_truth_events", params, list_all, url_conversion)
+
+    async def list_ground_truth_versions(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+        """``ground_truth_dataset_versions/`` (``ground_truth_dataset``: the dataset id)."""
+        query = dict(params or {})
+        if "ground_truth_dataset" in query:
+            query["ground_truth"] = query.pop("ground_truth_dataset")
+        return await self._list("ground_truth_dataset_versions", query, list_all)
 
     async def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
         """``ground_truth_dataset_versions/{pk}/``."""

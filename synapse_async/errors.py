@@ -22,6 +22,7 @@ The tree::
     ├── WaitTimeoutError             a wait/poll reached max_wait (also builtins.TimeoutError)
     ├── PageFetchError               a listing page kept failing (names the page; cause chained)
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
+    ├── ClientClosedError            a closed client was used again (also RuntimeError)
     ├── UploadError                  a chunked upload failed (names the part and why)
     │   └── FileChangedError         the file changed size or mtime while being uploaded
     ├── ChecksumMismatchError        a downloaded file's MD5 is not the server's checksum
@@ -136,8 +137,9 @@ class APIError(SynapseError):
         method: the HTTP method.
         url: the request URL.
         body: the decoded JSON body, or None when the body was not JSON.
-        response: the raw answer (``.status``, ``.headers``, ``.body`` bytes), when there
-            was one (credentials scrubbed from its body).
+        response: the raw answer (``.status``, ``.headers``, ``.body`` bytes; ``str()`` of
+            it is the body's text, as the official client's ``ClientError.response`` prints),
+            when there was one (credentials scrubbed from its body).
     """
 
     def __init__(
@@ -252,7 +254,14 @@ class LoopMismatchError(SynapseError, RuntimeError):
     """
 
 
-__all__ += ["LoopMismatchError"]
+class ClientClosedError(SynapseError, RuntimeError):
+    """A client was used after ``aclose()`` (or after its ``async with``/``with`` block ended).
+
+    A closed client does not silently open a new connection pool: make a new client.
+    """
+
+
+__all__ += ["ClientClosedError", "LoopMismatchError"]
 
 
 class WebhookVerificationError(SynapseError):

@@ -27,6 +27,7 @@ from synapse_async._version import __version__
 from synapse_async.config import ClientConfig, Timeout, TimeoutTypes, coerce_timeout
 from synapse_async.errors import (
     APIError,
+    ClientClosedError,
     ConfigurationError,
     InvalidInputError,
     RateLimitError,
@@ -178,7 +179,8 @@ class HTTPClient:
         return f"HTTPClient(base_url={self.config.base_url!r})"
 
     async def aclose(self) -> None:
-        """Close the transport and its connections."""
+        """Close the transport and its connections; later requests raise ``ClientClosedError``."""
+        self.shared["closed"] = True
         close = getattr(self.transport, "aclose", None)
         if close is not None:
             await close()
@@ -284,6 +286,9 @@ class HTTPClient:
             shown: the URL as shown in logs and errors (secrets removed).
             redirects: return a redirect (3xx with ``Location``) rather than raise it.
         """
+        if self.shared.get("closed"):
+            raise ClientClosedError(
+                f"this client ({self.config.base_url}) was closed; make a new client")
         hdrs = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.extra_headers,
                 **(headers or {})}
         if self._same_origin(url):

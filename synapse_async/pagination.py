@@ -15,10 +15,11 @@ at the first page the server no longer has.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -101,9 +102,13 @@ class AsyncPaginator(Generic[T]):
         return self._iter_items()
 
     async def _iter_items(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+        # Closed explicitly: a consumer that stops early (break + aclose) must find the
+        # pages in flight cancelled when aclose returns, not whenever the GC finalises them.
+        pages = cast(AsyncGenerator[Page[T], None], self.pages())
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                for item in page.items:
+                    yield item
 
     async def page(self, number: int = 1) -> Page[T]:
         """Fetch one page (1-based) with the collection's count.

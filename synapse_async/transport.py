@@ -13,6 +13,8 @@ A transport does one attempt: no retries, no status checks. It raises ``Transpor
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import ssl as _ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, Union, runtime_checkable
@@ -97,6 +99,14 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
+
+    def __str__(self) -> str:
+        """The body as text once read (what ``print(err.response)`` shows), else the repr."""
+        return self.body.decode("utf-8", "replace") if self.body else repr(self)
+
+    def json(self) -> Any:
+        """The body (already read) decoded as JSON (``ValueError`` when it is not JSON)."""
+        return json.loads(self.body)
 
     @property
     def content_length(self) -> int | None:
@@ -244,6 +254,7 @@ class AiohttpTransport:
         self._trust_env = trust_env
         self._headers = dict(headers or {})
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
         self._proxies: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def __repr__(self) -> str:
@@ -262,7 +273,12 @@ class AiohttpTransport:
                 headers=self._headers, trust_env=False, auto_decompress=True,
                 timeout=aiohttp.ClientTimeout(total=None))
             self._loop = loop
+            self._pid = os.getpid()
         elif self._owned and self._loop is not loop:
+            if self._pid != os.getpid():
+                raise LoopMismatchError(
+                    "this client was created in another process (before os.fork()); its "
+                    "connections belong to the parent: make a new client in this process")
             raise LoopMismatchError(
                 "this client belongs to another event loop: use the async client in async code "
                 "and synapse_sync.Client in sync code, and do not share one instance between "

@@ -70,9 +70,10 @@ def sign(payload: bytes | str, secret: str | bytes) -> str:
 class ReplayGuard:
     """Remembers accepted event ids, so a replayed delivery is rejected.
 
-    Bounded: an id is kept for ``ttl`` seconds (events older than the verification tolerance
-    are rejected as stale anyway, so the default ``ttl`` of ``2 * DEFAULT_TOLERANCE`` covers
-    them) and at most ``max_size`` ids are kept (the oldest go first). Thread-safe, so one
+    Bounded: an id is kept for ``ttl`` seconds, and by ``verify_signature`` for at least twice
+    its ``tolerance`` (events older than the tolerance are rejected as stale anyway, so a
+    replay can never outlive its id), and at most ``max_size`` ids are kept (the oldest go
+    first). Thread-safe, so one
     guard can serve a threaded web server.
 
     Args:
@@ -97,16 +98,25 @@ class ReplayGuard:
     def __repr__(self) -> str:
         return f"ReplayGuard(max_size={self.max_size}, ttl={self.ttl}, held={len(self)})"
 
-    def check_and_add(self, event_id: str, now: float | None = None) -> bool:
-        """Record ``event_id``; False when it was already recorded (a replay)."""
+    def check_and_add(self, event_id: str, now: float | None = None,
+                      keep_for: float | None = None) -> bool:
+        """Record ``event_id``; False when it was already recorded (a replay).
+
+        The id is kept for ``ttl`` seconds, or ``keep_for`` when that is longer (what
+        ``verify_signature`` asks for: its tolerance window on either side of ``created``,
+        however long it is), unless ``max_size`` forces the oldest out first.
+        """
         now = time.time() if now is None else now
+        hold = self.ttl if keep_for is None or not _positive(keep_for) else max(
+            self.ttl, float(keep_for))
         with self._lock:
-            cutoff = now - self.ttl
-            while self._seen and next(iter(self._seen.values())) < cutoff:
+            while self._seen and next(iter(self._seen.values())) < now:
                 self._seen.popitem(last=False)
-            if event_id in self._seen:
+            expiry = self._seen.get(event_id)
+            if expiry is not None and expiry >= now:
                 return False
-            self._seen[event_id] = now
+            self._seen.pop(event_id, None)  # an expired entry: re-added at the end
+            self._seen[event_id] = now + hold
             while len(self._seen) > self.max_size:
                 self._seen.popitem(last=False)
             return True
@@ -181,7 +191,8 @@ def verify_signature(
         raise WebhookVerificationError(
             f"event {event['id']} is dated {created - current:.0f}s in the future, more than "
             f"the {tolerance:g}s tolerance (check the clock)", reason="future")
-    if seen is not None and not seen.check_and_add(event["id"], current):
+    if seen is not None and not seen.check_and_add(event["id"], current,
+                                                   keep_for=2 * tolerance):
         raise WebhookVerificationError(
             f"event {event['id']} was already received (a replay)", reason="replayed")
     return event

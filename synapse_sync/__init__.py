@@ -12,10 +12,9 @@ Every call runs the async SDK's coroutine on one background event-loop thread (s
             print(task.id)
 """
 
-from synapse_sync._calls import FacadeFuture
 from synapse_sync._contexts import SyncContextManager
 from synapse_sync._iterators import SyncIterator
-from synapse_sync._portal import Portal, call_timeout, get_portal
+from synapse_sync._portal import Portal, State, call_timeout, get_portal
 from synapse_sync.client import Client
 from synapse_sync.errors import (
     FacadeClosedError,
@@ -33,13 +32,13 @@ __all__ = [
     "FacadeClosedError",
     "FacadeCrashedError",
     "FacadeError",
-    "FacadeFuture",
     "FacadeReentrancyError",
     "FacadeRunningLoopError",
     "FacadeRunningLoopWarning",
     "FacadeShutdownWarning",
     "FacadeTimeoutError",
     "Portal",
+    "State",
     "SyncContextManager",
     "SyncIterator",
     "call_timeout",

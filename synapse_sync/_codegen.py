@@ -13,6 +13,13 @@ Rules (explicit, no substring heuristics):
   ``METHOD_RENAMES`` (``aclose`` -> ``close``, ``__aenter__`` -> ``__enter__``, ...).
 * Return types: a coroutine's ``T`` is returned as ``T``; an async generator's
   ``AsyncIterator[T]`` becomes ``Iterator[T]``; wrapped classes become their sync twins.
+  How a result value is converted is chosen from ``RESULT_RULES`` by the annotation's
+  syntax tree (never by matching text).
+* Docstrings are rewritten for sync callers by the patterns of ``DOC_REWRITES`` and the
+  class and method renames; wording that still reads as async code fails generation.
+* Generated classes derive from the hand-written ``SyncResource`` (wrapping, reprs, closing a
+  never-closed client); sub-resources are declared with ``attribute``.
+* The output must pass ``ruff check`` (the project's configuration), or generation fails.
 * Models and other plain types are shared with ``synapse_async``, never wrapped.
 * ``FLAT_ITERATION``: a class listed there gets an ``__iter__`` that walks the named async
   generator (``AsyncPaginator.pages``) and yields the items of each chunk (``Page.items``),
@@ -31,6 +38,7 @@ import builtins
 import difflib
 import importlib
 import inspect
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +56,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ROOTS = (("synapse_async.client", "AsyncClient"), ("synapse_async.compat", "AsyncBackendClient"))
 """Classes users construct; their ``__init__`` is mirrored."""
 
+REEXPORTS = {"synapse_sync.compat": ("ClientError", "StorageCategory", "StorageProvider")}
+"""Plain (not async) public names a generated module re-exports from its async source, so
+that ``from synapse_sync.compat import ClientError`` works as it does from the async twin."""
+
 METHOD_RENAMES = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
@@ -63,6 +75,34 @@ FLAT_ITERATION = {"AsyncPaginator": ("pages", "items")}
 """Classes whose sync ``__iter__`` walks another async iterator (method) and yields the items
 of each chunk it gives (attribute): the loop steps once per page and each hop carries whole
 pages, instead of one async step per item."""
+
+
+RESULT_RULES = {
+    "as_is": "return {value}",
+    "wrap": "return self._wrap({sync}, {value})",
+    "list_all": "return self._list_all({value})",
+}
+"""How a method's result value is converted, by the shape of its return annotation:
+
+* ``as_is``: the annotation names no wrapped class (models, ``None``, builtins).
+* ``wrap``: the annotation is a wrapped class, optionally subscripted (``AsyncPaginator[T]``).
+* ``list_all``: a union with a ``tuple[AsyncIterator[X], int]`` member (the compat client's
+  ``list_*(..., list_all=True)``): the iterator is made sync by ``SyncResource._list_all``.
+"""
+
+DOC_REWRITES = (
+    (r"\bThe async Synapse client\b", "The Synapse client for blocking code"),
+    (r"\ban async context manager\b", "a context manager"),
+    (r"\.\.\.\), async\.", "...), blocking."),
+    (r"\basync with\b", "with"),
+    (r"\basync for\b", "for"),
+    (r"\bawait ", ""),
+)
+"""Regex rewrites of docstrings for sync callers, applied in order before the class and
+method renames (``AsyncClient`` -> ``Client``, ``aclose`` -> ``close``)."""
+
+ASYNC_WORDING = r"(?<![\w./-])(async|await|Async[A-Z]\w*|aclose)\b"
+"""Wording that must not survive the rewrites (add a ``DOC_REWRITES`` rule for it)."""
 
 
 class CodegenError(Exception):
@@ -203,7 +243,13 @@ class Renderer:
         self.used_method_renames: set[str] = set()
         self.used_type_renames: set[str] = set()
         self.used_flat_iteration: set[str] = set()
+        self.used_result_rules: set[str] = set()
+        self.used_doc_rewrites: set[str] = set()
         self.modules: dict[str, ModuleOut] = {}
+        renames = {**self.type_renames, **METHOD_RENAMES}
+        self.doc_names = re.compile(r"\b(" + "|".join(
+            re.escape(n) for n in sorted(renames, key=len, reverse=True)) + r")\b")
+        self.doc_renames = renames
 
     # -- types -------------------------------------------------------------------------
     def map_type(self, text: str) -> str:
@@ -253,7 +299,9 @@ class Renderer:
             out.bodies.append(self.render_class(out, plan))
         unused = (set(METHOD_RENAMES) - self.used_method_renames) | (
             set(TYPE_RENAMES) - self.used_type_renames) | (
-            set(FLAT_ITERATION) - self.used_flat_iteration)
+            set(FLAT_ITERATION) - self.used_flat_iteration) | (
+            set(RESULT_RULES) - self.used_result_rules) | (
+            {p for p, _ in DOC_REWRITES} - self.used_doc_rewrites)
         if unused:
             raise CodegenError(f"unused mapping rules (remove or fix them): {sorted(unused)}")
         return {name: self.module_text(out) for name, out in self.modules.items()}
@@ -261,52 +309,44 @@ class Renderer:
     def render_class(self, out: ModuleOut, plan: ClassPlan) -> str:
         cls = plan.cls
         out.need(cls.__module__, cls.__name__)
-        out.need("synapse_sync._portal", "Portal")
+        out.need("synapse_sync._resource", "SyncResource")
         params = getattr(cls, "__parameters__", ())
-        generic = ""
+        aio_type = cls.__name__ + generic_args(params)
+        bases = f"SyncResource[{aio_type}]"
         if params:
             names = [p.__name__ for p in params]
             out.typevars.update(names)
             out.need("typing", "Generic")
-            generic = f"(Generic[{', '.join(names)}])"
-        aio_type = cls.__name__ + (f"[{', '.join(p.__name__ for p in params)}]" if params
-                                   else "")
-        doc = _docstring(inspect.getdoc(cls) or f"Blocking twin of ``{cls.__name__}``.", 4)
-        lines = [f"class {plan.sync_name}{generic}:", doc, ""]
-        attrs_ = self.attribute_wrappers(out, plan)
-        for name, sync_type, attr_doc in attrs_:
-            lines.append(f"    {name}: {sync_type}")
+            bases += f", Generic[{', '.join(names)}]"
+        where = f"{cls.__name__} docstring"
+        doc = inspect.getdoc(cls) or f"Blocking twin of ``{cls.__name__}``."
+        if not plan.is_root:  # users never construct it: its constructor's Args do not apply
+            doc = "\n\n".join(p for p in doc.split("\n\n") if not p.startswith("Args:"))
+        doc = self.sync_doc(doc, where)
+        lines = [f"class {plan.sync_name}({bases}):", _docstring(doc, 4)]
+        for name, sync_type, attr_doc in self.attribute_wrappers(out, plan):
+            lines.append(f"    {name} = attribute({sync_type})")
             if attr_doc:
-                lines.append(_docstring(attr_doc, 4))
-            lines.append("")
-        lines += [
-            f"    _aio: {aio_type}",
-            "    _portal: Portal",
-            "",
-        ]
+                lines.append(_docstring(self.sync_doc(attr_doc, f"{where}: {name}"), 4)[:-1])
+        lines.append("")
         if plan.is_root:
             lines.append(self.render_init(out, plan))
-        lines += [
-            "    @classmethod",
-            f"    def _from_async(cls, aio: {aio_type}, portal: Portal)"
-            f" -> {plan.sync_name}{generic_args(params)}:",
-            '        """Wrap an async object (the loop it runs on is ``portal``\'s)."""',
-            "        self = object.__new__(cls)",
-            "        self._bind(aio, portal)",
-            "        return self",
-            "",
-            f"    def _bind(self, aio: {aio_type}, portal: Portal) -> None:",
-            "        self._aio = aio",
-            "        self._portal = portal",
-        ]
-        for name, sync_type, _doc in attrs_:
-            lines.append(f"        self.{name} = {sync_type}._from_async(aio.{name}, portal)")
-        lines += ["",
-                  "    def __repr__(self) -> str:",
-                  "        return f\"<sync {self._aio!r}>\"", ""]
         for name, raw in _public_members(cls):
             lines.append(self.render_member(out, plan, name, raw))
         return "\n".join(lines)
+
+    def sync_doc(self, doc: str, where: str) -> str:
+        """``doc`` rewritten for sync callers (``DOC_REWRITES``, then renames)."""
+        for pattern, replacement in DOC_REWRITES:
+            doc, count = re.subn(pattern, replacement, doc)
+            if count:
+                self.used_doc_rewrites.add(pattern)
+        doc = self.doc_names.sub(lambda m: self.doc_renames[m.group(1)], doc)
+        left = re.search(ASYNC_WORDING, doc)
+        if left is not None:
+            raise CodegenError(f"{where}: {left.group(0)!r} still reads as async code after "
+                               "the rewrites; add a DOC_REWRITES rule")
+        return doc
 
     def attribute_wrappers(self, out: ModuleOut, plan: ClassPlan) -> list[tuple[str, str, str]]:
         found = []
@@ -321,19 +361,18 @@ class Renderer:
                 raise CodegenError(f"{plan.cls.__name__}.{name}: only wrapped classes may be "
                                    f"class-level attributes, got {text!r}")
             sync = self.plans[obj].sync_name  # type: ignore[index]
-            self.used_type_renames.add(text) if text in TYPE_RENAMES else None
             out.need(self.plans[obj].sync_module, sync)  # type: ignore[index]
+            out.need("synapse_sync._resource", "attribute")
             found.append((name, sync, docs.get(name, "")))
         return found
 
     def render_init(self, out: ModuleOut, plan: ClassPlan) -> str:
         init = plan.cls.__init__  # type: ignore[misc]
         sig = inspect.signature(init)
-        out.need("synapse_sync._portal", "get_portal")
         head = self.signature_text(out, init, sig, "__init__", "None")
-        call = _call_args(sig)
-        body = f"        self._bind({plan.cls.__name__}({call}), get_portal())\n"
-        return f"{head}\n" + _docstring(_own_doc(init), 8, skip_empty=True) + body
+        body = f"        self._open({plan.cls.__name__}({_call_args(sig)}))\n"
+        doc = self.sync_doc(_own_doc(init), f"{plan.cls.__name__}.__init__")
+        return f"{head}\n" + _docstring(doc, 8, skip_empty=True) + body
 
     def signature_text(self, out: ModuleOut, fn: Callable[..., Any], sig: inspect.Signature,
                        name: str, ret: str) -> str:
@@ -371,7 +410,9 @@ class Renderer:
 
     def render_member(self, out: ModuleOut, plan: ClassPlan, name: str, raw: Any) -> str:
         if isinstance(raw, property):
-            return self.render_property(out, name, raw)
+            return self.render_property(out, plan, name, raw)
+        if isinstance(raw, classmethod):
+            return self.render_classmethod(out, plan, name, raw.__func__)
         if not inspect.isfunction(raw):
             raise CodegenError(f"{plan.cls.__name__}.{name}: unsupported member "
                                f"{type(raw).__name__} (add a rule for it)")
@@ -385,17 +426,15 @@ class Renderer:
             raise CodegenError(f"{plan.cls.__name__}.{name}: missing return annotation")
         mapped = self.map_type(ret)
         call = _call_args(sig, skip_self=True)
-        target = f"self._aio.{name}"
+        args = f"self._aio.{name}{', ' + call if call else ''}"
         if inspect.isasyncgenfunction(fn):
-            mapped = self.map_type(ret)
-            body = f"return self._portal.iterate({target}{', ' + call if call else ''})"
+            body = f"return self._portal.iterate({args})"
         elif inspect.iscoroutinefunction(fn):
-            hop = f"self._portal.call({target}{', ' + call if call else ''})"
             if name == "__aenter__":
                 mapped = plan.sync_name
-                body = f"{hop}\n        return self"
+                body = f"self._portal.call({args})\n        return self"
             else:
-                body = self.wrap_result(out, plan, name, ret, hop)
+                body = self.wrap_result(out, plan, name, ret, f"self._portal.call({args})")
         elif name == "__aiter__" and plan.cls.__name__ in FLAT_ITERATION:
             self.used_flat_iteration.add(plan.cls.__name__)
             method, attr = FLAT_ITERATION[plan.cls.__name__]
@@ -405,42 +444,68 @@ class Renderer:
             out.need("operator", "attrgetter")
             body = f"return self._portal.iterate_flat(attrgetter({attr!r}), self._aio.{method})"
         elif name == "__aiter__":
-            body = f"return self._portal.iterate({target})"
+            body = f"return self._portal.iterate(self._aio.{name})"
         else:
-            body = self.wrap_result(out, plan, name, ret, f"{target}({call})")
+            body = self.wrap_result(out, plan, name, ret, f"self._aio.{name}({call})")
         head = self.signature_text(out, fn, sig, sync_name, mapped)
-        doc = _docstring(_own_doc(fn), 8, skip_empty=True)
-        return f"{head}\n{doc}        {body}\n"
+        doc = self.sync_doc(_own_doc(fn), f"{plan.cls.__name__}.{name}")
+        return f"{head}\n{_docstring(doc, 8, skip_empty=True)}        {body}\n"
+
+    def result_rule(self, ret: str) -> tuple[str, ClassPlan | None]:
+        """Which ``RESULT_RULES`` entry converts a value annotated ``ret`` (by its syntax)."""
+        tree = ast.parse(ret, mode="eval").body
+        if not any(n in self.type_renames for n in _annotation_names(ret)):
+            return "as_is", None
+        head = tree.value if isinstance(tree, ast.Subscript) else tree
+        if isinstance(head, ast.Name) and head.id in self.by_async_name:
+            return "wrap", self.by_async_name[head.id]
+        members = _union_members(tree)
+        if len(members) > 1 and any(_is_iterator_count_tuple(m) for m in members) and all(
+                _is_iterator_count_tuple(m) or not any(
+                    n in self.type_renames for n in _annotation_names(ast.unparse(m)))
+                for m in members):
+            return "list_all", None
+        raise CodegenError(f"no rule maps the result {ret!r}")
+
+    def render_classmethod(self, out: ModuleOut, plan: ClassPlan, name: str, fn: Any) -> str:
+        """A plain (not async) alternative constructor returning its own class."""
+        sig = inspect.signature(fn)
+        ret = sig.return_annotation
+        if inspect.iscoroutinefunction(fn) or ret != plan.cls.__name__:
+            raise CodegenError(f"{plan.cls.__name__}.{name}: a public classmethod must be a "
+                               f"plain function returning {plan.cls.__name__}")
+        params = list(sig.parameters.values())
+        call = _call_args(sig.replace(parameters=params[1:]), skip_self=False)
+        head = self.signature_text(out, fn, sig, name, plan.sync_name)
+        doc = _docstring(self.sync_doc(_own_doc(fn), f"{plan.cls.__name__}.{name}"), 8,
+                         skip_empty=True)
+        # Opened like a constructed client: closed at exit and on garbage collection.
+        body = (f"self = object.__new__(cls)\n        "
+                f"self._open({plan.cls.__name__}.{name}({call}))\n        return self")
+        return f"    @classmethod\n{head}\n{doc}        {body}\n"
 
     def wrap_result(self, out: ModuleOut, plan: ClassPlan, name: str, ret: str,
-                    expr: str) -> str:
-        async_names = [n for n in _annotation_names(ret) if n in self.type_renames]
-        if not async_names:
-            return f"return {expr}"
-        target = self.by_async_name.get(ret.split("[", 1)[0])
-        if target is not None and (ret == target.cls.__name__ or ret.startswith(
-                target.cls.__name__ + "[")):
+                    value: str) -> str:
+        try:
+            rule, target = self.result_rule(ret)
+        except CodegenError as exc:
+            raise CodegenError(f"{plan.cls.__name__}.{name}: {exc}") from None
+        self.used_result_rules.add(rule)
+        if target is not None:
             out.need(target.sync_module, target.sync_name)
-            return f"return {target.sync_name}._from_async({expr}, self._portal)"
-        if "tuple[AsyncIterator[" in ret:
-            out.need("synapse_sync._adapters", "sync_list_all")
-            return f"return sync_list_all(self._portal, {expr})"
-        raise CodegenError(f"{plan.cls.__name__}.{name}: no rule maps the result {ret!r}")
+        return RESULT_RULES[rule].format(value=value, sync=target.sync_name if target else "")
 
-    def render_property(self, out: ModuleOut, name: str, prop: property) -> str:
+    def render_property(self, out: ModuleOut, plan: ClassPlan, name: str,
+                        prop: property) -> str:
         fget = prop.fget
         assert fget is not None
         ret = inspect.signature(fget).return_annotation
         mapped = self.map_type(ret)
         self.resolve(out, mapped, fget.__globals__)
-        target = self.by_async_name.get(ret)
-        expr = f"self._aio.{name}"
-        if target is not None:
-            expr = f"{target.sync_name}._from_async({expr}, self._portal)"
-        elif mapped != ret:
-            raise CodegenError(f"property {name}: no rule maps {ret!r}")
-        doc = _docstring(inspect.getdoc(fget) or "", 8, skip_empty=True)
-        return f"    @property\n    def {name}(self) -> {mapped}:\n{doc}        return {expr}\n"
+        body = self.wrap_result(out, plan, name, ret, f"self._aio.{name}")
+        doc = self.sync_doc(inspect.getdoc(fget) or "", f"{plan.cls.__name__}.{name}")
+        return (f"    @property\n    def {name}(self) -> {mapped}:\n"
+                f"{_docstring(doc, 8, skip_empty=True)}        {body}\n")
 
     def module_text(self, out: ModuleOut) -> str:
         source = out.name.replace("synapse_sync", "synapse_async", 1)
@@ -448,6 +513,11 @@ class Renderer:
                  "from __future__ import annotations", ""]
         for mod in sorted(out.plain_imports):
             lines.append(f"import {mod}")
+        reexported = REEXPORTS.get(out.name, ())
+        for name in reexported:
+            if name not in getattr(importlib.import_module(source), "__all__", ()):
+                raise CodegenError(f"{source} does not export {name!r} (REEXPORTS)")
+            out.need(source, name)
         if out.typevars:
             out.need("typing", "TypeVar")
         for mod in sorted(out.imports):
@@ -456,10 +526,30 @@ class Renderer:
         lines.append("")
         for tv in sorted(out.typevars):
             lines.append(f'{tv} = TypeVar("{tv}")')
-        exported = sorted(p.sync_name for p in self.plans.values() if p.sync_module == out.name)
+        exported = sorted([p.sync_name for p in self.plans.values()
+                           if p.sync_module == out.name] + list(reexported))
         lines += ["", f"__all__ = {exported!r}", "", ""]
         lines.append("\n\n".join(out.bodies))
         return "\n".join(lines) + "\n"
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """The members of ``A | B | C`` (a single member when it is not a union)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
+
+
+def _is_iterator_count_tuple(node: ast.expr) -> bool:
+    """``tuple[AsyncIterator[X], int]``."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+            and node.value.id == "tuple" and isinstance(node.slice, ast.Tuple)
+            and len(node.slice.elts) == 2):
+        return False
+    first, second = node.slice.elts
+    return (isinstance(first, ast.Subscript) and isinstance(first.value, ast.Name)
+            and first.value.id == "AsyncIterator"
+            and isinstance(second, ast.Name) and second.id == "int")
 
 
 def generic_args(params: tuple[Any, ...]) -> str:
@@ -542,18 +632,27 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _format(sources: dict[Path, str]) -> dict[Path, str]:
+def _ruff(*args: str, path: Path, text: str) -> subprocess.CompletedProcess[str]:
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    return subprocess.run([ruff, *args, "--stdin-filename", str(path), "-"], input=text,
+                          capture_output=True, text=True, check=False, cwd=PACKAGE_DIR.parent)
+
+
+def _format(sources: dict[Path, str]) -> dict[Path, str]:
+    """Sort imports, format, then lint with the project's ruff settings (failure: error)."""
     formatted = {}
     for path, text in sources.items():
-        fixed = subprocess.run(
-            [ruff, "check", "--fix-only", "--select", "I,F401,UP", "--quiet", "--stdin-filename",
-             str(path), "-"], input=text, capture_output=True, text=True, check=False)
+        fixed = _ruff("check", "--fix-only", "--select", "I,F401,UP", "--quiet", path=path,
+                      text=text)
         text = fixed.stdout if fixed.returncode == 0 and fixed.stdout else text
-        result = subprocess.run([ruff, "format", "--stdin-filename", str(path), "-"],
-                                input=text, capture_output=True, text=True, check=False)
+        result = _ruff("format", path=path, text=text)
         if result.returncode != 0:
             raise CodegenError(f"ruff format failed on generated {path}: {result.stderr}")
+        lint = _ruff("check", "--quiet", "--output-format", "concise", path=path,
+                     text=result.stdout)
+        if lint.returncode != 0:
+            raise CodegenError(f"ruff check fails on generated {path}:\n"
+                               f"{lint.stdout}{lint.stderr}")
         formatted[path] = str(result.stdout)
     return formatted
 

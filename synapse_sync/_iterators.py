@@ -22,14 +22,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from synapse_sync._calls import CANCELLED, OK, Hop
+from synapse_sync._calls import public_name
 
 if TYPE_CHECKING:
-    from collections.abc import MutableSet
-
     from synapse_sync._portal import Portal
 
-__all__ = ["BatchHop", "Feed", "SyncIterator"]
+__all__ = ["Feed", "SyncIterator"]
 
 T = TypeVar("T")
 
@@ -50,14 +48,22 @@ class Feed(Generic[T]):
         self.ended = False
         self.end: BaseException | None = None
         self.closing = False
-        self.waiter: BatchHop | None = None
+        self.waiter: asyncio.Future[None] | None = None
         self.flush_due = False
         self.space: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] | None = None
         self.ait: AsyncIterator[T] | None = None
 
-    def request(self, hop: BatchHop) -> None:
-        """Answer a consumer hop now if anything is buffered, else when the first item comes."""
+    @property
+    def facade_name(self) -> str:
+        """What messages call this iteration: the async function that makes the iterable."""
+        return public_name(self.fn)
+
+    async def take(self) -> tuple[list[T], bool, BaseException | None]:
+        """Everything buffered (waiting for the first item): ``(items, ended, error)``.
+
+        Cancelled while waiting (Ctrl-C), it takes nothing: buffered items stay.
+        """
         if self.task is None and not self.ended:
             try:
                 self.ait = self.fn(*self.args, **self.kwargs).__aiter__()
@@ -65,30 +71,24 @@ class Feed(Generic[T]):
                 self.ended, self.end = True, exc
             else:
                 self.task = self.loop.create_task(self._produce())
-        if self.items or self.ended:
-            self._deliver(hop)
-        else:
-            self.waiter = hop
-
-    def withdraw(self, hop: BatchHop) -> None:
-        """The consumer gave up waiting (Ctrl-C): forget its hop; buffered items stay."""
-        if self.waiter is hop:
-            self.waiter = None
-        hop.finish(CANCELLED, asyncio.CancelledError())
-
-    def _deliver(self, hop: BatchHop) -> None:
+        if not self.items and not self.ended:
+            waiter = self.waiter = self.loop.create_future()
+            try:
+                await waiter
+            finally:
+                self.waiter = None
         items, self.items = self.items, []
-        hop.finish(OK, (items, self.ended, self.end))
         space = self.space
         if space is not None and not space.done():
             space.set_result(None)
+        return items, self.ended, self.end
 
     def _flush(self) -> None:
         self.flush_due = False
-        hop = self.waiter
-        if hop is not None and (self.items or self.ended):
-            self.waiter = None
-            self._deliver(hop)
+        waiter = self.waiter
+        if (waiter is not None and not waiter.done() and (self.items or self.ended)
+                and not self.loop.is_closed()):  # closed: a producer finalized after shutdown
+            waiter.set_result(None)
 
     async def _produce(self) -> None:
         ait = self.ait
@@ -144,25 +144,6 @@ class Feed(Generic[T]):
         self.loop.create_task(self.aclose())
 
 
-class BatchHop(Hop):
-    """A consumer blocked until ``feed`` hands over its buffered items."""
-
-    __slots__ = ("feed",)
-
-    def __init__(self, feed: Feed[Any], pending: MutableSet[Hop]) -> None:
-        super().__init__(feed.fn, pending)
-        self.feed = feed
-
-    def start(self) -> None:
-        """Ask the feed for items (loop thread)."""
-        self.feed.request(self)
-
-    def cancel(self) -> None:
-        """Stop waiting for items (loop thread)."""
-        self.cancel_requested = True
-        self.feed.withdraw(self)
-
-
 class SyncIterator(Generic[T]):
     """A blocking iterator over an async iterable that runs on the facade loop.
 
@@ -207,7 +188,7 @@ class SyncIterator(Generic[T]):
             if feed is None:
                 feed = self._feed = self._portal._new_feed(self._fn, self._args, self._kwargs,
                                                            self._batch, self._flatten)
-            items, ended, end = self._portal._fetch(feed)
+            items, ended, end = self._portal._take(feed)
             if ended:
                 self._done, self._end = True, end
                 self._feed = None  # the async iterator finished by itself: nothing to close
@@ -219,9 +200,7 @@ class SyncIterator(Generic[T]):
         if end is None:
             raise StopIteration
         self._end = None
-        if isinstance(end, asyncio.CancelledError):
-            raise self._portal._failure(CANCELLED, end)
-        raise end
+        raise self._portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
 
     def close(self) -> None:
         """Close the async iterator on the loop now (bounded wait); idempotent."""

@@ -12,12 +12,18 @@ How it behaves (the numbers refer to ../shared/SYNC_FACADE.md):
   under a lock with a second check and a readiness event (1); any number of threads may
   call at once (15). The loop uses a ``poll`` selector, which keeps no kernel state that a
   forked child would share with its parent.
+* Every blocking call is ``asyncio.run_coroutine_threadsafe`` plus a cancellable wait on the
+  ``concurrent.futures.Future`` it returns (see ``_calls``); one guard in front of it.
 * A blocking call made on the loop thread raises ``FacadeReentrancyError`` at once instead
   of deadlocking (4); one made under an event loop running in the calling thread works and
-  warns once per call site, or raises or stays silent (policy, 5).
+  warns once per process, or raises or stays silent (policy, 5).
 * Ctrl-C, ``SystemExit`` or a per-call timeout cancel the task on the loop and wait, at most
   ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8). Waits run in slices of
   at most 100 ms (7), which also notices a dead loop thread.
+* Blocking work the SDK hands to the loop's default executor runs on a pool that stays
+  available until the loop stops (``_executor``), so a call in a non-daemon thread can finish
+  while the interpreter waits for that thread at exit; a daemon thread's call still running
+  when the exit hook closes the facade gets ``FacadeClosedError``.
 * Fork: the child gets a fresh loop on its first call (14). Exit: ``close()`` (and the atexit
   hook) cancel everything and stop within ``shutdown_timeout``; a stuck loop thread is
   abandoned with a ``FacadeShutdownWarning`` (16). A dead loop fails every pending and later
@@ -32,6 +38,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import enum
 import functools
 import logging
 import os
@@ -48,21 +55,18 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from synapse_sync import _config, _lifecycle
 from synapse_sync._calls import (
-    CANCELLED,
-    CLOSED,
-    CRASHED,
-    ERROR,
-    OK,
-    PENDING,
-    FacadeFuture,
-    FutureHop,
-    Hop,
-    TaskHop,
+    Escaped,
+    SubmitFuture,
+    cancel_call,
     describe,
+    guarded,
+    public_name,
+    strip_guard_frame,
 )
 from synapse_sync._contexts import SyncContextManager
+from synapse_sync._executor import LoopExecutor
 from synapse_sync._fanout import run_all
-from synapse_sync._iterators import BatchHop, Feed, SyncIterator
+from synapse_sync._iterators import Feed, SyncIterator
 from synapse_sync._shutdown import SupportsAclose, describe_task, drain, silence, stuck_frame
 from synapse_sync.errors import (
     FacadeClosedError,
@@ -74,7 +78,7 @@ from synapse_sync.errors import (
     FacadeTimeoutError,
 )
 
-__all__ = ["Portal", "call_timeout", "get_portal"]
+__all__ = ["Portal", "State", "call_timeout", "get_portal"]
 
 _CALL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "synapse_sync_call_timeout", default=None)
@@ -106,14 +110,37 @@ A = TypeVar("A")
 
 log = logging.getLogger("synapse_sync")
 
-# Portal states.
-_NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = range(5)
+
+class State(enum.Enum):
+    """Where a portal is in its life.
+
+    ``NEW``: no loop yet (also in a forked child); ``CLOSING``: cancelling outstanding work;
+    ``CRASHED``: the loop thread died, every call fails with ``FacadeCrashedError``.
+    """
+
+    NEW = "new"
+    RUNNING = "running"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    CRASHED = "crashed"
+
+
+_NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = State  # fast local names for the hot path
 
 _get_ident = threading.get_ident
 _getpid = os.getpid
-_running_loop = asyncio._get_running_loop
 _monotonic = time.monotonic
+_run_threadsafe = asyncio.run_coroutine_threadsafe
 _orphans: list[asyncio.AbstractEventLoop] = []  # loops inherited by a forked child
+_warned_running_loop = False  # the running-loop warning is shown once per process
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class Portal:
@@ -155,26 +182,31 @@ class Portal:
         self._pid = _getpid()
         self._start_lock = threading.Lock()
         self._close_lock = threading.Lock()
-        self._warn_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ident: int | None = None
-        self._pending: set[Hop] = set()
+        self._submitted: set[concurrent.futures.Future[Any]] = set()
         self._crash: BaseException | None = None
-        self._warned_sites: set[tuple[str, int]] = set()
         self._closers: list[weakref.ref[SupportsAclose]] = []
         self._drained = False
-        self._executor: concurrent.futures.Executor | None = None
-        self._workers: list[threading.Thread] = []
+        self._executor: LoopExecutor | None = None
         self._generation = 0
         _lifecycle.register(self)
 
     # -- introspection --------------------------------------------------------------------
 
     @property
+    def state(self) -> State:
+        """Where the portal is in its life (``State.NEW`` in a fresh fork child)."""
+        return self._state if self._pid == _getpid() or self._state is _CLOSED else _NEW
+
+    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The facade's event loop (started on first access). Do not stop or close it."""
-        return self._ready_loop()
+        if self._state is not _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        assert self._loop is not None
+        return self._loop
 
     @property
     def thread(self) -> threading.Thread | None:
@@ -198,7 +230,7 @@ class Portal:
     @property
     def running(self) -> bool:
         """True while the loop thread is up and accepting calls."""
-        return self._state == _RUNNING and self._pid == _getpid()
+        return self._state is _RUNNING and self._pid == _getpid()
 
     @property
     def closed(self) -> bool:
@@ -218,7 +250,7 @@ class Portal:
         Ctrl-C while waiting cancels the task, waits for its cleanup, then re-raises. Inside
         ``with call_timeout(seconds):`` the call is bounded like ``call_with_timeout``.
         """
-        return self._hop(_CALL_TIMEOUT.get(), fn, args, kwargs)
+        return self._run(_CALL_TIMEOUT.get(), fn, args, kwargs)
 
     def call_with_timeout(self, timeout: float | None, fn: Callable[P, Awaitable[T]], /,
                           *args: P.args, **kwargs: P.kwargs) -> T:
@@ -230,46 +262,40 @@ class Portal:
         """
         if timeout is not None and timeout < 0:
             raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
-        return self._hop(timeout, fn, args, kwargs)
-
-    def _hop(self, timeout: float | None, fn: Callable[..., Awaitable[T]],
-             args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        """One blocking hop: the body of ``call`` and ``call_with_timeout``."""
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        if _get_ident() == self._ident:
-            raise self._reentrancy(fn)
-        if _running_loop() is not None:
-            self._on_running_loop(fn)
-        hop = TaskHop(fn, args, kwargs, self._loop, self._pending,  # type: ignore[arg-type]
-                      self._strip)
-        self._send(hop, timeout)
-        if hop.state == OK:
-            return hop.value  # type: ignore[no-any-return]
-        raise self._error(hop, timeout)
+        return self._run(timeout, fn, args, kwargs)
 
     def submit(self, fn: Callable[P, Awaitable[T]], /, *args: P.args,
-               **kwargs: P.kwargs) -> FacadeFuture[T]:
+               **kwargs: P.kwargs) -> concurrent.futures.Future[T]:
         """Start ``await fn(*args, **kwargs)`` on the loop; return a ``Future`` at once.
 
-        Does not block, so it is allowed on the loop thread too (but blocking on the
-        future's ``result()`` there raises ``FacadeReentrancyError``). ``future.cancel()``
-        cancels the task.
+        Does not block, so it is allowed on the loop thread too (but never block on the
+        future's ``result()`` there: the loop would wait for itself). ``future.cancel()``
+        cancels the task. If the facade closes or crashes first, the future fails with
+        ``FacadeClosedError`` or ``FacadeCrashedError``.
         """
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        loop = self._loop
-        assert loop is not None
-        hop = FutureHop(fn, args, kwargs, loop, self._pending, self._strip, self._failure)
-        future: FacadeFuture[T] = hop.future
-        future._loop_ident = self._ident
-        self._pending.add(hop)
+        loop = self.loop
+        coro = guarded(fn, args, kwargs)
         try:
-            loop.call_soon_threadsafe(hop.start)
+            future = _run_threadsafe(coro, loop)
         except RuntimeError:  # the loop closed between the check and now
-            self._pending.discard(hop)
+            coro.close()
             raise self._state_error() from None
-        return future
+        outer: SubmitFuture[T] = SubmitFuture(self._ident)
+        outer.add_done_callback(lambda f: f.cancelled() and future.cancel())
+        future.add_done_callback(functools.partial(self._settle_submitted, outer))
+        self._submitted.add(outer)
+        outer.add_done_callback(self._submitted.discard)
+        return outer
+
+    def _settle_submitted(self, outer: concurrent.futures.Future[Any],
+                          inner: concurrent.futures.Future[Any]) -> None:
+        if outer.done():
+            return
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            try:
+                outer.set_result(self._outcome(inner))
+            except BaseException as exc:
+                outer.set_exception(exc)
 
     @overload
     def map(self, fn: Callable[[A], Awaitable[T]], items: Iterable[A], /, *,
@@ -341,39 +367,25 @@ class Portal:
 
     # -- iterator support (used by SyncIterator) ------------------------------------------
 
-    def _fetch(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
-        """One hop: the items buffered by ``feed`` (waiting for at least one)."""
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        if _get_ident() == self._ident:
-            raise self._reentrancy(feed.fn)
-        if feed.loop is not self._loop:
-            raise FacadeClosedError(
-                "this iterator belongs to an event loop that no longer exists (the process "
-                "forked, or the facade restarted); start a new listing")
-        if _running_loop() is not None:
-            self._on_running_loop(feed.fn)
-        hop = BatchHop(feed, self._pending)
-        self._send(hop, None)
-        if hop.state == OK:
-            return hop.value  # type: ignore[no-any-return]
-        raise self._error(hop, None)
-
     def _new_feed(self, fn: Callable[..., AsyncIterable[Any]], args: tuple[Any, ...],
                   kwargs: dict[str, Any], batch: int,
                   flatten: Callable[[Any], Iterable[T]] | None = None) -> Feed[T]:
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        assert self._loop is not None
-        return Feed(fn, args, kwargs, batch, self._loop, self._strip, flatten)
+        return Feed(fn, args, kwargs, batch, self.loop, self._strip, flatten)
+
+    def _take(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
+        """One hop: the items ``feed`` has buffered (waiting for at least one)."""
+        if feed.loop is not self.loop:
+            raise FacadeClosedError(
+                "this iterator belongs to an event loop that no longer exists (the process "
+                "forked, or the facade restarted); start a new listing")
+        return self._run(None, feed.take, (), {})
 
     def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
         """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
         loop = self._loop
-        if (feed.loop is not loop or loop is None or self._state != _RUNNING
-                or self._pid != _getpid()):
+        if feed.loop is not loop or not self.running:
             return  # that loop is gone (closed, crashed, forked): nothing left to close
-        if _get_ident() == self._ident:  # e.g. garbage-collected on the loop thread
+        if self.in_loop_thread():  # e.g. garbage-collected on the loop thread
             loop.call_soon(feed.close_soon)
             return
         try:
@@ -381,95 +393,107 @@ class Portal:
         except Exception:
             if not quiet:
                 raise
-            log.warning("synapse_sync: closing %s failed", describe(feed.fn), exc_info=True)
+            log.warning("synapse_sync: closing %s failed", feed.facade_name, exc_info=True)
 
-    # -- the hop ----------------------------------------------------------------------------
+    # -- the one blocking path ------------------------------------------------------------
 
-    def _send(self, hop: Hop, timeout: float | None) -> None:
-        """Schedule ``hop`` on the loop and block until it finishes (or give up)."""
-        self._pending.add(hop)
+    def _run(self, timeout: float | None, fn: Callable[..., Awaitable[T]],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """Run ``fn`` on the loop and wait for it: the body of every blocking call."""
+        if self._state is not _RUNNING or self._pid != _getpid():
+            self._ensure_running()
+        if _get_ident() == self._ident:
+            raise self._reentrancy(fn)
+        if self.running_loop_policy != "ignore" and _loop_running_here():
+            self._on_running_loop(fn)
+        coro = guarded(fn, args, kwargs)
         try:
-            self._loop.call_soon_threadsafe(hop.start)  # type: ignore[union-attr]
-        except RuntimeError:  # loop closed under us: the state says why
-            self._pending.discard(hop)
-            return
-        lock = hop.lock
-        if timeout is None:
-            try:
-                while not lock.acquire(True, _config.WAIT_SLICE):
-                    if self._gone():
-                        return
-            except BaseException:  # Ctrl-C, SystemExit, a signal handler's exception
-                self._abort(hop)
-                raise
-            return
-        deadline = _monotonic() + timeout
+            future = _run_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        except RuntimeError:  # the loop closed between the check and now
+            coro.close()
+            raise self._state_error() from None
+        deadline = None if timeout is None else _monotonic() + timeout
         try:
             while True:
-                remaining = deadline - _monotonic()
-                if remaining <= 0:
-                    break
-                if lock.acquire(True, min(remaining, _config.WAIT_SLICE)) or self._gone():
-                    return
-        except BaseException:
-            self._abort(hop)
+                wait = _config.WAIT_SLICE
+                if deadline is not None:
+                    wait = min(wait, deadline - _monotonic())
+                    if wait <= 0:
+                        break
+                try:
+                    future.exception(wait)
+                except concurrent.futures.TimeoutError:  # the slice ended
+                    if not self._gone():
+                        continue
+                except concurrent.futures.CancelledError:
+                    pass
+                if not future.done():  # the loop thread died or was abandoned
+                    raise self._state_error()
+                return self._outcome(future)
+        except BaseException:  # Ctrl-C, SystemExit, a signal handler's exception
+            if not future.done():
+                self._cancel(coro, future)
             raise
-        self._abort(hop)
+        ended = self._cancel(coro, future)
+        if ended and not future.cancelled():
+            return self._outcome(future)  # it finished anyway: its own outcome
+        if self._state is not _RUNNING or self._gone():
+            raise self._state_error()
+        raise FacadeTimeoutError(
+            f"{describe(fn)} did not finish within the facade timeout of {timeout:g} s; it "
+            f"was cancelled{'' if ended else ' but is still running'}")
 
-    def _abort(self, hop: Hop) -> None:
-        """Cancel ``hop``'s work on the loop and wait, bounded, until it has finished."""
-        if hop.state != PENDING:
-            return
-        hop.cancel_requested = True
-        try:
-            self._loop.call_soon_threadsafe(hop.cancel)  # type: ignore[union-attr]
-        except RuntimeError:
-            return
+    def _cancel(self, coro: Coroutine[Any, Any, Any],
+                future: concurrent.futures.Future[Any]) -> bool:
+        """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended.
+
+        Returns whether it ended (its future is done).
+        """
+        with contextlib.suppress(RuntimeError):  # a closed loop has nothing left to cancel
+            self._loop.call_soon_threadsafe(cancel_call, coro, future)  # type: ignore[union-attr]
         deadline = _monotonic() + self.cancel_grace
-        while hop.state == PENDING and not self._gone():
+        while not future.done() and not self._gone():
             remaining = deadline - _monotonic()
             if remaining <= 0:
-                return
-            if hop.lock.acquire(True, min(remaining, _config.WAIT_SLICE)):
-                return
+                break
+            with contextlib.suppress(concurrent.futures.TimeoutError,
+                                     concurrent.futures.CancelledError):
+                future.exception(min(remaining, _config.WAIT_SLICE))
+        return future.done()
+
+    def _outcome(self, future: concurrent.futures.Future[T | Escaped]) -> T:
+        """The result of a finished call, or the exception the caller sees."""
+        if future.cancelled():
+            raise self._inner_cancel(asyncio.CancelledError())
+        exc = future.exception(0)
+        if exc is None:
+            value = future.result(0)
+            if isinstance(value, Escaped):
+                raise value.exc
+            return value
+        if self._strip:
+            strip_guard_frame(exc)
+        try:
+            raise exc
+        finally:
+            del exc  # no cycle through this frame
+
+    def _inner_cancel(self, exc: asyncio.CancelledError) -> BaseException:
+        """What a caller sees when its task was cancelled by someone other than itself."""
+        if self._state in (_CLOSING, _CLOSED):
+            err = FacadeClosedError("the facade was closed while this call was running")
+            err.__cause__ = exc
+            return err
+        if self._state is _CRASHED:
+            return self._state_error()
+        return exc  # cancellation that started inside the SDK
 
     def _gone(self) -> bool:
         """True when the loop thread can no longer finish anything (dead or abandoned)."""
-        state = self._state
-        if state in (_CLOSED, _CRASHED):
+        if self._state in (_CLOSED, _CRASHED):
             return True
         thread = self._thread
         return thread is None or not thread.is_alive()
-
-    def _error(self, hop: Hop, timeout: float | None) -> BaseException:
-        """The exception a finished (or abandoned) hop raises in the caller."""
-        state, value = hop.state, hop.value
-        hop.value = None  # no cycle through the caller's frame
-        if state == ERROR:
-            return value  # type: ignore[no-any-return]
-        timed_out = state == PENDING or (state == CANCELLED and hop.cancel_requested)
-        if timeout is not None and timed_out and self._state == _RUNNING:
-            still = " but is still running" if state == PENDING else ""
-            return FacadeTimeoutError(
-                f"{describe(hop.fn)} did not finish within the facade timeout of "
-                f"{timeout:g} s; it was cancelled{still}")
-        return self._failure(state, value)
-
-    def _failure(self, state: int, value: BaseException | None) -> BaseException:
-        """Map a non-result hop outcome to the exception the caller sees."""
-        if state == CANCELLED:
-            if self._state in (_CLOSING, _CLOSED):
-                err: BaseException = FacadeClosedError(
-                    "the facade was closed while this call was running")
-                err.__cause__ = value
-                return err
-            assert value is not None
-            return value  # cancellation that started inside the SDK
-        if state == CRASHED or self._state == _CRASHED:
-            return self._state_error()
-        if state in (CLOSED, PENDING) or self._state in (_CLOSING, _CLOSED):
-            return FacadeClosedError("the facade was closed while this call was waiting")
-        return self._state_error()
 
     # -- guards -----------------------------------------------------------------------------
 
@@ -478,58 +502,51 @@ class Portal:
         return FacadeReentrancyError(
             f"sync facade call to {name} made on the facade's own event-loop thread (from a "
             f"coroutine, callback, logging handler or __del__ running on that loop); blocking "
-            f"here would deadlock. In async code, use `await {name}(...)` instead.")
+            f"here would deadlock. In async code, use `await {public_name(fn)}(...)` instead.")
 
     def _on_running_loop(self, fn: object) -> None:
-        policy = self.running_loop_policy
-        if policy == "ignore":
-            return
-        name = describe(fn)
+        global _warned_running_loop
+        if _warned_running_loop and self.running_loop_policy == "warn":
+            return  # once per process: nothing to build after the first time
+        name = public_name(fn)
         message = (
-            f"sync facade call to {name} blocks the event loop running in this thread until "
-            f"it returns (the call itself runs on the facade's loop thread). In async code, "
-            f"use the async API: `await {name}(...)`. Set SYNAPSE_SYNC_RUNNING_LOOP or "
-            f"Portal.running_loop_policy to 'ignore' or 'raise' to change this.")
-        if policy == "raise":
+            f"synapse_sync: a blocking call ({name}) was made from a thread whose event loop "
+            f"is running (a notebook cell, an async web handler); that loop is blocked until "
+            f"the call returns. In async code, use the async client instead: "
+            f"`async with synapse_async.AsyncClient(...) as client:`, then "
+            f"`await client.tasks.get(...)` or `async for task in client.tasks.list(...)`. "
+            f"Shown once per process; SYNAPSE_SYNC_RUNNING_LOOP=ignore (or "
+            f"Portal.running_loop_policy) silences it, 'raise' makes it an error.")
+        if self.running_loop_policy == "raise":
             raise FacadeRunningLoopError(message)
+        _warned_running_loop = True
         frame: Any = sys._getframe(0)
         level = 1
         while frame is not None and _is_facade_frame(frame):
             frame = frame.f_back
             level += 1
-        site = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
-        with self._warn_lock:
-            if site in self._warned_sites:
-                return
-            self._warned_sites.add(site)
         warnings.warn(message, FacadeRunningLoopWarning, stacklevel=level)
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def _ready_loop(self) -> asyncio.AbstractEventLoop:
-        if self._state != _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        assert self._loop is not None
-        return self._loop
-
     def _ensure_running(self) -> None:
         if self._pid != _getpid():
             self._after_fork()
-        while self._state != _RUNNING:
-            if self._state != _NEW:
+        while self._state is not _RUNNING:
+            if self._state is not _NEW:
                 raise self._state_error()
             with self._start_lock:
-                if self._state == _NEW:  # second check: another thread may have won
+                if self._state is _NEW:  # second check: another thread may have won
                     self._start()
 
     def _state_error(self) -> BaseException:
-        if self._state == _CRASHED:
+        if self._state is _CRASHED:
             err = FacadeCrashedError(
                 "the facade's event-loop thread died; every pending and later call fails. "
                 "The cause is chained below.")
             err.__cause__ = self._crash
             return err
-        if self._state == _NEW:  # start refused at exit
+        if self._state is _NEW:  # start refused at exit
             return FacadeClosedError("the interpreter is exiting; the facade does not start")
         return FacadeClosedError("the facade is closed")
 
@@ -541,14 +558,11 @@ class Portal:
         loop = _new_loop()
         if self._debug:
             loop.set_debug(True)  # otherwise asyncio's default (on under -X dev)
-        workers: list[threading.Thread] = []
-        executor = concurrent.futures.ThreadPoolExecutor(
-            thread_name_prefix=f"{self._name}-worker",
-            initializer=lambda: workers.append(threading.current_thread()))
+        executor = LoopExecutor(f"{self._name}-worker")
         loop.set_default_executor(executor)
-        self._executor, self._workers = executor, workers
+        self._executor = executor
         ready = threading.Event()
-        thread = threading.Thread(target=self._run, args=(loop, ready), name=self._name,
+        thread = threading.Thread(target=self._serve, args=(loop, ready), name=self._name,
                                   daemon=True)
         try:
             thread.start()
@@ -564,7 +578,8 @@ class Portal:
             self._generation += 1
             self._state = _RUNNING
 
-    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    def _serve(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        """The loop thread's body."""
         self._ident = _get_ident()
         asyncio.set_event_loop(loop)
         ready.set()
@@ -581,8 +596,7 @@ class Portal:
             log.error("synapse_sync: the facade's event-loop thread died", exc_info=crash)
         else:
             self._state = _CLOSED
-        for hop in list(self._pending):
-            hop.finish(CRASHED if crash is not None else CLOSED, None)
+        self._fail_submitted()
         if crash is None and not self._drained:
             # close() gave up on this thread while it was blocked; now that it is free,
             # finish the cleanup (nobody waits for it: the thread was abandoned).
@@ -592,6 +606,12 @@ class Portal:
         with contextlib.suppress(Exception):  # after a crash the loop may be inconsistent
             loop.close()
         asyncio.set_event_loop(None)
+
+    def _fail_submitted(self) -> None:
+        """Fail the futures of ``submit`` that the loop will never complete."""
+        for future in list(self._submitted):
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                future.set_exception(self._state_error())
 
     def close(self, timeout: float | None = None) -> None:
         """Cancel outstanding work, close resources and stop the loop thread, bounded.
@@ -603,7 +623,7 @@ class Portal:
         """
         if self._pid != _getpid():
             self._after_fork()
-        if self._state == _RUNNING and self.in_loop_thread():
+        if self._state is _RUNNING and self.in_loop_thread():
             raise FacadeReentrancyError(
                 "Portal.close() called on the facade's own loop thread: it would wait for "
                 "itself. Close it from another thread.")
@@ -611,7 +631,7 @@ class Portal:
         with self._close_lock:
             with self._start_lock:
                 state = self._state
-                if state != _RUNNING:
+                if state is not _RUNNING:
                     if state in (_NEW, _CRASHED):
                         self._state = _CLOSED
                     return
@@ -623,8 +643,7 @@ class Portal:
         assert loop is not None and thread is not None
         deadline = _monotonic() + bound
         stuck: list[str] = []
-        done = asyncio.run_coroutine_threadsafe(
-            self._drain(deadline), loop)
+        done = _run_threadsafe(self._drain(deadline), loop)
         hard_deadline = deadline + 0.25  # drain bounds itself by `deadline`; collect its report
         try:
             while thread.is_alive():
@@ -645,9 +664,7 @@ class Portal:
         thread.join(max(0.1, hard_deadline - _monotonic()))
         if thread.is_alive():
             self._state = _CLOSED  # blocked callers notice this within one wait slice
-            for hop in list(self._pending):
-                if isinstance(hop, FutureHop):  # nobody polls these: fail them here
-                    hop.finish(CLOSED, None)
+            self._fail_submitted()  # nobody polls these: fail them here
             where = stuck_frame(self._ident)
             try:
                 tasks = [describe_task(t) for t in asyncio.all_tasks(loop)]
@@ -665,8 +682,7 @@ class Portal:
 
     def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
         assert self._executor is not None
-        return drain(deadline, list(self._closers), self._on_drained, self._executor,
-                     self._workers)
+        return drain(deadline, list(self._closers), self._on_drained, self._executor)
 
     def _on_drained(self, stuck: list[asyncio.Task[Any]]) -> None:
         self._drained = True
@@ -687,13 +703,12 @@ class Portal:
         self._pid = _getpid()
         self._start_lock = threading.Lock()
         self._close_lock = threading.Lock()
-        self._warn_lock = threading.Lock()
         self._loop = None
         self._thread = None
         self._ident = None
-        self._pending = set()
-        self._executor, self._workers, self._drained = None, [], False
-        if self._state != _CLOSED:
+        self._submitted = set()
+        self._executor, self._drained = None, False
+        if self._state is not _CLOSED:
             self._state = _NEW
             self._crash = None
 
@@ -705,9 +720,7 @@ class Portal:
         self.close()
 
     def __repr__(self) -> str:
-        states = {_NEW: "new", _RUNNING: "running", _CLOSING: "closing", _CLOSED: "closed",
-                  _CRASHED: "crashed"}
-        return f"<Portal {self._name!r} {states[self._state]}>"
+        return f"<Portal {self._name!r} {self._state.value}>"
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

@@ -14,10 +14,8 @@ run, so an executor job that never returns still blocks exit; the facade cannot 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import sys
-import threading
 import time
 import traceback
 import weakref
@@ -25,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from synapse_sync._calls import describe
+from synapse_sync._executor import LoopExecutor
 
 __all__ = ["SupportsAclose", "describe_task", "drain", "silence", "stuck_frame"]
 
@@ -46,7 +45,7 @@ def _remaining(deadline: float) -> float:
 def describe_task(task: asyncio.Task[Any]) -> str:
     """``name: Outer.method (file.py:123)``, looking through the facade's own wrapper."""
     coro: Any = task.get_coro()
-    while coro is not None and getattr(coro, "__qualname__", "") in {"_guard", "Feed._produce"}:
+    while coro is not None and getattr(coro, "__qualname__", "") in {"guarded", "Feed._produce"}:
         coro = getattr(coro, "cr_await", None)
     if coro is None:
         return task.get_name()
@@ -85,11 +84,11 @@ async def _bounded(aw: Awaitable[Any], deadline: float, what: str) -> None:
         log.warning("synapse_sync shutdown: %s failed", what, exc_info=True)
 
 
-async def _stop_executor(executor: concurrent.futures.Executor,
-                         workers: list[threading.Thread], deadline: float) -> None:
+async def _stop_executor(executor: LoopExecutor, deadline: float) -> None:
     # Not loop.shutdown_default_executor(): it joins from a new thread, and 3.12 refuses
     # to start threads at interpreter exit.
     executor.shutdown(wait=False, cancel_futures=True)
+    workers = executor.threads
     # Threads have no awaitable "joined" signal; poll them (only at shutdown).
     while any(t.is_alive() for t in workers) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
@@ -99,11 +98,10 @@ async def _stop_executor(executor: concurrent.futures.Executor,
 
 async def drain(deadline: float, closers: list[weakref.ref[SupportsAclose]],
                 on_stuck: Callable[[list[asyncio.Task[Any]]], None],
-                executor: concurrent.futures.Executor,
-                workers: list[threading.Thread]) -> list[str]:
+                executor: LoopExecutor) -> list[str]:
     """Cancel and await every other task, close resources, finalize; return what is stuck.
 
-    ``executor`` is the loop's default executor and ``workers`` its threads.
+    ``executor`` is the loop's default executor.
     """
     loop = asyncio.get_running_loop()
     me = asyncio.current_task()
@@ -119,7 +117,7 @@ async def drain(deadline: float, closers: list[weakref.ref[SupportsAclose]],
         if resource is not None:
             await _bounded(resource.aclose(), deadline, f"{describe(type(resource))}.aclose()")
     await _bounded(loop.shutdown_asyncgens(), deadline, "shutdown_asyncgens()")
-    await _stop_executor(executor, workers, deadline)
+    await _stop_executor(executor, deadline)
     stuck = [t for t in stuck if not t.done()]
     on_stuck(stuck)
     return [describe_task(t) for t in stuck]

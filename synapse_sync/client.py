@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, TimeoutTypes
 from synapse_async.transport import SSLTypes, TransportTypes
-from synapse_sync._portal import Portal, get_portal
+from synapse_sync._resource import SyncResource, attribute
 from synapse_sync.resources.agents import Agents
 from synapse_sync.resources.assignments import Assignments
 from synapse_sync.resources.billing import Billing
@@ -40,18 +41,20 @@ from synapse_sync.resources.webhooks import Webhooks
 __all__ = ["Client"]
 
 
-class Client:
-    """The async Synapse client: an async context manager owning one HTTP session.
+class Client(SyncResource[AsyncClient]):
+    """The Synapse client for blocking code: a context manager owning one HTTP session.
 
     Example::
 
-        async with AsyncClient("https://api.synapse.sh", access_token="...") as client:
-            async for task in client.tasks.list(project=12):
+        with Client("https://api.synapse.sh", access_token="...") as client:
+            for task in client.tasks.list(project=12):
                 print(task.id)
 
     Args:
         base_url: the API root (else ``SYNAPSE_HOST``, the config file, or the default).
         access_token: the access token (else ``SYNAPSE_ACCESS_TOKEN`` or the config file).
+        api_key: another name of ``access_token`` (the examples' ``Client(api_key=...)``);
+            passing both is an error.
         user_token: a user token, sent with ``tenant``.
         tenant: the tenant of ``user_token``.
         agent_token: an agent token.
@@ -61,82 +64,59 @@ class Client:
         max_connections: connection-pool size.
         verify_ssl: verify TLS certificates (default True).
         config: a complete ``ClientConfig``; the other settings arguments are then ignored.
-        transport: what sends the requests: an object with ``async def send(request)``
-            (e.g. ``synapse_async.testing.MockTransport``), or your own
-            ``aiohttp.ClientSession`` (used as it is and left open by ``aclose``). Default: an
-            aiohttp session made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
+        transport: what sends the requests: an object whose ``send(request)`` method returns
+            the response (see ``synapse_async.transport.Transport``; for tests
+            ``synapse_async.testing.MockTransport``), or your own ``aiohttp.ClientSession``
+            (used as it is and left open when the client closes). Default: an aiohttp session
+            made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
         ssl: TLS settings of the default session: an ``ssl.SSLContext`` (own CA bundle,
             client certificate), or a bool (default: ``verify_ssl``).
     """
 
-    projects: Projects
+    projects = attribute(Projects)
     """Annotation projects."""
-
-    tasks: Tasks
+    tasks = attribute(Tasks)
     """Annotation tasks."""
-
-    assignments: Assignments
+    assignments = attribute(Assignments)
     """Assignments (annotators' work with annotation data)."""
-
-    data_collections: DataCollections
+    data_collections = attribute(DataCollections)
     """Data collections."""
-
-    data_files: DataFiles
+    data_files = attribute(DataFiles)
     """Data files."""
-
-    data_units: DataUnits
+    data_units = attribute(DataUnits)
     """Data units."""
-
-    uploads: Uploads
+    uploads = attribute(Uploads)
     """Chunked uploads of large files (parallel, MD5-checked, resumable)."""
-
-    billing: Billing
+    billing = attribute(Billing)
     """Credits that pay project deposits."""
-
-    webhooks: Webhooks
+    webhooks = attribute(Webhooks)
     """Webhook subscriptions to workflow events."""
-
-    task_tags: TaskTags
+    task_tags = attribute(TaskTags)
     """Task tags."""
-
-    agents: Agents
+    agents = attribute(Agents)
     """Compute agents (+ health check)."""
-
-    plugins: Plugins
+    plugins = attribute(Plugins)
     """Plugins (create, update, run)."""
-
-    plugin_releases: PluginReleases
+    plugin_releases = attribute(PluginReleases)
     """Plugin releases (archives; get by ``code@version``)."""
-
-    jobs: Jobs
+    jobs = attribute(Jobs)
     """Jobs (status, console logs, live tail)."""
-
-    logs: Logs
+    logs = attribute(Logs)
     """Log entries."""
-
-    serve_applications: ServeApplications
+    serve_applications = attribute(ServeApplications)
     """Model-serving applications."""
-
-    storages: Storages
+    storages = attribute(Storages)
     """Storages (configurations redacted in reprs and logs)."""
-
-    ml_models: MLModels
+    ml_models = attribute(MLModels)
     """Trained ML models (``models/``)."""
-
-    ground_truths: GroundTruths
+    ground_truths = attribute(GroundTruths)
     """Ground-truth datasets."""
-
-    ground_truth_dataset_versions: GroundTruthDatasetVersions
+    ground_truth_dataset_versions = attribute(GroundTruthDatasetVersions)
     """Versions of ground truths."""
-
-    ground_truth_events: GroundTruthEvents
+    ground_truth_events = attribute(GroundTruthEvents)
     """Ground truth events (the items of versions)."""
-
-    exports: Exports
+    exports = attribute(Exports)
     """Exports of annotations to JSON, COCO, YOLO, Pascal VOC, CSV or spaCy files."""
-
-    _aio: AsyncClient
-    _portal: Portal
 
     def __init__(
         self,
@@ -152,10 +132,11 @@ class Client:
         max_connections: int | None = None,
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
+        api_key: str | None = None,
         transport: TransportTypes | None = None,
         ssl: SSLTypes | None = None,
     ) -> None:
-        self._bind(
+        self._open(
             AsyncClient(
                 base_url,
                 access_token=access_token,
@@ -168,49 +149,11 @@ class Client:
                 max_connections=max_connections,
                 verify_ssl=verify_ssl,
                 config=config,
+                api_key=api_key,
                 transport=transport,
                 ssl=ssl,
-            ),
-            get_portal(),
+            )
         )
-
-    @classmethod
-    def _from_async(cls, aio: AsyncClient, portal: Portal) -> Client:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncClient, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-        self.projects = Projects._from_async(aio.projects, portal)
-        self.tasks = Tasks._from_async(aio.tasks, portal)
-        self.assignments = Assignments._from_async(aio.assignments, portal)
-        self.data_collections = DataCollections._from_async(aio.data_collections, portal)
-        self.data_files = DataFiles._from_async(aio.data_files, portal)
-        self.data_units = DataUnits._from_async(aio.data_units, portal)
-        self.uploads = Uploads._from_async(aio.uploads, portal)
-        self.billing = Billing._from_async(aio.billing, portal)
-        self.webhooks = Webhooks._from_async(aio.webhooks, portal)
-        self.task_tags = TaskTags._from_async(aio.task_tags, portal)
-        self.agents = Agents._from_async(aio.agents, portal)
-        self.plugins = Plugins._from_async(aio.plugins, portal)
-        self.plugin_releases = PluginReleases._from_async(aio.plugin_releases, portal)
-        self.jobs = Jobs._from_async(aio.jobs, portal)
-        self.logs = Logs._from_async(aio.logs, portal)
-        self.serve_applications = ServeApplications._from_async(aio.serve_applications, portal)
-        self.storages = Storages._from_async(aio.storages, portal)
-        self.ml_models = MLModels._from_async(aio.ml_models, portal)
-        self.ground_truths = GroundTruths._from_async(aio.ground_truths, portal)
-        self.ground_truth_dataset_versions = GroundTruthDatasetVersions._from_async(
-            aio.ground_truth_dataset_versions, portal
-        )
-        self.ground_truth_events = GroundTruthEvents._from_async(aio.ground_truth_events, portal)
-        self.exports = Exports._from_async(aio.exports, portal)
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def __enter__(self) -> Client:
         self._portal.call(self._aio.__aenter__)
@@ -225,13 +168,30 @@ class Client:
         return self._portal.call(self._aio.__aexit__, exc_type, exc, tb)
 
     def close(self) -> None:
-        """Close the HTTP session (also done by ``async with``)."""
+        """Close the HTTP session (also done by ``with``)."""
         return self._portal.call(self._aio.aclose)
 
     @property
     def config(self) -> ClientConfig:
         """The resolved settings (credentials redacted in its repr)."""
         return self._aio.config
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> Client:
+        """A client configured by the JSON file at ``path`` (``~`` is expanded).
+
+        The file's keys: ``host`` (or ``base_url``), ``access_token`` (or ``api_key``),
+        ``user_token``, ``tenant``, ``agent_token``, ``timeout`` (seconds). The file was
+        named explicitly, so its values beat environment variables, which fill only what the
+        file leaves out; the file must exist.
+
+        Raises:
+            ConfigurationError: the file is missing, unreadable, not a JSON object, has an
+                unknown key, or gives no credential.
+        """
+        self = object.__new__(cls)
+        self._open(AsyncClient.from_config(path))
+        return self
 
     def with_options(
         self,
@@ -244,7 +204,7 @@ class Client:
     ) -> Client:
         """A copy with other per-call settings that shares this client's connections.
 
-        Example: ``await client.with_options(timeout=5).tasks.get(1)``.
+        Example: ``client.with_options(timeout=5).tasks.get(1)``.
 
         Args:
             timeout: seconds, or a ``Timeout``.
@@ -257,7 +217,8 @@ class Client:
         Raises:
             ConfigurationError: a header name or value holds a control character.
         """
-        return Client._from_async(
+        return self._wrap(
+            Client,
             self._aio.with_options(
                 timeout=timeout,
                 max_retries=max_retries,
@@ -265,5 +226,4 @@ class Client:
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            self._portal,
         )

@@ -9,24 +9,23 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from synapse_async.compat import AsyncBackendClient
+from synapse_async.compat import AsyncBackendClient, ClientError, StorageCategory, StorageProvider
 from synapse_async.config import ClientConfig
-from synapse_sync._adapters import sync_list_all
-from synapse_sync._portal import Portal, get_portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.client import Client
 
-__all__ = ["BackendClient"]
+__all__ = ["BackendClient", "ClientError", "StorageCategory", "StorageProvider"]
 
 
-class BackendClient:
-    """The official client's flat v1 API (``get_project``, ``list_tasks``, ...), async.
+class BackendClient(SyncResource[AsyncBackendClient]):
+    """The official client's flat v1 API (``get_project``, ``list_tasks``, ...), blocking.
 
     Example::
 
-        async with AsyncBackendClient("https://api.synapse.sh", "token") as client:
-            project = await client.get_project(123)
-            tasks, count = await client.list_tasks(params={"project": 123}, list_all=True)
-            async for task in tasks:
+        with BackendClient("https://api.synapse.sh", "token") as client:
+            project = client.get_project(123)
+            tasks, count = client.list_tasks(params={"project": 123}, list_all=True)
+            for task in tasks:
                 ...
 
     Args:
@@ -40,9 +39,6 @@ class BackendClient:
         config: a complete ``ClientConfig`` (the other settings are then not allowed).
     """
 
-    _aio: AsyncBackendClient
-    _portal: Portal
-
     def __init__(
         self,
         base_url: str | None = None,
@@ -55,7 +51,7 @@ class BackendClient:
         api_token: str | None = None,
         config: ClientConfig | None = None,
     ) -> None:
-        self._bind(
+        self._open(
             AsyncBackendClient(
                 base_url,
                 access_token,
@@ -65,23 +61,8 @@ class BackendClient:
                 timeout=timeout,
                 api_token=api_token,
                 config=config,
-            ),
-            get_portal(),
+            )
         )
-
-    @classmethod
-    def _from_async(cls, aio: AsyncBackendClient, portal: Portal) -> BackendClient:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncBackendClient, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def __enter__(self) -> BackendClient:
         self._portal.call(self._aio.__aenter__)
@@ -96,31 +77,42 @@ class BackendClient:
         return self._portal.call(self._aio.__aexit__, exc_type, exc, tb)
 
     def close(self) -> None:
-        """Close the HTTP session (also done by ``async with``)."""
+        """Close the HTTP session (also done by ``with``)."""
         return self._portal.call(self._aio.aclose)
 
     def annotate_task_data(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
-        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment."""
+        """Write annotation data (DM schema v1) to task ``pk``; returns its assignment.
+
+        The list form ``{"annotations": [{"type": "bbox", "coordinates": [x, y, w, h],
+        "label"?: ...}, ...]}`` is turned into a DM schema v1 document first.
+        """
         return self._portal.call(self._aio.annotate_task_data, pk, data)
 
     @property
     def client(self) -> Client:
         """The typed client underneath (its resources return models, not dicts)."""
-        return Client._from_async(self._aio.client, self._portal)
+        return self._wrap(Client, self._aio.client)
 
     def create_chunked_upload(self, file_path: str | os.PathLike[str]) -> dict[str, Any]:
         """Upload a file by chunked upload; returns ``{"id", "checksum", "size", ...}``."""
         return self._portal.call(self._aio.create_chunked_upload, file_path)
 
     def create_data_file(
-        self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool = False,
+        data_collection: int | None = None,
     ) -> dict[str, Any]:
-        """Upload a file as a data file; returns ``{"id", "checksum", "size", "file", ...}``.
+        """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
-        for compatibility.
+        for compatibility. A data file alone belongs to no data unit, so ``data_unit_id`` is
+        None unless ``data_collection`` is given: then a data unit holding the file (under
+        the collection's first file specification, else ``"file"``) is created in it.
         """
-        return self._portal.call(self._aio.create_data_file, file_path, use_chunked_upload)
+        return self._portal.call(
+            self._aio.create_data_file, file_path, use_chunked_upload, data_collection
+        )
 
     def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""
@@ -173,12 +165,20 @@ class BackendClient:
         """``data_units/{id}/``."""
         return self._portal.call(self._aio.get_data_unit, data_unit_id, params)
 
+    def get_default_storage(self) -> dict[str, Any]:
+        """The storage marked ``is_default`` (with its configuration).
+
+        Raises:
+            NotFoundError: no storage is the default.
+        """
+        return self._portal.call(self._aio.get_default_storage)
+
     def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
         """``ground_truth_dataset_versions/{pk}/``."""
         return self._portal.call(self._aio.get_ground_truth_version, pk)
 
     def get_job(self, pk: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``jobs/{pk}/``."""
+        """``jobs/{pk}/``; ``params={"expand": "logs"}`` adds ``logs`` (the console lines)."""
         return self._portal.call(self._aio.get_job, pk, params)
 
     def get_model(
@@ -187,7 +187,11 @@ class BackendClient:
         params: dict[str, Any] | None = None,
         url_conversion: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``models/{pk}/``."""
+        """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
+
+        ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
+        parameters, and the answer is returned as the server sent it.
+        """
         return self._portal.call(self._aio.get_model, pk, params, url_conversion)
 
     def get_plugin(self, pk: int | str) -> dict[str, Any]:
@@ -224,9 +228,7 @@ class BackendClient:
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``agents/``."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_agents, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_agents, params, list_all))
 
     def list_assignments(
         self,
@@ -235,18 +237,21 @@ class BackendClient:
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/assignments/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return sync_list_all(
-            self._portal,
-            self._portal.call(self._aio.list_assignments, params, url_conversion, list_all),
+        return self._list_all(
+            self._portal.call(self._aio.list_assignments, params, url_conversion, list_all)
         )
 
     def list_data_collection(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``data_collections/`` (one page, or every collection with ``list_all``)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_data_collection, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_data_collection, params, list_all))
+
+    def list_data_collections(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``list_data_collection`` under the official client's current (plural) name."""
+        return self._list_all(self._portal.call(self._aio.list_data_collections, params, list_all))
 
     def list_data_units(
         self,
@@ -255,9 +260,8 @@ class BackendClient:
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``data_units/`` filtered by ``params`` (``data_collection``, ...)."""
-        return sync_list_all(
-            self._portal,
-            self._portal.call(self._aio.list_data_units, params, url_conversion, list_all),
+        return self._list_all(
+            self._portal.call(self._aio.list_data_units, params, url_conversion, list_all)
         )
 
     def list_ground_truth_events(
@@ -267,9 +271,16 @@ class BackendClient:
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/ground_truth_events/`` (``ground_truth_dataset_versions``: [ids], ...)."""
-        return sync_list_all(
-            self._portal,
-            self._portal.call(self._aio.list_ground_truth_events, params, url_conversion, list_all),
+        return self._list_all(
+            self._portal.call(self._aio.list_ground_truth_events, params, url_conversion, list_all)
+        )
+
+    def list_ground_truth_versions(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``ground_truth_dataset_versions/`` (``ground_truth_dataset``: the dataset id)."""
+        return self._list_all(
+            self._portal.call(self._aio.list_ground_truth_versions, params, list_all)
         )
 
     def list_job_console_logs(self, pk: int) -> list[str]:
@@ -280,47 +291,45 @@ class BackendClient:
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``jobs/`` filtered by ``params`` (``status``, ``plugin``)."""
-        return sync_list_all(self._portal, self._portal.call(self._aio.list_jobs, params, list_all))
+        return self._list_all(self._portal.call(self._aio.list_jobs, params, list_all))
 
     def list_models(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``models/`` filtered by ``params`` (``project``, ``plugin``)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_models, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_models, params, list_all))
 
     def list_plugin_releases(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``plugin_releases/`` (filter ``plugin``)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_plugin_releases, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_plugin_releases, params, list_all))
+
+    def list_projects(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+        """``projects/`` (one page, or every project with ``list_all``)."""
+        return self._list_all(self._portal.call(self._aio.list_projects, params, list_all))
 
     def list_serve_applications(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``serve_applications/``."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_serve_applications, params, list_all)
+        return self._list_all(
+            self._portal.call(self._aio.list_serve_applications, params, list_all)
         )
 
     def list_storages(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``storages/`` (filters ``category``, ``provider``)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_storages, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_storages, params, list_all))
 
     def list_task_tags(
         self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``task_tags/`` (one page, or every tag with ``list_all``)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_task_tags, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_task_tags, params, list_all))
 
     def list_tasks(
         self,
@@ -329,12 +338,17 @@ class BackendClient:
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/tasks/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return sync_list_all(
-            self._portal, self._portal.call(self._aio.list_tasks, params, url_conversion, list_all)
+        return self._list_all(
+            self._portal.call(self._aio.list_tasks, params, url_conversion, list_all)
         )
 
     def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
-        """Run a plugin: ``{"action", "params"?, "agent"?, ...}``; returns the job (+ job_id)."""
+        """Run a plugin; returns the job (+ ``job_id``).
+
+        ``data``: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?,
+        "version"?}``. Without ``action`` the server runs the plugin's default action;
+        another key is refused.
+        """
         return self._portal.call(self._aio.run_plugin, pk, data)
 
     def set_tags_assignments(

@@ -1,7 +1,9 @@
 """Exceptions and warnings raised by the sync facade runtime itself.
 
 Errors raised by the SDK's coroutines are re-raised unchanged (same type, same object);
-these classes only describe failures of the facade. The tree::
+they are importable from here too (``synapse_sync.errors.AuthenticationError`` is
+``synapse_async.errors.AuthenticationError``). The classes defined here only describe
+failures of the facade. The tree::
 
     synapse_async.SynapseError
     └── FacadeError                    root of the facade's own failures
@@ -23,9 +25,38 @@ from __future__ import annotations
 
 import builtins
 
-from synapse_async.errors import SynapseError
+from synapse_async.errors import (
+    APIError,
+    AuthenticationError,
+    ChecksumMismatchError,
+    ConfigurationError,
+    ConflictError,
+    FileChangedError,
+    ImportFailedError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    LoopMismatchError,
+    NotFoundError,
+    PageFetchError,
+    PermissionDeniedError,
+    ProjectStateError,
+    RateLimitError,
+    ServerError,
+    SynapseError,
+    TimeoutError,
+    TransportError,
+    UnexpectedResponseError,
+    UploadError,
+    ValidationError,
+    WebhookVerificationError,
+)
 
 __all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ChecksumMismatchError",
+    "ConfigurationError",
+    "ConflictError",
     "FacadeClosedError",
     "FacadeCrashedError",
     "FacadeError",
@@ -34,6 +65,24 @@ __all__ = [
     "FacadeRunningLoopWarning",
     "FacadeShutdownWarning",
     "FacadeTimeoutError",
+    "FileChangedError",
+    "ImportFailedError",
+    "InsufficientCreditsError",
+    "InvalidInputError",
+    "LoopMismatchError",
+    "NotFoundError",
+    "PageFetchError",
+    "PermissionDeniedError",
+    "ProjectStateError",
+    "RateLimitError",
+    "ServerError",
+    "SynapseError",
+    "TimeoutError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UploadError",
+    "ValidationError",
+    "WebhookVerificationError",
 ]
 
 

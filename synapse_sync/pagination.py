@@ -9,36 +9,19 @@ from operator import attrgetter
 from typing import Generic, TypeVar
 
 from synapse_async.pagination import AsyncPaginator, Page
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 T = TypeVar("T")
 
 __all__ = ["Paginator"]
 
 
-class Paginator(Generic[T]):
-    """An auto-paginating listing; ``async for`` yields every item in server order.
+class Paginator(SyncResource[AsyncPaginator[T]], Generic[T]):
+    """An auto-paginating listing; ``for`` yields every item in server order.
 
-    Also: ``await paginator.page(n)`` for one page with its count, and
-    ``async for page in paginator.pages()`` to go page by page.
+    Also: ``paginator.page(n)`` for one page with its count, and
+    ``for page in paginator.pages()`` to go page by page.
     """
-
-    _aio: AsyncPaginator[T]
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncPaginator[T], portal: Portal) -> Paginator[T]:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncPaginator[T], portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def __iter__(self) -> Iterator[T]:
         return self._portal.iterate_flat(attrgetter("items"), self._aio.pages)

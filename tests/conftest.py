@@ -21,7 +21,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
                   ) -> Iterator[None]:
     """Tests never read the developer's real credentials or config file."""
     for key in ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_USER_TOKEN", "SYNAPSE_TENANT",
-                "SYNAPSE_AGENT_TOKEN"):
+                "SYNAPSE_AGENT_TOKEN", "SYNAPSE_API_TOKEN", "cynaps_API_KEY", "CYNAPS_API_KEY",
+                "cynaps_BASE_URL", "CYNAPS_BASE_URL", "SYNAPSE_TIMEOUT", "cynaps_TIMEOUT",
+                "CYNAPS_TIMEOUT"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SYNAPSE_CONFIG_FILE",
                        str(tmp_path_factory.mktemp("cfg") / "absent-config.json"))

@@ -7,6 +7,7 @@ every response, errors included.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import uuid
@@ -102,6 +103,12 @@ def _http_exception_response(exc: web.HTTPException) -> web.StreamResponse:
     return error_response(exc.status, detail, headers=headers)
 
 
+INSUFFICIENT_STORAGE = (
+    "Insufficient storage: the server's disk is full. Abort unfinished uploads "
+    "(DELETE chunked_upload/{id}/) to free space, or retry later.")
+"""The detail of a 507 answer."""
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost middleware: JSON errors always, and ``X-Request-Id`` on every response."""
@@ -113,6 +120,13 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         response = exc.response()
     except web.HTTPException as exc:
         response = _http_exception_response(exc)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            log.exception("unhandled error in %s %s (request id %s)", request.method,
+                          request.path, request_id)
+            response = error_response(500, "A server error occurred.")
+        else:  # the disk is full: say so, so the client can free space (DELETE an upload)
+            response = error_response(507, INSUFFICIENT_STORAGE)
     except Exception:
         log.exception(
             "unhandled error in %s %s (request id %s)", request.method, request.path, request_id

@@ -9,11 +9,20 @@ Body faults (a bandwidth cap per connection, a connection dropped mid-body, a fl
 are drawn from a second RNG seeded from the same seed, once per request that carries a body,
 and applied by the handlers that stream request bodies through :func:`body_tap` (the upload
 routes). The bandwidth cap also delays JSON answers by their size.
+
+Reply faults: a lost reply (the request is handled, then the connection is closed instead of
+answering; drawn from a third RNG) and replies that lie about what the server stored (a part's
+MD5 or size, the whole file's checksum at completion), applied by the upload routes through
+:func:`reply_lies`, so a test can check that the client does not believe them.
+
+The injector also gauges the API requests being handled at once (``in_flight``, and its
+``peak_in_flight`` since the counters were last reset), so a test can check a concurrency cap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import re
 from collections.abc import Iterable
@@ -33,6 +42,7 @@ __all__ = [
     "Faults",
     "body_tap",
     "faults_middleware",
+    "reply_lies",
 ]
 
 CONTROL_PREFIX = "/_emulator/"
@@ -68,6 +78,14 @@ def _regex(_inst: Any, _attribute: attrs.Attribute[str | None], value: str | Non
         re.compile(value)  # raises re.error for an invalid pattern
 
 
+def _methods(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(str(m).upper() for m in value)
+
+
 def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -99,8 +117,19 @@ class Faults:
             (and on JSON answers); ``None``: no cap.
         drop_rate: fraction of requests with a body whose connection is closed part-way
             through the body (after 10-90% of it, by the seeded RNG).
+        disk_free: bytes of disk the upload files may use in all (the emulator then behaves
+            as if the disk were full beyond it: 507 answers); ``None``: the real free space.
         corrupt_rate: fraction of requests with a body that get one byte flipped as it is
             received (so an upload part fails its MD5 check).
+        methods: HTTP methods (e.g. ``("PUT",)``); when set, only requests with one of them
+            (and matching ``paths``) are faulted. ``None``: every method.
+        lost_reply_rate: fraction of (matching) requests that are handled in full (their effect
+            is stored) whose reply is then lost: the connection is closed instead.
+        wrong_part_md5: part PUT replies (parallel upload) name an MD5 other than the one of
+            the bytes the server stored.
+        wrong_part_size: part PUT replies name a size one byte short of what was stored.
+        wrong_checksum: completion replies (``POST chunked_upload/{id}/``) name a checksum
+            other than the stored file's.
     """
 
     latency: float = attrs.field(default=0.0, converter=float, validator=_non_negative)
@@ -118,6 +147,15 @@ class Faults:
         default=None, converter=_optional_float, validator=_positive_or_none)
     drop_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
     corrupt_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
+    # Request filter and reply faults (neutral defaults as well).
+    methods: tuple[str, ...] | None = attrs.field(default=None, converter=_methods)
+    lost_reply_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
+    wrong_part_md5: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    wrong_part_size: bool = attrs.field(default=False,
+                                        validator=attrs.validators.instance_of(bool))
+    wrong_checksum: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    disk_free: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0))))
 
     @property
     def has_body_faults(self) -> bool:
@@ -128,6 +166,7 @@ class Faults:
         """The fields as a JSON-ready dict."""
         d = attrs.asdict(self)
         d["error_statuses"] = list(self.error_statuses)
+        d["methods"] = None if self.methods is None else list(self.methods)
         return d
 
     @classmethod
@@ -143,6 +182,10 @@ class Faults:
             raise ValueError("seed must be an integer")
         if "paths" in data and data["paths"] is not None and not isinstance(data["paths"], str):
             raise ValueError("paths must be a string or null")
+        methods = data.get("methods")
+        if methods is not None and (not isinstance(methods, list)
+                                    or not all(isinstance(m, str) for m in methods)):
+            raise ValueError("methods must be a list of strings or null")
         try:
             return cls(**data)
         except (TypeError, re.error) as exc:
@@ -184,11 +227,16 @@ class FaultInjector:
         self._rng = random.Random(0)
         self._paths: re.Pattern[str] | None = None
         self._body_rng = random.Random(0)
+        self._reply_rng = random.Random(0)
         self.requests = 0
         self.injected_errors = 0
         self.injected_429 = 0
         self.dropped_connections = 0
         self.corrupted_bodies = 0
+        self.lost_replies = 0
+        self.wrong_replies = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.set(faults or Faults())
 
     @property
@@ -201,12 +249,15 @@ class FaultInjector:
         self._faults = faults
         self._rng = random.Random(faults.seed)
         self._body_rng = random.Random(f"body:{faults.seed}")
+        self._reply_rng = random.Random(f"reply:{faults.seed}")
         self._paths = re.compile(faults.paths) if faults.paths is not None else None
 
     def reset_counters(self) -> None:
         """Zero the counters."""
         self.requests = self.injected_errors = self.injected_429 = 0
         self.dropped_connections = self.corrupted_bodies = 0
+        self.lost_replies = self.wrong_replies = 0
+        self.peak_in_flight = self.in_flight
 
     @property
     def counters(self) -> dict[str, int]:
@@ -225,11 +276,43 @@ class FaultInjector:
             "corrupted_bodies": self.corrupted_bodies,
         }
 
-    def applies_to(self, path: str) -> bool:
-        """Whether faults may touch a request for ``path``."""
+    @property
+    def reply_counters(self) -> dict[str, int]:
+        """Reply faults applied: ``lost_replies``, ``wrong_replies`` (replies that lied)."""
+        return {"lost_replies": self.lost_replies, "wrong_replies": self.wrong_replies}
+
+    @property
+    def concurrency(self) -> dict[str, int]:
+        """API requests handled now (``in_flight``) and most at once (``peak_in_flight``).
+
+        The peak counts since the counters were last reset; control paths are not counted.
+        """
+        return {"in_flight": self.in_flight, "peak_in_flight": self.peak_in_flight}
+
+    def enter(self) -> None:
+        """An API request starts being handled (raises the gauge, maybe its peak)."""
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        """An API request was answered (or abandoned)."""
+        self.in_flight -= 1
+
+    def applies_to(self, path: str, method: str | None = None) -> bool:
+        """Whether faults may touch a request for ``path`` (with ``method``, when given)."""
         if path.startswith(CONTROL_PREFIX):
             return False
+        methods = self._faults.methods
+        if method is not None and methods is not None and method.upper() not in methods:
+            return False
         return self._paths is None or self._paths.search(path) is not None
+
+    def decide_lost_reply(self) -> bool:
+        """Whether the reply to a handled request is lost (one draw per handled request)."""
+        lost = self._reply_rng.random() < self._faults.lost_reply_rate
+        if lost:
+            self.lost_replies += 1
+        return lost
 
     def decide(self) -> Decision:
         """Draw the decision for the next request (two RNG draws per request, always)."""
@@ -335,6 +418,34 @@ def body_tap(request: web.Request) -> BodyTap:
     return tap if isinstance(tap, BodyTap) else BodyTap(request, None, None)
 
 
+def _other_md5(md5: str) -> str:
+    """An MD5 (hex) that is certainly not ``md5``: what a lying reply names instead."""
+    return hashlib.md5(b"not " + md5.encode(), usedforsecurity=False).hexdigest()
+
+
+def reply_lies(injector: FaultInjector, request: web.Request, reply: dict[str, Any]
+               ) -> dict[str, Any]:
+    """``reply`` as the faults in force make the server state it (a copy when it lies).
+
+    Part PUT replies (keys ``n``, ``size``, ``md5``) get a wrong ``md5`` / ``size`` with
+    ``wrong_part_md5`` / ``wrong_part_size``; completion replies (key ``checksum``) get a
+    wrong ``checksum`` with ``wrong_checksum``. Counted in ``wrong_replies``.
+    """
+    if not injector.applies_to(request.path, request.method):
+        return reply
+    f = injector.faults
+    out = dict(reply)
+    if "n" in out and f.wrong_part_md5:
+        out["md5"] = _other_md5(str(out["md5"]))
+    if "n" in out and f.wrong_part_size:
+        out["size"] = int(out["size"]) - 1
+    if "checksum" in out and out["checksum"] and f.wrong_checksum:
+        out["checksum"] = _other_md5(str(out["checksum"]))
+    if out != reply:
+        injector.wrong_replies += 1
+    return out
+
+
 def format_seconds(value: float) -> str:
     """Seconds for a header: ``0.05`` -> ``"0.05"``, ``1.0`` -> ``"1"``."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
@@ -345,12 +456,22 @@ def faults_middleware(injector: FaultInjector) -> Middleware:
     """The aiohttp middleware applying ``injector``: latency first, then maybe an error.
 
     A request that is handled and carries a body also gets its :class:`BodyTap` (body faults),
-    and with a bandwidth cap its JSON answer is delayed by its size.
+    and with a bandwidth cap its JSON answer is delayed by its size. A lost reply closes the
+    connection once the request was handled. Every API request counts in the in-flight gauge.
     """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not injector.applies_to(request.path):
+        if request.path.startswith(CONTROL_PREFIX):
+            return await handler(request)
+        injector.enter()
+        try:
+            return await faulted(request, handler)
+        finally:
+            injector.leave()
+
+    async def faulted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not injector.applies_to(request.path, request.method):
             return await handler(request)
         decision = injector.decide()
         if decision.delay > 0:
@@ -363,6 +484,10 @@ def faults_middleware(injector: FaultInjector) -> Middleware:
             fault = injector.decide_body(request.content_length)
             request[BODY_TAP_KEY] = BodyTap(request, fault, injector)
         response = await handler(request)
+        if faults.lost_reply_rate > 0 and injector.decide_lost_reply():
+            if request.transport is not None:
+                request.transport.close()  # handled, but the client never hears of it
+            return response
         body = getattr(response, "body", None)
         if faults.bandwidth is not None and isinstance(body, bytes) and body:
             await asyncio.sleep(len(body) / faults.bandwidth)

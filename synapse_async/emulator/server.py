@@ -199,6 +199,23 @@ class Emulator:
         return self._injector.counters
 
     @property
+    def reply_counters(self) -> dict[str, int]:
+        """Reply faults applied: ``lost_replies``, ``wrong_replies``."""
+        return self._injector.reply_counters
+
+    @property
+    def concurrency(self) -> dict[str, int]:
+        """API requests handled now (``in_flight``) and most at once (``peak_in_flight``).
+
+        The peak counts since the last :meth:`reset_counters`; control paths are not counted.
+        """
+        return self._injector.concurrency
+
+    def reset_counters(self) -> None:
+        """Zero the fault counters and restart the in-flight peak from the current level."""
+        self._injector.reset_counters()
+
+    @property
     def uploads(self) -> UploadService:
         """The chunked-upload service (while running).
 

@@ -68,7 +68,8 @@ _SIZES = ((640, 480), (1280, 720), (1920, 1080), (800, 600))
 _EXT = {"image": "jpg", "video": "mp4", "text": "txt", "audio": "wav"}
 _WORD = re.compile(r"\w+")
 _EVENTS = {"active": "project.started", "paused": "project.paused",
-           "completed": "project.completed"}
+           "review": "project.review", "completed": "project.completed",
+           "cancelled": "project.cancelled"}
 
 
 def register_tables(store: Store) -> None:
@@ -171,53 +172,98 @@ def _entities(rng: random.Random, text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _label_sets(project: Doc) -> list[tuple[str, list[str]]]:
+    """``[(tool, labels)]``, one per annotation type of the project (in its order)."""
+    kinds = project.get("annotation_type")
+    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+    raw = project.get("labels") or []
+    flat = ([lb for names in raw.values() for lb in names] if isinstance(raw, dict)
+            else [lb for lb in raw if isinstance(lb, str)])
+    out = []
+    for kind in kinds:
+        own = raw.get(kind) if isinstance(raw, dict) and isinstance(kind, str) else None
+        names = [lb for lb in own or flat if isinstance(lb, str)] or ["object"]
+        out.append((_tool(kind), names))
+    return out
+
+
+def _video_frames(project: Doc, data: dict[str, Any], fps: float, duration: float
+                  ) -> list[int]:
+    """The frames annotated in a video: every ``frame_sampling_rate``-th, at most 3."""
+    rate = (project.get("quality_settings") or {}).get("frame_sampling_rate", 10)
+    rate = rate if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0 else 10
+    total = max(1, int(fps * duration))
+    return list(range(0, total, rate))[:3]
+
+
 def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, Any], float]:
     """The simulated result for ``task``: ``(DM document, file metadata, agreement)``.
 
-    Deterministic per (project id, task id); the shapes are in the module docstring.
+    Deterministic per (project id, task id); the shapes are in the module docstring. A
+    multi-type project (``annotation_type`` a list) gets the annotations of every type, each
+    with its own labels (``labels`` keyed by type). Video keypoints are marked on sampled
+    frames (``frame`` in each annotationsData entry); the file metadata of a video carries
+    ``duration`` and ``fps``.
     """
     task_id = int(task["id"])
     rng = random.Random(f"{project['id']}:{task_id}")
     data = task.get("data") if isinstance(task.get("data"), dict) else {}
     assert isinstance(data, dict)
-    labels = [lb for lb in project.get("labels") or [] if isinstance(lb, str)] or ["object"]
-    tool = _tool(project.get("annotation_type"))
-    media_type = "text" if tool == "named_entity" else str(project.get("data_type") or "image")
+    sets = _label_sets(project)
+    tools = [tool for tool, _names in sets]
+    media_type = ("text" if "named_entity" in tools
+                  else str(project.get("data_type") or "image"))
     media = f"{media_type}_1"
     metas: list[dict[str, Any]] = []
     datas: list[dict[str, Any]] = []
+    score = round(rng.uniform(0.72, 0.99), 4)
+    counter = iter(range(1, 10**6))
 
-    def add(k: int, label: str, **coords: Any) -> None:
-        ident = f"ann-{task_id}-{k}"
-        metas.append({"id": ident, "tool": tool, "classification": {"class": label}})
+    def add(tool: str, label: str, **coords: Any) -> None:
+        ident = f"ann-{task_id}-{next(counter)}"
+        meta: dict[str, Any] = {"id": ident, "tool": tool, "classification": {"class": label}}
+        if tool == "classification":
+            meta["confidence"] = score
+        metas.append(meta)
         if coords:
             datas.append({"id": ident, **coords})
 
-    if tool == "named_entity":
+    if "named_entity" in tools:
         text = _text(data, task_id)
         file: dict[str, Any] = {"file_name": _file_name(data, task_id, media_type), "text": text}
-        for k, (start, end) in enumerate(_entities(rng, text), 1):
-            add(k, rng.choice(labels), ranges=[{"start": start, "end": end}],
-                content=text[start:end])
     else:
         width, height = _size(data, rng)
         file = {"file_name": _file_name(data, task_id, media_type), "width": width,
                 "height": height}
-        if tool == "bounding_box":
-            for k in range(1, rng.randint(1, 3) + 1):
-                add(k, rng.choice(labels), coordinate=_box(rng, width, height))
+    frames: list[int | None] = [None]
+    if media_type == "video":
+        given_fps, given_duration = data.get("fps"), data.get("duration")
+        fps: float = given_fps if isinstance(given_fps, (int, float)) else 30
+        duration: float = given_duration if isinstance(given_duration, (int, float)) else 10.5
+        file.update(fps=fps, duration=duration)
+        frames = list(_video_frames(project, data, fps, duration))
+    for tool, labels in sets:
+        if tool == "named_entity":
+            for start, end in _entities(rng, file["text"]):
+                add(tool, rng.choice(labels), ranges=[{"start": start, "end": end}],
+                    content=file["text"][start:end])
+        elif tool == "bounding_box":
+            for _ in range(rng.randint(1, 3)):
+                add(tool, rng.choice(labels), coordinate=_box(rng, width, height))
         elif tool == "polygon":
-            for k in range(1, rng.randint(1, 2) + 1):
-                add(k, rng.choice(labels), coordinate=_polygon(rng, width, height))
+            for _ in range(rng.randint(1, 2)):
+                add(tool, rng.choice(labels), coordinate=_polygon(rng, width, height))
         elif tool == "keypoint":
-            for k, label in enumerate(labels[:32], 1):
-                add(k, label, coordinate={"x": rng.randint(0, width - 1),
-                                          "y": rng.randint(0, height - 1),
-                                          "visible": 1 if rng.random() < 0.1 else 2})
+            for frame in frames:
+                for label in labels[:32]:
+                    point = {"x": rng.randint(0, width - 1), "y": rng.randint(0, height - 1),
+                             "visible": 1 if rng.random() < 0.1 else 2}
+                    extra = {} if frame is None else {"frame": frame}
+                    add(tool, label, coordinate=point, **extra)
         else:
-            add(1, rng.choice(labels))
+            add(tool, rng.choice(labels))
     document = {"annotations": {media: metas}, "annotationsData": {media: datas}}
-    return document, {media: file}, round(rng.uniform(0.72, 0.99), 4)
+    return document, {media: file}, score
 
 
 class AnnotationSimulator:
@@ -270,6 +316,9 @@ class AnnotationSimulator:
     def advance(self, seconds: float) -> int:
         """Do ``seconds`` of annotation work in every active project; returns tasks done."""
         done = 0
+        if self.speed * seconds > 0:  # expert review takes one step of work
+            for project in self._store.list(projects.TABLE, limit=None, state="review"):
+                self._finish(project)
         active = self._store.list(projects.TABLE, limit=None, state="active")
         for project in active:
             pid = project["id"]
@@ -282,9 +331,13 @@ class AnnotationSimulator:
     def complete(self, project: Doc | int, n: int) -> int:
         """Annotate up to ``n`` pending tasks of an active project now; returns how many.
 
-        Completes the project when no task is left pending.
+        Completes the project when no task is left pending (through ``review`` when its
+        quality settings ask for expert review; a call on a project in review completes it).
         """
         doc = self._store.get(projects.TABLE, project) if isinstance(project, int) else project
+        if doc is not None and doc.get("state") == "review":
+            self._finish(doc)
+            return 0
         if doc is None or doc.get("state") != "active":
             return 0
         pid = doc["id"]
@@ -294,11 +347,18 @@ class AnnotationSimulator:
             self._annotate(doc, store.list(tasks.TABLE, limit=None, id=ids))
         if store.count(tasks.TABLE, project=pid, status="pending") == 0:
             self._credit.pop(pid, None)
-            amount = billing.paid_amount(store, pid, "credits")
-            if amount is not None:
-                billing.settle(store, amount)
-            set_state(store, self._dispatcher, doc, "completed")
+            if (doc.get("quality_settings") or {}).get("enable_expert_review") is True:
+                set_state(store, self._dispatcher, doc, "review")
+            else:
+                self._finish(doc)
         return len(ids)
+
+    def _finish(self, doc: Doc) -> None:
+        """``review``/``active`` -> ``completed``: settle the deposit, emit the event."""
+        amount = billing.paid_amount(self._store, doc["id"], "credits")
+        if amount is not None:
+            billing.settle(self._store, amount)
+        set_state(self._store, self._dispatcher, doc, "completed")
 
     def _annotate(self, project: Doc, todo: list[Doc]) -> None:
         store = self._store

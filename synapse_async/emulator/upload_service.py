@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import math
 import os
+import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -211,9 +213,53 @@ class UploadService:
         """Create the table (idempotent)."""
         self.store.register_table(TABLE, indexed=("upload_id", "status"))
 
+    # -- disk space --------------------------------------------------------------------------
+
+    def _allocated(self) -> int:
+        """Bytes the upload files occupy on disk now (sparse holes not counted)."""
+        total = 0
+        for path in self.files_dir.glob("upload-*"):
+            try:
+                total += path.stat().st_blocks * 512
+            except OSError:
+                continue
+        return total
+
+    def free_space(self) -> int:
+        """Free bytes for upload files: the disk's, or what ``Faults.disk_free`` leaves."""
+        limit = self.injector.faults.disk_free
+        if limit is None:
+            return shutil.disk_usage(self.files_dir).free
+        return max(0, limit - self._allocated())
+
+    def reserved(self) -> int:
+        """Bytes that open uploads still have to write (promised at their creation)."""
+        owed = 0
+        for doc in self.store.list(TABLE, limit=None, status="uploading"):
+            try:
+                on_disk = self.path(doc).stat().st_blocks * 512
+            except OSError:
+                on_disk = 0
+            owed += max(0, int(doc["size"]) - on_disk)
+        return owed
+
+    def check_room(self, size: int) -> None:
+        """507 unless ``size`` more bytes fit beside what open uploads still need."""
+        room = self.free_space() - self.reserved()
+        if size > room:
+            raise ApiError(507, f"Insufficient storage: the upload needs {size} bytes and "
+                                f"{max(room, 0)} are free. Abort unfinished uploads "
+                                f"(DELETE chunked_upload/{{id}}/) or free space, then retry.")
+
+    def _check_write(self, nbytes: int) -> None:
+        """Emulated full disk (``Faults.disk_free``): ENOSPC before a write that would not fit."""
+        if self.injector.faults.disk_free is not None and nbytes > self.free_space():
+            raise OSError(errno.ENOSPC, "No space left on device (emulated)")
+
     def create(self, *, filename: str, size: int, part_size: int, parallel: bool) -> Doc:
-        """A new upload with an empty sparse file of ``size`` bytes."""
+        """A new upload with an empty sparse file of ``size`` bytes (507 when it cannot fit)."""
         self.sweep_expired()
+        self.check_room(size)
         upload_id = uuid.uuid4().hex
         storage = f"upload-{upload_id}"
         fd = os.open(self.files_dir / storage, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -239,10 +285,14 @@ class UploadService:
             live.task.cancel()
 
     def delete(self, doc: Doc) -> None:
-        """Forget an upload and its bytes."""
-        self.store.delete(TABLE, doc["id"])
-        self.path(doc).unlink(missing_ok=True)
+        """Forget an upload and its bytes.
+
+        The bytes go first: on a full disk the record's deletion (a database write) may fail,
+        and the space must come back all the same (a retried DELETE then removes the row).
+        """
         self.drop_live(doc["upload_id"])
+        self.path(doc).unlink(missing_ok=True)
+        self.store.delete(TABLE, doc["id"])
 
     def sweep_expired(self) -> None:
         """Delete incomplete uploads past their expiry."""
@@ -279,12 +329,14 @@ class UploadService:
                 pending.append(chunk)
                 pending_len += len(chunk)
                 if pending_len >= BATCH:
+                    self._check_write(pending_len)
                     await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
                     pos += pending_len
                     pending, pending_len = [], 0
                     if on_written is not None:
                         on_written(pos - offset)
             if pending:
+                self._check_write(pending_len)
                 await asyncio.to_thread(_write_batch, fd, pending, pos, hashers)
                 if on_written is not None:
                     on_written(size)

@@ -16,6 +16,13 @@ See ``docs/exports.md`` for each format's conventions.
 
 from .base import FormatOptions, Writer, WriterContext
 from .coco import CocoWriter
+from .converters import (
+    DMtoCOCOConverter,
+    DMtoCSVConverter,
+    DMtoPascalConverter,
+    DMtoVOCConverter,
+    DMtoYOLOConverter,
+)
 from .files import AtomicFile, UniqueNamer, atomic_write, safe_filename
 from .ner import tokenize
 from .pipeline import FORMATS, REPORT_FILE, Exporter, awrite_export, canonical_format, write_export
@@ -65,6 +72,11 @@ __all__ = [
     "Classification",
     "CocoWriter",
     "CsvWriter",
+    "DMtoCOCOConverter",
+    "DMtoCSVConverter",
+    "DMtoPascalConverter",
+    "DMtoVOCConverter",
+    "DMtoYOLOConverter",
     "ExportReport",
     "Exporter",
     "FormatOptions",

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .base import Writer, WriterContext
 from .files import AtomicFile
-from .schema import Item
+from .reader import read_item
+from .schema import (
+    Annotation,
+    BoundingBox,
+    Item,
+    Keypoint,
+    KeypointSet,
+    NamedEntity,
+    Polygon,
+    Polyline,
+)
 
-__all__ = ["JsonWriter", "dump_line", "dump_record"]
+__all__ = ["DM_KEY", "JsonWriter", "dump_line", "dump_record", "project_record"]
+
+DM_KEY = "dm_schema_v1"
+"""The key of a project record that holds the assignment's DM schema v1 document."""
 
 
 _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -30,6 +44,113 @@ def dump_line(value: Any) -> str:
 def dump_record(raw: Any) -> str:
     """One record as compact JSON (see :func:`dump_line`)."""
     return dump_line(raw)
+
+
+def _entries_by_id(doc: Any) -> dict[str, Mapping[str, Any]]:
+    """``annotationsData`` entries (and compact annotations) of a DM document, by id."""
+    found: dict[str, Mapping[str, Any]] = {}
+    if not isinstance(doc, Mapping):
+        return found
+    for section in ("annotations", "annotationsData"):
+        per_media = doc.get(section)
+        if not isinstance(per_media, Mapping):
+            continue
+        for entries in per_media.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, Mapping) and "id" in entry:
+                    found.setdefault(str(entry["id"]), {})
+                    found[str(entry["id"])] = {**found[str(entry["id"])], **entry}
+    return found
+
+
+def _geometry(ann: Annotation) -> dict[str, Any]:
+    g = ann.geometry
+    if isinstance(g, BoundingBox):
+        return {"x": g.x, "y": g.y, "width": g.w, "height": g.h}
+    if isinstance(g, (Polygon, Polyline)):
+        return {"points": [[x, y] for x, y in g.points]}
+    if isinstance(g, Keypoint):
+        return {"x": g.x, "y": g.y, "visible": g.visible}
+    if isinstance(g, KeypointSet):
+        return {"points": [{"x": p.x, "y": p.y, "visible": p.visible} for p in g.points],
+                "names": list(g.names)}
+    if isinstance(g, NamedEntity):
+        return {"start": g.start, "end": g.end, "text": g.text}
+    return {}
+
+
+def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
+                   ) -> dict[str, Any]:
+    """One record of ``project.export(format="json")``: the task and its annotations.
+
+    Keys: ``id`` (the assignment), ``assignment``, ``project``, ``status``, ``task`` (the
+    task's wire form, ``task["data"]`` holding every field it was created with, custom ones
+    included), ``data`` (the same task data), ``file`` (media metadata), ``result`` (per
+    type: ``classification`` ``{"label", "confidence"}``, ``boxes``, ``polygons``,
+    ``keypoints``, ``entities`` ``[{"start", "end", "label", "text"}]``; only the types
+    present, ``entities`` always for text), ``annotations`` (one per annotation:
+    ``{"id", "type", "label", "result": {"value": label, ...geometry}}``) and
+    ``dm_schema_v1`` (the assignment's DM schema v1 document, unchanged). Video records also
+    carry ``video_url``, ``duration``, ``fps``, ``classification`` and ``keypoints``
+    ``{"frame_<n>": {label: {"x", "y", "visible"}}}``.
+    """
+    doc = assignment.get("data")
+    raw_files = assignment.get("file")
+    files: Mapping[str, Any] = raw_files if isinstance(raw_files, Mapping) else {}
+    item = read_item({"id": assignment.get("id"), "data": doc, "file": files})
+    raw_by_id = _entries_by_id(doc)
+    task_data = dict(task.get("data") or {}) if task else {}
+    result: dict[str, Any] = {}
+    annotations: list[dict[str, Any]] = []
+    frames: dict[str, dict[str, Any]] = {}
+    is_text = is_video = False
+    for rec in item.records:
+        is_text = is_text or rec.text is not None
+        is_video = is_video or str(rec.media_id or "").startswith("video")
+        for ann in rec.annotations:
+            raw = raw_by_id.get(ann.id, {})
+            geometry = _geometry(ann)
+            annotations.append({"id": ann.id, "type": ann.tool, "label": ann.label,
+                                "result": {"value": ann.label, **geometry}})
+            if ann.tool == "classification":
+                confidence = raw.get("confidence", ann.attributes.get("confidence"))
+                result.setdefault("classification",
+                                  {"label": ann.label, "confidence": confidence})
+            elif isinstance(ann.geometry, BoundingBox):
+                result.setdefault("boxes", []).append({"label": ann.label, **geometry})
+            elif isinstance(ann.geometry, (Polygon, Polyline)):
+                result.setdefault("polygons", []).append({"label": ann.label, **geometry})
+            elif isinstance(ann.geometry, (Keypoint, KeypointSet)):
+                frame = raw.get("frame")
+                if isinstance(frame, int):
+                    frames.setdefault(f"frame_{frame}", {})[ann.label] = geometry
+                else:
+                    result.setdefault("keypoints", []).append({"label": ann.label, **geometry})
+            elif isinstance(ann.geometry, NamedEntity):
+                result.setdefault("entities", []).append({
+                    "start": ann.geometry.start, "end": ann.geometry.end, "label": ann.label,
+                    "text": ann.geometry.text})
+    if frames:
+        result["keypoints"] = frames
+    if is_text:
+        result.setdefault("entities", [])
+    task_wire = dict(task) if task else {"id": assignment.get("task")}
+    task_wire["data"] = task_data
+    record: dict[str, Any] = {
+        "id": assignment.get("id"), "assignment": assignment.get("id"),
+        "project": assignment.get("project"), "status": assignment.get("status"),
+        "task": task_wire, "data": task_data, "file": files, "result": result,
+        "annotations": annotations, DM_KEY: doc,
+        "created": assignment.get("created"), "modified": assignment.get("modified"),
+    }
+    if is_video:
+        meta = next((m for m in files.values() if isinstance(m, Mapping)), {})
+        record.update(
+            video_url=task_data.get("video_url", task_data.get("url", meta.get("file_name"))),
+            duration=task_data.get("duration", meta.get("duration")),
+            fps=task_data.get("fps", meta.get("fps")),
+            classification=result.get("classification"), keypoints=frames)
+    return record
 
 
 class JsonWriter(Writer):

@@ -277,6 +277,24 @@ def _structure_other(data: Any, cls: type[Model], fast: Callable[[Any, Any], Mod
         status_code=200)
 
 
+def _str_or_list(value: Any, optional: bool) -> str | list[str] | None:
+    if (value is None and optional) or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValueError(f"expected a string or a list of strings, got {value!r:.80}")
+
+
+def _labels(value: Any) -> list[str] | dict[str, list[str]]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in value.items()):
+        return {k: list(v) for k, v in value.items()}
+    raise ValueError(f"expected a list of labels or {{type: [labels]}}, got {value!r:.80}")
+
+
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build a converter for ``Model`` subclasses (lenient, or strict about unknown fields).
 
@@ -291,6 +309,12 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     conv.register_unstructure_hook(Decimal, str)
     # Unions of JSON scalars (e.g. ``int | str``) pass through when the value has a member type.
     configure_union_passthrough(int | float | str | bool | None, conv)
+    # Multi-type projects: ``annotation_type`` is a name or a list of names, ``labels`` a
+    # list or ``{annotation type: [labels]}``. JSON containers of strings, checked as such.
+    conv.register_structure_hook_func(
+        lambda t: t == (str | list[str] | None), lambda v, _t: _str_or_list(v, True))
+    conv.register_structure_hook_func(
+        lambda t: t == (list[str] | dict[str, list[str]]), lambda v, _t: _labels(v))
 
     def is_model(cls: Any) -> bool:
         return isinstance(cls, type) and issubclass(cls, Model) and attrs.has(cls)

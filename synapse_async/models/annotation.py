@@ -22,9 +22,11 @@ class Project(Model):
         name: display name.
         description: free text.
         state: draft, pending_deposit, active, paused, review, completed or cancelled.
-        annotation_type: e.g. ``bounding_box``, ``classification``, ``named_entity``.
+        annotation_type: e.g. ``bounding_box``, ``classification``, ``named_entity``; a
+            list of them for a multi-type project (``["classification", "keypoint"]``).
         data_type: e.g. ``image``, ``text``, ``video``.
-        labels: the label names annotators choose from.
+        labels: the label names annotators choose from; for a multi-type project a dict
+            ``{annotation type: [labels]}`` (``label_names`` flattens either form).
         metadata: the caller's own key/value data.
         created: when it was created.
         modified: when it last changed.
@@ -38,9 +40,9 @@ class Project(Model):
     name: str = ""
     description: str = ""
     state: str = "draft"
-    annotation_type: str | None = None
+    annotation_type: str | list[str] | None = None
     data_type: str | None = None
-    labels: list[str] = attrs.field(factory=list)
+    labels: list[str] | dict[str, list[str]] = attrs.field(factory=list)
     metadata: dict[str, Any] = attrs.field(factory=dict)
     created: datetime | None = None
     modified: datetime | None = None
@@ -48,6 +50,22 @@ class Project(Model):
     quality_settings: dict[str, Any] = attrs.field(factory=dict)
     pricing_tier: str | None = None
     priority: int | str | None = None
+
+    @property
+    def annotation_types(self) -> list[str]:
+        """``annotation_type`` as a list (empty when unset)."""
+        if self.annotation_type is None:
+            return []
+        if isinstance(self.annotation_type, str):
+            return [self.annotation_type]
+        return list(self.annotation_type)
+
+    @property
+    def label_names(self) -> list[str]:
+        """Every label, in order, without repeats (a dict of label lists flattened)."""
+        if isinstance(self.labels, dict):
+            return list(dict.fromkeys(x for names in self.labels.values() for x in names))
+        return list(self.labels)
 
 
 @attrs.frozen

@@ -139,6 +139,7 @@ class Job(Model):
         action: the plugin action (``train``, ``export``, ``deployment``, ...).
         agent: the agent running it.
         params: the run's parameters.
+        context: the caller's context of the run (free-form, echoed back).
         progress_record: the latest progress report (e.g. ``{"step": 2, "total": 5}``).
         metrics_record: the latest metrics report.
         result: what the job produced, once finished.
@@ -154,6 +155,7 @@ class Job(Model):
     action: str | None = None
     agent: int | None = None
     params: dict[str, Any] = attrs.field(factory=dict)
+    context: dict[str, Any] = attrs.field(factory=dict)
     progress_record: dict[str, Any] | None = None
     metrics_record: dict[str, Any] | None = None
     result: Any = None

@@ -157,6 +157,16 @@ class ProjectStatus(Model):
     estimated_completion: datetime | None = None
     is_complete: bool = False
 
+    @property
+    def completed(self) -> int:
+        """Another name of ``completed_tasks`` (as the getting-started guide prints it)."""
+        return self.completed_tasks
+
+    @property
+    def total(self) -> int:
+        """Another name of ``total_tasks``."""
+        return self.total_tasks
+
 
 @attrs.frozen
 class Balance(Model):

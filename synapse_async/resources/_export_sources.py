@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -241,12 +242,14 @@ class Fetcher:
     """Downloads original files into the export, at most ``limit`` at once.
 
     The first download that fails cancels the ``group`` (whose owner raises it, unwrapped);
-    a media without a URL is counted in ``missing``.
+    a media without a URL is counted in ``missing``, and so is one on another host when
+    ``same_origin_only`` (the files the API itself serves).
     """
 
     def __init__(self, http: HTTPClient, group: FirstError, limit: int, root: Path,
-                 tracker: Tracker) -> None:
+                 tracker: Tracker, *, same_origin_only: bool = False) -> None:
         self._http = http
+        self._same_origin_only = same_origin_only
         self._group = group
         self._slots = anyio.Semaphore(limit)
         self._root = root.resolve()
@@ -282,8 +285,10 @@ class Fetcher:
 
     async def _download(self, raw: Mapping[str, Any], media_id: str | None, dest: Path) -> None:
         source = media_source(raw, media_id) or await self._locator.locate(raw, media_id)
-        if source is None:
-            self.missing += 1
+        if source is None or (self._same_origin_only and (
+                urlsplit(source.url).scheme, urlsplit(source.url).netloc
+        ) != self._http.config.origin):
+            self.missing += 1  # nothing names the file, or (auto mode) not the API's own
             return
         folder = dest.parent.resolve()
         if not folder.is_relative_to(self._root):  # names are safe already; a backstop

@@ -55,6 +55,7 @@ from synapse_async.export import (
     canonical_format,
     export_small,
 )
+from synapse_async.export.synapse_json import project_record
 from synapse_async.http import build_path
 from synapse_async.models import Assignment
 from synapse_async.models._converter import Model, structure
@@ -292,7 +293,8 @@ class AsyncExports(AsyncResource):
                    output_dir: str | os.PathLike[str], split: Mapping[str, float] | None,
                    include_files: bool, on_progress: Progress | None, seed: int,
                    labels: Sequence[str] | None, options: FormatOptions | None,
-                   page_size: int, max_concurrency: int) -> tuple[ExportReport, Exporter]:
+                   page_size: int, max_concurrency: int, same_origin_only: bool = False
+                   ) -> tuple[ExportReport, Exporter]:
         kind = _check_target(target)
         filters = _check_filter(kind, filter)
         if on_progress is not None and not callable(on_progress):
@@ -312,7 +314,8 @@ class AsyncExports(AsyncResource):
             await anyio.to_thread.run_sync(exporter.begin)
             async with first_error() as group:
                 if include_files:
-                    fetched = Fetcher(self._http, group, limit, out, tracker)
+                    fetched = Fetcher(self._http, group, limit, out, tracker,
+                                      same_origin_only=same_origin_only)
                 async for count, records in pages:
                     tracker.total = max(tracker.total, count or 0)
                     items = await anyio.to_thread.run_sync(_add_all, exporter, records)
@@ -341,7 +344,7 @@ class AsyncExports(AsyncResource):
 async def export_project(
     http: HTTPClient, project_id: int, format: str, *,
     output_dir: str | os.PathLike[str] | None, split: Mapping[str, float] | None, seed: int,
-    labels: Sequence[str] | None, include_files: bool,
+    labels: Sequence[str] | None, include_files: bool | None,
 ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
     """``AsyncProjectHandle.export``: a project's assignments as the examples use them.
 
@@ -354,6 +357,9 @@ async def export_project(
     """
     check_id(project_id, "project")
     fmt = _check_format(format)
+    if include_files is not None and not isinstance(include_files, bool):
+        raise InvalidInputError(
+            f"include_files must be True, False or None (auto), got {include_files!r}")
     if fmt != "yolo" and (output_dir is not None or include_files):
         raise InvalidInputError(f"output_dir and include_files apply to format='yolo' only; "
                                 f"use client.exports.export(format={fmt!r}, ...) for files")
@@ -362,9 +368,10 @@ async def export_project(
             tempfile.mkdtemp(prefix="synapse_export_"))
         report, exporter = await AsyncExports(http)._run(
             target="assignment", filter={"project": project_id}, format="yolo", output_dir=out,
-            split=DEFAULT_SPLIT if split is None else split, include_files=include_files,
-            on_progress=None, seed=seed, labels=labels, options=None,
-            page_size=DEFAULT_PAGE_SIZE, max_concurrency=8)
+            split=DEFAULT_SPLIT if split is None else split,
+            include_files=include_files is not False, on_progress=None, seed=seed,
+            labels=labels, options=None, page_size=DEFAULT_PAGE_SIZE, max_concurrency=8,
+            same_origin_only=include_files is None)
         writer = exporter.writer
         assert isinstance(writer, YoloWriter)
         return {"images_dir": str(out / "images") + os.sep,
@@ -376,6 +383,10 @@ async def export_project(
         kwargs = {"split": split, "seed": seed, "labels": _check_labels(labels)}
     records = [assignment_record(a) async for a in AsyncAssignments(http).list(
         project=project_id, page_size=1000)]
+    if fmt == "json":
+        tasks = {t.id: task_record(t, None)["task"] async for t in AsyncTasks(http).list(
+            project=project_id, page_size=1000)}
+        return [project_record(r, tasks.get(r["task"])) for r in records]
     result: list[dict[str, Any]] | dict[str, Any] | bytes | str = await anyio.to_thread.run_sync(
         lambda: export_small(records, fmt, **kwargs))
     return result

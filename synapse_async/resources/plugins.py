@@ -80,8 +80,9 @@ class AsyncPlugins(AsyncResource):
         self,
         plugin: int | str,
         *,
-        action: str,
+        action: str | None = None,
         params: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
         agent: int | None = None,
         version: str | None = None,
         **fields: Any,
@@ -93,15 +94,22 @@ class AsyncPlugins(AsyncResource):
 
         Args:
             plugin: the plugin's id or code.
-            action: the action to run (``train``, ``export``, ``deployment``, ...).
+            action: the action to run (``train``, ``export``, ``deployment``, ...); None:
+                the plugin's default action.
             params: the action's parameters.
+            context: free-form context of the run (kept on the job).
             agent: the agent to run on (the server picks one when None).
             version: the release version to run (the latest when None).
             **fields: further run options, sent as given.
         """
         ref = check_plugin_ref(plugin)
-        body: dict[str, Any] = {"action": check_name(action, "action"),
-                                "params": dict(params or {}), **fields}
+        body: dict[str, Any] = {"params": dict(params or {}), **fields}
+        if action is not None:
+            body["action"] = check_name(action, "action")
+        if context is not None:
+            if not isinstance(context, Mapping):
+                raise InvalidInputError(f"context must be a dict, got {context!r:.80}")
+            body["context"] = dict(context)
         if agent is not None:
             body["agent"] = check_id(agent, "agent")
         if version is not None:

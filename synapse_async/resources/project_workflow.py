@@ -129,8 +129,8 @@ class AsyncProjectHandle(AsyncResource):
         return self._project.state
 
     @property
-    def annotation_type(self) -> str | None:
-        """E.g. ``bounding_box``, ``classification``, ``named_entity``."""
+    def annotation_type(self) -> str | list[str] | None:
+        """E.g. ``bounding_box``, ``classification``; a list for a multi-type project."""
         return self._project.annotation_type
 
     @property
@@ -139,8 +139,8 @@ class AsyncProjectHandle(AsyncResource):
         return self._project.data_type
 
     @property
-    def labels(self) -> list[str]:
-        """The label names."""
+    def labels(self) -> list[str] | dict[str, list[str]]:
+        """The label names (``{annotation type: [labels]}`` for a multi-type project)."""
         return self._project.labels
 
     @property
@@ -320,6 +320,16 @@ class AsyncProjectHandle(AsyncResource):
         """Pause annotation of an active project (``start()`` resumes it)."""
         return self._update(await self._http.request("POST", self._path("pause")))
 
+    async def cancel(self) -> Project:
+        """Cancel the project (any state but ``completed``); its reserved credits return.
+
+        Annotation stops; ``wait_for_completion`` then raises ``ProjectStateError``.
+
+        Raises:
+            ConflictError: the project is already completed or cancelled (409).
+        """
+        return self._update(await self._http.request("POST", self._path("cancel")))
+
     async def get_status(self) -> ProjectStatus:
         """The project's progress, quality metrics and estimated completion."""
         return self._decode(await self._http.request("GET", self._path("status")),
@@ -382,15 +392,21 @@ class AsyncProjectHandle(AsyncResource):
         split: Mapping[str, float] | None = None,
         seed: int = 0,
         labels: Sequence[str] | None = None,
-        include_files: bool = False,
+        include_files: bool | None = None,
     ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
         """The project's annotations (every assignment) in ``format``, for small projects.
 
-        json -> a list of records (each assignment's wire form: ``data`` is the DM schema v1
-        document, ``file`` the media metadata); yolo -> a dict with ``images_dir``,
-        ``labels_dir``, ``classes``, ``data_yaml`` (plus ``output_dir``, ``report``) of a
-        dataset written to ``output_dir`` (default: a new temp folder the caller owns; splits
-        80/10/10 unless ``split`` is given; ``include_files=True`` downloads the images);
+        json -> a list of records, one per assignment: ``task`` (with all its ``data``, custom
+        fields included), ``data`` (the task data), ``result`` (per type:
+        ``classification`` label and confidence, ``boxes``, ``keypoints``, ``entities``),
+        ``annotations`` (each with ``result.value``), ``file`` and the DM schema v1 document
+        under ``dm_schema_v1`` (see ``synapse_async.export.synapse_json.project_record``);
+        yolo -> a dict with ``images_dir``, ``labels_dir``, ``classes``, ``data_yaml`` (plus
+        ``output_dir``, ``report``) of a dataset written to ``output_dir`` (default: a new
+        temp folder the caller owns; splits 80/10/10 unless ``split`` is given). The images
+        are downloaded by default when the API itself serves them (``include_files=None``:
+        media elsewhere are counted in the report, not fetched); ``True`` downloads every
+        reachable URL, ``False`` none;
         spacy -> DocBin bytes (needs spaCy); coco -> dict; voc -> ``{file name: xml}``;
         csv -> str. Class ids follow ``labels``, by default the project's labels. For big
         projects use ``client.exports.export`` (streams to files).
@@ -402,7 +418,7 @@ class AsyncProjectHandle(AsyncResource):
         """
         return await export_project(
             self._http, self.id, format, output_dir=output_dir, split=split, seed=seed,
-            labels=list(self.labels) or None if labels is None else labels,
+            labels=self._project.label_names or None if labels is None else labels,
             include_files=include_files)
 
     async def export_to_s3(self, bucket: str, key: str, format: str = "json") -> ExportResult:

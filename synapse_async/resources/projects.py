@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
@@ -14,6 +15,45 @@ from synapse_async.resources._base import AsyncResource, check_id
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 
 __all__ = ["AsyncProjects"]
+
+
+def _check_annotation_type(value: Any) -> str | builtins.list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidInputError("annotation_type is blank: name a type such as "
+                                    "'classification'")
+        return value.strip()
+    if isinstance(value, Sequence) and value and all(
+            isinstance(v, str) and v.strip() for v in value):
+        names = [v.strip() for v in value]
+        if len(set(names)) != len(names):
+            raise InvalidInputError(f"annotation_type lists a type twice: {value!r}")
+        return names
+    raise InvalidInputError(
+        f"annotation_type must be a type name or a non-empty list of them, got {value!r}")
+
+
+def _check_labels(value: Any, types_: str | builtins.list[str] | None
+                  ) -> builtins.list[str] | dict[str, builtins.list[str]] | None:
+    def names(v: Any, where: str) -> builtins.list[str]:
+        if isinstance(v, str) or not isinstance(v, Sequence) or not all(
+                isinstance(x, str) and x.strip() for x in v):
+            raise InvalidInputError(f"{where} must be a list of non-empty strings, got {v!r}")
+        return builtins.list(v)
+
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        known = [types_] if isinstance(types_, str) else builtins.list(types_ or [])
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"labels has keys {unknown!r} that are not among annotation_type {known!r}: "
+                "key each label list by one of the project's annotation types")
+        return {k: names(v, f"labels[{k!r}]") for k, v in value.items()}
+    return names(value, "labels")
 
 
 class AsyncProjects(AsyncResource):
@@ -44,9 +84,9 @@ class AsyncProjects(AsyncResource):
         name: str,
         *,
         description: str = "",
-        annotation_type: str | None = None,
+        annotation_type: str | Sequence[str] | None = None,
         data_type: str | None = None,
-        labels: builtins.list[str] | None = None,
+        labels: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
         instructions: str | None = None,
         quality_settings: dict[str, Any] | None = None,
         pricing_tier: str | None = None,
@@ -60,9 +100,11 @@ class AsyncProjects(AsyncResource):
             name: display name (non-empty).
             description: free text.
             annotation_type: ``bounding_box``, ``polygon``, ``keypoint``, ``classification``,
-                ``named_entity``, ...
+                ``named_entity``, ...; a list of them for a multi-type project
+                (``["classification", "keypoint"]``).
             data_type: ``image``, ``text``, ``video``, ...
-            labels: the label names annotators choose from.
+            labels: the label names annotators choose from; for a multi-type project a dict
+                ``{annotation type: [labels]}`` whose keys are among ``annotation_type``.
             instructions: guidelines for annotators.
             quality_settings: e.g. ``{"min_annotators": 3, "consensus_threshold": 0.66}``.
             pricing_tier: ``basic``, ``standard`` (the server's default) or ``premium``.
@@ -72,17 +114,15 @@ class AsyncProjects(AsyncResource):
         """
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"project name must be a non-empty string, got {name!r}")
-        if labels is not None and (isinstance(labels, str) or not all(
-                isinstance(label, str) and label.strip() for label in labels)):
-            raise InvalidInputError(
-                f"labels must be a list of non-empty strings, got {labels!r}")
+        types_ = _check_annotation_type(annotation_type)
+        labels_ = _check_labels(labels, types_)
         for key, value in (("quality_settings", quality_settings), ("metadata", metadata)):
             if value is not None and not isinstance(value, dict):
                 raise InvalidInputError(f"{key} must be a dict, got {type(value).__name__}")
         body: dict[str, Any] = {"name": name, "description": description, **fields}
         optional: dict[str, Any] = {
-            "annotation_type": annotation_type, "data_type": data_type,
-            "labels": None if labels is None else builtins.list(labels),
+            "annotation_type": types_, "data_type": data_type,
+            "labels": labels_,
             "instructions": instructions, "quality_settings": quality_settings,
             "pricing_tier": pricing_tier, "priority": priority, "metadata": metadata,
         }

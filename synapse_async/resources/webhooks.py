@@ -51,7 +51,8 @@ class AsyncWebhooks(AsyncResource):
 
         Args:
             url: the receiver, an absolute http(s) URL.
-            events: event types: ``project.started``, ``project.paused``,
+            events: event types: ``project.started``, ``project.paused``, ``project.review``,
+                ``project.cancelled``,
                 ``project.completed``, ``task.completed``, ``deposit.paid``,
                 ``import.completed``, ``import.failed``.
             project_id: only this project's events.

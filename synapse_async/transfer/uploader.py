@@ -179,6 +179,11 @@ class Uploader:
 
 
 def _stored_bytes_are_wrong(exc: UploadError) -> bool:
-    """Whether the upload as a whole failed its final MD5 check (not one part's)."""
-    return exc.reason == "checksum_mismatch" and exc.part is None and not isinstance(
-        exc, FileChangedError)
+    """Whether the server refused to complete the upload: its stored bytes fail the MD5.
+
+    Not a part's mismatch, not a changed file, and not a success reply naming another
+    checksum (the stored bytes may be right: that is raised as it is).
+    """
+    return (exc.reason == "checksum_mismatch" and exc.part is None
+            and not isinstance(exc, FileChangedError)
+            and isinstance(exc.__cause__, ValidationError))

@@ -8,31 +8,14 @@ from typing import Any
 
 from synapse_async.models.integration import Agent
 from synapse_async.resources.agents import AsyncAgents
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Agents"]
 
 
-class Agents:
+class Agents(SyncResource[AsyncAgents]):
     """``client.agents``: the compute agents that run plugin jobs."""
-
-    _aio: AsyncAgents
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncAgents, portal: Portal) -> Agents:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncAgents, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(self, name: str, *, url: str | None = None, **fields: Any) -> Agent:
         """Register an agent; the result carries its token (the only time the server sends it)."""
@@ -55,4 +38,4 @@ class Agents:
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[Agent]:
         """Every agent, in server order (``status=...`` and other filters as query params)."""
-        return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+        return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))

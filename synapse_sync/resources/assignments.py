@@ -9,31 +9,14 @@ from typing import Any
 
 from synapse_async.models.annotation import Assignment
 from synapse_async.resources.assignments import AsyncAssignments
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Assignments"]
 
 
-class Assignments:
+class Assignments(SyncResource[AsyncAssignments]):
     """``client.assignments``: annotators' work on tasks, with the annotation data."""
-
-    _aio: AsyncAssignments
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncAssignments, portal: Portal) -> Assignments:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncAssignments, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def get(self, assignment_id: int) -> Assignment:
         """One assignment by id."""
@@ -43,8 +26,8 @@ class Assignments:
         self, *, project: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[Assignment]:
         """Every assignment (of ``project`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(project=project, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
         )
 
     def set_tags(self, assignment_ids: Iterable[int], tag_ids: Iterable[int]) -> int:

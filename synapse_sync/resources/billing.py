@@ -6,30 +6,13 @@ from __future__ import annotations
 
 from synapse_async.models.workflow import Balance
 from synapse_async.resources.billing import AsyncBilling
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["Billing"]
 
 
-class Billing:
+class Billing(SyncResource[AsyncBilling]):
     """``client.billing``: credits that pay project deposits."""
-
-    _aio: AsyncBilling
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncBilling, portal: Portal) -> Billing:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncBilling, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def get_balance(self) -> Balance:
         """The balance: ``available`` credits and those ``reserved`` by paid deposits."""

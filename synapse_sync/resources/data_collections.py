@@ -9,31 +9,14 @@ from typing import Any
 
 from synapse_async.models.data import DataCollection
 from synapse_async.resources.data_collections import AsyncDataCollections
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["DataCollections"]
 
 
-class DataCollections:
+class DataCollections(SyncResource[AsyncDataCollections]):
     """``client.data_collections``: sets of data units sharing file specifications."""
-
-    _aio: AsyncDataCollections
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncDataCollections, portal: Portal) -> DataCollections:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncDataCollections, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -55,4 +38,4 @@ class DataCollections:
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[DataCollection]:
         """Every data collection, in server order."""
-        return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+        return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))

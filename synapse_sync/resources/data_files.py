@@ -9,30 +9,13 @@ from collections.abc import Callable, Iterable
 
 from synapse_async.models.data import DataFile
 from synapse_async.resources.data_files import AsyncDataFiles
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["DataFiles"]
 
 
-class DataFiles:
+class DataFiles(SyncResource[AsyncDataFiles]):
     """``client.data_files``: files stored by the platform."""
-
-    _aio: AsyncDataFiles
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncDataFiles, portal: Portal) -> DataFiles:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncDataFiles, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self, path: str | os.PathLike[str], *, on_progress: Callable[[int, int], None] | None = None
@@ -49,7 +32,7 @@ class DataFiles:
 
         Raises:
             InvalidInputError: missing, unreadable, or a directory.
-            UploadError: the chunked upload failed (see ``AsyncUploads.upload_file``).
+            UploadError: the chunked upload failed (see ``Uploads.upload_file``).
         """
         return self._portal.call(self._aio.create, path, on_progress=on_progress)
 

@@ -10,31 +10,14 @@ from typing import Any
 
 from synapse_async.models.data import DataUnit
 from synapse_async.resources.data_units import AsyncDataUnits
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["DataUnits"]
 
 
-class DataUnits:
+class DataUnits(SyncResource[AsyncDataUnits]):
     """``client.data_units``: items of data collections."""
-
-    _aio: AsyncDataUnits
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncDataUnits, portal: Portal) -> DataUnits:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncDataUnits, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(self, units: Iterable[Mapping[str, Any]]) -> builtins.list[DataUnit]:
         """Create data units, validated first, sent in batches of 1,000 in order."""
@@ -48,7 +31,7 @@ class DataUnits:
         self, *, data_collection: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[DataUnit]:
         """Every data unit (of ``data_collection`` when given), in server order."""
-        return Paginator._from_async(
+        return self._wrap(
+            Paginator,
             self._aio.list(data_collection=data_collection, page_size=page_size, **filters),
-            self._portal,
         )

@@ -11,30 +11,13 @@ from typing import Any
 from synapse_async.export.base import FormatOptions
 from synapse_async.export.report import ExportReport
 from synapse_async.resources.exports import AsyncExports
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["Exports"]
 
 
-class Exports:
+class Exports(SyncResource[AsyncExports]):
     """``client.exports``: export annotations of assignments, ground truth or tasks to files."""
-
-    _aio: AsyncExports
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncExports, portal: Portal) -> Exports:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncExports, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def export(
         self,

@@ -13,33 +13,14 @@ from synapse_async.resources.ground_truths import (
     AsyncGroundTruthEvents,
     AsyncGroundTruths,
 )
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["GroundTruthDatasetVersions", "GroundTruthEvents", "GroundTruths"]
 
 
-class GroundTruthDatasetVersions:
+class GroundTruthDatasetVersions(SyncResource[AsyncGroundTruthDatasetVersions]):
     """``client.ground_truth_dataset_versions``: frozen versions of ground truths."""
-
-    _aio: AsyncGroundTruthDatasetVersions
-    _portal: Portal
-
-    @classmethod
-    def _from_async(
-        cls, aio: AsyncGroundTruthDatasetVersions, portal: Portal
-    ) -> GroundTruthDatasetVersions:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncGroundTruthDatasetVersions, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def get(self, version_id: int) -> GroundTruthDatasetVersion:
         """One version by id."""
@@ -49,30 +30,13 @@ class GroundTruthDatasetVersions:
         self, *, ground_truth: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[GroundTruthDatasetVersion]:
         """Every version (of ``ground_truth`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(ground_truth=ground_truth, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(ground_truth=ground_truth, page_size=page_size, **filters)
         )
 
 
-class GroundTruthEvents:
+class GroundTruthEvents(SyncResource[AsyncGroundTruthEvents]):
     """``client.ground_truth_events``: the items of ground truth versions (``sdk/...``)."""
-
-    _aio: AsyncGroundTruthEvents
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncGroundTruthEvents, portal: Portal) -> GroundTruthEvents:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncGroundTruthEvents, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def list(
         self,
@@ -92,7 +56,8 @@ class GroundTruthEvents:
             page_size: items per page.
             **filters: further filters, sent as query parameters.
         """
-        return Paginator._from_async(
+        return self._wrap(
+            Paginator,
             self._aio.list(
                 ground_truth_dataset_versions=ground_truth_dataset_versions,
                 ground_truth=ground_truth,
@@ -100,29 +65,11 @@ class GroundTruthEvents:
                 page_size=page_size,
                 **filters,
             ),
-            self._portal,
         )
 
 
-class GroundTruths:
+class GroundTruths(SyncResource[AsyncGroundTruths]):
     """``client.ground_truths``: ground-truth datasets (reference annotations)."""
-
-    _aio: AsyncGroundTruths
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncGroundTruths, portal: Portal) -> GroundTruths:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncGroundTruths, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self, name: str, *, description: str = "", data_collection: int | None = None
@@ -138,4 +85,4 @@ class GroundTruths:
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[GroundTruth]:
         """Every ground truth, in server order."""
-        return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+        return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))

@@ -10,31 +10,14 @@ from typing import Any
 
 from synapse_async.models.integration import Job
 from synapse_async.resources.jobs import AsyncJobs
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Jobs"]
 
 
-class Jobs:
+class Jobs(SyncResource[AsyncJobs]):
     """``client.jobs``: plugin runs and other background work, with their console logs."""
-
-    _aio: AsyncJobs
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncJobs, portal: Portal) -> Jobs:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncJobs, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def console_logs(self, job_id: int) -> builtins.list[str]:
         """The job's console log so far, one string per line, oldest first."""
@@ -53,15 +36,14 @@ class Jobs:
         **filters: Any,
     ) -> Paginator[Job]:
         """Every job (filtered by ``status``/``plugin`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(status=status, plugin=plugin, page_size=page_size, **filters),
-            self._portal,
+        return self._wrap(
+            Paginator, self._aio.list(status=status, plugin=plugin, page_size=page_size, **filters)
         )
 
     def tail_console_logs(self, job_id: int, *, max_wait: float | None = None) -> Iterator[str]:
         """Yield the job's console lines as they are written, until the job finishes.
 
-        Starts with the lines written so far. ``async for line in
+        Starts with the lines written so far. ``for line in
         client.jobs.tail_console_logs(job.id, max_wait=600): ...``. Breaking out of the loop
         closes the stream.
 

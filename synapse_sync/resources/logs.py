@@ -10,31 +10,14 @@ from typing import Any
 
 from synapse_async.models.integration import LogEntry
 from synapse_async.resources.logs import AsyncLogs
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Logs"]
 
 
-class Logs:
+class Logs(SyncResource[AsyncLogs]):
     """``client.logs``: log records, optionally attached to a job."""
-
-    _aio: AsyncLogs
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncLogs, portal: Portal) -> Logs:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncLogs, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -60,6 +43,6 @@ class Logs:
         **filters: Any,
     ) -> Paginator[LogEntry]:
         """Every log entry (of ``job`` / at ``level`` when given), oldest first."""
-        return Paginator._from_async(
-            self._aio.list(job=job, level=level, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(job=job, level=level, page_size=page_size, **filters)
         )

@@ -10,31 +10,14 @@ from typing import Any
 
 from synapse_async.models.ml import MLModel
 from synapse_async.resources.ml_models import AsyncMLModels
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["MLModels"]
 
 
-class MLModels:
+class MLModels(SyncResource[AsyncMLModels]):
     """``client.ml_models``: trained models stored by the platform (``models/``)."""
-
-    _aio: AsyncMLModels
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncMLModels, portal: Portal) -> MLModels:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncMLModels, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -80,7 +63,7 @@ class MLModels:
         **filters: Any,
     ) -> Paginator[MLModel]:
         """Every model (of ``project``/``plugin`` when given), in server order."""
-        return Paginator._from_async(
+        return self._wrap(
+            Paginator,
             self._aio.list(project=project, plugin=plugin, page_size=page_size, **filters),
-            self._portal,
         )

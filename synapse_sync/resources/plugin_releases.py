@@ -10,35 +10,18 @@ from typing import Any
 
 from synapse_async.models.integration import PluginRelease
 from synapse_async.resources.plugin_releases import AsyncPluginReleases
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["PluginReleases"]
 
 
-class PluginReleases:
+class PluginReleases(SyncResource[AsyncPluginReleases]):
     """``client.plugin_releases``: released versions of plugins, with their archives.
 
     Archives up to 50 MiB are sent in the create request (multipart); larger ones by
     chunked upload first (``client.uploads``), then referenced by the upload's id.
     """
-
-    _aio: AsyncPluginReleases
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncPluginReleases, portal: Portal) -> PluginReleases:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncPluginReleases, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -71,6 +54,4 @@ class PluginReleases:
         self, *, plugin: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[PluginRelease]:
         """Every release (of ``plugin`` when given, by id), newest last."""
-        return Paginator._from_async(
-            self._aio.list(plugin=plugin, page_size=page_size, **filters), self._portal
-        )
+        return self._wrap(Paginator, self._aio.list(plugin=plugin, page_size=page_size, **filters))

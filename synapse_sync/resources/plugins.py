@@ -9,31 +9,14 @@ from typing import Any
 
 from synapse_async.models.integration import Job, Plugin
 from synapse_async.resources.plugins import AsyncPlugins
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Plugins"]
 
 
-class Plugins:
+class Plugins(SyncResource[AsyncPlugins]):
     """``client.plugins``: packaged code the platform runs as jobs."""
-
-    _aio: AsyncPlugins
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncPlugins, portal: Portal) -> Plugins:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncPlugins, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -57,16 +40,17 @@ class Plugins:
         self, *, category: str | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[Plugin]:
         """Every plugin (of ``category`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(category=category, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(category=category, page_size=page_size, **filters)
         )
 
     def run(
         self,
         plugin: int | str,
         *,
-        action: str,
+        action: str | None = None,
         params: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
         agent: int | None = None,
         version: str | None = None,
         **fields: Any,
@@ -78,8 +62,10 @@ class Plugins:
 
         Args:
             plugin: the plugin's id or code.
-            action: the action to run (``train``, ``export``, ``deployment``, ...).
+            action: the action to run (``train``, ``export``, ``deployment``, ...); None:
+                the plugin's default action.
             params: the action's parameters.
+            context: free-form context of the run (kept on the job).
             agent: the agent to run on (the server picks one when None).
             version: the release version to run (the latest when None).
             **fields: further run options, sent as given.
@@ -89,6 +75,7 @@ class Plugins:
             plugin,
             action=action,
             params=params,
+            context=context,
             agent=agent,
             version=version,
             **fields,

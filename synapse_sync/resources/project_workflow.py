@@ -19,44 +19,32 @@ from synapse_async.models.workflow import (
 )
 from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["ProjectHandle"]
 
 
-class ProjectHandle:
-    """A project with its workflow methods; fields read through to the snapshot ``data``.
-
-    Args:
-        http: the client's HTTP layer.
-        project: the project snapshot.
-    """
-
-    _aio: AsyncProjectHandle
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncProjectHandle, portal: Portal) -> ProjectHandle:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncProjectHandle, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
+class ProjectHandle(SyncResource[AsyncProjectHandle]):
+    """A project with its workflow methods; fields read through to the snapshot ``data``."""
 
     @property
-    def annotation_type(self) -> str | None:
-        """E.g. ``bounding_box``, ``classification``, ``named_entity``."""
+    def annotation_type(self) -> str | list[str] | None:
+        """E.g. ``bounding_box``, ``classification``; a list for a multi-type project."""
         return self._aio.annotation_type
 
     def calculate_deposit(self) -> Deposit:
         """The deposit the project's tasks need (amount, currency, breakdown)."""
         return self._portal.call(self._aio.calculate_deposit)
+
+    def cancel(self) -> Project:
+        """Cancel the project (any state but ``completed``); its reserved credits return.
+
+        Annotation stops; ``wait_for_completion`` then raises ``ProjectStateError``.
+
+        Raises:
+            ConflictError: the project is already completed or cancelled (409).
+        """
+        return self._portal.call(self._aio.cancel)
 
     @property
     def created(self) -> datetime | None:
@@ -86,15 +74,21 @@ class ProjectHandle:
         split: Mapping[str, float] | None = None,
         seed: int = 0,
         labels: Sequence[str] | None = None,
-        include_files: bool = False,
+        include_files: bool | None = None,
     ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
         """The project's annotations (every assignment) in ``format``, for small projects.
 
-        json -> a list of records (each assignment's wire form: ``data`` is the DM schema v1
-        document, ``file`` the media metadata); yolo -> a dict with ``images_dir``,
-        ``labels_dir``, ``classes``, ``data_yaml`` (plus ``output_dir``, ``report``) of a
-        dataset written to ``output_dir`` (default: a new temp folder the caller owns; splits
-        80/10/10 unless ``split`` is given; ``include_files=True`` downloads the images);
+        json -> a list of records, one per assignment: ``task`` (with all its ``data``, custom
+        fields included), ``data`` (the task data), ``result`` (per type:
+        ``classification`` label and confidence, ``boxes``, ``keypoints``, ``entities``),
+        ``annotations`` (each with ``result.value``), ``file`` and the DM schema v1 document
+        under ``dm_schema_v1`` (see ``synapse_async.export.synapse_json.project_record``);
+        yolo -> a dict with ``images_dir``, ``labels_dir``, ``classes``, ``data_yaml`` (plus
+        ``output_dir``, ``report``) of a dataset written to ``output_dir`` (default: a new
+        temp folder the caller owns; splits 80/10/10 unless ``split`` is given). The images
+        are downloaded by default when the API itself serves them (``include_files=None``:
+        media elsewhere are counted in the report, not fetched); ``True`` downloads every
+        reachable URL, ``False`` none;
         spacy -> DocBin bytes (needs spaCy); coco -> dict; voc -> ``{file name: xml}``;
         csv -> str. Class ids follow ``labels``, by default the project's labels. For big
         projects use ``client.exports.export`` (streams to files).
@@ -151,8 +145,8 @@ class ProjectHandle:
         return self._portal.call(self._aio.is_complete)
 
     @property
-    def labels(self) -> list[str]:
-        """The label names."""
+    def labels(self) -> list[str] | dict[str, list[str]]:
+        """The label names (``{annotation type: [labels]}`` for a multi-type project)."""
         return self._aio.labels
 
     @property
@@ -202,7 +196,7 @@ class ProjectHandle:
 
     def refresh(self) -> ProjectHandle:
         """Fetch the project again; returns this handle with its snapshot updated."""
-        return ProjectHandle._from_async(self._portal.call(self._aio.refresh), self._portal)
+        return self._wrap(ProjectHandle, self._portal.call(self._aio.refresh))
 
     def start(self) -> Project:
         """Make the project ``active``: resumes a paused one; no-op when already active.

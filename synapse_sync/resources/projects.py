@@ -4,52 +4,35 @@
 
 from __future__ import annotations
 
-import builtins
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synapse_async.models.annotation import Project
 from synapse_async.resources.projects import AsyncProjects
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 from synapse_sync.resources.project_workflow import ProjectHandle
 
 __all__ = ["Projects"]
 
 
-class Projects:
+class Projects(SyncResource[AsyncProjects]):
     """``client.projects``: annotation projects.
 
-    ``get`` and ``create`` return an :class:`AsyncProjectHandle` (the project's fields plus
+    ``get`` and ``create`` return an :class:`ProjectHandle` (the project's fields plus
     the workflow methods: ``upload_tasks``, ``pay_deposit``, ``wait_for_completion``, ...);
-    ``list`` yields plain ``Project`` models (``await client.projects.get(p.id)`` for a
+    ``list`` yields plain ``Project`` models (``client.projects.get(p.id)`` for a
     handle).
     """
-
-    _aio: AsyncProjects
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncProjects, portal: Portal) -> Projects:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncProjects, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
         name: str,
         *,
         description: str = "",
-        annotation_type: str | None = None,
+        annotation_type: str | Sequence[str] | None = None,
         data_type: str | None = None,
-        labels: builtins.list[str] | None = None,
+        labels: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
         instructions: str | None = None,
         quality_settings: dict[str, Any] | None = None,
         pricing_tier: str | None = None,
@@ -63,9 +46,11 @@ class Projects:
             name: display name (non-empty).
             description: free text.
             annotation_type: ``bounding_box``, ``polygon``, ``keypoint``, ``classification``,
-                ``named_entity``, ...
+                ``named_entity``, ...; a list of them for a multi-type project
+                (``["classification", "keypoint"]``).
             data_type: ``image``, ``text``, ``video``, ...
-            labels: the label names annotators choose from.
+            labels: the label names annotators choose from; for a multi-type project a dict
+                ``{annotation type: [labels]}`` whose keys are among ``annotation_type``.
             instructions: guidelines for annotators.
             quality_settings: e.g. ``{"min_annotators": 3, "consensus_threshold": 0.66}``.
             pricing_tier: ``basic``, ``standard`` (the server's default) or ``premium``.
@@ -73,7 +58,8 @@ class Projects:
             metadata: your own key/value data (echoed in webhook events).
             fields: further fields, sent as given.
         """
-        return ProjectHandle._from_async(
+        return self._wrap(
+            ProjectHandle,
             self._portal.call(
                 self._aio.create,
                 name,
@@ -88,16 +74,15 @@ class Projects:
                 metadata=metadata,
                 **fields,
             ),
-            self._portal,
         )
 
     def get(self, project_id: int) -> ProjectHandle:
         """One project by id, as a workflow handle (``NotFoundError`` when it does not exist)."""
-        return ProjectHandle._from_async(self._portal.call(self._aio.get, project_id), self._portal)
+        return self._wrap(ProjectHandle, self._portal.call(self._aio.get, project_id))
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[Project]:
         """Every project visible to the token, in server order (pages fetched concurrently).
 
         Keyword filters (``state="active"``) are sent as query parameters.
         """
-        return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+        return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))

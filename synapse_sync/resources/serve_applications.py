@@ -9,31 +9,14 @@ from typing import Any
 
 from synapse_async.models.integration import ServeApplication
 from synapse_async.resources.serve_applications import AsyncServeApplications
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["ServeApplications"]
 
 
-class ServeApplications:
+class ServeApplications(SyncResource[AsyncServeApplications]):
     """``client.serve_applications``: model-serving applications."""
-
-    _aio: AsyncServeApplications
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncServeApplications, portal: Portal) -> ServeApplications:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncServeApplications, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -62,6 +45,4 @@ class ServeApplications:
         self, *, status: str | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[ServeApplication]:
         """Every serve application (with ``status`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(status=status, page_size=page_size, **filters), self._portal
-        )
+        return self._wrap(Paginator, self._aio.list(status=status, page_size=page_size, **filters))

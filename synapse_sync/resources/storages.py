@@ -9,35 +9,18 @@ from typing import Any
 
 from synapse_async.models.storage import Storage
 from synapse_async.resources.storages import AsyncStorages
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Storages"]
 
 
-class Storages:
+class Storages(SyncResource[AsyncStorages]):
     """``client.storages``: where the platform keeps files.
 
     Configurations hold credentials: they are fetched only on request
     (``get(id, with_configuration=True)``) and never shown by ``repr`` or written to logs.
     """
-
-    _aio: AsyncStorages
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncStorages, portal: Portal) -> Storages:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncStorages, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -79,7 +62,7 @@ class Storages:
         **filters: Any,
     ) -> Paginator[Storage]:
         """Every storage (of ``category``/``provider`` when given), without configurations."""
-        return Paginator._from_async(
+        return self._wrap(
+            Paginator,
             self._aio.list(category=category, provider=provider, page_size=page_size, **filters),
-            self._portal,
         )

@@ -8,31 +8,14 @@ from typing import Any
 
 from synapse_async.models.integration import TaskTag
 from synapse_async.resources.task_tags import AsyncTaskTags
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["TaskTags"]
 
 
-class TaskTags:
+class TaskTags(SyncResource[AsyncTaskTags]):
     """``client.task_tags``: tags to organise tasks with."""
-
-    _aio: AsyncTaskTags
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncTaskTags, portal: Portal) -> TaskTags:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncTaskTags, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(self, name: str, *, project: int | None = None, color: str | None = None) -> TaskTag:
         """Create a tag (for ``project``, or tenant-wide when None)."""
@@ -46,6 +29,6 @@ class TaskTags:
         self, *, project: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[TaskTag]:
         """Every task tag (of ``project`` when given), in server order."""
-        return Paginator._from_async(
-            self._aio.list(project=project, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
         )

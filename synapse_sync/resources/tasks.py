@@ -10,31 +10,14 @@ from typing import Any
 
 from synapse_async.models.annotation import Assignment, Task
 from synapse_async.resources.tasks import AsyncTasks
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Tasks"]
 
 
-class Tasks:
+class Tasks(SyncResource[AsyncTasks]):
     """``client.tasks``: annotation tasks."""
-
-    _aio: AsyncTasks
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncTasks, portal: Portal) -> Tasks:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncTasks, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def annotate_task_data(
         self, task_id: int, data: Mapping[str, Any], *, schema: str = "dm_schema_v1"
@@ -73,8 +56,8 @@ class Tasks:
 
         Extra keyword filters (``status=...``, ``data_unit=...``) are sent as query parameters.
         """
-        return Paginator._from_async(
-            self._aio.list(project=project, page_size=page_size, **filters), self._portal
+        return self._wrap(
+            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
         )
 
     def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:

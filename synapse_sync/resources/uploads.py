@@ -9,30 +9,13 @@ from collections.abc import Callable
 
 from synapse_async.models.uploads import ChunkedUpload, UploadResult
 from synapse_async.resources.uploads import AsyncUploads
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 
 __all__ = ["Uploads"]
 
 
-class Uploads:
+class Uploads(SyncResource[AsyncUploads]):
     """``client.uploads``: chunked uploads (parallel when the server offers it, else v1)."""
-
-    _aio: AsyncUploads
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncUploads, portal: Portal) -> Uploads:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncUploads, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def abort(self, upload_id: str) -> None:
         """Abort an unfinished chunked upload (the server drops what it received)."""

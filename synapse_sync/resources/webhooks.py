@@ -8,31 +8,14 @@ from collections.abc import Sequence
 
 from synapse_async.models.workflow import Webhook, WebhookDelivery
 from synapse_async.resources.webhooks import AsyncWebhooks
-from synapse_sync._portal import Portal
+from synapse_sync._resource import SyncResource
 from synapse_sync.pagination import Paginator
 
 __all__ = ["Webhooks"]
 
 
-class Webhooks:
+class Webhooks(SyncResource[AsyncWebhooks]):
     """``client.webhooks``: where the platform POSTs workflow events."""
-
-    _aio: AsyncWebhooks
-    _portal: Portal
-
-    @classmethod
-    def _from_async(cls, aio: AsyncWebhooks, portal: Portal) -> Webhooks:
-        """Wrap an async object (the loop it runs on is ``portal``'s)."""
-        self = object.__new__(cls)
-        self._bind(aio, portal)
-        return self
-
-    def _bind(self, aio: AsyncWebhooks, portal: Portal) -> None:
-        self._aio = aio
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return f"<sync {self._aio!r}>"
 
     def create(
         self,
@@ -45,7 +28,8 @@ class Webhooks:
 
         Args:
             url: the receiver, an absolute http(s) URL.
-            events: event types: ``project.started``, ``project.paused``,
+            events: event types: ``project.started``, ``project.paused``, ``project.review``,
+                ``project.cancelled``,
                 ``project.completed``, ``task.completed``, ``deposit.paid``,
                 ``import.completed``, ``import.failed``.
             project_id: only this project's events.
@@ -60,9 +44,7 @@ class Webhooks:
 
     def deliveries(self, webhook_id: int, *, page_size: int = 100) -> Paginator[WebhookDelivery]:
         """The webhook's deliveries, oldest first, with attempts and the last error."""
-        return Paginator._from_async(
-            self._aio.deliveries(webhook_id, page_size=page_size), self._portal
-        )
+        return self._wrap(Paginator, self._aio.deliveries(webhook_id, page_size=page_size))
 
     def get(self, webhook_id: int) -> Webhook:
         """One webhook by id (its secret is never returned)."""
@@ -70,6 +52,4 @@ class Webhooks:
 
     def list(self, *, project_id: int | None = None, page_size: int = 100) -> Paginator[Webhook]:
         """Every webhook (those of ``project_id`` when given), in creation order."""
-        return Paginator._from_async(
-            self._aio.list(project_id=project_id, page_size=page_size), self._portal
-        )
+        return self._wrap(Paginator, self._aio.list(project_id=project_id, page_size=page_size))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -7,7 +8,7 @@ import pytest
 
 from synapse_async.emulator import Faults
 from synapse_async.emulator.faults import HTML_BAD_GATEWAY, FaultInjector
-from tests.emulator.emulator_helpers import get_json, run, serve
+from tests.emulator.emulator_helpers import get_json, post_json, run, serve
 
 
 async def statuses(http: aiohttp.ClientSession, n: int) -> list[int]:
@@ -154,3 +155,40 @@ def test_faults_validation() -> None:
     f = Faults(error_statuses=[500])
     assert f.error_statuses == (500,)
     assert Faults.from_dict(f.to_dict()) == f
+    g = Faults(methods=["put", "POST"], lost_reply_rate=0.5, wrong_checksum=True)
+    assert g.methods == ("PUT", "POST")
+    assert Faults.from_dict(g.to_dict()) == g
+    for bad in ({"methods": "PUT"}, {"methods": [1]}, {"wrong_part_md5": 1},
+                {"lost_reply_rate": 2}):
+        with pytest.raises(ValueError):
+            Faults.from_dict(bad)
+
+
+def test_method_filter_in_flight_gauge_and_lost_replies() -> None:
+    async def scenario() -> None:
+        async with serve(faults=Faults(latency=0.1)) as (emu, http):
+            async def get() -> int:
+                async with http.get("projects/") as r:
+                    return r.status
+
+            # five requests held open by the latency: all five in flight at once
+            assert await asyncio.gather(*(get() for _ in range(5))) == [200] * 5
+            assert emu.concurrency == {"in_flight": 0, "peak_in_flight": 5}
+            # a POST-only filter leaves GETs alone
+            emu.set_faults(Faults(error_rate=1.0, error_statuses=(500,), methods=("POST",)))
+            assert await get() == 200
+            assert (await post_json(http, "projects/", {"name": "p"}))[0] == 500
+            emu.reset_counters()
+            assert emu.concurrency["peak_in_flight"] == 0 and emu.counters["requests"] == 0
+            # a lost reply: the request is handled (the project exists), the answer never comes
+            emu.set_faults(Faults(lost_reply_rate=1.0, methods=("POST",)))
+            with pytest.raises(aiohttp.ClientError):
+                await post_json(http, "projects/", {"name": "lost"})
+            assert emu.reply_counters["lost_replies"] == 1
+            names = [p["name"] for p in (await get_json(http, "projects/"))[1]["results"]]
+            assert "lost" in names
+            _, body = await get_json(http, "_emulator/faults/")
+            assert body["replies"]["lost_replies"] == 1
+            assert body["concurrency"]["peak_in_flight"] >= 1
+
+    run(scenario())

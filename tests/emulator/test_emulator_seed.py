@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-import time
-
 from tests.emulator.emulator_helpers import get_json, post_json, run, serve
 
 
-def test_seed_100k_tasks_in_process_is_fast() -> None:
+def test_seed_100k_tasks_in_process() -> None:
     async def scenario() -> None:
         async with serve() as (emu, http):
             pid = emu.seed.project(name="big")["id"]
-            start = time.perf_counter()
             assert emu.seed.tasks(pid, 100_000) == 100_000
-            elapsed = time.perf_counter() - start
-            assert elapsed < 5.0, elapsed
             status, page = await get_json(http, f"tasks/?project={pid}&page=100&page_size=1000")
             assert status == 200
             assert page["count"] == 100_000
@@ -32,14 +27,12 @@ def test_seed_over_http() -> None:
                 http, "_emulator/seed/", {"kind": "project", "name": "P"}
             )
             assert status == 201 and project["name"] == "P" and project["state"] == "draft"
-            start = time.perf_counter()
             status, n = await post_json(
                 http,
                 "_emulator/seed/",
                 {"kind": "tasks", "project_id": project["id"], "n": 100_000, "with_data": False},
             )
             assert (status, n) == (201, 100_000)
-            assert time.perf_counter() - start < 5.0
             status, n = await post_json(
                 http,
                 "_emulator/seed/",

@@ -112,7 +112,7 @@ async def test_official_style_script_runs_against_the_emulator(
     assert out["organized"]["files"]["image_1"] == {
         "checksum": hashlib.md5(b"\xff\xd8 fake jpeg").hexdigest(), "path": "image.jpg"}
     assert out["data_file"]["checksum"] == out["organized"]["files"]["image_1"]["checksum"]
-    assert out["task"]["expanded_data_unit"]["meta"] == {"source": "camera-1"}
+    assert out["task"]["data_unit"]["meta"] == {"source": "camera-1"}  # embedded, as on the wire
     assert out["page1"]["count"] == 4 and len(out["page1"]["results"]) == 2
     assert out["page1"]["next"] and out["count"] == 4
     assert [t["id"] for t in out["all_tasks"]][-1] == out["tasks"][0]["id"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -91,11 +90,11 @@ async def test_tail_of_a_scheduled_job_and_early_break(
 async def test_tail_max_wait(emulator: Emulator, client: AsyncClient) -> None:
     job_id = emulator.seed.job(["only line"])["id"]
     seen: list[str] = []
-    started = time.monotonic()
-    with pytest.raises(WaitTimeoutError, match="max_wait") as info:
+    # A hang guard only (the job never ends: without max_wait the tail would wait forever).
+    with anyio.fail_after(60), pytest.raises(WaitTimeoutError, match="max_wait") as info:
         async for line in client.jobs.tail_console_logs(job_id, max_wait=0.3):
             seen.append(line)
-    assert seen == ["only line"] and time.monotonic() - started < 3
+    assert seen == ["only line"]
     # a deadline of the wait, not a transport failure
     assert not isinstance(info.value, TimeoutError) and info.value.waited == 0.3
     with pytest.raises(WaitTimeoutError, match="still running") as waited:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 
 import pytest
 from aiohttp import web
@@ -40,11 +39,9 @@ async def test_nothing_listening_names_the_host() -> None:
         port = s.getsockname()[1]  # closed again: nothing listens there
     cfg = ClientConfig.resolve(f"http://127.0.0.1:{port}", access_token="t", env={},
                                retry=RetryPolicy(max_retries=2, initial_delay=0.01))
-    started = time.monotonic()
     async with AsyncClient(config=cfg) as c:
         with pytest.raises(TransportError, match=f"127.0.0.1:{port}.*base_url"):
             await c.projects.get(1)
-    assert time.monotonic() - started < 5
 
 
 async def test_html_error_page_is_typed_not_json_decode_error(emulator: Emulator) -> None:
@@ -148,9 +145,9 @@ async def test_tokens_never_logged(emulator: Emulator, caplog: pytest.LogCapture
 
 
 async def test_per_call_timeout_via_with_options(emulator: Emulator) -> None:
+    # Without the 0.1 s timeout the request would be answered (404) after the latency.
     emulator.set_faults(Faults(latency=0.5))
     async with make_client(emulator, retry=RetryPolicy(max_retries=0)) as c:
-        started = time.monotonic()
-        with pytest.raises(TransportError):
+        with pytest.raises(TimeoutError):
             await c.with_options(timeout=0.1).projects.get(1)
-        assert time.monotonic() - started < 0.45
+    assert emulator.counters["requests"] == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from synapse_async import (
@@ -16,7 +14,7 @@ from synapse_async import (
     UnexpectedResponseError,
 )
 from synapse_async.emulator import Emulator, Faults
-from tests.helpers import make_client
+from tests.helpers import make_client, tasks_created
 
 pytestmark = pytest.mark.anyio
 
@@ -48,16 +46,31 @@ async def test_other_projects_filtered_out(emulator: Emulator, client: AsyncClie
     assert len(await ids_of(client, b, page_size=7)) == 40
 
 
+async def peak_while_listing(emu: Emulator, client: AsyncClient, project: int,
+                             **kw: object) -> int:
+    """The most listing requests the emulator had in flight at once during one listing."""
+    emu.reset_counters()
+    assert len(await ids_of(client, project, **kw)) == emu.store.count("tasks", project=project)
+    return emu.concurrency["peak_in_flight"]
+
+
 async def test_pages_are_fetched_concurrently(emulator: Emulator, client: AsyncClient) -> None:
     project = seed(emulator, 2000)
-    emulator.set_faults(Faults(latency=0.25))
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    assert len(await ids_of(client, project, page_size=100)) == 2000
-    elapsed = loop.time() - started
-    # 20 pages at 250 ms each take >= 5 s one by one; 16 at a time ~0.5 s. The wide margin
-    # keeps this a check of overlap, not of speed (speed is measured in benchmarks/).
-    assert elapsed < 2.5, elapsed
+    # the latency holds each request open long enough for the next ones to overlap it
+    emulator.set_faults(Faults(latency=0.05))
+    peak = await peak_while_listing(emulator, client, project, page_size=100)
+    assert 1 < peak <= client.config.page_concurrency, peak
+
+
+@pytest.mark.parametrize("cap", [1, 2, 5])
+async def test_pages_in_flight_never_exceed_page_concurrency(emulator: Emulator,
+                                                             cap: int) -> None:
+    project = seed(emulator, 1500)
+    emulator.set_faults(Faults(latency=0.05))
+    async with make_client(emulator, page_concurrency=cap) as c:
+        peak = await peak_while_listing(emulator, c, project, page_size=50)  # 30 pages
+    # the cap is reached (the pages really overlap) and never exceeded
+    assert peak == cap, peak
 
 
 async def test_empty_collection_ends_after_one_request(emulator: Emulator,
@@ -171,14 +184,20 @@ async def test_cursor_mode_followed_sequentially(emulator: Emulator, client: Asy
 async def test_break_cancels_in_flight_pages(emulator: Emulator, client: AsyncClient) -> None:
     project = seed(emulator, 2000)
     emulator.set_faults(Faults(latency=0.05))
-    gen = client.tasks.list(project=project, page_size=10).__aiter__()
-    async for task in gen:  # type: ignore[attr-defined]
-        if task.id >= 0 and (await asyncio.sleep(0.08)) is None:
-            break
-    await gen.aclose()  # type: ignore[attr-defined]
-    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()
-               and "_numbered" in repr(t)]
-    assert pending == []
+    with tasks_created() as created:
+        gen = client.tasks.list(project=project, page_size=10).__aiter__()
+        seen = 0
+        async for _task in gen:  # type: ignore[attr-defined]
+            seen += 1
+            if seen == 25:  # page 3: the window of later pages is out
+                break
+        pending_at_break = [t for t in created if not t.done()]
+        await gen.aclose()  # type: ignore[attr-defined]
+    # pages were in flight when the consumer stopped, and closing the listing ended all of
+    # them (cancelled, not left running against the server)
+    assert pending_at_break, "no page was in flight at the break: the test checks nothing"
+    assert [t for t in created if not t.done()] == []
+    assert all(t.cancelled() for t in pending_at_break)
 
 
 async def test_listing_other_resources(emulator: Emulator, client: AsyncClient) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,13 +43,18 @@ def test_every_method_signature_matches_the_async_one() -> None:
             if isinstance(raw, property):
                 assert isinstance(sync_raw, property), (plan.sync_name, name)
                 continue
+            if isinstance(raw, classmethod):  # alternative constructors: same arguments
+                assert isinstance(sync_raw, classmethod), (plan.sync_name, name)
+                raw, sync_raw = raw.__func__, sync_raw.__func__
             a_sig = inspect.signature(raw)
             s_sig = inspect.signature(sync_raw)
             expected_ret = (plan.sync_name if name == "__aenter__"
                             else _expected_return(renderer, a_sig.return_annotation))
             assert s_sig == a_sig.replace(return_annotation=expected_ret), \
                 f"{plan.sync_name}.{sync_name}: {s_sig} != {a_sig}"
-            assert inspect.getdoc(sync_raw) == inspect.getdoc(raw) or not raw.__doc__
+            if raw.__doc__:  # kept, rewritten for sync callers
+                where = f"{plan.cls.__name__}.{name}"
+                assert inspect.getdoc(sync_raw) == renderer.sync_doc(inspect.getdoc(raw), where)
             checked += 1
         if plan.is_root:
             assert inspect.signature(sync_cls.__init__) == inspect.signature(plan.cls.__init__)
@@ -122,6 +129,82 @@ def test_result_without_a_rule_fails() -> None:
     make.__globals__["AsyncFrob"] = frob  # type: ignore[index]
     plans = {holder.AsyncHolder: ClassPlan(holder.AsyncHolder, "Holder", "synapse_sync._fake_e"),
              frob: ClassPlan(frob, "Frob", "synapse_sync._fake_d")}
-    with pytest.raises(CodegenError, match="no rule maps the result"):
+    with pytest.raises(CodegenError, match=r"AsyncHolder\.make: no rule maps the result"):
         Renderer(plans).render_class(_codegen.ModuleOut("synapse_sync._fake_e"),
                                      plans[holder.AsyncHolder])
+
+
+@pytest.mark.parametrize(("annotation", "rule"), [
+    ("Task", "as_is"),
+    ("list[Task] | None", "as_is"),
+    ("AsyncTasks", "wrap"),
+    ("AsyncPaginator[Task]", "wrap"),
+    ("dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]", "list_all"),
+    ("tuple[AsyncIterator[Task], int] | AsyncTasks", None),  # two conversions: no rule
+    ("tuple[AsyncIterator[Task], str] | None", None),
+    ("list[AsyncTasks]", None),
+    ("AsyncIteratorish", "as_is"),  # a name that merely starts like a rule's is not one
+])
+def test_result_rules_match_the_annotation_tree(annotation: str, rule: str | None) -> None:
+    renderer = Renderer(discover())
+    if rule is None:
+        with pytest.raises(CodegenError, match="no rule maps the result"):
+            renderer.result_rule(annotation)
+    else:
+        assert renderer.result_rule(annotation)[0] == rule
+
+
+def test_docstrings_are_rewritten_for_sync_callers() -> None:
+    from synapse_sync.client import Client
+    from synapse_sync.compat import BackendClient
+    from synapse_sync.pagination import Paginator
+
+    doc = inspect.getdoc(Client) or ""
+    assert doc.startswith("The Synapse client for blocking code: a context manager")
+    assert 'with Client("https://api.synapse.sh"' in doc
+    assert "    for task in client.tasks.list(project=12):" in doc
+    assert "project = client.get_project(123)" in (inspect.getdoc(BackendClient) or "")
+    assert inspect.getdoc(Client.close) == "Close the HTTP session (also done by ``with``)."
+    for cls in (Client, BackendClient, Paginator):
+        for text in [inspect.getdoc(cls) or ""] + [
+                inspect.getdoc(m) or "" for m in vars(cls).values() if callable(m)]:
+            assert not re.search(_codegen.ASYNC_WORDING, text), (cls, text)
+
+
+def test_async_wording_without_a_rule_fails_generation() -> None:
+    renderer = Renderer(discover())
+    with pytest.raises(CodegenError, match=r"X\.y: 'async' still reads as async code"):
+        renderer.sync_doc("Runs an async job.", "X.y")
+    assert renderer.sync_doc("Cache in ~/.cache/synapse-async/ (synapse_async).", "X.y") == \
+        "Cache in ~/.cache/synapse-async/ (synapse_async)."
+    assert renderer.sync_doc("See ``AsyncTasks.get``; ``await t.aclose()``.", "X.y") == \
+        "See ``Tasks.get``; ``t.close()``."
+
+
+def test_unused_doc_or_result_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_codegen, "DOC_REWRITES", (*_codegen.DOC_REWRITES, (r"\bzzqx\b", "x")))
+    with pytest.raises(CodegenError, match=r"unused mapping rules.*zzqx"):
+        Renderer(discover()).render()
+    monkeypatch.undo()
+    monkeypatch.setitem(_codegen.RESULT_RULES, "spare", "return {value}")
+    with pytest.raises(CodegenError, match=r"unused mapping rules.*spare"):
+        Renderer(discover()).render()
+
+
+def test_generation_fails_when_ruff_check_fails(tmp_path: Path) -> None:
+    bad = {_codegen.PACKAGE_DIR / "resources" / "tasks.py":
+           _codegen.HEADER + '"""Doc."""\n\nimport os\n\nx = 1\n'}
+    with pytest.raises(CodegenError, match="ruff check fails on generated"):
+        _codegen._format({**bad, tmp_path / "unused.py": "import os\n"})
+    good = {tmp_path / "ok.py": '"""Doc."""\n\nx = 1\n'}
+    assert _codegen._format(good) == good
+
+
+def test_reprs_name_the_sync_class() -> None:
+    from synapse_sync.client import Client
+
+    client = Client("http://127.0.0.1:9/", access_token="secret-token")
+    assert repr(client) == "Client(base_url='http://127.0.0.1:9/')"
+    assert repr(client.tasks) == "Tasks()"
+    assert repr(client.tasks.list(project=1)).startswith("Paginator(path='sdk/tasks/'")
+    assert "secret-token" not in repr(client)

@@ -60,7 +60,7 @@ def test_original_exception_object_and_chain_are_reraised(portal: Portal) -> Non
     assert isinstance(info.value.__context__, KeyError)
     frames = traceback.extract_tb(info.value.__traceback__)
     assert frames[-1].name == "fail"  # ends in the user's frame
-    assert all(f.name != "_guard" for f in frames)  # facade wrapper stripped
+    assert all(f.name != "guarded" for f in frames)  # facade wrapper stripped
 
 
 def test_stop_async_iteration_from_a_call_is_not_mapped(portal: Portal) -> None:
@@ -82,7 +82,7 @@ def test_debug_mode_keeps_facade_frames() -> None:
         assert p.loop.get_debug()
         with pytest.raises(ValueError) as info:
             p.call(fail)
-    assert "_guard" in [f.name for f in traceback.extract_tb(info.value.__traceback__)]
+    assert "guarded" in [f.name for f in traceback.extract_tb(info.value.__traceback__)]
 
 
 def test_debug_env_var(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,14 +127,14 @@ def test_factory_error_is_raised_at_first_next(portal: Portal) -> None:
 
 def test_items_come_in_batches_per_hop(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
     hops = 0
-    fetch = Portal._fetch
+    fetch = Portal._take
 
     def counting(self: Portal, feed: object) -> object:
         nonlocal hops
         hops += 1
         return fetch(self, feed)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Portal, "_fetch", counting)
+    monkeypatch.setattr(Portal, "_take", counting)
     n = 5000
     start = time.perf_counter()
     assert sum(portal.iterate(Source(n).items)) == n * (n - 1) // 2

@@ -7,7 +7,8 @@ import warnings
 
 import pytest
 
-from synapse_sync import FacadeRunningLoopError, FacadeRunningLoopWarning, Portal
+from synapse_sync import FacadeRunningLoopError, FacadeRunningLoopWarning, Portal, _portal
+from synapse_sync._calls import public_name
 
 
 async def add(a: int, b: int) -> int:
@@ -38,14 +39,34 @@ def _under_running_loop(portal: Portal) -> tuple[list[int], list[warnings.Warnin
     return asyncio.run(main())
 
 
-def test_call_inside_asyncio_run_works_and_warns_once_per_call_site(portal: Portal) -> None:
+@pytest.fixture(autouse=True)
+def _fresh_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warning is once per process: let each test see its first time."""
+    monkeypatch.setattr(_portal, "_warned_running_loop", False)
+
+
+def test_call_inside_asyncio_run_works_and_warns_once_per_process(portal: Portal) -> None:
     results, caught, ticks = _under_running_loop(portal)
     assert results == [1, 2, 3, 11]
     ours = [w for w in caught if issubclass(w.category, FacadeRunningLoopWarning)]
-    assert len(ours) == 2
-    assert {w.filename for w in ours} == {__file__}  # points at the user's line
-    assert "await add(...)" in str(ours[0].message)
+    assert len(ours) == 1  # two call sites, four calls: one warning
+    assert ours[0].filename == __file__  # points at the user's line
+    assert "async for task in client.tasks.list(...)" in str(ours[0].message)
     assert ticks > 0
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        with Portal() as other:  # another portal in the same process: still silent
+            _under_running_loop(other)
+    assert not [w for w in again if issubclass(w.category, FacadeRunningLoopWarning)]
+
+
+def test_warning_names_the_public_async_method() -> None:
+    from synapse_async import AsyncClient
+
+    aio = AsyncClient("http://127.0.0.1:9/", access_token="t")
+    assert public_name(aio.tasks.get) == "client.tasks.get"
+    assert public_name(aio.aclose) == "client.aclose"
+    assert public_name(add) == "add"
 
 
 def test_raise_policy(portal: Portal) -> None:

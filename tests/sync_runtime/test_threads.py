@@ -93,7 +93,7 @@ def test_32_threads_x_1000_mixed_calls(portal: Portal) -> None:
     assert errors == []
     assert portal.generation == 1
     assert len(loop_threads()) == before + 1
-    assert portal._pending == set()
+    assert portal._submitted == set()
 
 
 @pytest.mark.slow

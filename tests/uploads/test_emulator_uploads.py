@@ -74,7 +74,7 @@ async def test_parallel_protocol_on_the_wire(emulator: Emulator,
         assert body == {"n": n, "size": len(parts[n - 1]),
                         "md5": hashlib.md5(parts[n - 1]).hexdigest()}
     status, got = await call(http, "GET", f"chunked_upload/{uid}/")
-    assert status == 200 and got["status"] == "uploading" and got["offset"] == PART
+    assert status == 200 and got["status"] == 1 and got["offset"] == PART  # 1 = uploading
     assert [p["n"] for p in got["parts"]] == [1, 3]
     whole = hashlib.md5(data).hexdigest()
     status, body = await call(http, "POST", f"chunked_upload/{uid}/", json={"md5": whole})
@@ -84,7 +84,8 @@ async def test_parallel_protocol_on_the_wire(emulator: Emulator,
     assert status == 400 and body["code"] == "checksum_mismatch"
     status, done = await call(http, "POST", f"chunked_upload/{uid}/", json={"md5": whole})
     assert status == 200, done
-    assert (done["checksum"], done["size"], done["status"]) == (whole, len(data), "complete")
+    assert (done["checksum"], done["size"], done["status"]) == (whole, len(data), 2)
+    assert isinstance(done["completed_at"], str)  # as the real backend: 2 = complete + a time
     # completing again with the same MD5 answers the same; parts are closed
     assert await call(http, "POST", f"chunked_upload/{uid}/", json={"md5": whole}) == (200, done)
     assert (await put_part(http, uid, 1, parts[0]))[0] == 400
@@ -173,3 +174,11 @@ def test_cli_flags() -> None:
     assert args.no_parallel_uploads and args.upload_ttl == 60
     defaults = parse_args([])
     assert defaults.bandwidth is None and not defaults.no_parallel_uploads
+
+
+@pytest.mark.parametrize("status", ["complete", "Completed", 2, "2"])
+def test_sdk_reads_both_spellings_of_complete(status: object) -> None:
+    from synapse_async.models.uploads import ChunkedUpload
+
+    assert ChunkedUpload(id="u", status=status).is_complete
+    assert not ChunkedUpload(id="u", status=1).is_complete

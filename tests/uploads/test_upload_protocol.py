@@ -44,7 +44,7 @@ async def test_parallel_upload_result_bytes_and_progress(
     assert result.checksum == md5_of(path)
     assert result.size == path.stat().st_size
     assert result.filename == "data.bin"
-    assert result.status == "complete"
+    assert result.status == 2 and result.completed_at is not None  # the real enum: 2 = complete
     assert md5_of(stored(emulator, result.id)) == result.checksum
     # progress: never backwards, ends at the size, total constant
     done = [d for d, _ in seen]

@@ -111,3 +111,25 @@ def test_bad_arguments(kwargs: dict[str, object]) -> None:
         ReplayGuard(max_size=0)
     with pytest.raises(InvalidInputError):
         ReplayGuard(ttl=-1)
+
+
+def test_replay_guard_keeps_ids_for_the_whole_tolerance_window() -> None:
+    guard = ReplayGuard()  # ttl 600 s by default
+    body = event(created=NOW)
+    sig = sign(body, SECRET)
+    verify_signature(body, sig, SECRET, tolerance=3600, now=NOW, seen=guard)
+    with pytest.raises(WebhookVerificationError) as info:  # 700 s later: still in the window
+        verify_signature(body, sig, SECRET, tolerance=3600, now=NOW + 700, seen=guard)
+    assert info.value.reason == "replayed"
+    with pytest.raises(WebhookVerificationError) as info:
+        verify_signature(body, sig, SECRET, tolerance=3600, now=NOW + 3599, seen=guard)
+    assert info.value.reason == "replayed"
+
+
+def test_replay_guard_forgets_after_its_hold() -> None:
+    guard = ReplayGuard(ttl=10)
+    assert guard.check_and_add("e1", now=0) and not guard.check_and_add("e1", now=9)
+    assert guard.check_and_add("e1", now=11)  # forgotten after 10 s, then held again
+    assert not guard.check_and_add("e1", now=20)
+    assert guard.check_and_add("e2", now=0, keep_for=100) and not guard.check_and_add(
+        "e2", now=99)

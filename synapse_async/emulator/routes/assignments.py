@@ -10,6 +10,7 @@ from ..clock import now_iso
 from ..keys import STORE
 from ..pagination import paginate
 from ..store import Doc, Store
+from .list_filters import DATE_PARAMS, check_known, paginate_filtered, post_filter
 from .params import get_or_404, path_id, query_filters
 from .tagging import set_tags_handler
 
@@ -47,8 +48,23 @@ def new_assignment(
 
 
 async def list_assignments(request: web.Request) -> web.Response:
-    """``GET assignments/`` / ``GET sdk/assignments/`` (filters ``project, task, status``)."""
+    """``GET assignments/`` / ``GET sdk/assignments/``: one page.
+
+    Filters ``project, task, status, user``, and ``tags`` and date ranges (see
+    ``list_filters``); an unknown filter is a 400.
+    """
+    check_known(request, {"project", "task", "status", "user", "tags", *DATE_PARAMS})
     filters = query_filters(request, ints=("project", "task"), strings=("status",))
+    keep = post_filter(request)
+    user = request.query.get("user")
+    if user:
+        users = {u.strip() for u in user.split(",")}
+        other = keep
+
+        def keep(d: Doc) -> bool:
+            return str(d.get("user")) in users and (other is None or other(d))
+    if keep is not None:
+        return paginate_filtered(request, request.app[STORE], TABLE, filters, keep)
     return paginate(request, request.app[STORE], TABLE, filters)
 
 

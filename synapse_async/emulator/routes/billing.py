@@ -37,6 +37,7 @@ __all__ = [
     "money",
     "paid_amount",
     "record_payment",
+    "refund",
     "register_tables",
     "set_balance",
     "settle",
@@ -115,6 +116,14 @@ def settle(store: Store, amount: Decimal) -> None:
     """Release ``amount`` from reserved (spent on a completed project)."""
     _available, reserved = get_balance(store)
     store.update(TABLE, _BALANCE_ID, {"reserved": money(max(reserved - amount, Decimal(0)))})
+
+
+def refund(store: Store, amount: Decimal) -> None:
+    """Move ``amount`` from reserved back to available (a cancelled project's deposit)."""
+    available, reserved = get_balance(store)
+    back = min(reserved, amount)
+    store.update(TABLE, _BALANCE_ID, {"available": money(available + back),
+                                      "reserved": money(reserved - back)})
 
 
 def record_payment(store: Store, project_id: int, amount: Decimal, method: str) -> Doc:

@@ -26,9 +26,15 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def get_faults(request: web.Request) -> web.Response:
-    """``GET _emulator/faults/`` -> ``{"faults": {...}, "counters": {...}}``."""
+    """``GET _emulator/faults/`` -> ``{"faults", "counters", "replies", "concurrency"}``.
+
+    ``replies``: lost and lying replies; ``concurrency``: API requests in flight now and the
+    peak since the counters were reset (``PUT _emulator/faults/?reset_counters=1`` resets).
+    """
     injector = request.app[FAULTS]
-    return web.json_response({"faults": injector.faults.to_dict(), "counters": injector.counters})
+    return web.json_response({"faults": injector.faults.to_dict(), "counters": injector.counters,
+                              "replies": injector.reply_counters,
+                              "concurrency": injector.concurrency})
 
 
 async def put_faults(request: web.Request) -> web.Response:
@@ -39,6 +45,8 @@ async def put_faults(request: web.Request) -> web.Response:
         raise bad_request(str(exc)) from None
     injector = request.app[FAULTS]
     injector.set(faults)
+    if request.query.get("reset_counters") in ("1", "true"):
+        injector.reset_counters()
     return web.json_response({"faults": faults.to_dict(), "counters": injector.counters})
 
 

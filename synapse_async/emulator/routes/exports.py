@@ -1,8 +1,9 @@
 """Exports (EXT): a project's annotations written to the S3 stand-in, and faultable downloads.
 
 ``POST projects/{id}/exports/`` with ``{"destination": "s3", "bucket", "key", "format"}``
-exports every assignment of the project (the records ``client.exports.export`` builds: each
-assignment's wire form) with the SDK's pure converters (``synapse_async.export``) and writes
+exports every assignment of the project (``json``: the records ``project.export("json")``
+returns, task data included; other formats: the records ``client.exports.export`` builds,
+each assignment's wire form) with the SDK's pure converters (``synapse_async.export``) and writes
 the result to ``<s3_root>/<bucket>/<key>`` atomically (temp file + rename). ``json`` writes a
 JSON array, ``coco`` the COCO document, ``csv`` the CSV file; ``yolo``, ``voc`` and ``spacy``
 (several files) a zip of the export folder. The emulator answers once the file is in place:
@@ -36,12 +37,14 @@ from typing import Any
 from aiohttp import web
 
 from ...export import FormatOptions, canonical_format, write_export
+from ...export.files import AtomicFile
+from ...export.synapse_json import dump_line, project_record
 from ..clock import now_iso
 from ..errors import read_json
 from ..keys import FAULTS, FILES_DIR, STORE
 from ..store import Doc, Store
 from ..workflow_runtime import WORKFLOW
-from . import assignments, data, projects
+from . import assignments, data, projects, tasks
 from .params import body_object, field_error, get_or_404, path_id
 
 __all__ = ["TABLE", "register_tables", "setup"]
@@ -105,6 +108,25 @@ def _zip_dir(folder: Path, dest: Path) -> None:
                 zf.write(path, path.relative_to(folder).as_posix())
 
 
+def _write_json(store: Store, project_id: int, dest: Path) -> dict[str, Any]:
+    """``json``: the records ``project.export("json")`` returns, as one JSON array."""
+    items = annotations = 0
+    out = AtomicFile(dest, durable=False)
+    try:
+        out.handle.write("[")
+        for assignment in _records(store, project_id):
+            record = project_record(assignment, store.get(tasks.TABLE, assignment["task"]))
+            out.handle.write(("," if items else "") + "\n" + dump_line(record))
+            items += 1
+            annotations += len(record["annotations"])
+        out.handle.write("\n]\n")
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
+    return {"items": items, "annotations": annotations, "size": dest.stat().st_size}
+
+
 def run_export(store: Store, project_id: int, fmt: str, dest: Path) -> dict[str, Any]:
     """Export ``project_id`` as ``fmt`` into ``dest`` atomically; returns the counts.
 
@@ -112,6 +134,9 @@ def run_export(store: Store, project_id: int, fmt: str, dest: Path) -> dict[str,
     folder outside the bucket, then copied next to ``dest`` under a hidden temp name and
     renamed over it, so the key never holds a partial object.
     """
+    if fmt == "json":
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return _write_json(store, project_id, dest)
     scratch = Path(tempfile.mkdtemp(prefix="synapse-emulator-export-"))
     tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.tmp"
     try:

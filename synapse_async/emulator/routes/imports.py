@@ -6,7 +6,8 @@ missing bucket, bad prefix; 409: the project no longer takes tasks), stores an i
 (202) and runs it in the background: every regular file whose key starts with ``prefix`` and
 whose extension is in ``file_types`` (any, when empty) becomes a data file (bytes copied,
 MD5 computed in a worker thread) and a task with data
-``{"file_name": key, "url": <file URL>, "source": "s3://b/key", "data_file": id}``.
+``{"file_name": key, "url": <file URL>, "<data_type>_url": <the same URL>, "source":
+"s3://b/key", "data_file": id}`` (``image_url`` for image projects, ``video_url`` for video).
 The job ends ``completed`` (event ``import.completed``) or ``failed`` with ``error``, e.g.
 when no file matched (event ``import.failed``).
 """
@@ -103,6 +104,8 @@ async def _run_import(workflow: Workflow, store: Store, files_dir: Path, job: Do
             raise LookupError(f"no file under s3://{job['bucket']}/{job['prefix']} matches "
                               f"the file types ({kinds})")
         files = 0
+        owner = store.get(projects.TABLE, pid) or {}
+        media = str(owner.get("data_type") or "image")
         for start in range(0, len(keys), BATCH):
             batch = keys[start:start + BATCH]
             docs = []
@@ -114,8 +117,9 @@ async def _run_import(workflow: Workflow, store: Store, files_dir: Path, job: Do
             created = store.insert_many(data.FILES, docs)
             now = now_iso()
             store.insert_many(tasks.TABLE, [tasks.new_task(pid, now=now, data={
-                "file_name": key, "url": file_url.replace("{id}", str(f["id"])),
-                "source": f"s3://{job['bucket']}/{key}", "data_file": f["id"]})
+                "file_name": key, "url": (url := file_url.replace("{id}", str(f["id"]))),
+                f"{media}_url": url, "source": f"s3://{job['bucket']}/{key}",
+                "data_file": f["id"]})
                 for key, f in zip(batch, created, strict=True)])
             files += len(created)
             store.update(TABLE, job_id, {"file_count": files, "task_count": files})

@@ -75,6 +75,7 @@ def new_job(
     action: str | None = None,
     agent: int | None = None,
     params: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
     lines: Iterable[str] = (),
     step_seconds: float | None = None,
     outcome: str = "completed",
@@ -90,6 +91,7 @@ def new_job(
     return {
         "status": "running", "plugin": plugin, "plugin_release": plugin_release,
         "action": action, "agent": agent, "params": dict(params or {}),
+        "context": dict(context or {}),
         "progress_record": None, "metrics_record": None, "result": None,
         "created": now, "modified": now, "finished": None,
         "_t0": time.time(), "_schedule": schedule, "_emitted": 0, "_outcome": outcome,

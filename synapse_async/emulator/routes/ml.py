@@ -20,6 +20,7 @@ from ..pagination import paginate
 from ..store import Doc, Store
 from . import data, projects
 from .jobs import public
+from .list_filters import DATE_PARAMS, check_known, paginate_filtered, post_filter
 from .params import body_object, field_error, get_or_404, path_id, query_filters
 from .plugins import PLUGINS, read_multipart
 from .plugins import register_tables as register_plugin_tables
@@ -189,13 +190,23 @@ def _version_filter(request: web.Request) -> list[int] | None:
 
 
 async def list_events(request: web.Request) -> web.Response:
-    """``GET sdk/ground_truth_events/`` (paginated; see the module doc for the filters)."""
+    """``GET sdk/ground_truth_events/``: one page.
+
+    Filters: see the module doc, plus ``category`` and date ranges (``list_filters``); an
+    unknown filter is a 400.
+    """
+    check_known(request, {"ground_truth", "data_unit", "ground_truth_dataset_versions",
+                          "ground_truth_dataset_version", "category", *DATE_PARAMS})
     filters = query_filters(request, ints=("ground_truth", "data_unit"))
     if "ground_truth" in filters:
         filters["_ground_truth"] = filters.pop("ground_truth")
     versions = _version_filter(request)
     if versions is not None:
         filters["ground_truth_dataset_version"] = versions
+    keep = post_filter(request, tags=False, category=True)
+    if keep is not None:
+        return paginate_filtered(request, request.app[STORE], EVENTS, filters, keep,
+                                 lambda docs: [public(d) for d in docs])
     return paginate(request, request.app[STORE], EVENTS, filters, serialize=public)
 
 

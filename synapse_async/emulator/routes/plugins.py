@@ -130,20 +130,40 @@ def _release_for_run(store: Store, plugin: Doc, version: Any) -> Doc | None:
     return latest[0] if latest else None
 
 
-async def run_plugin(request: web.Request) -> web.Response:
-    """``POST plugins/{id_or_code}/run/`` ``{"action", "params"?, "agent"?, "version"?}``.
+DEFAULT_ACTION = "run"
+"""The action of a run request that names none."""
+_RUN_FIELDS = frozenset({"action", "params", "parameters", "context", "agent", "version",
+                         "storage_id", "job_id", "debug", "language"})
+"""What a run request may carry: the official client's ``PluginRunRequest`` fields
+(``storage_id``, ``job_id``, ``debug`` and ``language`` are accepted and have no effect
+here), plus ``parameters`` (another name of ``params``) and ``context``."""
 
-    -> 201 the job (plus ``job_id``, as the official client reads it).
+
+async def run_plugin(request: web.Request) -> web.Response:
+    """``POST plugins/{id_or_code}/run/`` -> 201 the job.
+
+    Body: ``{"action"?, "params"? (or "parameters"), "context"?, "agent"?, "version"?}`` and
+    the official client's other run fields (:data:`_RUN_FIELDS`).
+    Answer: the job (plus ``job_id``, as the official client reads it). Without ``action``
+    the plugin's default action (:data:`DEFAULT_ACTION`) runs; an unknown field is a 400.
     """
     store = request.app[STORE]
     plugin = _plugin(store, request.match_info["ref"])
     body = body_object(await read_json(request))
-    action = body.get("action")
+    unknown = sorted(set(body) - _RUN_FIELDS)
+    if unknown:
+        raise bad_request({k: ["Unknown field."] for k in unknown})
+    if "params" in body and "parameters" in body:
+        raise field_error("parameters", "Send params or parameters, not both.")
+    action = body.get("action", DEFAULT_ACTION)
     if not isinstance(action, str) or not action.strip():
-        raise field_error("action", "This field is required.")
-    params = body.get("params") or {}
+        raise field_error("action", "Expected a non-empty action name.")
+    params = body.get("params", body.get("parameters")) or {}
     if not isinstance(params, dict):
         raise field_error("params", "Expected an object.")
+    context = body.get("context") or {}
+    if not isinstance(context, dict):
+        raise field_error("context", "Expected an object.")
     agent = body.get("agent")
     if agent is not None and (not isinstance(agent, int) or isinstance(agent, bool)):
         raise field_error("agent", "Incorrect type. Expected pk value.")
@@ -152,7 +172,8 @@ async def run_plugin(request: web.Request) -> web.Response:
     lines = [f"Starting {action} of {plugin['code']}@{version}", "Preparing the environment",
              f"Running {action}", f"{action} finished"]
     doc = jobs.new_job(plugin=plugin["id"], plugin_release=release["id"] if release else None,
-                       action=action, agent=agent, params=params, lines=lines,
+                       action=action, agent=agent, params=params, context=context,
+                       lines=lines,
                        step_seconds=RUN_STEP_SECONDS, result={"action": action})
     job = jobs.public(jobs.advance(store, store.insert(jobs.JOBS, doc)))
     return web.json_response({**job, "job_id": job["id"]}, status=201)

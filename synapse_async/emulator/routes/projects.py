@@ -24,9 +24,9 @@ _MISSING = object()
 # (the managed-workflow ones, EXT) appear in a project only once they were set.
 _OPTIONAL: dict[str, tuple[tuple[type, ...], Any]] = {
     "description": ((str,), ""),
-    "annotation_type": ((str,), None),
+    "annotation_type": ((str, list), None),
     "data_type": ((str,), None),
-    "labels": ((list,), list),
+    "labels": ((list, dict), list),
     "metadata": ((dict,), dict),
     "instructions": ((str,), _MISSING),
     "quality_settings": ((dict,), _MISSING),
@@ -73,7 +73,19 @@ def validate_create(body: Any) -> Doc:
             raise field_error(key, f"Expected {' or '.join(t.__name__ for t in types)}.")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise field_error(key, "Expected a list of strings.")
+        if key == "annotation_type" and isinstance(value, list) and not value:
+            raise field_error(key, "Expected a type name or a non-empty list of them.")
         fields[key] = value
+    labels = fields.get("labels")
+    if isinstance(labels, dict):
+        kinds = fields.get("annotation_type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        for kind, names in labels.items():
+            if kind not in kinds:
+                raise field_error("labels", f"Key {kind!r} is not one of annotation_type "
+                                            f"{kinds!r}.")
+            if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
+                raise field_error("labels", f"labels[{kind!r}]: expected a list of strings.")
     tier = fields.get("pricing_tier")
     if tier is not None and tier not in PRICE_PER_TASK:
         raise field_error("pricing_tier", f"Expected one of {', '.join(PRICE_PER_TASK)}.")

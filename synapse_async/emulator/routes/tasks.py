@@ -12,6 +12,7 @@ from ..keys import STORE
 from ..pagination import paginate
 from ..store import Doc, Store
 from . import data, projects
+from .list_filters import DATE_PARAMS, check_known, paginate_filtered, post_filter
 from .params import body_object, field_error, get_or_404, path_id, query_expand, query_filters
 from .tagging import set_tags_handler
 
@@ -59,10 +60,20 @@ def _expand_units(store: Store, docs: list[Doc]) -> list[Doc]:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    """``GET tasks/`` / ``GET sdk/tasks/`` (paginated; filters ``project, status, data_unit``)."""
+    """``GET tasks/`` / ``GET sdk/tasks/``: one page.
+
+    Filters ``project, status, data_unit``, ``tags`` and date ranges (see ``list_filters``);
+    an unknown filter is a 400.
+    """
     store = request.app[STORE]
+    check_known(request, {"project", "data_unit", "status", "tags", *DATE_PARAMS})
     filters = query_filters(request, ints=("project", "data_unit"), strings=("status",))
-    if "data_unit" in query_expand(request):
+    expand = "data_unit" in query_expand(request)
+    keep = post_filter(request)
+    if keep is not None:
+        return paginate_filtered(request, store, TABLE, filters, keep,
+                                 (lambda docs: _expand_units(store, docs)) if expand else None)
+    if expand:
         return paginate(
             request, store, TABLE, filters, serialize_page=lambda docs: _expand_units(store, docs)
         )

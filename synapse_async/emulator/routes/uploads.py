@@ -36,7 +36,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..clock import now_iso
 from ..errors import ApiError, bad_request, not_found, read_json
-from ..faults import body_tap
+from ..faults import body_tap, reply_lies
 from ..keys import FAULTS, FILES_DIR
 from ..store import Doc, Store
 from ..upload_service import BATCH, TABLE, UPLOADS, UploadService
@@ -61,10 +61,19 @@ def _url(request: web.Request, upload_id: str) -> str:
     return f"{request.url.origin()}/chunked_upload/{upload_id}/"
 
 
+WIRE_STATUS = {"uploading": 1, "complete": 2, "failed": 3}
+"""The ``status`` integers the real backend sends (drf-chunked-upload's enum: 2 = complete)."""
+
+
+def wire_status(doc: Doc) -> int:
+    """The upload's ``status`` as the real backend spells it on the wire (an integer)."""
+    return WIRE_STATUS[doc["status"]]
+
+
 def _result(doc: Doc) -> Doc:
     return {"id": doc["upload_id"], "checksum": doc["checksum"], "size": doc["size"],
             "filename": doc["filename"], "completed_at": doc["completed_at"],
-            "status": doc["status"]}
+            "status": wire_status(doc)}
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -204,7 +213,8 @@ async def put_part(request: web.Request) -> web.Response:
             raise
         svc.record_part(upload_id, n, size, digest.hexdigest())
         counter.parts_stored += 1
-    return web.json_response({"n": n, "size": size, "md5": digest.hexdigest()})
+    return web.json_response(reply_lies(request.app[FAULTS], request,
+                                        {"n": n, "size": size, "md5": digest.hexdigest()}))
 
 
 # -- v1 (sequential) ---------------------------------------------------------------------------
@@ -293,7 +303,7 @@ async def complete(request: web.Request) -> web.Response:
     md5 = md5.lower()
     if doc["status"] == "complete":
         if md5 == doc["checksum"]:
-            return web.json_response(_result(doc))
+            return web.json_response(reply_lies(request.app[FAULTS], request, _result(doc)))
         raise bad_request("Upload has already been marked as complete.")
     if doc["parallel"]:
         missing = [n for n in range(1, doc["part_count"] + 1) if str(n) not in doc["parts"]]
@@ -314,13 +324,13 @@ async def complete(request: web.Request) -> web.Response:
                                                "completed_at": now_iso()})
     assert done is not None
     svc.drop_live(doc["upload_id"])
-    return web.json_response(_result(done))
+    return web.json_response(reply_lies(request.app[FAULTS], request, _result(done)))
 
 
 async def get_upload(request: web.Request) -> web.Response:
     """``GET chunked_upload/{id}/``: offset, status, expiry; parts of a parallel upload."""
     doc = request.app[UPLOADS].find(request.match_info["id"])
-    out: Doc = {"id": doc["upload_id"], "offset": doc["offset"], "status": doc["status"],
+    out: Doc = {"id": doc["upload_id"], "offset": doc["offset"], "status": wire_status(doc),
                 "completed_at": doc["completed_at"], "expires": doc["expires"]}
     if doc["parallel"]:
         out["part_size"], out["part_count"] = doc["part_size"], doc["part_count"]

@@ -29,8 +29,10 @@ EVENT_TYPES = (
     "deposit.paid",
     "import.completed",
     "import.failed",
+    "project.cancelled",
     "project.completed",
     "project.paused",
+    "project.review",
     "project.started",
     "task.completed",
 )

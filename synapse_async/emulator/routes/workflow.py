@@ -11,7 +11,11 @@ State rules (``projects.STATES``):
 - ``start/``: ``active`` stays ``active`` (no-op), ``paused`` resumes; 409 without tasks,
   without a paid deposit, or once ``review``/``completed``/``cancelled``.
 - ``pause/``: ``active`` -> ``paused`` (``paused`` stays); 409 otherwise.
-- The simulator moves ``active`` -> ``completed`` when no task is left pending.
+- The simulator moves ``active`` -> ``completed`` when no task is left pending; with
+  ``quality_settings.enable_expert_review`` it goes ``active`` -> ``review`` first, and
+  ``review`` -> ``completed`` one simulator step later.
+- ``cancel/``: any state but ``completed``/``cancelled`` -> ``cancelled`` (reserved credits
+  are released back to the balance).
 """
 
 from __future__ import annotations
@@ -162,6 +166,24 @@ async def pause_project(request: web.Request) -> web.Response:
                                        project, "paused"))
 
 
+async def cancel_project(request: web.Request) -> web.Response:
+    """``POST projects/{id}/cancel/`` -> the project (``cancelled``).
+
+    Any unfinished project can be cancelled; credits reserved by its deposit go back to the
+    available balance (event ``project.cancelled``). 409 once completed or cancelled.
+    """
+    store = request.app[STORE]
+    project = _project(request)
+    if project["state"] in ("completed", "cancelled"):
+        raise conflict(f"Project {project['id']} is {project['state']} and cannot be "
+                       f"cancelled.")
+    amount = billing.paid_amount(store, project["id"], "credits")
+    if amount is not None:
+        billing.refund(store, amount)
+    return web.json_response(set_state(store, request.app[WORKFLOW].dispatcher, project,
+                                       "cancelled"))
+
+
 def project_status(request: web.Request, project: Doc) -> dict[str, Any]:
     """The status document of ``project``."""
     store = request.app[STORE]
@@ -179,7 +201,7 @@ def project_status(request: web.Request, project: Doc) -> dict[str, Any]:
     estimate: str | None = None
     if project["state"] == "completed":
         estimate = progress["completed_at"]
-    elif project["state"] == "active" and speed > 0:
+    elif project["state"] in ("active", "review") and speed > 0:
         eta = datetime.now(timezone.utc) + timedelta(seconds=(total - done) / speed)
         estimate = eta.isoformat().replace("+00:00", "Z")
     return {"project": project["id"], "state": project["state"],
@@ -202,4 +224,5 @@ def setup(app: web.Application, store: Store) -> None:
     r.add_post("/projects/{id}/deposit/pay/", pay_deposit)
     r.add_post("/projects/{id}/start/", start_project)
     r.add_post("/projects/{id}/pause/", pause_project)
+    r.add_post("/projects/{id}/cancel/", cancel_project)
     r.add_get("/projects/{id}/status/", get_status)
