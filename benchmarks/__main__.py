@@ -17,7 +17,7 @@ import sys
 from benchmarks.common import TARGETS, machine
 
 BENCHMARKS = ["listing", "sync_listing", "sync_listing_warm", "sync_overhead", "upload",
-              "export_convert", "export", "bulk", "emulator_seed", "official"]
+              "export_convert", "export", "bulk", "emulator_seed", "official", "converter"]
 SMOKE_SKIPS = {"official": "installs synapse-sdk from PyPI in its own Python 3.12 venv and "
                            "moves 1 GiB; run `python -m benchmarks official` to measure it"}
 

@@ -16,6 +16,8 @@ from synapse_async.errors import (
     ClientClosedError,
     ConfigurationError,
     ConflictError,
+    ConnectFailed,
+    ConnectTimeoutError,
     FileChangedError,
     ImportFailedError,
     InsufficientCreditsError,
@@ -33,6 +35,7 @@ from synapse_async.errors import (
     UnexpectedResponseError,
     UploadError,
     ValidationError,
+    WaitTimeoutError,
     WebhookVerificationError,
 )
 from synapse_async.export.report import ExportReport
@@ -88,6 +91,8 @@ __all__ = [
     "ClientConfig",
     "ConfigurationError",
     "ConflictError",
+    "ConnectFailed",
+    "ConnectTimeoutError",
     "DataCollection",
     "DataFile",
     "DataUnit",
@@ -134,6 +139,7 @@ __all__ = [
     "UploadError",
     "UploadResult",
     "ValidationError",
+    "WaitTimeoutError",
     "Webhook",
     "WebhookDelivery",
     "WebhookVerificationError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +38,7 @@ from synapse_async.resources.storages import AsyncStorages
 from synapse_async.resources.task_tags import AsyncTaskTags
 from synapse_async.resources.uploads import AsyncUploads
 from synapse_async.resources.webhooks import AsyncWebhooks
+from synapse_async.transport import SSLTypes, TransportTypes
 
 __all__ = ["AsyncClient"]
 
@@ -63,7 +65,14 @@ class AsyncClient:
         page_concurrency: pages a listing fetches at once.
         max_connections: connection-pool size.
         verify_ssl: verify TLS certificates (default True).
-        config: a complete ``ClientConfig``; the other arguments are then not allowed.
+        config: a complete ``ClientConfig``; the other settings arguments are then ignored.
+        transport: what sends the requests: an object whose ``send(request)`` method returns
+            the response (see ``synapse_async.transport.Transport``; for tests
+            ``synapse_async.testing.MockTransport``), or your own ``aiohttp.ClientSession``
+            (used as it is and left open when the client closes). Default: an aiohttp session
+            made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
+        ssl: TLS settings of the default session: an ``ssl.SSLContext`` (own CA bundle,
+            client certificate), or a bool (default: ``verify_ssl``).
     """
 
     projects: AsyncProjects
@@ -147,6 +156,8 @@ class AsyncClient:
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
         api_key: str | None = None,
+        transport: TransportTypes | None = None,
+        ssl: SSLTypes | None = None,
     ) -> None:
         if api_key is not None:
             if access_token is not None:
@@ -172,7 +183,7 @@ class AsyncClient:
                 base_url, access_token=access_token, user_token=user_token, tenant=tenant,
                 agent_token=agent_token, **settings)
         self._config = config
-        self._http = HTTPClient(config)
+        self._http = HTTPClient(config, transport, ssl=ssl)
         self._init_resources()
 
     @classmethod
@@ -233,10 +244,23 @@ class AsyncClient:
         timeout: TimeoutTypes | None = None,
         max_retries: int | None = None,
         page_concurrency: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> AsyncClient:
         """A copy with other per-call settings that shares this client's connections.
 
         Example: ``await client.with_options(timeout=5).tasks.get(1)``.
+
+        Args:
+            timeout: seconds, or a ``Timeout``.
+            max_retries: retries per request.
+            page_concurrency: pages a listing fetches at once.
+            extra_headers: headers added to every request of the copy (on top of this
+                client's extras; credential headers cannot be replaced).
+            extra_query: query parameters added to every API request of the copy.
+
+        Raises:
+            ConfigurationError: a header name or value holds a control character.
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
@@ -247,7 +271,8 @@ class AsyncClient:
             changes["page_concurrency"] = page_concurrency
         clone = object.__new__(AsyncClient)
         clone._config = attrs.evolve(self._config, **changes)
-        clone._http = self._http.with_config(clone._config)
+        clone._http = self._http.with_config(clone._config, extra_headers=extra_headers,
+                                             extra_query=extra_query)
         clone._init_resources()
         return clone
 

@@ -7,7 +7,9 @@ The tree::
     ├── InvalidInputError            a bad argument, caught before any request (also ValueError)
     │   └── JournalError             a bulk upload journal is corrupt, foreign or not writable
     ├── TransportError               the request did not get an HTTP answer
-    │   └── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
+    │   ├── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
+    │   │   └── ConnectTimeoutError  timed out connecting (also a ConnectFailed)
+    │   └── ConnectFailed            no connection: nothing was sent
     ├── APIError                     the server answered with an error status
     │   ├── AuthenticationError      401
     │   ├── PermissionDeniedError    403
@@ -18,6 +20,7 @@ The tree::
     │   ├── RateLimitError           429 (``retry_after`` seconds, when the server said)
     │   ├── ServerError              5xx
     │   └── UnexpectedResponseError  2xx/3xx the SDK cannot use (HTML page, redirect, bad JSON)
+    ├── WaitTimeoutError             a wait/poll reached max_wait (also builtins.TimeoutError)
     ├── PageFetchError               a listing page kept failing (names the page; cause chained)
     ├── LoopMismatchError            a client used from another event loop (also RuntimeError)
     ├── ClientClosedError            a closed client was used again (also RuntimeError)
@@ -38,13 +41,18 @@ Messages never contain credentials: only the method, the URL path and the server
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse_async.transport import Response
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectFailed",
+    "ConnectTimeoutError",
     "InsufficientCreditsError",
     "InvalidInputError",
     "NotFoundError",
@@ -57,6 +65,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
+    "WaitTimeoutError",
     "error_class_for_status",
 ]
 
@@ -79,16 +88,45 @@ class TransportError(SynapseError):
     Attributes:
         method: the HTTP method of the failed request.
         url: the request URL (no credentials are ever part of it).
+        retryable: whether another attempt may help (False for TLS failures and bad URLs).
     """
 
-    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+    def __init__(self, message: str, *, method: str = "", url: str = "",
+                 retryable: bool = True) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
+        self.retryable = retryable
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):
     """The connect, read or total timeout expired (also a ``builtins.TimeoutError``)."""
+
+
+class ConnectFailed(TransportError):
+    """No connection could be made: nothing of the request was sent (always safe to retry)."""
+
+
+class ConnectTimeoutError(ConnectFailed, TimeoutError):
+    """Timed out connecting, before the request was sent (safe to retry for every method)."""
+
+
+class WaitTimeoutError(SynapseError, builtins.TimeoutError):
+    """A wait gave up at its deadline (``max_wait``): the thing waited for is not done yet.
+
+    Not a transport failure: every request succeeded, the job or project is still running
+    on the server. Also a ``builtins.TimeoutError``.
+
+    Attributes:
+        waited: the deadline in seconds (``max_wait``).
+        last: the last state polled (a ``Job``, ``ImportJob``, ``ProjectStatus``...), or
+            None when nothing was polled (a stream).
+    """
+
+    def __init__(self, message: str, *, waited: float, last: Any = None) -> None:
+        super().__init__(message)
+        self.waited = waited
+        self.last = last
 
 
 class APIError(SynapseError):
@@ -101,7 +139,9 @@ class APIError(SynapseError):
         method: the HTTP method.
         url: the request URL.
         body: the decoded JSON body, or None when the body was not JSON.
-        response: ``body``, or ``detail`` when there is no JSON body.
+        response: the raw answer (``.status``, ``.headers``, ``.body`` bytes; ``str()`` of
+            it is the body's text, as the official client's ``ClientError.response`` prints),
+            when there was one (credentials scrubbed from its body).
     """
 
     def __init__(
@@ -114,19 +154,16 @@ class APIError(SynapseError):
         method: str = "",
         url: str = "",
         body: Any = None,
+        response: Response | None = None,
     ) -> None:
         super().__init__(message)
+        self.response = response
         self.status_code = status_code
         self.detail = detail
         self.request_id = request_id
         self.method = method
         self.url = url
         self.body = body
-
-    @property
-    def response(self) -> Any:
-        """The decoded JSON body, else the detail (the official ``ClientError.response``)."""
-        return self.body if self.body is not None else self.detail
 
 
 class AuthenticationError(APIError):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import attrs
 
 from synapse_async._constants import MAX_PAGE_SIZE
+from synapse_async._validation import is_int
 from synapse_async.errors import (
     InvalidInputError,
     NotFoundError,
@@ -59,7 +60,7 @@ class Page(Generic[T]):
 
 def check_page_size(page_size: int) -> int:
     """Validate a page size (1..1000) before any request is sent."""
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (
+    if not is_int(page_size) or not (
         1 <= page_size <= MAX_PAGE_SIZE
     ):
         raise InvalidInputError(
@@ -116,7 +117,7 @@ class AsyncPaginator(Generic[T]):
             InvalidInputError: ``number`` is not a positive integer.
             NotFoundError: the page is past the end of the collection.
         """
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        if not is_int(number) or number < 1:
             raise InvalidInputError(f"page number must be an integer >= 1, got {number!r}")
         return self._to_page(await self._fetch(number), number)
 
@@ -138,11 +139,17 @@ class AsyncPaginator(Generic[T]):
             raise UnexpectedResponseError(
                 f"GET {self._path}: {where} holds an item the SDK cannot read: {exc}",
                 status_code=200) from exc
+        next_url = data.get("next")
+        if next_url is not None and not isinstance(next_url, str):
+            where = f"page {number}" if number is not None else "a page"
+            raise UnexpectedResponseError(
+                f"GET {self._path}: {where} has a 'next' link that is not a URL "
+                f"({type(next_url).__name__}: {next_url!r})", status_code=200)
         return Page(
             items=items,
             count=count if isinstance(count, int) else None,
             number=number if count is not None else None,
-            next_url=data.get("next"),
+            next_url=next_url,
         )
 
     async def pages(self) -> AsyncIterator[Page[T]]:
@@ -153,6 +160,8 @@ class AsyncPaginator(Generic[T]):
         # ahead of the next requests, serialising CPU with network latency.
         first = await self.page(1)
         yield first
+        if not first.items:
+            return
         if first.count is None or self._concurrency == 1:
             async for page in self._follow_next(first.next_url):
                 yield page
@@ -174,7 +183,10 @@ class AsyncPaginator(Generic[T]):
                 data = await task
                 if data is None:  # the collection shrank below this page
                     return
-                yield self._to_page(data, number)
+                page = self._to_page(data, number)
+                if not page.items:  # past the end, whatever the count said
+                    return
+                yield page
         finally:
             for _, task in in_flight:
                 task.cancel()
@@ -205,5 +217,7 @@ class AsyncPaginator(Generic[T]):
                 raise PageFetchError(f"page {url} of {self._path} failed after retries: {exc}",
                                      page=None, url=url) from exc
             page = self._to_page(data, None)
+            if not page.items:  # an empty page ends the listing, whatever its next link
+                return
             yield page
             url = page.next_url

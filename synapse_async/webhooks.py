@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from synapse_async._validation import is_int
 from synapse_async.errors import InvalidInputError, WebhookVerificationError
 
 __all__ = [
@@ -81,7 +82,7 @@ class ReplayGuard:
     """
 
     def __init__(self, max_size: int = 100_000, ttl: float = 2 * DEFAULT_TOLERANCE) -> None:
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        if not is_int(max_size) or max_size < 1:
             raise InvalidInputError(f"max_size must be a positive integer, got {max_size!r}")
         if not _positive(ttl):
             raise InvalidInputError(f"ttl must be a positive number of seconds, got {ttl!r}")

@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, TimeoutTypes
+from synapse_async.transport import SSLTypes, TransportTypes
 from synapse_sync._resource import SyncResource, attribute
 from synapse_sync.resources.agents import Agents
 from synapse_sync.resources.assignments import Assignments
@@ -60,7 +63,14 @@ class Client(SyncResource[AsyncClient]):
         page_concurrency: pages a listing fetches at once.
         max_connections: connection-pool size.
         verify_ssl: verify TLS certificates (default True).
-        config: a complete ``ClientConfig``; the other arguments are then not allowed.
+        config: a complete ``ClientConfig``; the other settings arguments are then ignored.
+        transport: what sends the requests: an object whose ``send(request)`` method returns
+            the response (see ``synapse_async.transport.Transport``; for tests
+            ``synapse_async.testing.MockTransport``), or your own ``aiohttp.ClientSession``
+            (used as it is and left open when the client closes). Default: an aiohttp session
+            made here, honouring ``HTTP(S)_PROXY`` / ``NO_PROXY``.
+        ssl: TLS settings of the default session: an ``ssl.SSLContext`` (own CA bundle,
+            client certificate), or a bool (default: ``verify_ssl``).
     """
 
     projects = attribute(Projects)
@@ -123,6 +133,8 @@ class Client(SyncResource[AsyncClient]):
         verify_ssl: bool = True,
         config: ClientConfig | None = None,
         api_key: str | None = None,
+        transport: TransportTypes | None = None,
+        ssl: SSLTypes | None = None,
     ) -> None:
         self._open(
             AsyncClient(
@@ -138,6 +150,8 @@ class Client(SyncResource[AsyncClient]):
                 verify_ssl=verify_ssl,
                 config=config,
                 api_key=api_key,
+                transport=transport,
+                ssl=ssl,
             )
         )
 
@@ -185,14 +199,31 @@ class Client(SyncResource[AsyncClient]):
         timeout: TimeoutTypes | None = None,
         max_retries: int | None = None,
         page_concurrency: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> Client:
         """A copy with other per-call settings that shares this client's connections.
 
         Example: ``client.with_options(timeout=5).tasks.get(1)``.
+
+        Args:
+            timeout: seconds, or a ``Timeout``.
+            max_retries: retries per request.
+            page_concurrency: pages a listing fetches at once.
+            extra_headers: headers added to every request of the copy (on top of this
+                client's extras; credential headers cannot be replaced).
+            extra_query: query parameters added to every API request of the copy.
+
+        Raises:
+            ConfigurationError: a header name or value holds a control character.
         """
         return self._wrap(
             Client,
             self._aio.with_options(
-                timeout=timeout, max_retries=max_retries, page_concurrency=page_concurrency
+                timeout=timeout,
+                max_retries=max_retries,
+                page_concurrency=page_concurrency,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
             ),
         )

@@ -7,6 +7,7 @@ so the emulator and the models cannot drift apart unnoticed.
 
 from __future__ import annotations
 
+import linecache
 import sys
 import types
 import typing
@@ -234,7 +235,11 @@ def _compile_structure(
             src.add(1, f"{src.ref(_slot_setter(cls, a.name), 'set')}(obj, a{i})")
         src.add(1, f"{src.ref(_slot_setter(cls, 'extra'), 'set')}(obj, extra)")
         src.add(1, "return obj")
-    code = compile("\n".join(src.lines), f"<structure {cls.__module__}.{name}>", "exec")
+    text = "\n".join(src.lines) + "\n"
+    filename = f"<structure {cls.__module__}.{name} {'strict' if strict else 'lenient'}>"
+    # tracebacks through the generated function show its lines
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    code = compile(text, filename, "exec")
     exec(code, src.ns)  # the source is built above from the class's own field names
     fn: Callable[[Any, Any], Model] = src.ns["structure"]
     return fn

@@ -74,6 +74,9 @@ class UploadResult(Model):
         filename: the file name.
         completed_at: when the server completed it.
         status: the server's status (``"complete"``).
+        resent: True when the whole file was sent a second time because the server's MD5
+            of the first upload's stored bytes was not the file's (a chunk corrupted on the
+            way; the first upload was deleted).
     """
 
     id: str
@@ -82,3 +85,4 @@ class UploadResult(Model):
     filename: str | None = None
     completed_at: datetime | None = None
     status: Any = None
+    resent: bool = False

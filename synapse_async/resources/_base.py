@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from synapse_async._validation import is_int
 from synapse_async.errors import InvalidInputError
 from synapse_async.models._converter import structure, structurer
 from synapse_async.pagination import AsyncPaginator
@@ -19,7 +20,7 @@ T = TypeVar("T")
 
 def check_id(value: Any, name: str = "id") -> int:
     """Validate an object id (a positive integer) before it goes into a URL."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
     return value
 

@@ -33,13 +33,14 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.to_thread
 import attrs
-from anyio.abc import TaskGroup
 
+from synapse_async._tasks import FirstError
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import Exporter, Item
 from synapse_async.http import build_path
 from synapse_async.models import Assignment, Task
 from synapse_async.models.ml import GroundTruthEvent
+from synapse_async.transfer.download import download
 
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
@@ -240,18 +241,16 @@ class Tracker:
 class Fetcher:
     """Downloads original files into the export, at most ``limit`` at once.
 
-    The first download that fails is put in ``failures`` and cancels the task group ``tg``
-    (the caller raises it, unwrapped); a media without a URL is counted in ``missing``, and
-    so is one on another host when ``same_origin_only`` (the files the API itself serves).
+    The first download that fails cancels the ``group`` (whose owner raises it, unwrapped);
+    a media without a URL is counted in ``missing``, and so is one on another host when
+    ``same_origin_only`` (the files the API itself serves).
     """
 
-    def __init__(self, http: HTTPClient, tg: TaskGroup, limit: int, root: Path,
-                 tracker: Tracker, failures: list[Exception], *,
-                 same_origin_only: bool = False) -> None:
+    def __init__(self, http: HTTPClient, group: FirstError, limit: int, root: Path,
+                 tracker: Tracker, *, same_origin_only: bool = False) -> None:
         self._http = http
         self._same_origin_only = same_origin_only
-        self.failures = failures
-        self._tg = tg
+        self._group = group
         self._slots = anyio.Semaphore(limit)
         self._root = root.resolve()
         self._locator = FileLocator(http)
@@ -273,7 +272,7 @@ class Fetcher:
             self._tracker.advance(1)
         for rec in records:
             await self._slots.acquire()  # bounds the downloads (and records) in flight
-            self._tg.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
+            self._group.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
                                 one_done)
 
     async def _fetch(self, raw: Mapping[str, Any], media_id: str | None, dest: Path,
@@ -281,10 +280,6 @@ class Fetcher:
         try:
             await self._download(raw, media_id, dest)
             done()
-        except Exception as exc:
-            if not self.failures:
-                self.failures.append(exc)
-            self._tg.cancel_scope.cancel()
         finally:
             self._slots.release()
 
@@ -299,6 +294,6 @@ class Fetcher:
         if not folder.is_relative_to(self._root):  # names are safe already; a backstop
             raise InvalidInputError(f"refusing to write outside the export: {dest}")
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
-        self.bytes += await self._http.download(source.url, dest, md5=source.md5)
+        self.bytes += await download(self._http, source.url, dest, md5=source.md5)
         self.files += 1
         self.per_dir[folder.relative_to(self._root).as_posix()] += 1

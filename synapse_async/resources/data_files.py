@@ -6,13 +6,14 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import aiofiles
+import anyio.to_thread
 
 from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path, multipart_body
 from synapse_async.models import DataFile
 from synapse_async.resources._base import AsyncResource, check_id
 from synapse_async.resources.uploads import AsyncUploads
+from synapse_async.transfer.plan import FileSnapshot
 
 __all__ = ["MULTIPART_LIMIT", "AsyncDataFiles"]
 
@@ -21,15 +22,8 @@ MULTIPART_LIMIT = 50 * 2**20
 
 
 def check_upload_path(path: str | os.PathLike[str]) -> Path:
-    """Validate a local file to upload, before any request."""
-    p = Path(path)
-    if not p.exists():
-        raise InvalidInputError(f"no such file: {str(p)!r}")
-    if p.is_dir():
-        raise InvalidInputError(f"{str(p)!r} is a directory; pass a file")
-    if not os.access(p, os.R_OK):
-        raise InvalidInputError(f"{str(p)!r} is not readable (check its permissions)")
-    return p
+    """Validate a local file to upload, before any request (an empty file is allowed)."""
+    return FileSnapshot.take(path, allow_empty=True).path
 
 
 class AsyncDataFiles(AsyncResource):
@@ -66,8 +60,7 @@ class AsyncDataFiles(AsyncResource):
                                             json_body={"chunked_upload": upload.id})
             return self._decode(data, DataFile)
 
-        async with aiofiles.open(p, "rb") as fh:
-            content = await fh.read()
+        content = await anyio.to_thread.run_sync(p.read_bytes)
         return await self._create_from_bytes(p.name, content)
 
     async def _create_from_bytes(self, name: str, content: bytes) -> DataFile:

@@ -42,6 +42,8 @@ import anyio.to_thread
 import attrs
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
+from synapse_async._tasks import first_error
+from synapse_async._validation import is_int
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import (
     DEFAULT_SPLIT,
@@ -166,7 +168,7 @@ def _check_labels(labels: Any) -> list[str] | None:
 
 
 def _check_count(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if not is_int(value) or value < low:
         raise InvalidInputError(f"{name} must be an integer >= {low}, got {value!r}")
     return value
 
@@ -299,7 +301,7 @@ class AsyncExports(AsyncResource):
             raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
         if not isinstance(include_files, bool):
             raise InvalidInputError(f"include_files must be True or False, got {include_files!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
+        if not is_int(seed):
             raise InvalidInputError(f"seed must be an integer, got {seed!r}")
         limit = _check_count(max_concurrency, "max_concurrency")
         check_page_size(page_size)
@@ -308,27 +310,20 @@ class AsyncExports(AsyncResource):
         pages = self._pages(kind, filters, page_size)
         tracker = Tracker(on_progress)
         fetched: Fetcher | None = None
-        failures: list[Exception] = []
         try:
             await anyio.to_thread.run_sync(exporter.begin)
-            async with anyio.create_task_group() as tg:
+            async with first_error() as group:
                 if include_files:
-                    fetched = Fetcher(self._http, tg, limit, out, tracker, failures,
+                    fetched = Fetcher(self._http, group, limit, out, tracker,
                                       same_origin_only=same_origin_only)
-                try:
-                    async for count, records in pages:
-                        tracker.total = max(tracker.total, count or 0)
-                        items = await anyio.to_thread.run_sync(_add_all, exporter, records)
-                        if fetched is None:
-                            tracker.advance(len(items))
-                            continue
-                        for raw, item in zip(records, items, strict=True):
-                            await fetched.fetch_item(raw, item, exporter)
-                except Exception as exc:  # raised below as itself, not in an exception group
-                    failures.append(exc)
-                    tg.cancel_scope.cancel()
-            if failures:
-                raise failures[0]
+                async for count, records in pages:
+                    tracker.total = max(tracker.total, count or 0)
+                    items = await anyio.to_thread.run_sync(_add_all, exporter, records)
+                    if fetched is None:
+                        tracker.advance(len(items))
+                        continue
+                    for raw, item in zip(records, items, strict=True):
+                        await fetched.fetch_item(raw, item, exporter)
             if fetched is not None:
                 tally = exporter.tally
                 tally.per_image_files.update(fetched.per_dir)

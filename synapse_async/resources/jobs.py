@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import builtins
-import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import anyio
-
 from synapse_async._constants import DEFAULT_PAGE_SIZE
+from synapse_async._retry import poll
+from synapse_async._validation import check_seconds
 from synapse_async.config import Timeout
-from synapse_async.errors import InvalidInputError, TimeoutError
+from synapse_async.errors import InvalidInputError, TimeoutError, WaitTimeoutError
 from synapse_async.http import build_path
 from synapse_async.models import Job
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
 
-__all__ = ["SSE_END_EVENT", "AsyncJobs", "check_max_wait", "sse_events"]
+__all__ = ["SSE_END_EVENT", "AsyncJobs", "sse_events"]
 
 SSE_END_EVENT = "end"
 """The event a tail stream ends with (its data is the job's final status)."""
-
-
-def check_max_wait(value: Any, name: str = "max_wait") -> float | None:
-    """Validate a waiting limit in seconds (None: no limit)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidInputError(f"{name} must be a positive number of seconds or None, "
-                                f"got {value!r}")
-    return float(value)
 
 
 async def sse_events(lines: AsyncIterator[str]) -> AsyncGenerator[tuple[str, str], None]:
@@ -126,12 +115,12 @@ class AsyncJobs(AsyncResource):
             max_wait: the most seconds to follow the job (None: until it finishes).
 
         Raises:
-            TimeoutError: the job was still running after ``max_wait`` seconds (the lines
-                until then have been yielded).
+            WaitTimeoutError: the job was still running after ``max_wait`` seconds (the
+                lines until then have been yielded).
             NotFoundError: no such job.
         """
         check_id(job_id, "job_id")
-        limit = check_max_wait(max_wait)
+        limit = check_seconds(max_wait, "max_wait", optional=True)
         timeout = Timeout(connect=self._http.config.timeout.connect, read=None, total=limit)
         lines = self._http.stream_lines("GET", build_path("jobs", job_id, "tail_console_logs"),
                                         timeout=timeout)
@@ -145,10 +134,10 @@ class AsyncJobs(AsyncResource):
         except TimeoutError as exc:
             if limit is None:
                 raise
-            raise TimeoutError(
+            raise WaitTimeoutError(
                 f"job {job_id} was still running after max_wait={limit:g}s of tailing; the "
                 "lines until then were yielded (raise max_wait to follow it longer)",
-                method="GET", url=exc.url) from exc
+                waited=limit) from exc
         finally:  # close the connection now, not when the generators are collected
             await events.aclose()
             await lines.aclose()
@@ -159,20 +148,13 @@ class AsyncJobs(AsyncResource):
         """Poll until the job finishes (completed, failed or stopped); returns it.
 
         Raises:
-            TimeoutError: it was still running after ``max_wait`` seconds.
+            WaitTimeoutError: it was still running after ``max_wait`` seconds.
         """
         check_id(job_id, "job_id")
-        interval = check_max_wait(poll_interval, "poll_interval")
-        limit = check_max_wait(max_wait)
-        deadline = None if limit is None else time.monotonic() + limit
-        while True:
-            job = await self.get(job_id)
-            if job.is_finished:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"job {job_id} was still {job.status} after "
-                                   f"max_wait={limit:g}s", method="GET")
-            pause = interval or 1.0
-            if deadline is not None:
-                pause = min(pause, max(0.0, deadline - time.monotonic()))
-            await anyio.sleep(pause)
+        interval = check_seconds(poll_interval, "poll_interval")
+        limit = check_seconds(max_wait, "max_wait", optional=True)
+        assert interval is not None
+        return await poll(
+            lambda: self.get(job_id), lambda job: job.is_finished, interval=interval,
+            max_wait=limit,
+            describe=lambda job: f"job {job_id} was still {job.status} after max_wait={limit:g}s")

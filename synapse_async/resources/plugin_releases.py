@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import aiofiles
+import anyio.to_thread
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async.errors import InvalidInputError
@@ -107,8 +107,7 @@ class AsyncPluginReleases(AsyncResource):
             data = await self._http.request(
                 "POST", "plugin_releases/", json_body={**values, "chunked_upload": uploaded.id})
             return self._decode(data, PluginRelease)
-        async with aiofiles.open(p, "rb") as fh:
-            content = await fh.read()
+        content = await anyio.to_thread.run_sync(p.read_bytes)
         body = multipart_body({k: _form_value(v) for k, v in values.items()},
                               {"file": (p.name, content)})
         data = await self._http.request("POST", "plugin_releases/", data=body)

@@ -17,21 +17,19 @@ update it; other methods leave it as it was.
 
 from __future__ import annotations
 
-import math
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import attrs
 
+from synapse_async._retry import poll
+from synapse_async._validation import check_seconds, is_int
 from synapse_async.errors import (
     ImportFailedError,
     InvalidInputError,
     ProjectStateError,
-    TimeoutError,
 )
 from synapse_async.http import build_path
 from synapse_async.models import (
@@ -55,17 +53,6 @@ TASK_IMPORT_BATCH_SIZE = 1000
 
 _NOT_STARTED = ("draft", "pending_deposit")
 _DEAD_ENDS = ("cancelled",)
-
-
-def _check_seconds(value: Any, name: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or value <= 0):
-        raise InvalidInputError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
-def _check_limit(value: Any) -> float | None:
-    return None if value is None else _check_seconds(value, "max_wait")
 
 
 def _check_tasks(tasks: Any) -> list[dict[str, Any]]:
@@ -223,7 +210,7 @@ class AsyncProjectHandle(AsyncResource):
             the totals over all batches (``task_count``, ``task_ids``, ...).
         """
         checked = _check_tasks(tasks)
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+        if (not is_int(batch_size)
                 or not 1 <= batch_size <= TASK_IMPORT_BATCH_SIZE):
             raise InvalidInputError(
                 f"batch_size must be an integer from 1 to {TASK_IMPORT_BATCH_SIZE}, "
@@ -258,8 +245,8 @@ class AsyncProjectHandle(AsyncResource):
             file_types: extensions to import (``["jpg", "png"]``); None: every file.
             wait: wait until the job finished (default); False returns the job as created.
             poll_interval: seconds between job polls while waiting.
-            max_wait: give up waiting after this many seconds (``TimeoutError``; the job
-                keeps running on the server). None: wait as long as it takes.
+            max_wait: give up waiting after this many seconds (the job
+                keeps running on the server; ``WaitTimeoutError``). None: as long as it takes.
 
         Returns:
             the job; once finished, ``task_count`` is the number of tasks created.
@@ -272,8 +259,8 @@ class AsyncProjectHandle(AsyncResource):
         if not isinstance(prefix, str):
             raise InvalidInputError(f"prefix must be a string, got {prefix!r}")
         types = _check_file_types(file_types)
-        interval = _check_seconds(poll_interval, "poll_interval")
-        limit = _check_limit(max_wait)
+        interval = _check_interval(poll_interval)
+        limit = check_seconds(max_wait, "max_wait", optional=True)
         data = await self._http.request(
             "POST", self._path("imports"),
             json_body={"source": "s3", "bucket": bucket.strip(), "prefix": prefix,
@@ -281,11 +268,12 @@ class AsyncProjectHandle(AsyncResource):
         job = self._decode(data, ImportJob)
         if not wait:
             return job
-        deadline = None if limit is None else time.monotonic() + limit
-        while not job.is_finished:
-            await _sleep_until_next(interval, deadline, limit,
-                                    f"import {job.id} of project {self.id}")
-            job = await self.get_import(job.id)
+        if not job.is_finished:
+            job = await poll(
+                lambda: self.get_import(job.id), lambda polled: polled.is_finished,
+                interval=interval, max_wait=limit,
+                describe=lambda _: f"gave up waiting for import {job.id} of project {self.id} "
+                                   f"after {limit:g}s (max_wait)")
         if job.status == "failed":
             raise ImportFailedError(
                 f"import {job.id} of s3://{job.bucket}/{job.prefix} into project {self.id} "
@@ -368,28 +356,31 @@ class AsyncProjectHandle(AsyncResource):
                 that the sync facade's per-call ``timeout`` stays free). None: no limit.
 
         Raises:
-            TimeoutError: ``max_wait`` passed first.
+            WaitTimeoutError: ``max_wait`` passed first.
             ProjectStateError: the project was never started (``draft``, ``pending_deposit``:
                 pay the deposit first) or was cancelled, so it cannot complete.
         """
-        interval = _check_seconds(poll_interval, "poll_interval")
-        limit = _check_limit(max_wait)
+        interval = _check_interval(poll_interval)
+        limit = check_seconds(max_wait, "max_wait", optional=True)
         if callback is not None and not callable(callback):
             raise InvalidInputError(f"callback must be callable, got {callback!r}")
-        deadline = None if limit is None else time.monotonic() + limit
-        while True:
+
+        async def check() -> ProjectStatus:
             status = await self.get_status()
             if callback is not None:
                 callback(status)
-            if status.is_complete:
-                return status
-            if status.state in _NOT_STARTED or status.state in _DEAD_ENDS:
+            if not status.is_complete and (
+                    status.state in _NOT_STARTED or status.state in _DEAD_ENDS):
                 hint = ("pay the deposit (pay_deposit) to start it"
                         if status.state in _NOT_STARTED else "it cannot complete")
                 raise ProjectStateError(
                     f"project {self.id} is {status.state}: {hint}", state=status.state)
-            await _sleep_until_next(interval, deadline, limit,
-                                    f"project {self.id} to complete")
+            return status
+
+        return await poll(
+            check, lambda status: status.is_complete, interval=interval, max_wait=limit,
+            describe=lambda _: f"gave up waiting for project {self.id} to complete after "
+                               f"{limit:g}s (max_wait)")
 
     # -- exports ----------------------------------------------------------------------------
 
@@ -445,17 +436,7 @@ class AsyncProjectHandle(AsyncResource):
         return await export_project_to_s3(self._http, self.id, bucket, key, format)
 
 
-async def _sleep_until_next(
-    interval: float, deadline: float | None, limit: float | None, what: str
-) -> None:
-    """Sleep one poll interval, or raise ``TimeoutError`` once the deadline has passed.
-
-    The sleep is cut short at the deadline, so that a last poll happens there.
-    """
-    if deadline is None:
-        await anyio.sleep(interval)
-        return
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError(f"gave up waiting for {what} after {limit:g}s (max_wait)")
-    await anyio.sleep(min(interval, remaining))
+def _check_interval(value: Any) -> float:
+    interval = check_seconds(value, "poll_interval")
+    assert interval is not None
+    return interval

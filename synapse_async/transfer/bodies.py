@@ -1,4 +1,4 @@
-"""Request bodies streamed from disk (aiofiles, 512 KiB reads), rebuilt for every attempt.
+"""Request bodies streamed from disk (512 KiB reads in worker threads), rebuilt per attempt.
 
 A body is a zero-argument factory (what ``HTTPClient.request(data=...)`` retries with): each
 attempt first checks that the file has not changed, then re-reads the range from disk. So a
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from aiofiles.threadpool.binary import AsyncFileIO
 
 from synapse_async.transfer.plan import BUFFER_SIZE, FileSnapshot, Part
 
@@ -43,14 +42,14 @@ async def file_chunks(
     """
     raw = await anyio.to_thread.run_sync(_open_at, snapshot.path, offset)
     try:
-        fh = AsyncFileIO(raw, None, None)  # aiofiles: each read in the loop's executor
         remaining = length
         while remaining > 0:
             # A fresh buffer per read (the transport may still hold the previous one),
             # allocated on the loop's thread rather than in the executor thread: memory from
             # worker-thread malloc arenas is not given back, and peak RSS would grow.
             chunk = bytearray(min(BUFFER_SIZE, remaining))
-            n = await fh.readinto(chunk)
+            # the same worker threads as hashing and download writes (one pool)
+            n = await anyio.to_thread.run_sync(raw.readinto, chunk)
             if not n:
                 raise snapshot.changed(f"it ended before byte {offset + length}")
             remaining -= n

@@ -10,7 +10,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from synapse_async import _retry
+from synapse_async._tasks import first_error
 from synapse_async.errors import (
     APIError,
     ServerError,
@@ -27,19 +27,11 @@ from synapse_async.transfer.resume import ResumeState, ResumeStore
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
 
-__all__ = ["PART_ATTEMPTS", "UploadJob", "error_code", "reason_for", "run_all"]
+__all__ = ["UploadJob", "error_code", "reason_for", "run_all"]
 
 logger = logging.getLogger("synapse_async.transfer")
 
 T = TypeVar("T")
-
-PART_ATTEMPTS = 5
-"""Sends of one part (or v1 chunk) after checksum mismatches and 5xx answers, before giving up.
-
-Connection failures, timeouts, 429 and 502/503/504 are first retried inside each send by the
-client's retry policy.
-"""
-
 
 def error_code(exc: APIError) -> str | None:
     """The ``code`` of an API error's JSON body (``"checksum_mismatch"``, ...), if any."""
@@ -53,21 +45,9 @@ async def run_all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
 
     The error comes out as itself, not wrapped in an exception group.
     """
-    failures: list[Exception] = []
-    async with anyio.create_task_group() as tg:
+    async with first_error() as group:
         for job in jobs:
-
-            async def guarded(job: Callable[[], Awaitable[None]] = job) -> None:
-                try:
-                    await job()
-                except Exception as exc:
-                    if not failures:
-                        failures.append(exc)
-                    tg.cancel_scope.cancel()
-
-            tg.start_soon(guarded)
-    if failures:
-        raise failures[0]
+            group.start_soon(job)
 
 
 @attrs.define
@@ -84,6 +64,7 @@ class UploadJob:
     decode: Callable[[Any, type[Any]], Any]
     state: ResumeState | None = None
     upload_id: str | None = None
+    resent: bool = False
     _save_lock: anyio.Lock = attrs.field(factory=anyio.Lock, init=False, repr=False)
 
     @property
@@ -97,10 +78,6 @@ class UploadJob:
         return UploadError(f"upload of {where}{str(self.snapshot.path)!r} failed: {message}",
                            path=str(self.snapshot.path), reason=reason, part=part,
                            upload_id=self.upload_id)
-
-    async def pause(self, attempt: int) -> None:
-        """Back off before resending (full jitter, the client's retry policy)."""
-        await anyio.sleep(_retry.backoff_delay(attempt, self.http.config.retry))
 
     async def begin(self, upload_id: str, protocol: str, url: str | None = None) -> None:
         """Record a new server upload for this file (resume state written at once)."""

@@ -4,8 +4,9 @@ Hashers compute each part's MD5 in worker threads (re-reading the part from disk
 and up to a few parts ahead; ``max_concurrency`` senders stream the hashed parts from disk in
 512 KiB reads as ``PUT chunked_upload/{id}/parts/{n}/`` with ``Content-MD5``. One more thread
 hashes the whole file sequentially, from when the first parts are on their way. A part the
-server rejects with ``checksum_mismatch`` or a 5xx is sent again (alone, with backoff); a part
-that still fails cancels the others and the ``UploadError`` names it. Each confirmed part is
+server rejects with ``checksum_mismatch`` or a 5xx is sent again by the client's retry engine
+(alone, with backoff, within the request's attempts and budget); a part that still fails
+cancels the others and the ``UploadError`` names it. Each confirmed part is
 recorded in the resume state, so a crashed upload resumes with the parts the server lacks.
 """
 
@@ -22,6 +23,7 @@ from synapse_async.errors import (
     APIError,
     FileChangedError,
     ServerError,
+    SynapseError,
     TransportError,
     ValidationError,
 )
@@ -29,7 +31,7 @@ from synapse_async.http import build_path
 from synapse_async.models import ChunkedUpload, UploadPart, UploadResult
 from synapse_async.transfer.bodies import raw_part
 from synapse_async.transfer.checksums import content_md5, file_md5, part_md5
-from synapse_async.transfer.common import PART_ATTEMPTS, UploadJob, error_code, run_all
+from synapse_async.transfer.common import UploadJob, error_code, run_all
 from synapse_async.transfer.plan import Part, plan_parts
 
 __all__ = ["NO_EXTENSION_STATUSES", "ParallelUpload"]
@@ -49,7 +51,6 @@ class ParallelUpload:
 
     def __init__(self, job: UploadJob) -> None:
         self.job = job
-        self.resends = 0
 
     async def create(self) -> ChunkedUpload | None:
         """``POST chunked_upload/``; None when the server does not offer the extension."""
@@ -142,53 +143,51 @@ class ParallelUpload:
         job.progress.add(part.size)
 
     async def _send(self, part: Part, digest: bytes) -> None:
-        """PUT one part until the server confirms it, or raise ``UploadError`` naming it."""
+        """PUT the part (resent by the client's engine), or raise ``UploadError`` naming it.
+
+        Besides the retry policy's failures, a part the server received corrupted
+        (``checksum_mismatch``) or answered with any 5xx is resent; the part's attempts and
+        time budget are the client's, as for any request.
+        """
         job = self.job
         assert job.upload_id is not None
         path = build_path("chunked_upload", job.upload_id, "parts", part.n)
         headers = {"Content-MD5": content_md5(digest), "Content-Length": str(part.size),
                    "Content-Type": "application/octet-stream"}
-        last: APIError | None = None
-        for attempt in range(1, PART_ATTEMPTS + 1):
-            body = raw_part(job.snapshot, part)
-            try:
-                try:
-                    data = await job.http.request("PUT", path, data=body, headers=headers)
-                finally:
-                    await body.aclose()
-            except FileChangedError as exc:
-                exc.upload_id, exc.part = job.upload_id, part.n
-                raise
-            except ValidationError as exc:
-                if error_code(exc) != "checksum_mismatch":
-                    raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                                    part=part.n) from exc
-                last = exc
-            except ServerError as exc:
-                last = exc
-            except TransportError as exc:
-                raise job.error(f"it could not be sent: {exc}", reason="transport",
-                                part=part.n) from exc
-            except APIError as exc:
-                raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                                part=part.n) from exc
-            else:
-                stored: UploadPart = job.decode(data, UploadPart)
-                if stored.md5.lower() != digest.hex() or stored.size != part.size:
-                    raise job.error(f"the server stored {stored.size} bytes with MD5 "
-                                    f"{stored.md5}, expected {part.size} with {digest.hex()}",
-                                    reason="checksum_mismatch", part=part.n)
-                await self._confirmed(part, digest.hex())
-                return
-            self.resends += 1
-            logger.info("resending part %d of %s after %s (attempt %d)", part.n,
-                        job.snapshot.path, last.status_code, attempt)
-            job.snapshot.check()
-            if attempt < PART_ATTEMPTS:
-                await job.pause(attempt)
-        assert last is not None
-        reason = "checksum_mismatch" if isinstance(last, ValidationError) else "server_error"
-        why = ("the server's MD5 of the received bytes never matched the part's"
-               if reason == "checksum_mismatch" else f"the server kept failing ({last})")
-        raise job.error(f"{why} in {PART_ATTEMPTS} attempts", reason=reason,
-                        part=part.n) from last
+        body = raw_part(job.snapshot, part)
+        try:
+            data = await job.http.request("PUT", path, data=body, headers=headers,
+                                          retry_on=_resend)
+        except FileChangedError as exc:
+            exc.upload_id, exc.part = job.upload_id, part.n
+            raise
+        except ValidationError as exc:
+            if error_code(exc) == "checksum_mismatch":
+                raise job.error("the server's MD5 of the received bytes never matched the "
+                                "part's", reason="checksum_mismatch", part=part.n) from exc
+            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
+                            part=part.n) from exc
+        except ServerError as exc:
+            raise job.error(f"the server kept failing ({exc})", reason="server_error",
+                            part=part.n) from exc
+        except TransportError as exc:
+            raise job.error(f"it could not be sent: {exc}", reason="transport",
+                            part=part.n) from exc
+        except APIError as exc:
+            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
+                            part=part.n) from exc
+        finally:
+            await body.aclose()
+        stored: UploadPart = job.decode(data, UploadPart)
+        if stored.md5.lower() != digest.hex() or stored.size != part.size:
+            raise job.error(f"the server stored {stored.size} bytes with MD5 "
+                            f"{stored.md5}, expected {part.size} with {digest.hex()}",
+                            reason="checksum_mismatch", part=part.n)
+        await self._confirmed(part, digest.hex())
+
+
+def _resend(exc: SynapseError) -> bool:
+    """Whether a failed part may go again: the server got it corrupted, or failed."""
+    if isinstance(exc, ValidationError):
+        return error_code(exc) == "checksum_mismatch"
+    return isinstance(exc, ServerError)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from synapse_async._validation import is_int
 from synapse_async.errors import FileChangedError, InvalidInputError
 
 __all__ = [
@@ -51,7 +52,7 @@ ProgressCallback = Callable[[int, int], None]
 
 def check_part_size(part_size: int) -> int:
     """Validate a part size: an integer in [5 MiB, 5 GiB]."""
-    if isinstance(part_size, bool) or not isinstance(part_size, int) or not (
+    if not is_int(part_size) or not (
         MIN_PART_SIZE <= part_size <= MAX_PART_SIZE
     ):
         raise InvalidInputError(
@@ -69,7 +70,7 @@ def check_upload_id(upload_id: str) -> str:
 
 def check_concurrency(max_concurrency: int) -> int:
     """Validate the number of parts in flight: 1..64."""
-    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not (
+    if not is_int(max_concurrency) or not (
         1 <= max_concurrency <= MAX_CONCURRENCY
     ):
         raise InvalidInputError(
@@ -124,8 +125,13 @@ class FileSnapshot:
     inode: tuple[int, int]
 
     @classmethod
-    def take(cls, path: str | os.PathLike[str]) -> FileSnapshot:
+    def take(cls, path: str | os.PathLike[str], *, allow_empty: bool = False) -> FileSnapshot:
         """Validate ``path`` as an upload source and record its state.
+
+        Args:
+            path: the local file.
+            allow_empty: accept an empty file (a multipart upload can carry one; a chunked
+                upload cannot).
 
         Raises:
             InvalidInputError: missing, a directory or not a regular file, unreadable, or empty.
@@ -147,7 +153,7 @@ class FileSnapshot:
             raise InvalidInputError(
                 f"{str(p)!r} is not readable ({exc.strerror or exc}); check its permissions"
             ) from None
-        if st.st_size == 0:
+        if st.st_size == 0 and not allow_empty:
             raise InvalidInputError(f"{str(p)!r} is empty; there is nothing to upload")
         return cls(p.resolve(), st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
 

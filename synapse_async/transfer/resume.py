@@ -17,13 +17,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from synapse_async.export.files import write_atomic
 from synapse_async.transfer.plan import FileSnapshot
 
 __all__ = ["ENV_CACHE_DIR", "ResumeState", "ResumeStore", "resolve_cache_dir"]
@@ -133,29 +133,21 @@ class ResumeStore:
             return None
         return state
 
-    def save(self, state: ResumeState) -> None:
-        """Write ``state`` atomically. A cache that cannot be written only disables resuming."""
-        self.write(state.to_json())
-
     def write(self, data: dict[str, Any]) -> None:
-        """Write a state's JSON form atomically (blocking: callers run it in a thread)."""
+        """Write a state's JSON form atomically (blocking: callers run it in a thread).
+
+        A cache that cannot be written only disables resuming.
+        """
         if self._broken:
             return
         target = self.file_for(data["base_url"], data["path"])
-        tmp: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-            os.replace(tmp, target)
+            write_atomic(str(target), json.dumps(data, separators=(",", ":")).encode())
         except OSError as exc:
             self._broken = True
             logger.warning("cannot write upload state in %s (%s); this upload will not be "
                            "resumable", self.directory, exc)
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
     def discard(self, base_url: str, path: str | os.PathLike[str]) -> None:
         """Delete the state of ``path`` (done when its upload completed or was abandoned)."""

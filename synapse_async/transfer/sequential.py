@@ -17,12 +17,11 @@ from synapse_async.errors import (
     ServerError,
     SynapseError,
     TransportError,
-    ValidationError,
 )
 from synapse_async.models import ChunkedUpload, UploadResult
 from synapse_async.transfer.bodies import multipart_chunk
 from synapse_async.transfer.checksums import file_md5
-from synapse_async.transfer.common import PART_ATTEMPTS, UploadJob, run_all
+from synapse_async.transfer.common import UploadJob, run_all
 from synapse_async.transfer.plan import Part
 
 __all__ = ["SequentialUpload"]
@@ -39,7 +38,6 @@ class SequentialUpload:
 
     def __init__(self, job: UploadJob) -> None:
         self.job = job
-        self.resends = 0
         self._url: str | None = None
 
     async def run(self, url: str | None = None, offset: int = 0) -> UploadResult:
@@ -77,46 +75,35 @@ class SequentialUpload:
             job.progress.advance_to(offset)
 
     async def _put(self, part: Part) -> ChunkedUpload:
-        """PUT one chunk until the server has it, or raise ``UploadError`` naming it."""
+        """PUT one chunk (resent by the client's engine), or raise ``UploadError`` naming it.
+
+        A chunk the server refuses, or that failed without an answer, may have arrived on an
+        earlier attempt whose answer was lost: the server's offset decides.
+        """
         job = self.job
-        last: SynapseError | None = None
-        for attempt in range(1, PART_ATTEMPTS + 1):
-            body, headers = multipart_chunk(job.snapshot, job.filename, part)
-            try:
-                try:
-                    data = await job.http.request("PUT", self._url or "chunked_upload/",
-                                                  data=body, headers=headers)
-                finally:
-                    await body.aclose()
-                reply: ChunkedUpload = job.decode(data, ChunkedUpload)
-                return reply
-            except FileChangedError as exc:
-                exc.upload_id, exc.part = job.upload_id, part.n
-                raise
-            except ValidationError as exc:
-                # The previous attempt may have arrived with its answer lost: ask the server.
-                server = await self._server_offset()
-                if server == part.end:
-                    return ChunkedUpload(id=str(job.upload_id), offset=server)
-                if server != part.offset:
-                    raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                                    part=part.n) from exc
-                last = exc
-            except ServerError as exc:
-                last = exc
-            except (TransportError, APIError) as exc:
-                if await self._server_offset() == part.end:
-                    return ChunkedUpload(id=str(job.upload_id), offset=part.end)
-                raise job.error(f"it could not be sent: {exc}", reason="transport"
-                                if isinstance(exc, TransportError) else "rejected",
+        body, headers = multipart_chunk(job.snapshot, job.filename, part)
+        try:
+            data = await job.http.request("PUT", self._url or "chunked_upload/", data=body,
+                                          headers=headers,
+                                          retry_on=lambda exc: isinstance(exc, ServerError))
+        except FileChangedError as exc:
+            exc.upload_id, exc.part = job.upload_id, part.n
+            raise
+        except (TransportError, APIError) as exc:
+            if await self._server_offset() == part.end:
+                return ChunkedUpload(id=str(job.upload_id), offset=part.end)
+            if isinstance(exc, ServerError):
+                raise job.error(f"the server kept failing ({exc})", reason="server_error",
                                 part=part.n) from exc
-            self.resends += 1
-            logger.info("resending chunk %d of %s (attempt %d): %s", part.n, job.snapshot.path,
-                        attempt, last)
-            if attempt < PART_ATTEMPTS:
-                await job.pause(attempt)
-        raise job.error(f"the server kept failing ({last})", reason="server_error",
-                        part=part.n) from last
+            if isinstance(exc, TransportError):
+                raise job.error(f"it could not be sent: {exc}", reason="transport",
+                                part=part.n) from exc
+            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
+                            part=part.n) from exc
+        finally:
+            await body.aclose()
+        reply: ChunkedUpload = job.decode(data, ChunkedUpload)
+        return reply
 
     async def _server_offset(self) -> int | None:
         """The server's offset of this upload (None before it exists or when unknown)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from synapse_async.errors import (
     APIError,
@@ -46,8 +47,8 @@ logger = logging.getLogger("synapse_async.transfer")
 PARALLEL = "parallel"
 V1 = "v1"
 
-# Per client (its HTTPClient): the protocol its server speaks, once known.
-_protocols: weakref.WeakKeyDictionary[HTTPClient, str] = weakref.WeakKeyDictionary()
+_PROTOCOL = "upload_protocol"
+"""Key of the protocol the server speaks in ``HTTPClient.shared`` (kept by ``with_options``)."""
 
 
 class Uploader:
@@ -65,7 +66,8 @@ class Uploader:
     @property
     def protocol(self) -> str | None:
         """``"parallel"`` or ``"v1"`` once this client's server was probed, else None."""
-        return _protocols.get(self._http)
+        protocol: str | None = self._http.shared.get(_PROTOCOL)
+        return protocol
 
     async def upload(
         self, path: str | os.PathLike[str], *, part_size: int, max_concurrency: int,
@@ -83,10 +85,23 @@ class Uploader:
         job = UploadJob(self._http, snapshot, snapshot.path.name, part_size, concurrency,
                         Progress(snapshot.size, on_progress), store, self._decode)
         try:
-            result = await self._upload(job)
+            try:
+                result = await self._upload(job)
+            except UploadError as exc:
+                if not _stored_bytes_are_wrong(exc):
+                    raise
+                await self._drop(job, exc)
+                result = await self._upload(job)  # once: a second mismatch is raised
         except FileChangedError as exc:
             await job.abort_quietly(exc.upload_id or job.upload_id)
             job.forget()
+            raise
+        except UploadError as exc:
+            if _stored_bytes_are_wrong(exc):  # never leave a state that can only fail
+                await job.abort_quietly(exc.upload_id or job.upload_id)
+                job.forget()
+            elif not resume:
+                await job.abort_quietly(job.upload_id)
             raise
         except Exception:
             if not resume:  # nobody can resume it: do not leave it behind on the server
@@ -94,7 +109,21 @@ class Uploader:
             raise
         job.forget()
         job.progress.advance_to(snapshot.size)
-        return result
+        return attrs.evolve(result, resent=True) if job.resent else result
+
+    async def _drop(self, job: UploadJob, exc: UploadError) -> None:
+        """Delete a server upload whose stored bytes are not the file's, and its state.
+
+        v1 chunks carry no checksum, so a chunk corrupted on the way is only found when
+        completing; resuming that upload could only fail the same way.
+        """
+        logger.warning("upload %s of %s: the server's MD5 of the stored bytes is not the "
+                       "file's; deleting it and sending the file again", exc.upload_id,
+                       job.snapshot.path)
+        await job.abort_quietly(exc.upload_id or job.upload_id)
+        job.forget()
+        job.state = job.upload_id = None
+        job.resent = True
 
     async def _upload(self, job: UploadJob) -> UploadResult:
         state = None
@@ -113,9 +142,9 @@ class Uploader:
         if self.protocol != V1:
             parallel = ParallelUpload(job)
             if await parallel.create() is not None:
-                _protocols[self._http] = PARALLEL
+                self._http.shared[_PROTOCOL] = PARALLEL
                 return await parallel.run({})
-            _protocols[self._http] = V1
+            self._http.shared[_PROTOCOL] = V1
         return await SequentialUpload(job).run()
 
     async def _resume(self, job: UploadJob, state: ResumeState) -> UploadResult | None:
@@ -141,9 +170,20 @@ class Uploader:
                 return None
         logger.info("resuming upload %s of %s", state.upload_id, job.snapshot.path)
         if state.protocol == PARALLEL:
-            _protocols[self._http] = PARALLEL
+            self._http.shared[_PROTOCOL] = PARALLEL
             held = {p.n: p.md5.lower() for p in status.parts
                     if p.size == min(job.part_size, job.snapshot.size - (p.n - 1) * job.part_size)}
             return await ParallelUpload(job).run(held)
         return await SequentialUpload(job).run(state.url, status.offset or 0)
 
+
+
+def _stored_bytes_are_wrong(exc: UploadError) -> bool:
+    """Whether the server refused to complete the upload: its stored bytes fail the MD5.
+
+    Not a part's mismatch, not a changed file, and not a success reply naming another
+    checksum (the stored bytes may be right: that is raised as it is).
+    """
+    return (exc.reason == "checksum_mismatch" and exc.part is None
+            and not isinstance(exc, FileChangedError)
+            and isinstance(exc.__cause__, ValidationError))

@@ -52,8 +52,8 @@ class Jobs(SyncResource[AsyncJobs]):
             max_wait: the most seconds to follow the job (None: until it finishes).
 
         Raises:
-            TimeoutError: the job was still running after ``max_wait`` seconds (the lines
-                until then have been yielded).
+            WaitTimeoutError: the job was still running after ``max_wait`` seconds (the
+                lines until then have been yielded).
             NotFoundError: no such job.
         """
         return self._portal.iterate(self._aio.tail_console_logs, job_id, max_wait=max_wait)
@@ -86,7 +86,7 @@ class Jobs(SyncResource[AsyncJobs]):
         """Poll until the job finishes (completed, failed or stopped); returns it.
 
         Raises:
-            TimeoutError: it was still running after ``max_wait`` seconds.
+            WaitTimeoutError: it was still running after ``max_wait`` seconds.
         """
         return self._portal.call(
             self._aio.wait, job_id, poll_interval=poll_interval, max_wait=max_wait

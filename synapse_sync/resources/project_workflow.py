@@ -233,8 +233,8 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
             file_types: extensions to import (``["jpg", "png"]``); None: every file.
             wait: wait until the job finished (default); False returns the job as created.
             poll_interval: seconds between job polls while waiting.
-            max_wait: give up waiting after this many seconds (``TimeoutError``; the job
-                keeps running on the server). None: wait as long as it takes.
+            max_wait: give up waiting after this many seconds (the job
+                keeps running on the server; ``WaitTimeoutError``). None: as long as it takes.
 
         Returns:
             the job; once finished, ``task_count`` is the number of tasks created.
@@ -284,7 +284,7 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
                 that the sync facade's per-call ``timeout`` stays free). None: no limit.
 
         Raises:
-            TimeoutError: ``max_wait`` passed first.
+            WaitTimeoutError: ``max_wait`` passed first.
             ProjectStateError: the project was never started (``draft``, ``pending_deposit``:
                 pay the deposit first) or was cancelled, so it cannot complete.
         """

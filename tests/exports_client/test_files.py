@@ -10,6 +10,7 @@ import pytest
 
 from synapse_async import AsyncClient, NotFoundError
 from synapse_async.emulator import Emulator, Faults
+from synapse_async.transfer.download import download
 from tests.exports_client.conftest import completed_project
 
 pytestmark = pytest.mark.anyio
@@ -208,9 +209,9 @@ async def test_download_checks_the_md5_it_is_given(client: AsyncClient, emulator
     url = f"{emulator.url}data_files/{fid}/download/"
     dest = tmp_path / "copy.bin"
     md5 = hashlib.md5(body).hexdigest()
-    assert await client._http.download(url, dest, md5=md5.upper()) == len(body)
+    assert await download(client._http, url, dest, md5=md5.upper()) == len(body)
     assert dest.read_bytes() == body
     with pytest.raises(ChecksumMismatchError, match="downloaded twice"):
-        await client._http.download(url, tmp_path / "other.bin", md5="0" * 32)
+        await download(client._http, url, tmp_path / "other.bin", md5="0" * 32)
     assert not (tmp_path / "other.bin").exists()
     assert _leftovers(tmp_path) == []

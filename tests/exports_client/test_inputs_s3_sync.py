@@ -14,6 +14,7 @@ from pycocotools.coco import COCO
 
 from synapse_async import AsyncClient, ExportResult, InvalidInputError, ValidationError
 from synapse_async.emulator import Emulator, Faults
+from synapse_async.transfer.download import download
 from synapse_sync import Client
 from tests.exports_client.conftest import completed_project, image_tasks
 from tests.sync.conftest import ThreadedEmulator
@@ -100,7 +101,7 @@ async def test_download_resumes_with_range(client: AsyncClient, emulator: Emulat
     df = await client.data_files.create(tmp_path / "big.bin")
     emulator.set_faults(Faults(drop_rate=0.85, seed=5))
     caplog.set_level(logging.INFO, logger="synapse_async.http")
-    size = await client._http.download(f"data_files/{df.id}/download/", tmp_path / "copy.bin")
+    size = await download(client._http, f"data_files/{df.id}/download/", tmp_path / "copy.bin")
     assert size == len(body) and (tmp_path / "copy.bin").read_bytes() == body
     resumed = [r.getMessage() for r in caplog.records if "resuming GET" in r.getMessage()]
     assert resumed and not any(" at byte 0 " in m for m in resumed[1:])

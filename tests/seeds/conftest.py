@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from synapse_async import _retry
 from synapse_async.emulator import Emulator
-from synapse_async.resources import project_workflow
 
 SEED_TOKEN = "sk_live_xxxx"
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -109,12 +109,11 @@ def seed_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         seed.step()
         real_sleep(0.005)
 
-    async def fast_poll_sleep(_interval: float, _deadline: float | None,
-                              _limit: float | None, _what: str) -> None:
+    async def fast_poll_sleep(_seconds: float) -> None:
         await asyncio.to_thread(seed.step)
 
     monkeypatch.setattr(time, "sleep", fast_sleep)
-    monkeypatch.setattr(project_workflow, "_sleep_until_next", fast_poll_sleep)
+    monkeypatch.setattr(_retry, "pause", fast_poll_sleep)
     yield seed
     assert stop is not None
     seed.loop.call_soon_threadsafe(stop.set)

@@ -62,7 +62,7 @@ def test_never_closed_client_is_closed_at_exit_without_aiohttp_noise() -> None:
 import atexit, json
 
 def report():  # registered before synapse_sync is imported: runs after its exit hook
-    session = client._aio._http._box.session
+    session = client._aio._http.transport._session
     print(json.dumps({"n": n, "closed_at_exit": session.closed}), flush=True)
 
 atexit.register(report)
@@ -95,7 +95,7 @@ del tasks
 gc.collect()
 
 async def closed():
-    return aio._http._box.closed
+    return bool(aio._http.shared.get("closed"))
 
 deadline = time.monotonic() + 10
 while not get_portal().call(closed) and time.monotonic() < deadline:

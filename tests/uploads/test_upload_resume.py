@@ -178,7 +178,7 @@ def test_resume_store_is_atomic_and_tolerant(tmp_path: Path) -> None:
 
     store = ResumeStore(tmp_path / "state")
     state = ResumeState("http://h/", "/f", 10, 5, PART, "parallel", "abc", parts={1: "0" * 32})
-    store.save(state)
+    store.write(state.to_json())
     assert store.load("http://h/", "/f") == state
     assert store.load("http://other/", "/f") is None
     assert [p.name for p in (tmp_path / "state").iterdir()] == [store.file_for(

@@ -19,8 +19,8 @@ from synapse_async import (
     Project,
     ProjectStateError,
     ProjectStatus,
-    TimeoutError,
     ValidationError,
+    WaitTimeoutError,
 )
 from synapse_async.emulator import Emulator
 
@@ -275,7 +275,7 @@ async def test_wait_for_completion_errors(manual_emu: Emulator,
     await project.upload_tasks([{"n": 1}, {"n": 2}])
     await project.pay_deposit()
     calls: list[ProjectStatus] = []
-    with pytest.raises(TimeoutError, match="max_wait"):
+    with pytest.raises(WaitTimeoutError, match="max_wait"):
         await project.wait_for_completion(poll_interval=0.02, max_wait=0.1,
                                           callback=calls.append)
     assert len(calls) >= 3  # polled until, and once at, the deadline
