@@ -90,8 +90,11 @@ def client(rounds: int, calls: int, items: int) -> dict[str, Any]:
             samples["iter_batched"].append(_per_item(
                 lambda: sum(1 for _ in facade.iterate(numbers, items)), items))
             single = max(items // 10, 100)
-            samples["iter_single"].append(_per_item(
-                lambda n=single: sum(1 for _ in facade.iterate_batched(1, numbers, n)), single))
+
+            def iter_single(n: int = single) -> int:
+                return sum(1 for _ in facade.iterate_batched(1, numbers, n))
+
+            samples["iter_single"].append(_per_item(iter_single, single))
             samples["iter_async"].append(_per_item(
                 lambda: facade.call(async_iteration), items))
     facade.close()

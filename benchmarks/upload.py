@@ -96,7 +96,7 @@ def _load() -> str:
 
 
 def _mbps(r: dict[str, Any]) -> float:
-    return float(r["bytes"]) / r["elapsed_s"] / 1e6
+    return float(r["bytes"]) / float(r["elapsed_s"]) / 1e6
 
 
 def _stats(results: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]

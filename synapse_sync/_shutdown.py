@@ -31,7 +31,10 @@ log = logging.getLogger("synapse_sync")
 
 
 class SupportsAclose(Protocol):
-    """Anything with an ``async def aclose()``: SDK clients, aiohttp sessions."""
+    """Anything with an ``async def aclose()``: SDK clients, async generators.
+
+    An ``aiohttp.ClientSession`` has ``close()``, not ``aclose()``: wrap it.
+    """
 
     def aclose(self) -> Awaitable[Any]:
         """Release the resource."""

@@ -49,6 +49,7 @@ def start_emulator(*args: str) -> RunningEmulator:
     line = proc.stdout.readline()
     if not line.startswith("SYNAPSE_EMULATOR"):
         proc.kill()
+        assert proc.stderr is not None
         raise RuntimeError(f"emulator did not start: {line!r} {proc.stderr.read()!r}")
     fields = dict(part.split("=", 1) for part in line.split()[1:])
     return RunningEmulator(fields["url"], fields["token"], proc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -17,7 +18,7 @@ def compact_doc(entries: list[dict[str, Any]], media: str = "image_1") -> dict[s
     return {"annotations": {media: entries}}
 
 
-def bbox_record(ident: int, boxes: list[tuple[float, float, float, float, str]], *,
+def bbox_record(ident: int, boxes: Sequence[tuple[float, float, float, float, str]], *,
                 width: int = 640, height: int = 480, name: str | None = None,
                 compact: bool = True) -> dict[str, Any]:
     """A record with bounding boxes ``(x, y, w, h, label)``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.export._records import bbox_record, compact_doc, polygon_record
 pycocotools_coco = pytest.importorskip("pycocotools.coco")
 
 
-def _random_records(n: int, seed: int = 3) -> list[dict[str, object]]:
+def _random_records(n: int, seed: int = 3) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     records = []
     for i in range(n):

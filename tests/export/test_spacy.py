@@ -39,7 +39,7 @@ def test_jsonl_offsets_match_the_text(tmp_path: Path) -> None:
     first, second = _lines(tmp_path / "default.jsonl")
     assert first["text"] == TEXT
     assert first["entities"] == [[s, e, label] for s, e, label in GOOD]
-    assert [TEXT[s:e] for s, e, _ in first["entities"]] == [  # type: ignore[attr-defined, misc]
+    assert [TEXT[s:e] for s, e, _ in first["entities"]] == [
         "January 15, 2024", "Sarah Thompson", "Acme Corporation", "John Smith"]
     assert second == {"text": "Nothing here.", "entities": []}
     assert report.misaligned_entities == 0 and report.annotations_written == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,21 @@ from synapse_async import APIError, InvalidInputError, NotFoundError
 from synapse_async.compat import AsyncBackendClient
 from synapse_async.emulator import Emulator
 from tests.helpers import make_client
+
+Listed = dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]
+
+
+def one_page(listed: Listed) -> dict[str, Any]:
+    """A listing without ``list_all``: one page ``{"count", "next", "previous", "results"}``."""
+    assert isinstance(listed, dict), listed
+    return listed
+
+
+def every(listed: Listed) -> tuple[AsyncIterator[dict[str, Any]], int]:
+    """A listing with ``list_all=True``: ``(iterator, count)``."""
+    assert isinstance(listed, tuple), listed
+    return listed
+
 
 pytestmark = pytest.mark.anyio
 
@@ -40,12 +56,12 @@ async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
     await client.annotate_task_data(task["id"], {"annotations": {"image_1": []}})
     await client.set_tags_tasks({"task_ids": [task["id"]], "tag_ids": [ids["tag"]]})
     page1 = await client.list_tasks(params={"project": project["id"], "page_size": 2})
-    generator, count = await client.list_tasks(params={"project": project["id"]},
-                                               list_all=True)
+    generator, count = every(await client.list_tasks(params={"project": project["id"]},
+                                                     list_all=True))
     all_tasks = [t async for t in generator]
 
     # HITL
-    assignments = await client.list_assignments(params={"project": project["id"]})
+    assignments = one_page(await client.list_assignments(params={"project": project["id"]}))
     assignment = await client.get_assignment(assignments["results"][0]["id"])
     await client.set_tags_assignments({"assignment_ids": [assignment["id"]],
                                        "tag_ids": [ids["tag"]]})
@@ -64,7 +80,7 @@ async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
     console = await client.list_job_console_logs(job["job_id"])
     await client.create_logs({"message": "Training complete", "level": "info",
                               "job": job["job_id"]})
-    jobs, job_count = await client.list_jobs(list_all=True)
+    jobs, job_count = every(await client.list_jobs(list_all=True))
     agent_status = await client.health_check_agent(ids["agent_token"])
 
     # storage and ML
@@ -77,8 +93,8 @@ async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
     model = await client.create_model({"name": "My Model", "project": project["id"],
                                        "file": str(weights)})
     models = await client.list_models(params={"project": project["id"]})
-    events, event_count = await client.list_ground_truth_events(
-        params={"ground_truth_dataset_versions": [ids["gt_version"]]}, list_all=True)
+    events, event_count = every(await client.list_ground_truth_events(
+        params={"ground_truth_dataset_versions": [ids["gt_version"]]}, list_all=True))
     version = await client.get_ground_truth_version(ids["gt_version"])
     result = {
         "project": project, "data_file": data_file, "organized": organized, "tasks": tasks,
@@ -140,11 +156,11 @@ async def test_compat_listing_pages_and_list_all(emulator: Emulator) -> None:
         page3 = await client.list_tasks(params={"project": str(project["id"]), "page": 3})
         assert isinstance(page3, dict) and page3["count"] == 250
         assert len(page3["results"]) == 50 and page3["next"] is None
-        generator, count = await client.list_tasks(
-            params={"project": project["id"], "page_size": 30}, list_all=True)
+        generator, count = every(await client.list_tasks(
+            params={"project": project["id"], "page_size": 30}, list_all=True))
         items = [t async for t in generator]
         assert count == 250 and [t["data"]["index"] for t in items] == list(range(250))
-        collections = await client.list_data_collection()
+        collections = one_page(await client.list_data_collection())
         assert collections["results"] == [] and collections["count"] == 0
 
 

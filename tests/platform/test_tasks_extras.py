@@ -64,7 +64,7 @@ async def test_annotate_task_data_bad_input(client: AsyncClient) -> None:
     with pytest.raises(InvalidInputError, match="schema"):
         await client.tasks.annotate_task_data(1, DOC, schema="")
     with pytest.raises(InvalidInputError, match="positive integer"):
-        await client.tasks.annotate_task_data(True, DOC)  # type: ignore[arg-type]
+        await client.tasks.annotate_task_data(True, DOC)
     with pytest.raises(NotFoundError):
         await client.tasks.annotate_task_data(424242, DOC)
     project = await client.projects.create("p")

@@ -187,7 +187,7 @@ async def test_break_cancels_in_flight_pages(emulator: Emulator, client: AsyncCl
     with tasks_created() as created:
         gen = client.tasks.list(project=project, page_size=10).__aiter__()
         seen = 0
-        async for _task in gen:  # type: ignore[attr-defined]
+        async for _task in gen:
             seen += 1
             if seen == 25:  # page 3: the window of later pages is out
                 break

@@ -91,7 +91,7 @@ def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator,
     emu.run(emu.emu.seed.data_units, collection_id, 3)
     emu.run(emu.emu.seed.assignments, pid, 3)
     client = BackendClient(base_url=emu.url, api_token=SEED_TOKEN)
-    tag_ids = [client.client.task_tags.create(f"t{i}").id for i in range(2)]  # type: ignore
+    tag_ids = [client.client.task_tags.create(f"t{i}").id for i in range(2)]
     large = tmp_path / "large_file.zip"
     large.write_bytes(os.urandom(3 * 2**20))
     image = tmp_path / "image.jpg"

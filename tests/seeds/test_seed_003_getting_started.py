@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import synapse_sync
 from synapse_async import Secret
 from tests.seeds.conftest import SEED_TOKEN, SeedEmulator
 
@@ -112,9 +113,10 @@ def test_setting_up_the_client(seed_emulator: SeedEmulator, tmp_path: Path,
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SYNAPSE_HOST")  # option 3 takes the URL from the file
     client = setting_up_the_client()["client"]
-    assert client.config.access_token == Secret(SEED_TOKEN)  # type: ignore[attr-defined]
-    assert client.config.base_url == seed_emulator.url.rstrip("/") + "/"  # type: ignore
-    assert client.billing.get_balance().available > 0  # type: ignore[attr-defined]
+    assert isinstance(client, synapse_sync.Client)
+    assert client.config.access_token == Secret(SEED_TOKEN)
+    assert client.config.base_url == seed_emulator.url.rstrip("/") + "/"
+    assert client.billing.get_balance().available > 0
 
 
 def test_quick_start_prints_what_the_seed_shows(seed_emulator: SeedEmulator,

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from synapse_async import InvalidInputError
+from synapse_sync.compat import BackendClient
 from tests.seeds.conftest import SEED_TOKEN, SeedEmulator
 
 
 @pytest.fixture
-def client(seed_emulator: SeedEmulator, monkeypatch: pytest.MonkeyPatch):  # type: ignore
+def client(seed_emulator: SeedEmulator, monkeypatch: pytest.MonkeyPatch) -> BackendClient:
     # --- seed block "Example" (constructor, env form) ---
     import os
     os.environ['SYNAPSE_ACCESS_TOKEN'] = "sk_live_xxxx"
@@ -29,7 +30,7 @@ def client(seed_emulator: SeedEmulator, monkeypatch: pytest.MonkeyPatch):  # typ
     return client
 
 
-def test_annotation_operations(seed_emulator: SeedEmulator, client) -> None:  # type: ignore
+def test_annotation_operations(seed_emulator: SeedEmulator, client: BackendClient) -> None:
     emu = seed_emulator
     pid = emu.run(emu.emu.seed.project, "p")["id"]
     collection_id = emu.run(emu.emu.seed.data_collection)["id"]
@@ -62,7 +63,7 @@ def test_annotation_operations(seed_emulator: SeedEmulator, client) -> None:  # 
                                                                  'coordinates': [1]}]})
 
 
-def test_core_and_data_collection_operations(seed_emulator: SeedEmulator, client,  # type: ignore
+def test_core_and_data_collection_operations(seed_emulator: SeedEmulator, client: BackendClient,
                                              tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     emu = seed_emulator
@@ -94,7 +95,7 @@ def test_core_and_data_collection_operations(seed_emulator: SeedEmulator, client
         client.create_data_units([{'id': 1, 'file': {}}, {'id': 2, 'file': {}}])
 
 
-def test_hitl_and_integration_operations(seed_emulator: SeedEmulator, client,  # type: ignore
+def test_hitl_and_integration_operations(seed_emulator: SeedEmulator, client: BackendClient,
                                          tmp_path: Path) -> None:
     emu = seed_emulator
     pid = emu.run(emu.emu.seed.project, "p")["id"]
@@ -145,7 +146,7 @@ def test_hitl_and_integration_operations(seed_emulator: SeedEmulator, client,  #
     assert logs == job["logs"] or len(logs) >= len(job["logs"])
 
 
-def test_storage_ml_errors_and_url_conversion(seed_emulator: SeedEmulator, client,  # type: ignore
+def test_storage_ml_errors_and_url_conversion(seed_emulator: SeedEmulator, client: BackendClient,
                                               tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     emu = seed_emulator
@@ -163,7 +164,7 @@ def test_storage_ml_errors_and_url_conversion(seed_emulator: SeedEmulator, clien
     storages = client.list_storages()
     storage = client.get_storage(new_storage["id"])
     assert storages["count"] == 1 and storage["provider"] == "amazon_s3"
-    assert StorageCategory.INTERNAL == "internal"
+    assert StorageCategory.INTERNAL == "internal"  # type: ignore[comparison-overlap]  # a str enum
 
     model_file = tmp_path / "model.pkl"
     model_file.write_bytes(b"weights")

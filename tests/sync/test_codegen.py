@@ -54,10 +54,13 @@ def test_every_method_signature_matches_the_async_one() -> None:
                 f"{plan.sync_name}.{sync_name}: {s_sig} != {a_sig}"
             if raw.__doc__:  # kept, rewritten for sync callers
                 where = f"{plan.cls.__name__}.{name}"
-                assert inspect.getdoc(sync_raw) == renderer.sync_doc(inspect.getdoc(raw), where)
+                doc = inspect.getdoc(raw)
+                assert doc is not None
+                assert inspect.getdoc(sync_raw) == renderer.sync_doc(doc, where)
             checked += 1
         if plan.is_root:
-            assert inspect.signature(sync_cls.__init__) == inspect.signature(plan.cls.__init__)
+            assert inspect.signature(sync_cls.__init__) == inspect.signature(
+                inspect.getattr_static(plan.cls, "__init__"))
     assert checked > 120  # every method of every wrapped class (135 when written)
 
 
@@ -126,7 +129,7 @@ def test_result_without_a_rule_fails() -> None:
     make.__annotations__ = {"return": "dict[str, AsyncFrob]"}
     frob = _fake_module("synapse_async._fake_d", AsyncFrob=type("F", (), {})).AsyncFrob
     holder = _fake_module("synapse_async._fake_e", AsyncHolder=type("H", (), {"make": make}))
-    make.__globals__["AsyncFrob"] = frob  # type: ignore[index]
+    make.__globals__["AsyncFrob"] = frob
     plans = {holder.AsyncHolder: ClassPlan(holder.AsyncHolder, "Holder", "synapse_sync._fake_e"),
              frob: ClassPlan(frob, "Frob", "synapse_sync._fake_d")}
     with pytest.raises(CodegenError, match=r"AsyncHolder\.make: no rule maps the result"):

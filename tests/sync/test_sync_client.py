@@ -95,8 +95,9 @@ def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> Non
             t.join(120)
     assert errors == []
     loops_after = {t.ident for t in threading.enumerate() if t.name == "synapse-sync-loop"}
-    assert get_portal().thread is not None and get_portal().thread.ident in loops_after
-    assert loops_after - loops_before <= {get_portal().thread.ident}  # no extra loop started
+    loop_thread = get_portal().thread
+    assert loop_thread is not None and loop_thread.ident in loops_after
+    assert loops_after - loops_before <= {loop_thread.ident}  # no extra loop started
 
 
 def test_progress_callback_that_calls_the_facade_gets_reentrancy_error(

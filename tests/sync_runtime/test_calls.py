@@ -9,6 +9,7 @@ import contextvars
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 import pytest
 
@@ -168,8 +169,9 @@ def test_user_timeout_error_is_not_a_facade_timeout(portal: Portal) -> None:
     async def own_timeout() -> None:
         raise TimeoutError("from the server")
 
-    for run in (lambda: portal.call(own_timeout),
-                lambda: portal.call_with_timeout(5, own_timeout)):
+    runs: list[Callable[[], None]] = [lambda: portal.call(own_timeout),
+                                      lambda: portal.call_with_timeout(5, own_timeout)]
+    for run in runs:
         with pytest.raises(TimeoutError) as info:
             run()
         assert type(info.value) is TimeoutError

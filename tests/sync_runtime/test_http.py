@@ -41,6 +41,19 @@ async def make_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession()
 
 
+class OwnedSession:
+    """An aiohttp session with the ``aclose()`` that ``close_on_shutdown`` awaits.
+
+    ``aiohttp.ClientSession`` has ``close()``, not ``aclose()``.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def aclose(self) -> None:
+        await self.session.close()
+
+
 async def fetch(session: aiohttp.ClientSession, url: str) -> int:
     async with session.get(url) as resp:
         return int((await resp.json())["n"])
@@ -50,7 +63,8 @@ def test_ten_sync_calls_reuse_one_keep_alive_connection(portal: Portal) -> None:
     server = Server()
     url = portal.call(server.start)
     session = portal.call(make_session)  # created on, and owned by, the facade loop
-    portal.close_on_shutdown(session)
+    owner = OwnedSession(session)  # held here: the portal keeps only a weak reference
+    portal.close_on_shutdown(owner)
     try:
         assert [portal.call(fetch, session, url) for _ in range(10)] == list(range(1, 11))
         assert len(set(server.peers)) == 1  # one TCP connect for ten calls

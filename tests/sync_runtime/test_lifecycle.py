@@ -24,6 +24,10 @@ async def add(a: int, b: int) -> int:
     return a + b
 
 
+async def double(a: int) -> int:
+    return 2 * a
+
+
 def test_default_portal_is_shared_and_lazy() -> None:
     assert get_portal() is get_portal()
     assert Portal().thread is None
@@ -45,7 +49,7 @@ def test_calls_after_close_raise_closed_and_close_is_idempotent() -> None:
     assert thread is not None and not thread.is_alive()
     p.close()
     for attempt in (lambda: p.call(add, 1, 2), lambda: p.submit(add, 1, 2),
-                    lambda: p.map(add, []), lambda: p.loop):
+                    lambda: p.map(double, []), lambda: p.loop):
         with pytest.raises(FacadeClosedError):
             attempt()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -30,12 +30,15 @@ def test_sync_call_on_the_loop_thread_raises_within_10ms(portal: Portal) -> None
 
 
 def test_every_blocking_entry_point_is_guarded(portal: Portal) -> None:
-    async def gen() -> object:
+    async def gen() -> AsyncIterator[int]:
         yield 1
+
+    async def double(a: int) -> int:
+        return 2 * a
 
     entries: list[Callable[[], object]] = [
         lambda: portal.call_with_timeout(1, add, 1, 2),
-        lambda: portal.map(add, []),
+        lambda: portal.map(double, []),
         lambda: next(portal.iterate(gen)),
         lambda: portal.close(),
     ]

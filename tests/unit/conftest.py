@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     """``make_client(handler, **settings)``: a client whose requests go to ``handler``."""
     made: list[AsyncClient] = []
 
-    def make(handler: Handler, **settings: object) -> AsyncClient:
+    def make(handler: Handler, **settings: Any) -> AsyncClient:
         settings.setdefault("retry", RetryPolicy(max_retries=3, initial_delay=0.001,
                                                  max_delay=0.002))
         config = ClientConfig.resolve(BASE, access_token=TOKEN, **settings)

@@ -102,7 +102,8 @@ async def test_the_default_session_takes_proxies_from_the_environment_and_an_ssl
     transport = AiohttpTransport(ssl=context)
     try:
         session = transport.session
-        assert session.connector is not None and session.connector._ssl is context
+        assert isinstance(session.connector, aiohttp.TCPConnector)
+        assert session.connector._ssl is context
         proxy, _auth = transport._proxy("https://api.test/tasks/")
         assert str(proxy) == "http://proxy.test:3128"
         assert transport._proxy("https://direct.test/x/") == (None, None)

@@ -54,7 +54,7 @@ async def test_create_returns_handle_with_typed_fields(manual_client: AsyncClien
 
 async def test_create_bad_inputs(manual_client: AsyncClient) -> None:
     with pytest.raises(InvalidInputError, match="labels"):
-        await manual_client.projects.create("p", labels="car")  # type: ignore[arg-type]
+        await manual_client.projects.create("p", labels="car")
     with pytest.raises(InvalidInputError, match="quality_settings"):
         await manual_client.projects.create("p", quality_settings=[1])  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="pricing_tier"):
