@@ -41,9 +41,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """Mypy strict on the packages."""
+    """Mypy strict on the packages, the docs' examples, the tests and the benchmarks."""
     session.install("-e", ".[dev]")
     session.run("mypy", *PACKAGES)
+    session.run("mypy", "tests", "benchmarks")
     session.run("mypy", "--strict", "docs/examples")
 
 
