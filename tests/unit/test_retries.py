@@ -7,7 +7,7 @@ from itertools import count
 import pytest
 
 from synapse_async import RetryPolicy, ServerError, TransportError, ValidationError
-from synapse_async.testing import json_response
+from synapse_async.testing import MockTransport, json_response
 from synapse_async.transport import ConnectFailed, Request, Response
 from tests.unit.conftest import MakeClient
 
@@ -54,8 +54,10 @@ async def test_a_post_reuses_its_idempotency_key_and_a_400_is_not_retried(
 ) -> None:
     client = make_client(flaky(503))
     await client._http.request("POST", "projects/", json_body={"name": "p"})
-    keys = {r.headers["Idempotency-Key"] for r in client._http.transport.requests}  # type: ignore
-    assert len(keys) == 1 and len(client._http.transport.requests) == 2  # type: ignore
+    transport = client._http.transport
+    assert isinstance(transport, MockTransport)
+    keys = {r.headers["Idempotency-Key"] for r in transport.requests}
+    assert len(keys) == 1 and len(transport.requests) == 2
     client = make_client(flaky(400))
     with pytest.raises(ValidationError):
         await client.projects.get(1)

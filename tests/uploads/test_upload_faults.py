@@ -13,22 +13,22 @@ import pytest
 
 from synapse_async import AsyncClient, UploadError
 from synapse_async.emulator import Emulator, Faults
-from synapse_async.emulator.faults import FaultInjector
+from synapse_async.emulator.faults import BodyFault, FaultInjector
 from tests.uploads.conftest import MIB, FileMaker, md5_of
 
 pytestmark = pytest.mark.anyio
 
 
 def test_body_fault_decisions_are_deterministic_under_the_seed() -> None:
-    def draws(seed: int) -> list[object]:
+    def draws(seed: int) -> list[BodyFault | None]:
         inj = FaultInjector(Faults(drop_rate=0.3, corrupt_rate=0.3, bandwidth=1e6, seed=seed))
         return [inj.decide_body(1000) for _ in range(50)]
 
     assert draws(7) == draws(7)
     assert draws(7) != draws(8)
     decisions = draws(7)
-    assert any(d is not None and d.drop_after is not None for d in decisions)  # type: ignore
-    assert any(d is not None and d.corrupt_at is not None for d in decisions)  # type: ignore
+    assert any(d is not None and d.drop_after is not None for d in decisions)
+    assert any(d is not None and d.corrupt_at is not None for d in decisions)
     assert FaultInjector(Faults()).decide_body(1000) is None
     with pytest.raises(ValueError):
         Faults(bandwidth=0)
