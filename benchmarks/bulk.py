@@ -71,7 +71,13 @@ def _emulator(root: Path, *flags: str) -> Iterator[EmulatorProcess]:
 def _write_files(root: Path, n: int, size: int, prefix: str = "") -> int:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        (root / f"{prefix}{i}.jpg").write_bytes(JPEG + os.urandom(size - len(JPEG)))
+        with (root / f"{prefix}{i}.jpg").open("wb") as fh:
+            fh.write(JPEG)
+            left = size - len(JPEG)
+            while left:  # in blocks: a client forked from this process inherits its peak RSS
+                block = os.urandom(min(left, 4 * 2**20))
+                fh.write(block)
+                left -= len(block)
     return n * size
 
 
