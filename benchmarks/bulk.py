@@ -284,7 +284,7 @@ def run(smoke: bool = False) -> str:
         shutil.rmtree(tiny)
         for label, directory, count, nbytes in (
                 (f"{n_small} x 20 KB", small, n_small, dataset),
-                ("5 MB files", mid, 5 if smoke else 200, mid_bytes)):
+                ("1 MB files" if smoke else "5 MB files", mid, 5 if smoke else 200, mid_bytes)):
             rates = []
             for _ in range(runs):
                 with _emulator(root) as emu:
