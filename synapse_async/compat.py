@@ -15,14 +15,15 @@ URLs (the official client downloads them to local paths).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from synapse_async.bulk.report import BulkProgress
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig, Timeout
-from synapse_async.errors import InvalidInputError
+from synapse_async.errors import BulkUploadError, InvalidInputError
 from synapse_async.resources._compat_support import as_dict, file_path, listing, pop_field
 
 __all__ = ["AsyncBackendClient"]
@@ -187,18 +188,59 @@ class AsyncBackendClient:
         return as_dict(await self._client.data_files.create(file_path))
 
     async def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
-                               use_chunked_upload: bool = False) -> dict[str, Any]:
+                               use_chunked_upload: bool | None = False, *,
+                               read_timeout: int | None = None) -> dict[str, Any]:
         """Upload ``organized_file["files"]`` (slot -> path); returns the data unit spec.
 
-        The result (``{"data_collection", "files": {slot: {"checksum", "path"}}, "meta"}``)
-        goes to ``create_data_units``; ``path`` is the file name, never a local path.
+        The result (``{"files": {slot: {"checksum", "path"}}, "data_collection", "meta"}``,
+        plus ``groups`` when given) goes to ``create_data_units``; ``path`` is the file name,
+        never a local path. ``use_chunked_upload`` and ``read_timeout`` are accepted for
+        compatibility (the SDK picks the upload method by size; timeouts are the client's).
         """
         files: dict[str, Any] = {}
         for slot, path in dict(organized_file.get("files", {})).items():
-            uploaded = await self.create_data_file(file_path(path), use_chunked_upload)
+            uploaded = await self.create_data_file(file_path(path))
             files[slot] = {"checksum": uploaded["checksum"], "path": Path(path).name}
-        return {**organized_file, "data_collection": collection_id, "files": files,
-                "meta": organized_file.get("meta", {})}
+        payload: dict[str, Any] = {"files": files, "data_collection": collection_id,
+                                   "meta": organized_file.get("meta", {})}
+        groups = organized_file.get("groups")
+        if groups:
+            payload["groups"] = [groups] if isinstance(groups, str) else list(groups)
+        return payload
+
+    async def upload_data_collection(
+        self, collection_id: int, data: list[dict[str, Any]], *, project_id: int | None = None,
+        batch_size: int = 1000, max_workers: int = 10,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Upload items ``{"files": {slot: path}, "meta": {...}}`` as data units (and tasks).
+
+        Runs on ``client.data_collections.upload`` (hashing, dedupe by checksum, one shared
+        budget of ``max_workers`` requests in flight, batches of ``batch_size``), so files the
+        server already holds are not sent again. Returns None, as the official client does;
+        ``on_progress(completed, total)`` counts finished items. Unlike the official client,
+        a bad item does not stop the others: every item is tried, then ``BulkUploadError``
+        (its ``report`` lists each failed item) is raised if any failed.
+        """
+        from synapse_async.bulk.pipeline import BulkUpload
+
+        items = list(data)
+        total = len(items)
+
+        def progress(p: BulkProgress) -> None:
+            if on_progress is not None:
+                on_progress(p.items_done + p.items_failed, total)
+
+        run = BulkUpload(self._client._http, collection=collection_id, project=project_id,
+                         journal=None, max_concurrency=max_workers,
+                         on_progress=progress if on_progress is not None else None,
+                         fail_fast=False, unit_batch_size=min(batch_size, 1000))
+        report = await run.run(items)
+        if report.failed:
+            first = report.failures[0]
+            raise BulkUploadError(
+                f"{report.failed} of {report.items} items failed; the first, #{first.index}: "
+                f"{first.error_type}: {first.message} (see .report.failures)", report=report)
 
     async def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""

@@ -311,3 +311,34 @@ class FileChangedError(UploadError):
 
 
 __all__ += ["ChecksumMismatchError", "FileChangedError", "UploadError"]
+
+
+class JournalError(InvalidInputError):
+    """A bulk upload journal cannot be used: corrupt, another collection's, or not writable.
+
+    Raised before any request when the journal is unusable; raised mid-upload when a write
+    fails (e.g. disk full): what the server already holds is kept, and rerunning with the same
+    journal once the problem is fixed finishes the job.
+
+    Attributes:
+        path: the journal file.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class BulkUploadError(SynapseError):
+    """A bulk upload stopped at its first failed item (``fail_fast=True``).
+
+    Attributes:
+        report: what was done up to that point (``failures[0]`` is the item that stopped it).
+    """
+
+    def __init__(self, message: str, *, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+__all__ += ["BulkUploadError", "JournalError"]

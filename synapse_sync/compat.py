@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -361,14 +361,54 @@ class BackendClient:
         """Change a plugin's fields."""
         return self._portal.call(self._aio.update_plugin, pk, data)
 
+    def upload_data_collection(
+        self,
+        collection_id: int,
+        data: list[dict[str, Any]],
+        *,
+        project_id: int | None = None,
+        batch_size: int = 1000,
+        max_workers: int = 10,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Upload items ``{"files": {slot: path}, "meta": {...}}`` as data units (and tasks).
+
+        Runs on ``client.data_collections.upload`` (hashing, dedupe by checksum, one shared
+        budget of ``max_workers`` requests in flight, batches of ``batch_size``), so files the
+        server already holds are not sent again. Returns None, as the official client does;
+        ``on_progress(completed, total)`` counts finished items. Unlike the official client,
+        a bad item does not stop the others: every item is tried, then ``BulkUploadError``
+        (its ``report`` lists each failed item) is raised if any failed.
+        """
+        return self._portal.call(
+            self._aio.upload_data_collection,
+            collection_id,
+            data,
+            project_id=project_id,
+            batch_size=batch_size,
+            max_workers=max_workers,
+            on_progress=on_progress,
+        )
+
     def upload_data_file(
-        self, organized_file: dict[str, Any], collection_id: int, use_chunked_upload: bool = False
+        self,
+        organized_file: dict[str, Any],
+        collection_id: int,
+        use_chunked_upload: bool | None = False,
+        *,
+        read_timeout: int | None = None,
     ) -> dict[str, Any]:
         """Upload ``organized_file["files"]`` (slot -> path); returns the data unit spec.
 
-        The result (``{"data_collection", "files": {slot: {"checksum", "path"}}, "meta"}``)
-        goes to ``create_data_units``; ``path`` is the file name, never a local path.
+        The result (``{"files": {slot: {"checksum", "path"}}, "data_collection", "meta"}``,
+        plus ``groups`` when given) goes to ``create_data_units``; ``path`` is the file name,
+        never a local path. ``use_chunked_upload`` and ``read_timeout`` are accepted for
+        compatibility (the SDK picks the upload method by size; timeouts are the client's).
         """
         return self._portal.call(
-            self._aio.upload_data_file, organized_file, collection_id, use_chunked_upload
+            self._aio.upload_data_file,
+            organized_file,
+            collection_id,
+            use_chunked_upload,
+            read_timeout=read_timeout,
         )

@@ -12,7 +12,7 @@ from synapse_async.pagination import AsyncPaginator
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
 
-__all__ = ["AsyncResource", "check_id"]
+__all__ = ["AsyncResource", "batch_key", "check_id", "created_items"]
 
 T = TypeVar("T")
 
@@ -22,6 +22,26 @@ def check_id(value: Any, name: str = "id") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
     return value
+
+
+def batch_key(key: str | None, n: int) -> str | None:
+    """The Idempotency-Key of batch ``n`` of a call given ``key`` (AUTO: a fresh one)."""
+    if key is None:
+        from synapse_async.http import AUTO
+
+        return AUTO  # type: ignore[no-any-return]
+    if not isinstance(key, str) or not key:
+        raise InvalidInputError(f"idempotency_key must be a non-empty string, got {key!r}")
+    return key if n == 0 else f"{key}-{n}"
+
+
+def created_items(data: Any) -> list[Any]:
+    """The created records of a batch create reply: ``{"results": [...]}``, a list, or one."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, Mapping) and isinstance(data.get("results"), list):
+        return list(data["results"])
+    return [data]
 
 
 class AsyncResource:

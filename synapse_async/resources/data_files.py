@@ -40,6 +40,7 @@ class AsyncDataFiles(AsyncResource):
         path: str | os.PathLike[str],
         *,
         on_progress: Callable[[int, int], None] | None = None,
+        max_concurrency: int = 8,
     ) -> DataFile:
         """Upload a local file as a data file.
 
@@ -50,6 +51,7 @@ class AsyncDataFiles(AsyncResource):
         Args:
             path: the file.
             on_progress: for chunked uploads, called with ``(bytes_confirmed, total_bytes)``.
+            max_concurrency: for chunked uploads, parts in flight at once (1 to 64).
 
         Raises:
             InvalidInputError: missing, unreadable, or a directory.
@@ -58,7 +60,8 @@ class AsyncDataFiles(AsyncResource):
         p = check_upload_path(path)
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
-            upload = await AsyncUploads(self._http).upload_file(p, on_progress=on_progress)
+            upload = await AsyncUploads(self._http).upload_file(
+                p, on_progress=on_progress, max_concurrency=max_concurrency)
             data = await self._http.request("POST", "data_files/",
                                             json_body={"chunked_upload": upload.id})
             return self._decode(data, DataFile)

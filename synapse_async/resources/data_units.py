@@ -12,7 +12,7 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path
 from synapse_async.models import DataUnit
 from synapse_async.pagination import AsyncPaginator
-from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources._base import AsyncResource, batch_key, check_id, created_items
 
 __all__ = ["DATA_UNIT_BATCH_SIZE", "AsyncDataUnits"]
 
@@ -53,14 +53,25 @@ class AsyncDataUnits(AsyncResource):
             "GET", build_path("data_units", check_id(data_unit_id, "data_unit_id")))
         return self._decode(data, DataUnit)
 
-    async def create(self, units: Iterable[Mapping[str, Any]]) -> builtins.list[DataUnit]:
-        """Create data units, validated first, sent in batches of 1,000 in order."""
+    async def create(self, units: Iterable[Mapping[str, Any]], *,
+                     idempotency_key: str | None = None) -> builtins.list[DataUnit]:
+        """Create data units, validated first, sent in batches of 1,000 in order.
+
+        Each batch carries an Idempotency-Key, so a retried batch never creates twice: a fresh
+        one per call, or ``idempotency_key`` (batch n > 0 gets ``"<key>-<n>"``) when the caller
+        must be able to resend the same batch after a crash.
+
+        The server answers a batch with ``{"results": [...]}`` (older servers: a bare list, or
+        one object); each shape is read.
+        """
         checked = [_check_unit(u, i) for i, u in enumerate(units)]
         if not checked:
             raise InvalidInputError("units is empty: pass at least one data unit")
         created: builtins.list[DataUnit] = []
-        for start in range(0, len(checked), DATA_UNIT_BATCH_SIZE):
+        for n, start in enumerate(range(0, len(checked), DATA_UNIT_BATCH_SIZE)):
+            key = batch_key(idempotency_key, n)
             data = await self._http.request(
-                "POST", "data_units/", json_body=checked[start:start + DATA_UNIT_BATCH_SIZE])
-            created.extend(self._decode(item, DataUnit) for item in data)
+                "POST", "data_units/", json_body=checked[start:start + DATA_UNIT_BATCH_SIZE],
+                idempotency_key=key)
+            created.extend(self._decode(item, DataUnit) for item in created_items(data))
         return created

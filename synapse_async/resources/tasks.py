@@ -11,7 +11,7 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path
 from synapse_async.models import Assignment, Task
 from synapse_async.pagination import AsyncPaginator
-from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources._base import AsyncResource, batch_key, check_id, created_items
 
 __all__ = ["DM_SCHEMA_V1", "TASK_BATCH_SIZE", "AsyncTasks"]
 
@@ -67,22 +67,25 @@ class AsyncTasks(AsyncResource):
                     "expanded_data_unit": data["data_unit"]}
         return self._decode(data, Task)
 
-    async def create(self, project: int, specs: Iterable[Mapping[str, Any]]) -> builtins.list[Task]:
+    async def create(self, project: int, specs: Iterable[Mapping[str, Any]], *,
+                     idempotency_key: str | None = None) -> builtins.list[Task]:
         """Create tasks from specs (``{"data_unit": id}`` or ``{"data": {...}}``).
 
         Any number of specs: they are validated first, then sent in batches of 1,000 in order.
-        Each batch is retried safely (it carries an idempotency key).
+        Each batch is retried safely (it carries an idempotency key: a fresh one per call, or
+        ``idempotency_key``, batch n > 0 getting ``"<key>-<n>"``).
         """
         check_id(project, "project")
         checked = [_check_spec(spec, i) for i, spec in enumerate(specs)]
         if not checked:
             raise InvalidInputError("specs is empty: pass at least one task spec")
         created: builtins.list[Task] = []
-        for start in range(0, len(checked), TASK_BATCH_SIZE):
+        for n, start in enumerate(range(0, len(checked), TASK_BATCH_SIZE)):
             batch = checked[start:start + TASK_BATCH_SIZE]
             data = await self._http.request(
-                "POST", "tasks/", json_body={"project": project, "data": batch})
-            created.extend(self._decode(item, Task) for item in data["results"])
+                "POST", "tasks/", json_body={"project": project, "data": batch},
+                idempotency_key=batch_key(idempotency_key, n))
+            created.extend(self._decode(item, Task) for item in created_items(data))
         return created
 
     async def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:

@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import builtins
+import os
+from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any
 
+from synapse_async.bulk.items import BulkItem
+from synapse_async.bulk.report import BulkProgress, BulkUploadReport
 from synapse_async.models.data import DataCollection
 from synapse_async.resources.data_collections import AsyncDataCollections
 from synapse_sync._portal import Portal
@@ -56,3 +60,64 @@ class DataCollections:
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[DataCollection]:
         """Every data collection, in server order."""
         return Paginator._from_async(self._aio.list(page_size=page_size, **filters), self._portal)
+
+    def upload(
+        self,
+        collection: int | DataCollection,
+        items: Iterable[BulkItem | dict[str, Any]] | AsyncIterable[BulkItem | dict[str, Any]],
+        *,
+        project: int | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        max_concurrency: int = 32,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        fail_fast: bool = False,
+    ) -> BulkUploadReport:
+        """Upload many files as data units of ``collection`` (and tasks of ``project``).
+
+        ``items`` is read lazily (a generator of a million items never sits in memory):
+        ``BulkItem`` s or the official client's dicts ``{"files": {slot: path}, "meta": {...},
+        "groups": [...]}``; ``synapse_async.bulk.scan_directory`` makes them from a folder.
+        Every stage runs at once: slots are checked against the collection's
+        ``file_specifications`` and files are checked before any byte is sent; files are
+        hashed (MD5, in threads); checksums the server already holds are not sent (``POST
+        data_files/verify_checksums/``); the rest go up (chunked and parallel above 50 MiB)
+        within one shared budget of requests and bytes in flight; data units and tasks are
+        created in batches of up to 1,000.
+
+        With ``journal`` (a file path), each item's state is kept in SQLite: running again with
+        the same journal skips what is done, and after a crash at any point finishes the job
+        with no duplicate data unit or task (unit and task batches carry Idempotency-Keys kept
+        in the journal). A journal of another collection, or a file changed since it was
+        journaled, is reported, never trusted.
+
+        Args:
+            collection: the data collection (id or model).
+            items: the items to upload.
+            project: also create one task per data unit in this project.
+            journal: the journal file (created when missing).
+            max_concurrency: requests in flight at once, 1 to 256.
+            on_progress: called about 5 times a second with a ``BulkProgress``.
+            fail_fast: stop at the first failed item (raises ``BulkUploadError``); by default
+                a bad item is reported and the others go on.
+
+        Returns:
+            The report: counts, bytes, seconds, data unit and task ids, and each failed item
+            with its paths, error type and message.
+
+        Raises:
+            InvalidInputError: bad arguments, a collection or project that does not exist,
+                or an input that is not an iterable of items.
+            JournalError: the journal is corrupt, belongs to another collection or project,
+                or cannot be written (e.g. disk full; rerun once fixed to finish).
+            BulkUploadError: with ``fail_fast``, the first failed item (its ``report``).
+        """
+        return self._portal.call(
+            self._aio.upload,
+            collection,
+            items,
+            project=project,
+            journal=journal,
+            max_concurrency=max_concurrency,
+            on_progress=on_progress,
+            fail_fast=fail_fast,
+        )

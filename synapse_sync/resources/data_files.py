@@ -35,7 +35,11 @@ class DataFiles:
         return f"<sync {self._aio!r}>"
 
     def create(
-        self, path: str | os.PathLike[str], *, on_progress: Callable[[int, int], None] | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        max_concurrency: int = 8,
     ) -> DataFile:
         """Upload a local file as a data file.
 
@@ -46,12 +50,15 @@ class DataFiles:
         Args:
             path: the file.
             on_progress: for chunked uploads, called with ``(bytes_confirmed, total_bytes)``.
+            max_concurrency: for chunked uploads, parts in flight at once (1 to 64).
 
         Raises:
             InvalidInputError: missing, unreadable, or a directory.
             UploadError: the chunked upload failed (see ``AsyncUploads.upload_file``).
         """
-        return self._portal.call(self._aio.create, path, on_progress=on_progress)
+        return self._portal.call(
+            self._aio.create, path, on_progress=on_progress, max_concurrency=max_concurrency
+        )
 
     def get(self, data_file_id: int) -> DataFile:
         """One data file by id."""

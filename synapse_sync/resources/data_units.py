@@ -36,9 +36,19 @@ class DataUnits:
     def __repr__(self) -> str:
         return f"<sync {self._aio!r}>"
 
-    def create(self, units: Iterable[Mapping[str, Any]]) -> builtins.list[DataUnit]:
-        """Create data units, validated first, sent in batches of 1,000 in order."""
-        return self._portal.call(self._aio.create, units)
+    def create(
+        self, units: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> builtins.list[DataUnit]:
+        """Create data units, validated first, sent in batches of 1,000 in order.
+
+        Each batch carries an Idempotency-Key, so a retried batch never creates twice: a fresh
+        one per call, or ``idempotency_key`` (batch n > 0 gets ``"<key>-<n>"``) when the caller
+        must be able to resend the same batch after a crash.
+
+        The server answers a batch with ``{"results": [...]}`` (older servers: a bare list, or
+        one object); each shape is read.
+        """
+        return self._portal.call(self._aio.create, units, idempotency_key=idempotency_key)
 
     def get(self, data_unit_id: int) -> DataUnit:
         """One data unit by id."""

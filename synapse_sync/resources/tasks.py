@@ -51,13 +51,20 @@ class Tasks:
         """
         return self._portal.call(self._aio.annotate_task_data, task_id, data, schema=schema)
 
-    def create(self, project: int, specs: Iterable[Mapping[str, Any]]) -> builtins.list[Task]:
+    def create(
+        self,
+        project: int,
+        specs: Iterable[Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> builtins.list[Task]:
         """Create tasks from specs (``{"data_unit": id}`` or ``{"data": {...}}``).
 
         Any number of specs: they are validated first, then sent in batches of 1,000 in order.
-        Each batch is retried safely (it carries an idempotency key).
+        Each batch is retried safely (it carries an idempotency key: a fresh one per call, or
+        ``idempotency_key``, batch n > 0 getting ``"<key>-<n>"``).
         """
-        return self._portal.call(self._aio.create, project, specs)
+        return self._portal.call(self._aio.create, project, specs, idempotency_key=idempotency_key)
 
     def get(self, task_id: int, *, expand: str | None = None) -> Task:
         """One task by id.

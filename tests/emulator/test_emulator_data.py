@@ -90,7 +90,7 @@ def test_multipart_upload_checksum_size_and_bytes_served() -> None:
     run(scenario())
 
 
-def test_data_units_create_list_and_absolute_path_rejected() -> None:
+def test_data_units_create_batch_reply_shape_and_local_paths_accepted() -> None:
     async def scenario() -> None:
         async with serve() as (emu, http):
             coll = emu.seed.data_collection()
@@ -100,8 +100,11 @@ def test_data_units_create_list_and_absolute_path_rejected() -> None:
                 "files": {"image_1": {"checksum": "a" * 32, "path": "images/1.jpg"}},
                 "meta": {"k": "v"},
             }
-            status, created = await post_json(http, "data_units/", [unit, {**unit, "groups": [1]}])
+            status, reply = await post_json(http, "data_units/", [unit, {**unit, "groups": [1]}])
             assert status == 201
+            # A batch is answered as the real backend does: an object with the results.
+            assert reply["count"] == 2
+            created = reply["results"]
             assert [u["id"] for u in created] == [1, 2]
             assert created[0]["files"] == unit["files"]
             assert created[0]["groups"] == [] and created[1]["groups"] == [1]
@@ -111,15 +114,21 @@ def test_data_units_create_list_and_absolute_path_rejected() -> None:
             emu.seed.data_units(other["id"], 3)
             _, page = await get_json(http, f"data_units/?data_collection={coll['id']}")
             assert page["count"] == 2
-            for bad_path in ("/home/me/1.jpg", "C:\\data\\1.jpg", "file:///tmp/x"):
-                bad = {**unit, "files": {"image_1": {"checksum": "a" * 32, "path": bad_path}}}
-                status, _ = await post_json(http, "data_units/", [bad])
-                assert status == 400, bad_path
-            assert (await post_json(http, "data_units/", unit))[0] == 400  # not a list
+            # The official client sends str(local path): the real API takes it as given.
+            for local in ("/home/me/1.jpg", "C:\\data\\1.jpg"):
+                files = {"image_1": {"checksum": "a" * 32, "path": local}}
+                status, reply = await post_json(http, "data_units/", [{**unit, "files": files}])
+                assert status == 201, local
+                assert reply["results"][0]["files"]["image_1"]["path"] == local
+            bad = {**unit, "files": {"image_1": {"checksum": "a" * 32, "path": 5}}}
+            assert (await post_json(http, "data_units/", [bad]))[0] == 400
+            # One object: one unit, answered as the object itself.
+            status, one = await post_json(http, "data_units/", unit)
+            assert status == 201 and one["data_collection"] == coll["id"] and "id" in one
             assert (await post_json(http, "data_units/", []))[0] == 400
             assert (await post_json(http, "data_units/", [unit] * 1001))[0] == 400
             missing = {**unit, "data_collection": 99}
             assert (await post_json(http, "data_units/", [missing]))[0] == 400
-            assert emu.store.count("data_units") == 5
+            assert emu.store.count("data_units") == 8
 
     run(scenario())

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ntpath
-import os
 import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -241,15 +239,6 @@ async def verify_checksums(request: web.Request) -> web.Response:
 # -- data units ------------------------------------------------------------------------------
 
 
-def _is_local_absolute(path: str) -> bool:
-    return (
-        os.path.isabs(path)
-        or path.startswith("/")
-        or ntpath.isabs(path)
-        or path.lower().startswith("file:")
-    )
-
-
 def _validate_unit(item: Any, index: int, collections: set[int]) -> Doc:
     where = f"item {index}"
     if not isinstance(item, dict):
@@ -268,15 +257,10 @@ def _validate_unit(item: Any, index: int, collections: set[int]) -> Doc:
         if not isinstance(spec, dict):
             raise bad_request({"files": [f"{where}: slot {slot!r} must be an object."]})
         path = spec.get("path")
-        if isinstance(path, str) and _is_local_absolute(path):
-            raise bad_request(
-                {
-                    "files": [
-                        f"{where}: slot {slot!r}: path must not be a local absolute path, "
-                        f"got {path!r}."
-                    ]
-                }
-            )
+        if path is not None and not isinstance(path, str):
+            # Any string is taken, a local absolute path included: the official client sends
+            # ``str(path)`` of the local file, and the real API stores it as given.
+            raise bad_request({"files": [f"{where}: slot {slot!r}: path must be a string."]})
     meta = item.get("meta", {})
     if not isinstance(meta, dict):
         raise bad_request({"meta": [f"{where}: Expected an object."]})
@@ -299,10 +283,17 @@ async def list_units(request: web.Request) -> web.Response:
 
 
 async def create_units(request: web.Request) -> web.Response:
-    """``POST data_units/`` a list of 1..1000 units -> 201 the list of created units."""
+    """``POST data_units/``: a list of 1..1000 units -> 201 ``{"count", "results"}``.
+
+    That is how the real backend answers a batch (the official client reads
+    ``reply.get("results", [reply])``). One unit object -> 201 the created unit.
+    """
     body = await read_json(request)
+    single = isinstance(body, dict)
+    if single:
+        body = [body]
     if not isinstance(body, list):
-        raise bad_request("Expected a list of data units.")
+        raise bad_request("Expected a data unit object or a list of data units.")
     if not 1 <= len(body) <= MAX_UNITS_PER_REQUEST:
         raise bad_request(
             f"Send between 1 and {MAX_UNITS_PER_REQUEST} data units per request, got {len(body)}."
@@ -315,7 +306,10 @@ async def create_units(request: web.Request) -> web.Response:
     }
     known = {d["id"] for d in store.list(COLLECTIONS, limit=None, id=sorted(wanted))}
     docs = [_validate_unit(item, n, known) for n, item in enumerate(body)]
-    return web.json_response(store.insert_many(UNITS, docs), status=201)
+    created = store.insert_many(UNITS, docs)
+    if single:
+        return web.json_response(created[0], status=201)
+    return web.json_response({"count": len(created), "results": created}, status=201)
 
 
 async def get_unit(request: web.Request) -> web.Response:

@@ -1,0 +1,115 @@
+"""What one bulk item is: files by slot, metadata, groups; and the checks run on each."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from synapse_async.errors import InvalidInputError
+
+__all__ = ["BulkItem", "check_slots", "item_key", "to_item"]
+
+
+def _to_files(value: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
+    if not isinstance(value, Mapping) or not value:
+        raise InvalidInputError(
+            f"an item's files must be a non-empty mapping of slot -> path, got {value!r}")
+    files: dict[str, Path] = {}
+    for slot, path in value.items():
+        if not isinstance(slot, str) or not slot:
+            raise InvalidInputError(f"a slot name must be a non-empty string, got {slot!r}")
+        if not isinstance(path, (str, os.PathLike)):
+            raise InvalidInputError(f"slot {slot!r}: expected a file path, got {path!r}")
+        files[slot] = Path(path)
+    return files
+
+
+def _to_meta(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"an item's meta must be a mapping, got {value!r}")
+    return dict(value)
+
+
+def _to_groups(value: Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidInputError(f"an item's groups must be a list of strings, got {value!r}")
+    return [str(g) for g in value]
+
+
+@attrs.frozen
+class BulkItem:
+    """One data unit to upload: its files by slot name, its metadata and groups.
+
+    The official client's dict shape ``{"files": {slot: path}, "meta": {...}, "groups": [...]}``
+    is accepted wherever a ``BulkItem`` is.
+
+    Attributes:
+        files: slot name -> local file path.
+        meta: the data unit's metadata (JSON-serializable).
+        groups: the data unit's group names.
+    """
+
+    files: dict[str, Path] = attrs.field(converter=_to_files)
+    meta: dict[str, Any] = attrs.field(factory=dict, converter=_to_meta)
+    groups: list[str] = attrs.field(factory=list, converter=_to_groups)
+
+
+def to_item(value: Any) -> BulkItem:
+    """A ``BulkItem`` from a ``BulkItem`` or the official client's dict shape.
+
+    Raises:
+        InvalidInputError: anything else, or a malformed dict.
+    """
+    if isinstance(value, BulkItem):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"expected a BulkItem or a mapping {{'files': {{slot: path}}, 'meta': {{...}}}}, "
+            f"got {type(value).__name__}")
+    unknown = set(value) - {"files", "meta", "groups"}
+    if unknown:
+        raise InvalidInputError(
+            f"unknown item keys {sorted(map(str, unknown))}: an item has 'files', 'meta' and "
+            "'groups'")
+    if "files" not in value:
+        raise InvalidInputError("an item needs 'files': {slot: path}")
+    return BulkItem(files=value["files"], meta=value.get("meta"), groups=value.get("groups"))
+
+
+def check_slots(item: BulkItem, specs: Sequence[Mapping[str, Any]], collection: int) -> None:
+    """Check the item's slots against the collection's ``file_specifications``.
+
+    Raises:
+        InvalidInputError: a slot the collection does not define, or a required slot missing.
+    """
+    names = [str(s.get("name")) for s in specs]
+    if not names:
+        return
+    for slot in item.files:
+        if slot not in names:
+            raise InvalidInputError(
+                f"slot {slot!r} is not defined by data collection {collection} (its slots: "
+                f"{', '.join(names)}); rename the slot or pick another collection")
+    for spec in specs:
+        if spec.get("is_required") and spec.get("name") not in item.files:
+            raise InvalidInputError(
+                f"required slot {spec.get('name')!r} of data collection {collection} is "
+                "missing; add that file to the item")
+
+
+def item_key(item: BulkItem) -> str:
+    """A stable key for an item: a digest of its slots and absolute file paths."""
+    digest = hashlib.sha256()
+    for slot in sorted(item.files):
+        digest.update(slot.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(os.fsencode(os.path.abspath(item.files[slot])) + b"\0")
+    return digest.hexdigest()[:40]

@@ -1,0 +1,738 @@
+"""The bulk upload pipeline: check -> hash -> dedupe -> send -> data units -> tasks.
+
+Every stage runs at once, joined by bounded memory streams, so the input is read lazily and
+memory stays flat whatever the number of items. Requests go through the client's resources
+(``data_files``, ``data_units``, ``tasks``), whose HTTP layer does every retry.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream as ObjectReceiveStream
+from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
+
+from synapse_async.bulk.items import BulkItem, check_slots, item_key, to_item
+from synapse_async.bulk.journal import FileState, Journal, JournalRow
+from synapse_async.bulk.report import BulkFailure, BulkProgress, BulkUploadReport
+from synapse_async.errors import (
+    BulkUploadError,
+    FileChangedError,
+    InvalidInputError,
+    NotFoundError,
+    SynapseError,
+)
+from synapse_async.resources._base import check_id
+from synapse_async.resources.data_files import MULTIPART_LIMIT, AsyncDataFiles
+from synapse_async.resources.data_units import DATA_UNIT_BATCH_SIZE, AsyncDataUnits
+from synapse_async.resources.tasks import AsyncTasks
+
+if TYPE_CHECKING:
+    from synapse_async.http import HTTPClient
+
+__all__ = ["BulkUpload"]
+
+T = TypeVar("T")
+
+_READ_CHUNK = 64  # items read from the input per thread hop / journal lookup
+_HASHERS = 4
+_DEDUPE_BATCH = 500  # checksums per verify_checksums request
+_DEDUPE_LINGER = 0.01
+_UNIT_LINGER = 0.2
+_LARGE_PART_BUDGET = 8 * 2**20  # bytes counted per part in flight of a large file
+_LARGE_PARTS = 8
+_BYTE_BUDGET = 256 * 2**20
+_PROGRESS_EVERY = 0.2
+
+
+@attrs.define(eq=False)
+class _File:
+    slot: str
+    path: Path
+    size: int
+    mtime_ns: int
+    md5: str | None = None
+    sent: bool = False  # the server holds it (sent by us now or earlier, or found by checksum)
+
+    def state(self) -> FileState:
+        return FileState(str(self.path), self.size, self.mtime_ns, self.md5 or "", self.sent)
+
+
+@attrs.define(eq=False)
+class _Entry:
+    index: int
+    key: str
+    item: BulkItem
+    files: list[_File] = attrs.field(factory=list)
+    unit_id: int | None = None
+    task_id: int | None = None
+    journaled: JournalRow | None = None
+
+
+class _Budget:
+    """Requests and bytes in flight, shared by every file of the upload."""
+
+    def __init__(self, requests: int, nbytes: int) -> None:
+        self._requests = requests
+        self._bytes = nbytes
+        self._max_bytes = nbytes
+        self._cond = anyio.Condition()
+
+    async def acquire(self, requests: int, nbytes: int) -> int:
+        nbytes = min(nbytes, self._max_bytes)
+        async with self._cond:
+            while self._requests < requests or self._bytes < nbytes:
+                await self._cond.wait()
+            self._requests -= requests
+            self._bytes -= nbytes
+        return nbytes
+
+    async def release(self, requests: int, nbytes: int) -> None:
+        async with self._cond:
+            self._requests += requests
+            self._bytes += nbytes
+            self._cond.notify_all()
+
+
+def _md5_file(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _md5_files(paths: list[Path]) -> list[str]:
+    return [_md5_file(p) for p in paths]
+
+
+def _stat_file(path: Path) -> os.stat_result:
+    """Stat a file to upload; raise InvalidInputError naming what is wrong with it."""
+    shown = repr(str(path))
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            f"file name {os.fsencode(path)!r} is not valid UTF-8; rename the file") from None
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InvalidInputError(f"{shown} is a broken symlink") from None
+        raise InvalidInputError(f"no such file: {shown}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidInputError(f"{shown} is a symlink loop") from None
+        raise InvalidInputError(f"cannot read {shown}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InvalidInputError(f"{shown} is a directory; pass a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInputError(f"{shown} is not a regular file (a FIFO, socket or device)")
+    if not os.access(path, os.R_OK):
+        raise InvalidInputError(f"{shown} is not readable (check its permissions)")
+    return st
+
+
+def _unit_path(path: Path) -> str:
+    """The ``path`` sent in a data unit: the file name, never a local absolute path."""
+    return path.name
+
+
+async def _aiter_chunks(items: Iterable[Any] | AsyncIterable[Any], size: int
+                        ) -> AsyncIterator[list[Any]]:
+    """The input in lists of up to ``size``; a blocking iterable is read in a worker thread."""
+    if isinstance(items, AsyncIterable):
+        chunk: list[Any] = []
+        async for value in items:
+            chunk.append(value)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+        return
+    iterator: Iterator[Any] = iter(items)
+
+    def take() -> list[Any]:
+        out = []
+        for value in iterator:
+            out.append(value)
+            if len(out) >= size:
+                break
+        return out
+
+    while chunk := await anyio.to_thread.run_sync(take):
+        yield chunk
+
+
+async def _collect(recv: ObjectReceiveStream[T], limit: int, linger: float) -> list[T] | None:
+    """Up to ``limit`` values: the first as soon as it comes, the rest within ``linger``.
+
+    None when the stream has ended. Polls instead of cancelling a receive, so no value is
+    ever lost to a timeout.
+    """
+    try:
+        batch = [await recv.receive()]
+    except anyio.EndOfStream:
+        return None
+    deadline = time.monotonic() + linger
+    while len(batch) < limit:
+        try:
+            batch.append(recv.receive_nowait())
+        except anyio.WouldBlock:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await anyio.sleep(min(left, 0.005))
+        except anyio.EndOfStream:
+            break
+    return batch
+
+
+def _first_error(group: BaseException) -> BaseException:
+    """The error to raise for a failed task group: its SDK error when there is one."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        inner: Any = getattr(exc, "exceptions", None)
+        if isinstance(inner, tuple):
+            for each in inner:
+                walk(each)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for exc in leaves:
+        if not isinstance(exc, SynapseError):
+            return group
+    return leaves[0] if leaves else group
+
+
+class BulkUpload:
+    """One run of ``client.data_collections.upload`` (see its docstring)."""
+
+    def __init__(
+        self,
+        http: HTTPClient,
+        *,
+        collection: int,
+        project: int | None,
+        journal: str | os.PathLike[str] | None,
+        max_concurrency: int,
+        on_progress: Callable[[BulkProgress], None] | None,
+        fail_fast: bool,
+        unit_batch_size: int = DATA_UNIT_BATCH_SIZE,
+    ) -> None:
+        check_id(collection, "collection")
+        if project is not None:
+            check_id(project, "project")
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not (
+                1 <= max_concurrency <= 256):
+            raise InvalidInputError(
+                f"max_concurrency must be an integer from 1 to 256, got {max_concurrency!r}")
+        if not isinstance(unit_batch_size, int) or not 1 <= unit_batch_size <= 1000:
+            raise InvalidInputError(
+                f"batch size must be an integer from 1 to 1000, got {unit_batch_size!r}")
+        if on_progress is not None and not callable(on_progress):
+            raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
+        self._http = http
+        self._files = AsyncDataFiles(http)
+        self._units = AsyncDataUnits(http)
+        self._tasks = AsyncTasks(http)
+        self._collection = collection
+        self._project = project
+        self._journal_path = journal
+        self._journal: Journal | None = None
+        self._max = max_concurrency
+        self._on_progress = on_progress
+        self._fail_fast = fail_fast
+        self._unit_batch = unit_batch_size
+        self._specs: list[dict[str, Any]] = []
+        self._report = BulkUploadReport(collection=collection, project=project)
+        self._budget = _Budget(max_concurrency, _BYTE_BUDGET)
+        self._large = anyio.Semaphore(max(1, max_concurrency // (2 * _LARGE_PARTS)))
+        self._journal_lock = anyio.CapacityLimiter(1)
+        self._hash_limiter = anyio.CapacityLimiter(_HASHERS)
+        self._seen_paths: dict[int, int] = {}
+        self._checksums_in_run: dict[str, anyio.Event] = {}
+        self._files_total = 0
+        self._files_done = 0
+        self._bytes_done = 0
+        self._partial: dict[int, int] = {}
+        self._items_done = 0
+        self._scan_complete = False
+        self._samples: deque[tuple[float, int]] = deque(maxlen=64)
+        self._stop: BulkFailure | None = None
+        self._cancel: anyio.CancelScope | None = None
+
+    # -- entry point ---------------------------------------------------------------------
+
+    async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> BulkUploadReport:
+        """Upload every item; the report of what happened."""
+        if isinstance(items, (str, bytes, os.PathLike)) or not isinstance(
+                items, (Iterable, AsyncIterable)):
+            raise InvalidInputError(
+                f"items must be an iterable of items (e.g. scan_directory(...)), got {items!r}; "
+                "for a folder use synapse_async.bulk.scan_directory(folder, ...)")
+        started = time.monotonic()
+        await self._check_targets()
+        if self._journal_path is not None:
+            self._journal = await anyio.to_thread.run_sync(
+                lambda: Journal(Path(self._journal_path),  # type: ignore[arg-type]
+                                collection=self._collection, project=self._project))
+        try:
+            await self._replay_pending()
+            try:
+                await self._run_stages(items)
+            except Exception as exc:  # a task group's ExceptionGroup: raise the SDK error
+                raise _first_error(exc) from None
+        finally:
+            if self._journal is not None:
+                self._journal.close()
+            self._report.seconds = time.monotonic() - started
+            self._emit(force=True)
+        if self._stop is not None:
+            raise BulkUploadError(
+                f"bulk upload stopped at item #{self._stop.index} (fail_fast): "
+                f"{self._stop.error_type}: {self._stop.message}", report=self._report)
+        return self._report
+
+    async def _check_targets(self) -> None:
+        try:
+            data = await self._http.request(
+                "GET", f"data_collections/{self._collection}/",
+                params={"expand": "file_specifications"})
+        except NotFoundError as exc:
+            raise InvalidInputError(
+                f"data collection {self._collection} does not exist (404); check the id "
+                "(client.data_collections.list() shows yours)") from exc
+        specs = data.get("file_specifications") if isinstance(data, dict) else None
+        self._specs = [s for s in specs or [] if isinstance(s, dict)]
+        if self._project is not None:
+            try:
+                await self._http.request("GET", f"projects/{self._project}/")
+            except NotFoundError as exc:
+                raise InvalidInputError(
+                    f"project {self._project} does not exist (404); check the id") from exc
+
+    async def _journal_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._journal_lock)
+
+    async def _replay_pending(self) -> None:
+        """Resend the batches a crashed run recorded but got no answer for, same keys."""
+        journal = self._journal
+        if journal is None:
+            return
+        for batch in await self._journal_call(journal.pending_batches):
+            if not batch.keys:
+                continue
+            if batch.kind == "unit":
+                units = await self._units.create(batch.payload, idempotency_key=batch.idem_key)
+                ids = [u.id for u in units]
+            else:
+                tasks = await self._tasks.create(
+                    self._project, [{"data_unit": u} for u in batch.payload],  # type: ignore[arg-type]
+                    idempotency_key=batch.idem_key)
+                ids = [t.id for t in tasks]
+            await self._journal_call(journal.finish_batch, batch.kind, batch.idem_key,
+                                     list(zip(batch.keys, ids, strict=True)))
+
+    async def _run_stages(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
+        hash_send, hash_recv = anyio.create_memory_object_stream[_Entry](256)
+        dedupe_send, dedupe_recv = anyio.create_memory_object_stream[_Entry](512)
+        send_send, send_recv = anyio.create_memory_object_stream[_Entry](256)
+        unit_send, unit_recv = anyio.create_memory_object_stream[_Entry](2 * DATA_UNIT_BATCH_SIZE)
+        task_send, task_recv = anyio.create_memory_object_stream[_Entry](2 * DATA_UNIT_BATCH_SIZE)
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(self._ticker)
+            async with anyio.create_task_group() as tg:
+                self._cancel = tg.cancel_scope
+                tg.start_soon(self._produce, items, hash_send, dedupe_send.clone(),
+                              unit_send.clone(), task_send.clone())
+                for _ in range(_HASHERS):
+                    tg.start_soon(self._hasher, hash_recv.clone(), dedupe_send.clone())
+                hash_recv.close()
+                dedupe_send.close()
+                tg.start_soon(self._deduper, dedupe_recv, send_send, unit_send.clone())
+                for _ in range(self._max):
+                    tg.start_soon(self._sender, send_recv.clone(), unit_send.clone())
+                send_recv.close()
+                unit_send.close()
+                tg.start_soon(self._unit_batcher, unit_recv, task_send)
+                tg.start_soon(self._task_batcher, task_recv)
+            outer.cancel_scope.cancel()
+
+    # -- failures and progress -----------------------------------------------------------
+
+    def _fail(self, entry: _Entry | None, index: int, paths: dict[str, str],
+              exc: BaseException) -> None:
+        failure = BulkFailure(index=index, paths=paths, error_type=type(exc).__name__,
+                              message=str(exc))
+        self._report.failures.append(failure)
+        self._report.failed += 1
+        if entry is not None:
+            for f in entry.files:
+                if not f.sent:
+                    self._files_done += 1
+                    self._bytes_done += f.size
+        if self._fail_fast and self._stop is None:
+            self._stop = failure
+            if self._cancel is not None:
+                self._cancel.cancel()
+
+    def _fail_entry(self, entry: _Entry, exc: BaseException) -> None:
+        self._fail(entry, entry.index, {s: str(p) for s, p in entry.item.files.items()}, exc)
+
+    def _file_done(self, f: _File, *, sent: bool) -> None:
+        self._files_done += 1
+        self._bytes_done += f.size
+        if sent:
+            self._report.sent += 1
+            self._report.bytes_sent += f.size
+        else:
+            self._report.already_on_server += 1
+
+    def _emit(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        done = self._bytes_done + sum(self._partial.values())
+        self._samples.append((now, done))
+        if self._on_progress is None:
+            return
+        first_t, first_b = self._samples[0]
+        for t, b in self._samples:
+            if now - t <= 3.0:
+                first_t, first_b = t, b
+                break
+        rate = (done - first_b) / (now - first_t) if now > first_t else 0.0
+        self._on_progress(BulkProgress(
+            files_done=self._files_done, files_total=self._files_total, bytes_done=done,
+            bytes_total=self._report.bytes_total, items_done=self._items_done,
+            items_failed=self._report.failed, rate=rate, scan_complete=self._scan_complete))
+
+    async def _ticker(self) -> None:
+        while True:
+            await anyio.sleep(_PROGRESS_EVERY)
+            self._emit()
+
+    def _item_finished(self, entry: _Entry) -> None:
+        self._items_done += 1
+        if entry.unit_id is not None:
+            self._report.data_unit_ids.append(entry.unit_id)
+        if entry.task_id is not None:
+            self._report.task_ids.append(entry.task_id)
+
+    # -- stage 1: read, check, consult the journal ----------------------------------------
+
+    def _prepare(self, index: int, raw: Any) -> _Entry | tuple[int, dict[str, str], Exception]:
+        """Validate one input value and stat its files (runs in a worker thread)."""
+        paths: dict[str, str] = {}
+        try:
+            item = to_item(raw)
+            paths = {s: str(p) for s, p in item.files.items()}
+            check_slots(item, self._specs, self._collection)
+            entry = _Entry(index=index, key=item_key(item), item=item)
+            for slot, path in item.files.items():
+                ident = hash(os.fsencode(os.path.abspath(path)))
+                first = self._seen_paths.setdefault(ident, index)
+                if first != index or any(f.path == path for f in entry.files):
+                    raise InvalidInputError(
+                        f"duplicate path {str(path)!r} (also in item #{first}); each file "
+                        "goes into one data unit once")
+                st = _stat_file(path)
+                entry.files.append(_File(slot, path, st.st_size, st.st_mtime_ns))
+            return entry
+        except (InvalidInputError, OSError) as exc:
+            return (index, paths, exc)
+
+    def _prepare_chunk(self, start: int, chunk: list[Any]
+                       ) -> list[_Entry | tuple[int, dict[str, str], Exception]]:
+        return [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
+
+    async def _produce(self, items: Iterable[Any] | AsyncIterable[Any],
+                       to_hash: ObjectSendStream[_Entry], to_dedupe: ObjectSendStream[_Entry],
+                       to_units: ObjectSendStream[_Entry], to_tasks: ObjectSendStream[_Entry]
+                       ) -> None:
+        async with to_hash, to_dedupe, to_units, to_tasks:
+            index = 0
+            async for chunk in _aiter_chunks(items, _READ_CHUNK):
+                start = index
+                index += len(chunk)
+                prepared = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
+                self._report.items += len(chunk)
+                entries: list[_Entry] = []
+                for p in prepared:
+                    if isinstance(p, _Entry):
+                        entries.append(p)
+                        self._files_total += len(p.files)
+                        self._report.bytes_total += sum(f.size for f in p.files)
+                    else:
+                        self._fail(None, *p)
+                rows: dict[str, JournalRow] = {}
+                if self._journal is not None and entries:
+                    rows = await self._journal_call(self._journal.lookup,
+                                                    [e.key for e in entries])
+                changed: list[str] = []
+                for entry in entries:
+                    row = rows.get(entry.key)
+                    route = self._apply_journal(entry, row, changed) if row else "hash"
+                    if route == "hash":
+                        await to_hash.send(entry)
+                    elif route == "dedupe":
+                        await to_dedupe.send(entry)
+                    elif route == "units":
+                        await to_units.send(entry)
+                    elif route == "tasks":
+                        await to_tasks.send(entry)
+                if changed and self._journal is not None:
+                    await self._journal_call(self._journal.forget, changed)
+            self._scan_complete = True
+
+    def _apply_journal(self, entry: _Entry, row: JournalRow, changed: list[str]) -> str:
+        """Use what the journal knows of an item; returns where the item goes next."""
+        same = all(
+            (s := row.files.get(f.slot)) is not None and s.size == f.size
+            and s.mtime_ns == f.mtime_ns and s.md5 for f in entry.files)
+        if not same:
+            if row.unit_id is not None:
+                self._fail_entry(entry, FileChangedError(
+                    f"item #{entry.index} changed since the journal recorded it: its data unit "
+                    f"{row.unit_id} holds the earlier content; upload the new version with "
+                    "another journal", path=str(entry.files[0].path), reason="file_changed"))
+                return "done"
+            changed.append(entry.key)
+            return "hash"
+        for f in entry.files:
+            f.md5 = row.files[f.slot].md5
+            f.sent = row.files[f.slot].sent
+        entry.unit_id = row.unit_id
+        entry.task_id = row.task_id
+        if entry.unit_id is not None and (self._project is None or entry.task_id is not None):
+            self._report.skipped += 1
+            for f in entry.files:
+                self._files_done += 1
+                self._bytes_done += f.size
+            self._item_finished(entry)
+            return "done"
+        if entry.unit_id is not None:
+            for f in entry.files:
+                self._files_done += 1
+                self._bytes_done += f.size
+            return "tasks"
+        return "dedupe"
+
+    # -- stage 2: hash --------------------------------------------------------------------
+
+    async def _hasher(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
+                      ) -> None:
+        async with recv, out:
+            async for entry in recv:
+                try:
+                    sums = await anyio.to_thread.run_sync(
+                        _md5_files, [f.path for f in entry.files], limiter=self._hash_limiter)
+                except OSError as exc:
+                    self._fail_entry(entry, InvalidInputError(
+                        f"cannot read {exc.filename!r}: {exc.strerror}"))
+                    continue
+                for f, md5 in zip(entry.files, sums, strict=True):
+                    f.md5 = md5
+                await out.send(entry)
+
+    # -- stage 3: dedupe by checksum ------------------------------------------------------
+
+    async def _deduper(self, recv: ObjectReceiveStream[_Entry], to_send: ObjectSendStream[_Entry],
+                       to_units: ObjectSendStream[_Entry]) -> None:
+        async with recv, to_send, to_units:
+            while (batch := await _collect(recv, _DEDUPE_BATCH, _DEDUPE_LINGER)) is not None:
+                wanted = sorted({f.md5 for e in batch for f in e.files
+                                 if not f.sent and f.md5 is not None})
+                existing: dict[str, int] = {}
+                if wanted:
+                    try:
+                        existing = await self._files.verify_checksums(wanted)
+                    except SynapseError as exc:
+                        for entry in batch:
+                            self._fail_entry(entry, exc)
+                        continue
+                for entry in batch:
+                    for f in entry.files:
+                        if not f.sent and f.md5 in existing:
+                            f.sent = True
+                            self._file_done(f, sent=False)
+                if self._journal is not None:
+                    await self._journal_call(self._journal.record_files,
+                                             [(e.key, {f.slot: f.state() for f in e.files})
+                                              for e in batch])
+                for entry in batch:
+                    if all(f.sent for f in entry.files):
+                        await to_units.send(entry)
+                    else:
+                        await to_send.send(entry)
+
+    # -- stage 4: send --------------------------------------------------------------------
+
+    async def _sender(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
+                      ) -> None:
+        async with recv, out:
+            async for entry in recv:
+                try:
+                    for f in entry.files:
+                        if not f.sent:
+                            await self._send_file(f)
+                except (SynapseError, OSError) as exc:
+                    self._fail_entry(entry, exc)
+                    continue
+                await out.send(entry)
+
+    async def _send_file(self, f: _File) -> None:
+        assert f.md5 is not None
+        waiting = self._checksums_in_run.get(f.md5)
+        if waiting is not None:  # the same content is being sent for another item
+            await waiting.wait()
+            f.sent = True
+            self._file_done(f, sent=False)
+            return
+        done = self._checksums_in_run[f.md5] = anyio.Event()
+        try:
+            large = f.size > MULTIPART_LIMIT
+            requests = _LARGE_PARTS if large else 1
+            want = _LARGE_PARTS * _LARGE_PART_BUDGET if large else f.size
+            if large:
+                await self._large.acquire()
+            try:
+                got = await self._budget.acquire(requests, want)
+                try:
+                    uploaded = await self._upload(f, large)
+                finally:
+                    await self._budget.release(requests, got)
+            finally:
+                if large:
+                    self._large.release()
+            st = await anyio.to_thread.run_sync(f.path.stat)
+            if uploaded.checksum != f.md5 or st.st_size != f.size or (
+                    st.st_mtime_ns != f.mtime_ns):
+                raise FileChangedError(
+                    f"{str(f.path)!r} changed while it was sent (hashed {f.md5}, the server "
+                    f"got {uploaded.checksum}); upload it again once it stops changing",
+                    path=str(f.path), reason="file_changed")
+        except BaseException:
+            del self._checksums_in_run[f.md5]
+            done.set()
+            raise
+        f.sent = True
+        self._file_done(f, sent=True)
+        done.set()
+
+    async def _upload(self, f: _File, large: bool) -> Any:
+        if not large:
+            return await self._files.create(f.path)
+        key = id(f)
+
+        def progress(confirmed: int, _total: int) -> None:
+            self._partial[key] = confirmed
+
+        try:
+            return await self._files.create(f.path, on_progress=progress,
+                                            max_concurrency=_LARGE_PARTS)
+        finally:
+            self._partial.pop(key, None)
+
+    # -- stage 5: data units ---------------------------------------------------------------
+
+    def _unit_body(self, entry: _Entry) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "data_collection": self._collection,
+            "files": {f.slot: {"checksum": f.md5, "path": _unit_path(f.path)}
+                      for f in entry.files},
+            "meta": entry.item.meta,
+        }
+        if entry.item.groups:
+            body["groups"] = entry.item.groups
+        return body
+
+    async def _unit_batcher(self, recv: ObjectReceiveStream[_Entry],
+                            out: ObjectSendStream[_Entry]) -> None:
+        async with recv, out, anyio.create_task_group() as tg:
+            limiter = anyio.Semaphore(2)
+            while (batch := await _collect(recv, self._unit_batch, _UNIT_LINGER)) is not None:
+                await limiter.acquire()
+                tg.start_soon(self._create_units, batch, out.clone(), limiter)
+
+    async def _create_units(self, batch: list[_Entry], out: ObjectSendStream[_Entry],
+                            limiter: anyio.Semaphore) -> None:
+        try:
+            async with out:
+                bodies = [self._unit_body(e) for e in batch]
+                idem: str | None = None
+                if self._journal is not None:
+                    await self._journal_call(
+                        self._journal.record_files,
+                        [(e.key, {f.slot: f.state() for f in e.files}) for e in batch])
+                    idem = await self._journal_call(
+                        self._journal.begin_batch, "unit",
+                        [(e.key, b) for e, b in zip(batch, bodies, strict=True)])
+                try:
+                    units = await self._units.create(bodies, idempotency_key=idem)
+                    if len(units) != len(batch):
+                        raise InvalidInputError(
+                            f"the server created {len(units)} data units for {len(batch)}")
+                except SynapseError as exc:
+                    if self._journal is not None and idem is not None:
+                        await self._journal_call(self._journal.abandon_batch, "unit", idem,
+                                                 [e.key for e in batch])
+                    for entry in batch:
+                        self._fail_entry(entry, exc)
+                    return
+                for entry, unit in zip(batch, units, strict=True):
+                    entry.unit_id = unit.id
+                if self._journal is not None and idem is not None:
+                    await self._journal_call(self._journal.finish_batch, "unit", idem,
+                                             [(e.key, u.id) for e, u in
+                                              zip(batch, units, strict=True)])
+                for entry in batch:
+                    if self._project is None:
+                        self._item_finished(entry)
+                    else:
+                        await out.send(entry)
+        finally:
+            limiter.release()
+
+    # -- stage 6: tasks --------------------------------------------------------------------
+
+    async def _task_batcher(self, recv: ObjectReceiveStream[_Entry]) -> None:
+        async with recv:
+            while (batch := await _collect(recv, self._unit_batch, _UNIT_LINGER)) is not None:
+                await self._create_tasks(batch)
+
+    async def _create_tasks(self, batch: Sequence[_Entry]) -> None:
+        assert self._project is not None
+        idem: str | None = None
+        if self._journal is not None:
+            idem = await self._journal_call(self._journal.begin_batch, "task",
+                                            [(e.key, e.unit_id) for e in batch])
+        try:
+            tasks = await self._tasks.create(
+                self._project, [{"data_unit": e.unit_id} for e in batch], idempotency_key=idem)
+        except SynapseError as exc:
+            if self._journal is not None and idem is not None:
+                await self._journal_call(self._journal.abandon_batch, "task", idem,
+                                         [e.key for e in batch])
+            for entry in batch:
+                self._fail_entry(entry, exc)
+            return
+        for entry, task in zip(batch, tasks, strict=True):
+            entry.task_id = task.id
+        if self._journal is not None and idem is not None:
+            await self._journal_call(self._journal.finish_batch, "task", idem,
+                                     [(e.key, t.id) for e, t in zip(batch, tasks, strict=True)])
+        for entry in batch:
+            self._item_finished(entry)
