@@ -14,6 +14,7 @@ pyproject.toml); ``pytest tests/ray`` or ``nox -s ray`` runs it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -93,12 +94,12 @@ class ThreadedEmulator:
         return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result(120)
 
 
-@pytest.fixture
-def threaded_emulator(request: pytest.FixtureRequest) -> Iterator[ThreadedEmulator]:
+@contextlib.contextmanager
+def running_emulator(**options: Any) -> Iterator[ThreadedEmulator]:
+    """An Emulator(**options) served from a background thread until the block ends."""
     ready = threading.Event()
     stop: asyncio.Event | None = None
     box: dict[str, Any] = {}
-    options: dict[str, Any] = getattr(request, "param", {})
 
     async def main() -> None:
         nonlocal stop
@@ -111,7 +112,22 @@ def threaded_emulator(request: pytest.FixtureRequest) -> Iterator[ThreadedEmulat
     thread = threading.Thread(target=asyncio.run, args=(main(),), name="emulator", daemon=True)
     thread.start()
     assert ready.wait(30), "emulator did not start"
-    yield box["emu"]
-    assert stop is not None
-    box["emu"].loop.call_soon_threadsafe(stop.set)
-    thread.join(30)
+    try:
+        yield box["emu"]
+    finally:
+        assert stop is not None
+        box["emu"].loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+
+
+@pytest.fixture
+def threaded_emulator() -> Iterator[ThreadedEmulator]:
+    with running_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def second_emulator() -> Iterator[ThreadedEmulator]:
+    """Another emulator, e.g. for a single-process reference run on the same files."""
+    with running_emulator() as emu:
+        yield emu
