@@ -118,6 +118,8 @@ def test_rerun_skips_done_shards_and_retries_the_unfinished_one(
     assert (first.sent, first.failed, first.failures[0].index) == (39, 1, 25)
 
     missing.write_bytes(b"now it exists")
+    # a done shard is not run again: without its journal a rerun would create its units twice
+    (tmp_path / "j" / "shard-000000.journal").unlink()
     again = upload_on_ray(coll, items, config=config, project=project, shard_size=10,
                           journal_dir=tmp_path / "j")
     # shards 0, 1 and 3 were done: not run again; shard 2 resumes from its journal
@@ -141,10 +143,17 @@ def test_a_generator_is_read_lazily_one_shard_at_a_time(
             read.append(i)
             yield {"files": {"image": p}}
 
+    ahead: list[int] = []
+
+    def watch(progress: BulkProgress) -> None:
+        ahead.append(len(read) - progress.items_done)
+
     report = upload_on_ray(coll, items(), config=config_for(threaded_emulator), shard_size=5,
-                           max_in_flight=1, journal_dir=tmp_path / "j")
+                           max_in_flight=1, journal_dir=tmp_path / "j", on_progress=watch)
     assert report.sent == 30 and len(report.data_unit_ids) == 30
-    assert len(read) == 30
+    assert len(read) == 30 and len(ahead) > 1
+    # items read but not finished: the shard in flight (5), plus one more while the board lags
+    assert max(ahead) <= 10
 
 
 def test_bad_arguments_are_typed_errors(ray_cluster: RayCluster, tmp_path: Path) -> None:
