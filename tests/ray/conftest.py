@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,17 @@ from typing import Any
 
 import pytest
 
-_SCRATCH = Path(tempfile.mkdtemp(prefix="synapse-ray-"))
+
+def _scratch_base() -> str | None:
+    """Ray refuses a temp dir inside the virtualenv (nox points TMPDIR there), and its socket
+    paths must stay short: fall back to /tmp then."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if base.is_relative_to(Path(sys.prefix).resolve()) or len(str(base)) > 40:
+        return "/tmp" if os.path.isdir("/tmp") else None
+    return None
+
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="synapse-ray-", dir=_scratch_base()))
 _HOME = _SCRATCH / "home"
 _HOME.mkdir()
 (_HOME / "ray_bootstrap_config.yaml").write_text("", encoding="utf-8")
