@@ -42,7 +42,8 @@ def run(*, smoke: bool = False) -> str:
     lines = [f"{files} files of {size // KB} KB per run, {runs} run(s) per row, "
              f"load average at start {os.getloadavg()[0]:.1f}", "",
              "| latency | mode | files/s | MB/s | upload s | Ray init s | Ray shutdown s | "
-             "driver peak RSS MB |", "|---|---|---|---|---|---|---|---|"]
+             "client CPU s per 1,000 files | driver peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
     try:
         for latency in ("0", "20"):
             results: dict[str, list[dict[str, Any]]] = {m: [] for m, _ in modes}
@@ -64,8 +65,11 @@ def run(*, smoke: bool = False) -> str:
                 down = (fmt(summarize([x["shutdown_s"] for x in rs]))
                         if "shutdown_s" in rs[0] else "-")
                 rss = summarize([x["peak_rss_mb"] for x in rs])
+                # the workers' CPU is not in the driver's rusage: only the single process counts
+                cpu = (fmt(summarize([x["cpu_s"] / x["files"] * 1000 for x in rs]))
+                       if mode == "single" else "-")
                 lines.append(f"| {latency} ms | {mode} | {fmt(fps, digits=0)} | {fmt(mbs)} | "
-                             f"{fmt(up)} | {init} | {down} | {fmt(rss, digits=0)} |")
+                             f"{fmt(up)} | {init} | {down} | {cpu} | {fmt(rss, digits=0)} |")
         lines.append("")
         lines.append(f"load average at end {os.getloadavg()[0]:.1f}")
     finally:
