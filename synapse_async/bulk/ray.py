@@ -412,8 +412,13 @@ def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, proje
                 cause = getattr(exc, "cause", None)
                 if isinstance(cause, BulkUploadError):
                     parts.append((shard, cause.report))
+                    if error is None:
+                        for other in pending:  # fail_fast: stop the other shards too
+                            ray.cancel(other)
                 error = error or (cause if isinstance(cause, Exception) else exc)
                 continue
+            except ray.exceptions.TaskCancelledError:
+                continue  # cancelled above: its journal keeps what it did
             except ray.exceptions.RayError as exc:
                 error = error or exc
                 continue
@@ -427,7 +432,10 @@ def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, proje
         progress.publish(scan_complete=exhausted, force=True)
     merged = _merge(collection, project, parts, time.monotonic() - started)
     if isinstance(error, BulkUploadError):
-        raise BulkUploadError(str(error), report=merged)
+        first = min(merged.failures, key=lambda f: f.index)
+        raise BulkUploadError(
+            f"bulk upload stopped at item #{first.index} (fail_fast): {first.error_type}: "
+            f"{first.message}; run again with the same journal_dir to go on", report=merged)
     if error is not None:
         raise error
     return merged

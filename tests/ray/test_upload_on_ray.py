@@ -10,7 +10,7 @@ import pytest
 from synapse_async import ClientConfig
 from synapse_async.bulk import BulkProgress, BulkUploadReport
 from synapse_async.bulk.ray import upload_on_ray
-from synapse_async.errors import InvalidInputError, JournalError
+from synapse_async.errors import BulkUploadError, InvalidInputError, JournalError
 from tests.helpers import make_client
 from tests.ray.conftest import RayCluster, ThreadedEmulator
 
@@ -169,3 +169,17 @@ def test_bad_arguments_are_typed_errors(ray_cluster: RayCluster, tmp_path: Path)
         upload_on_ray(1, [], config=config, shard_size=4, journal_dir=tmp_path / "j")
     with pytest.raises(InvalidInputError, match="already initialised"):
         upload_on_ray(1, [], config=config, address="auto", journal_dir=tmp_path / "k")
+
+
+def test_fail_fast_names_the_failed_item_by_its_index_in_the_input(
+        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    files = make_files(tmp_path / "in", 30)
+    items: list[dict[str, Any]] = [{"files": {"image": p}} for p in files]
+    items[25] = {"files": {"image": tmp_path / "in" / "missing.jpg"}}
+    coll, _ = setup_targets(threaded_emulator)
+    with pytest.raises(BulkUploadError, match=r"stopped at item #25 \(fail_fast\)") as info:
+        upload_on_ray(coll, items, config=config_for(threaded_emulator), shard_size=10,
+                      max_in_flight=1, fail_fast=True, journal_dir=tmp_path / "j")
+    report = info.value.report
+    assert [f.index for f in report.failures] == [25]
+    assert report.failures[0].paths == {"image": str(tmp_path / "in" / "missing.jpg")}
