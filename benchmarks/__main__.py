@@ -8,7 +8,7 @@ import importlib
 from benchmarks.common import machine
 
 BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert", "export",
-              "scale_out"]
+              "bulk", "scale_out"]
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ The tree::
     SynapseError                     root: catch this to catch everything the SDK raises
     ├── ConfigurationError           bad client settings (missing token, bad URL, ...)
     ├── InvalidInputError            a bad argument, caught before any request (also ValueError)
+    │   └── JournalError             a bulk upload journal is corrupt, foreign or not writable
     ├── TransportError               the request did not get an HTTP answer
     │   └── TimeoutError             connect/read/total timeout (also builtins.TimeoutError)
     ├── APIError                     the server answered with an error status
@@ -24,6 +25,7 @@ The tree::
     ├── ChecksumMismatchError        a downloaded file's MD5 is not the server's checksum
     ├── ProjectStateError            a workflow step is not allowed in the project's state
     ├── ImportFailedError            a server-side import (upload_from_s3) failed
+    ├── BulkUploadError              a bulk upload stopped at a failed item (``.report``)
     └── WebhookVerificationError     a webhook delivery failed signature/freshness/replay checks
 
 The sync facade adds ``synapse_sync.errors.FacadeError`` (a ``SynapseError``) and its subclasses.

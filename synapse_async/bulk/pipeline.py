@@ -31,6 +31,7 @@ from synapse_async.errors import (
     InvalidInputError,
     NotFoundError,
     SynapseError,
+    ValidationError,
 )
 from synapse_async.resources._base import check_id
 from synapse_async.resources.data_files import MULTIPART_LIMIT, AsyncDataFiles
@@ -46,6 +47,8 @@ T = TypeVar("T")
 
 _READ_CHUNK = 64  # items read from the input per thread hop / journal lookup
 _HASHERS = 4
+_HASH_BATCH = 32  # items hashed per thread hop
+_KEEP_BYTES = 32 * 2**10  # files up to this size are read once, hashed and sent from memory
 _DEDUPE_BATCH = 500  # checksums per verify_checksums request
 _DEDUPE_LINGER = 0.01
 _UNIT_LINGER = 0.2
@@ -63,6 +66,7 @@ class _File:
     mtime_ns: int
     md5: str | None = None
     sent: bool = False  # the server holds it (sent by us now or earlier, or found by checksum)
+    content: bytes | None = None  # a small file's bytes, read once to hash and to send
 
     def state(self) -> FileState:
         return FileState(str(self.path), self.size, self.mtime_ns, self.md5 or "", self.sent)
@@ -80,28 +84,36 @@ class _Entry:
 
 
 class _Budget:
-    """Requests and bytes in flight, shared by every file of the upload."""
+    """Requests and bytes in flight, shared by every file of the upload.
+
+    Used from the event loop thread only, so the counters need no lock; a caller waits only
+    when its share is not free (no lock round trip per small file).
+    """
 
     def __init__(self, requests: int, nbytes: int) -> None:
         self._requests = requests
         self._bytes = nbytes
         self._max_bytes = nbytes
-        self._cond = anyio.Condition()
+        self._waiters: deque[anyio.Event] = deque()
 
     async def acquire(self, requests: int, nbytes: int) -> int:
+        """Take ``requests`` and ``nbytes`` (capped at the whole budget); returns the bytes."""
         nbytes = min(nbytes, self._max_bytes)
-        async with self._cond:
-            while self._requests < requests or self._bytes < nbytes:
-                await self._cond.wait()
-            self._requests -= requests
-            self._bytes -= nbytes
+        while self._requests < requests or self._bytes < nbytes:
+            woken = anyio.Event()
+            self._waiters.append(woken)
+            await woken.wait()
+        self._requests -= requests
+        self._bytes -= nbytes
         return nbytes
 
-    async def release(self, requests: int, nbytes: int) -> None:
-        async with self._cond:
-            self._requests += requests
-            self._bytes += nbytes
-            self._cond.notify_all()
+    def release(self, requests: int, nbytes: int) -> None:
+        """Give back what ``acquire`` took; every waiter checks again."""
+        self._requests += requests
+        self._bytes += nbytes
+        waiters, self._waiters = self._waiters, deque()
+        for woken in waiters:
+            woken.set()
 
 
 def _md5_file(path: Path) -> str:
@@ -112,8 +124,27 @@ def _md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _md5_files(paths: list[Path]) -> list[str]:
-    return [_md5_file(p) for p in paths]
+def _hash_entries(entries: list[_Entry]) -> list[OSError | None]:
+    """Hash every file of these entries (in a worker thread); keep small files' bytes.
+
+    One thread hop for a batch of items: for small files the hop costs more than the hash.
+    Returns, per entry, the error that stopped it or None.
+    """
+    errors: list[OSError | None] = []
+    for entry in entries:
+        try:
+            for f in entry.files:
+                if f.md5 is not None:
+                    continue
+                if f.size <= _KEEP_BYTES:
+                    f.content = f.path.read_bytes()
+                    f.md5 = hashlib.md5(f.content, usedforsecurity=False).hexdigest()
+                else:
+                    f.md5 = _md5_file(f.path)
+            errors.append(None)
+        except OSError as exc:
+            errors.append(exc)
+    return errors
 
 
 def _stat_file(path: Path) -> os.stat_result:
@@ -336,14 +367,22 @@ class BulkUpload:
         for batch in await self._journal_call(journal.pending_batches):
             if not batch.keys:
                 continue
-            if batch.kind == "unit":
-                units = await self._units.create(batch.payload, idempotency_key=batch.idem_key)
-                ids = [u.id for u in units]
-            else:
-                tasks = await self._tasks.create(
-                    self._project, [{"data_unit": u} for u in batch.payload],  # type: ignore[arg-type]
-                    idempotency_key=batch.idem_key)
-                ids = [t.id for t in tasks]
+            try:
+                if batch.kind == "unit":
+                    units = await self._units.create(batch.payload,
+                                                     idempotency_key=batch.idem_key)
+                    ids = [u.id for u in units]
+                else:
+                    assert self._project is not None  # the journal's project matched
+                    tasks = await self._tasks.create(
+                        self._project, [{"data_unit": u} for u in batch.payload],
+                        idempotency_key=batch.idem_key)
+                    ids = [t.id for t in tasks]
+            except (ValidationError, NotFoundError):
+                # Refused, so nothing was created: its items go through the pipeline again.
+                await self._journal_call(journal.abandon_batch, batch.kind, batch.idem_key,
+                                         batch.keys)
+                continue
             await self._journal_call(journal.finish_batch, batch.kind, batch.idem_key,
                                      list(zip(batch.keys, ids, strict=True)))
 
@@ -535,17 +574,17 @@ class BulkUpload:
     async def _hasher(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
                       ) -> None:
         async with recv, out:
-            async for entry in recv:
-                try:
-                    sums = await anyio.to_thread.run_sync(
-                        _md5_files, [f.path for f in entry.files], limiter=self._hash_limiter)
-                except OSError as exc:
-                    self._fail_entry(entry, InvalidInputError(
-                        f"cannot read {exc.filename!r}: {exc.strerror}"))
-                    continue
-                for f, md5 in zip(entry.files, sums, strict=True):
-                    f.md5 = md5
-                await out.send(entry)
+            while (batch := await _collect(recv, _HASH_BATCH, 0)) is not None:
+                errors = await anyio.to_thread.run_sync(_hash_entries, batch,
+                                                        limiter=self._hash_limiter)
+                for entry, error in zip(batch, errors, strict=True):
+                    if error is not None:
+                        for f in entry.files:
+                            f.content = None
+                        self._fail_entry(entry, InvalidInputError(
+                            f"cannot read {error.filename!r}: {error.strerror}"))
+                    else:
+                        await out.send(entry)
 
     # -- stage 3: dedupe by checksum ------------------------------------------------------
 
@@ -567,6 +606,7 @@ class BulkUpload:
                     for f in entry.files:
                         if not f.sent and f.md5 in existing:
                             f.sent = True
+                            f.content = None
                             self._file_done(f, sent=False)
                 if self._journal is not None:
                     await self._journal_call(self._journal.record_files,
@@ -597,6 +637,7 @@ class BulkUpload:
         assert f.md5 is not None
         waiting = self._checksums_in_run.get(f.md5)
         if waiting is not None:  # the same content is being sent for another item
+            f.content = None
             await waiting.wait()
             f.sent = True
             self._file_done(f, sent=False)
@@ -613,26 +654,31 @@ class BulkUpload:
                 try:
                     uploaded = await self._upload(f, large)
                 finally:
-                    await self._budget.release(requests, got)
+                    self._budget.release(requests, got)
             finally:
                 if large:
                     self._large.release()
-            st = await anyio.to_thread.run_sync(f.path.stat)
+            st = f.path.stat()  # a stat is cheaper than a thread hop
             if uploaded.checksum != f.md5 or st.st_size != f.size or (
                     st.st_mtime_ns != f.mtime_ns):
                 raise FileChangedError(
-                    f"{str(f.path)!r} changed while it was sent (hashed {f.md5}, the server "
-                    f"got {uploaded.checksum}); upload it again once it stops changing",
+                    f"{str(f.path)!r} changed while it was sent (its size, mtime or content "
+                    f"differ from when it was hashed: MD5 {f.md5}, the server got "
+                    f"{uploaded.checksum}); upload it again once it stops changing",
                     path=str(f.path), reason="file_changed")
         except BaseException:
             del self._checksums_in_run[f.md5]
             done.set()
             raise
+        finally:
+            f.content = None
         f.sent = True
         self._file_done(f, sent=True)
         done.set()
 
     async def _upload(self, f: _File, large: bool) -> Any:
+        if f.content is not None:
+            return await self._files._create_from_bytes(f.path.name, f.content)
         if not large:
             return await self._files.create(f.path)
         key = id(f)

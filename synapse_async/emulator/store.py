@@ -100,6 +100,9 @@ class Store:
         # The ordered ids of a filtered query, kept under the same rule: deep pages of a
         # listing seek to their first id instead of scanning every row before it.
         self._id_lists: dict[tuple[str, tuple[Any, ...]], tuple[int, array[int]]] = {}
+        # The next id of each table, read from SQLite once: this store is the only writer,
+        # and a small insert then costs one statement instead of four.
+        self._next_ids: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"Store({self.db_path!r}, tables={sorted(self._tables)})"
@@ -176,7 +179,7 @@ class Store:
         cols = self._cols(name)
         out: _DocList = []
         rows: list[tuple[Any, ...]] = []
-        with self._lock, self.transaction():
+        with self._lock:
             new_id = self._next_id(name)
             for src in docs:
                 doc: Doc = {"id": new_id, **src}
@@ -184,7 +187,12 @@ class Store:
                 out.append(doc)
                 rows.append((new_id, *[doc.get(c) for c in cols], _encode(doc)))
                 new_id += 1
-            self._conn.executemany(self._insert_sql(name, cols), rows)
+            if len(rows) == 1:  # one statement is its own transaction (autocommit)
+                self._conn.execute(self._insert_sql(name, cols), rows[0])
+            else:
+                with self.transaction():
+                    self._conn.executemany(self._insert_sql(name, cols), rows)
+            self._next_ids[name] = new_id
         return out
 
     @staticmethod
@@ -211,11 +219,15 @@ class Store:
                     yield (new_id, *values, _with_id(new_id, body))
 
             self._conn.executemany(sql, params())
+            self._next_ids[name] = counter[0]
         return range(first, counter[0])
 
     def _next_id(self, name: str) -> int:
         # AUTOINCREMENT never reuses an id, even after the highest row was deleted, so look at
-        # sqlite_sequence as well as the table itself.
+        # sqlite_sequence as well as the table itself (once; then the cache keeps it).
+        known = self._next_ids.get(name)
+        if known is not None:
+            return known
         row = self._conn.execute(
             "SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)
         ).fetchone()

@@ -68,8 +68,11 @@ class AsyncDataFiles(AsyncResource):
 
         async with aiofiles.open(p, "rb") as fh:
             content = await fh.read()
+        return await self._create_from_bytes(p.name, content)
 
-        body = multipart_body({}, {"file": (p.name, content)})
+    async def _create_from_bytes(self, name: str, content: bytes) -> DataFile:
+        """``POST data_files/`` of bytes already read (multipart, field ``file``)."""
+        body = multipart_body({}, {"file": (name, content)})
         data = await self._http.request("POST", "data_files/", data=body)
         return self._decode(data, DataFile)
 

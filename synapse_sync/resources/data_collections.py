@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any
 
 from synapse_async.bulk.items import BulkItem
@@ -64,7 +64,7 @@ class DataCollections:
     def upload(
         self,
         collection: int | DataCollection,
-        items: Iterable[BulkItem | dict[str, Any]] | AsyncIterable[BulkItem | dict[str, Any]],
+        items: Iterable[BulkItem | Mapping[str, Any]] | AsyncIterable[BulkItem | Mapping[str, Any]],
         *,
         project: int | None = None,
         journal: str | os.PathLike[str] | None = None,

@@ -78,17 +78,27 @@ async def test_unreadable_file_fails_alone(client: AsyncClient, collection: int,
     assert report.failed == 1 and "not readable" in report.failures[0].message
 
 
+@pytest.mark.parametrize("size", [1000, 40_000])  # sent from memory / read from disk
 async def test_file_changed_while_sent(client: AsyncClient, collection: int, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    files = make_files(tmp_path, 3)
-    original = AsyncDataFiles.create
+                                       monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    files = make_files(tmp_path, 3, size=size)
+    from_path = AsyncDataFiles.create
+    from_bytes = AsyncDataFiles._create_from_bytes
 
-    async def changing(self: AsyncDataFiles, path: Any, **kw: Any) -> Any:
-        if Path(path) == files[1]:  # the file is rewritten after it was hashed
-            Path(path).write_bytes(b"new content, other size")
-        return await original(self, path, **kw)
+    def rewrite(name: str) -> None:
+        if name == files[1].name:  # the file is rewritten after it was hashed
+            files[1].write_bytes(b"new content, other size")
 
-    monkeypatch.setattr(AsyncDataFiles, "create", changing)
+    async def create(self: AsyncDataFiles, path: Any, **kw: Any) -> Any:
+        rewrite(Path(path).name)
+        return await from_path(self, path, **kw)
+
+    async def create_from_bytes(self: AsyncDataFiles, name: str, content: bytes) -> Any:
+        rewrite(name)
+        return await from_bytes(self, name, content)
+
+    monkeypatch.setattr(AsyncDataFiles, "create", create)
+    monkeypatch.setattr(AsyncDataFiles, "_create_from_bytes", create_from_bytes)
     report = await client.data_collections.upload(collection,
                                                   [{"files": {"image": p}} for p in files])
     assert report.failed == 1
@@ -161,7 +171,7 @@ async def test_disk_full_while_writing_the_journal(
         self._conn.execute(f"PRAGMA max_page_count = {pages + 4}")  # SQLITE_FULL soon
 
     monkeypatch.setattr(Journal, "__init__", small_disk)
-    with pytest.raises(JournalError, match="cannot write journal .*full"):
+    with pytest.raises(JournalError, match=r"cannot write journal .*full"):
         await client.data_collections.upload(collection, items, journal=journal)
     monkeypatch.setattr(Journal, "__init__", original)
     # Space is back: the same journal finishes the job, with no duplicate data unit.

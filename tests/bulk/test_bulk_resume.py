@@ -77,7 +77,7 @@ async def test_crash_after_the_server_answered_replays_the_same_batch(
         original(self, batch_kind, *args)
 
     monkeypatch.setattr(Journal, "finish_batch", crash)
-    with pytest.raises(Exception) as info:  # noqa: PT011 - a task group wraps it
+    with pytest.raises(Exception) as info:
         await client.data_collections.upload(collection, items, project=project,
                                              journal=journal)
     assert "killed before" in repr(info.value)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,10 @@ from tests.bulk.conftest import make_files
 pytestmark = pytest.mark.anyio
 
 
+def _names(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir()]
+
+
 def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
@@ -25,7 +31,7 @@ async def test_items_become_units_and_tasks(client: AsyncClient, emulator: Emula
                                             collection: int, project: int,
                                             tmp_path: Path) -> None:
     files = make_files(tmp_path / "in", 30)
-    items: list[object] = [{"files": {"image": p}, "meta": {"n": i}, "groups": ["g"]}
+    items: list[Any] = [{"files": {"image": p}, "meta": {"n": i}, "groups": ["g"]}
                            for i, p in enumerate(files[:20])]
     items += [BulkItem(files={"image": str(p)}, meta={"n": 20 + i})
               for i, p in enumerate(files[20:])]
@@ -99,7 +105,7 @@ async def test_async_iterable_and_scan_directory_grouping(
     by_files = sorted(sorted(i.files) for i in items)
     assert by_files == [["image"], ["image", "label"], ["image", "label"], ["txt"]]
 
-    async def agen():  # type: ignore[no-untyped-def]
+    async def agen() -> AsyncIterator[BulkItem]:
         for item in items:
             yield item
 
@@ -128,7 +134,7 @@ async def test_report_to_json_is_written_whole(client: AsyncClient, collection: 
     data = json.loads(out.read_text())
     assert data["failed"] == 1 and data["failures"][0]["error_type"] == "InvalidInputError"
     assert data["data_unit_ids"] == report.data_unit_ids
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+    assert [n for n in _names(tmp_path) if n.startswith(".report")] == []
 
 
 async def test_fail_fast_stops_at_first_bad_item(client: AsyncClient, emulator: Emulator,
@@ -155,3 +161,22 @@ async def test_missing_collection_and_project_are_typed_errors(
         await client.data_collections.upload(collection, str(tmp_path))  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="max_concurrency"):
         await client.data_collections.upload(collection, [], max_concurrency=0)
+
+
+async def test_a_file_above_50_mib_goes_by_chunked_upload(
+        client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as fh:
+        fh.truncate(50 * 2**20 + 7)
+        fh.seek(12345)
+        fh.write(b"not all zero")
+    small = make_files(tmp_path / "small", 3)
+    seen: list[BulkProgress] = []
+    report = await client.data_collections.upload(
+        collection, [{"files": {"image": p}} for p in [big, *small]], on_progress=seen.append)
+    assert report.failed == 0 and report.sent == 4
+    assert len(emulator.uploads.counters_json()["uploads"]) == 1  # one chunked upload
+    units = [u async for u in client.data_units.list(data_collection=collection)]
+    sums = {u.files["image"]["path"]: u.files["image"]["checksum"] for u in units}
+    assert sums["big.jpg"] == _md5(big)
+    assert seen[-1].bytes_done == seen[-1].bytes_total == report.bytes_total
