@@ -15,7 +15,8 @@ EXTRA = ["scale_out"]
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {BENCHMARKS}; also {EXTRA})")
+    parser.add_argument("names", nargs="*",
+                        help=f"benchmarks to run (default all: {BENCHMARKS}; also {EXTRA})")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run (for CI)")
     args = parser.parse_args()
     print(f"Machine: {machine()}\n")
