@@ -32,6 +32,25 @@ def _files(root: Path, n: int, size: int, tag: str) -> Path:
     return folder
 
 
+def driver_rate(n: int = 100_000, shard_size: int = 10_000) -> str:
+    """Items/s the driver cuts into shards (absolute paths, digest) and pickles for Ray."""
+    import pickle
+    import time
+
+    from synapse_async.bulk.ray import _shards
+
+    items = ({"files": {"image": f"/data/photos/{i:08d}.jpg"}, "meta": {"n": i}}
+             for i in range(n))
+    started = time.perf_counter()
+    size = 0
+    for shard in _shards(items, shard_size):
+        size += len(pickle.dumps(shard.items))
+    elapsed = time.perf_counter() - started
+    return (f"driver: {n:,} items cut into shards of {shard_size:,} and pickled in "
+            f"{elapsed:.2f} s = {n / elapsed:,.0f} items/s, {size / n:.0f} bytes per item "
+            f"pickled (load average {os.getloadavg()[0]:.1f})")
+
+
 def run(*, smoke: bool = False) -> str:
     files, runs = (200, 1) if smoke else (2000, 5)
     size = 20 * KB
@@ -39,7 +58,8 @@ def run(*, smoke: bool = False) -> str:
              ("ray x2", ["--mode", "ray", "--shards", "2"])]
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     root = Path(tempfile.mkdtemp(prefix="synapse-scale-bench-", dir=shm))
-    lines = [f"{files} files of {size // KB} KB per run, {runs} run(s) per row, "
+    lines = [driver_rate(20_000 if smoke else 100_000), "",
+             f"{files} files of {size // KB} KB per run, {runs} run(s) per row, "
              f"load average at start {os.getloadavg()[0]:.1f}", "",
              "| latency | mode | files/s | MB/s | upload s | Ray init s | Ray shutdown s | "
              "client CPU s per 1,000 files | driver peak RSS MB |",

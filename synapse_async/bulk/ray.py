@@ -72,29 +72,35 @@ class _Shard:
 
 
 def _absolute(raw: Any) -> Any:
-    """The item as a ``BulkItem`` with absolute paths (workers may run in another folder).
+    """The item as a plain dict with absolute paths (workers may run in another folder).
 
     A malformed item is passed on unchanged: the shard's upload reports it as a failed item.
     """
-    try:
-        if isinstance(raw, BulkItem):
-            item = raw
-        elif isinstance(raw, Mapping) and set(raw) <= {"files", "meta", "groups"}:
-            item = BulkItem(files=raw["files"], meta=raw.get("meta"), groups=raw.get("groups"))
-        else:
-            return raw
-        files = {slot: Path(os.path.abspath(path)) for slot, path in item.files.items()}
-        return BulkItem(files=files, meta=item.meta, groups=item.groups)
-    except (InvalidInputError, KeyError, TypeError):
+    if isinstance(raw, BulkItem):
+        files: Any = raw.files
+        meta: Any = raw.meta
+        groups: Any = raw.groups
+    elif isinstance(raw, Mapping) and "files" in raw and set(raw) <= {"files", "meta", "groups"}:
+        files, meta, groups = raw["files"], raw.get("meta"), raw.get("groups")
+    else:
         return raw
+    try:
+        absolute = {slot: os.path.abspath(os.fspath(path)) for slot, path in files.items()}
+    except (AttributeError, TypeError):
+        return raw
+    item: dict[str, Any] = {"files": absolute}
+    if meta is not None:
+        item["meta"] = meta
+    if groups is not None:
+        item["groups"] = groups
+    return item
 
 
 def _describe(item: Any) -> str:
-    if isinstance(item, BulkItem):
-        plain = {"files": {k: os.fsdecode(v) for k, v in sorted(item.files.items())},
-                 "meta": item.meta, "groups": item.groups}
-        return json.dumps(plain, sort_keys=True, default=repr)
-    return repr(item)
+    try:
+        return json.dumps(item, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return repr(item)
 
 
 def _shards(items: Iterable[Any], size: int) -> Iterator[_Shard]:
@@ -107,7 +113,7 @@ def _shards(items: Iterable[Any], size: int) -> Iterator[_Shard]:
         digest = hashlib.sha256()
         for item in chunk:
             digest.update(_describe(item).encode("utf-8", "surrogateescape") + b"\n")
-        files = sum(len(i.files) if isinstance(i, BulkItem) else 1 for i in chunk)
+        files = sum(len(i["files"]) if isinstance(i, dict) else 1 for i in chunk)
         yield _Shard(index=index, offset=index * size, items=chunk, files=files,
                      fingerprint=digest.hexdigest())
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from synapse_async import ClientConfig
-from synapse_async.bulk import BulkProgress, BulkUploadReport
+from synapse_async.bulk import BulkItem, BulkProgress, BulkUploadReport, scan_directory
 from synapse_async.bulk.ray import upload_on_ray
 from synapse_async.errors import BulkUploadError, InvalidInputError, JournalError
 from tests.helpers import make_client
@@ -183,3 +183,18 @@ def test_fail_fast_names_the_failed_item_by_its_index_in_the_input(
     report = info.value.report
     assert [f.index for f in report.failures] == [25]
     assert report.failures[0].paths == {"image": str(tmp_path / "in" / "missing.jpg")}
+
+
+def test_relative_paths_are_resolved_in_the_driver(
+        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    make_files(tmp_path / "in", 6)
+    monkeypatch.chdir(tmp_path)
+    coll, _ = setup_targets(threaded_emulator)
+    items = [BulkItem(files={"image": Path("in") / f"{i:05d}.jpg"}, meta={"n": i})
+             for i in range(3)]
+    items += list(scan_directory("in", file_specifications=[{"name": "image"}]))[3:]
+    report = upload_on_ray(coll, items, config=config_for(threaded_emulator), shard_size=4,
+                           journal_dir="journals")
+    assert (report.sent, report.failed) == (6, 0)
+    assert (tmp_path / "journals" / "shard-000001.done.json").is_file()
