@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ from synapse_async.bulk.ray import upload_on_ray
 from synapse_async.emulator import Faults
 from tests.ray.conftest import RayCluster, ThreadedEmulator, ray, running_emulator
 from tests.ray.test_upload_on_ray import config_for, count, make_files, setup_targets
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def shard_workers() -> list[int]:
@@ -97,3 +102,34 @@ def test_killed_worker_without_retries_raises_and_a_rerun_finishes(
     assert count(slow_emulator, "data_units", data_collection=coll) == 240
     assert count(slow_emulator, "tasks", project=project) == 240
     assert len(set(again.data_unit_ids)) == 240 and len(set(again.task_ids)) == 240
+
+
+def test_driver_killed_mid_run_then_rerun_finishes_without_duplicates(
+        ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    coll, project = setup_targets(slow_emulator)
+    items = _items(tmp_path, 240)
+    address = ray.get_runtime_context().gcs_address
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tests.ray.driver_script", address, slow_emulator.url, str(coll),
+         str(project), str(tmp_path / "in"), str(tmp_path / "j")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert driver.stdin is not None and driver.stdout is not None
+    driver.stdin.write(slow_emulator.access_token + "\n")
+    driver.stdin.close()
+    try:
+        assert driver.stdout.readline().strip() == "uploading"
+    finally:
+        driver.kill()
+        driver.wait(30)
+    deadline = time.monotonic() + 60
+    while shard_workers() and time.monotonic() < deadline:  # Ray ends the dead driver's tasks
+        time.sleep(0.2)
+    assert shard_workers() == []
+    assert count(slow_emulator, "data_units", data_collection=coll) < 240
+
+    again = upload_on_ray(coll, items, config=config_for(slow_emulator), project=project,
+                          shard_size=120, per_worker_concurrency=4, journal_dir=tmp_path / "j")
+    assert (again.items, again.failed) == (240, 0)
+    assert again.skipped > 0  # the journals kept what the killed run finished
+    assert count(slow_emulator, "data_units", data_collection=coll) == 240
+    assert count(slow_emulator, "tasks", project=project) == 240
