@@ -37,6 +37,7 @@ import attrs
 
 from synapse_async.bulk.items import BulkItem
 from synapse_async.bulk.report import BulkProgress, BulkUploadReport
+from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig
 from synapse_async.errors import BulkUploadError, InvalidInputError, JournalError
 
@@ -156,15 +157,15 @@ def _finished(journal_dir: Path, shard: _Shard) -> BulkUploadReport | None:
     path = journal_dir / f"{shard.name}.done.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != shard.fingerprint:
-        return None
-    done = data["report"]
-    return BulkUploadReport(
-        collection=done["collection"], project=done["project"], items=done["items"],
-        skipped=done["items"], bytes_total=done["bytes_total"],
-        data_unit_ids=list(done["data_unit_ids"]), task_ids=list(done["task_ids"]))
+        if data["fingerprint"] != shard.fingerprint:
+            return None
+        done = data["report"]
+        return BulkUploadReport(
+            collection=done["collection"], project=done["project"], items=done["items"],
+            skipped=done["items"], bytes_total=done["bytes_total"],
+            data_unit_ids=list(done["data_unit_ids"]), task_ids=list(done["task_ids"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no marker, or not one of ours: the shard runs (its journal skips work)
 
 
 def _run_shard(config: ClientConfig, collection: int, project: int | None, items: list[Any],
@@ -177,8 +178,6 @@ def _run_shard(config: ClientConfig, collection: int, project: int | None, items
         board.report.remote(shard, snapshot)
 
     async def main() -> BulkUploadReport:
-        from synapse_async.client import AsyncClient
-
         async with AsyncClient(config=config) as client:
             return await client.data_collections.upload(
                 collection, items, project=project, journal=journal,
