@@ -140,8 +140,14 @@ def _compare(directory: Path, n: int, runs: int, with_tasks: bool, latency: str 
     sdk: list[float] = []
     official: list[float] = []
     notes: list[str] = []
+    clients = ["sdk"]
+    if Path(OFFICIAL_PYTHON).exists():
+        clients.append("official")
+    else:
+        notes.append(f"official client not measured: no interpreter at {OFFICIAL_PYTHON} "
+                     "(set SYNAPSE_OFFICIAL_PYTHON to a venv with synapse-sdk installed)")
     for _ in range(runs):
-        for who in ("sdk", "official"):
+        for who in clients:
             with _emulator(directory.parent, "--latency-ms", latency) as emu:
                 collection, project = _targets(emu)
                 proj = project if with_tasks else None

@@ -143,7 +143,8 @@ class Journal:
                         self._conn.execute(extra_sql, params)
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                        self._conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise JournalError(
@@ -216,7 +217,8 @@ class Journal:
                             [(batch_id, key) for key, _unit in entries])
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                        self._conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise JournalError(

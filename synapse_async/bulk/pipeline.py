@@ -243,10 +243,8 @@ def _first_error(group: BaseException) -> BaseException:
             leaves.append(exc)
 
     walk(group)
-    for exc in leaves:
-        if not isinstance(exc, SynapseError):
-            return group
-    return leaves[0] if leaves else group
+    # The SDK error is the cause; others (a stream closed by the failed stage, ...) follow it.
+    return next((exc for exc in leaves if isinstance(exc, SynapseError)), group)
 
 
 class BulkUpload:
@@ -295,7 +293,8 @@ class BulkUpload:
         self._journal_lock = anyio.CapacityLimiter(1)
         self._hash_limiter = anyio.CapacityLimiter(_HASHERS)
         self._seen_paths: dict[int, int] = {}
-        self._checksums_in_run: dict[str, anyio.Event] = {}
+        self._checksums_in_flight: dict[str, anyio.Event] = {}
+        self._checksums_sent: set[int] = set()  # each MD5 sent, as an int: ~70 B per file
         self._files_total = 0
         self._files_done = 0
         self._bytes_done = 0
@@ -635,14 +634,17 @@ class BulkUpload:
 
     async def _send_file(self, f: _File) -> None:
         assert f.md5 is not None
-        waiting = self._checksums_in_run.get(f.md5)
+        md5_int = int(f.md5, 16)
+        waiting = self._checksums_in_flight.get(f.md5)
         if waiting is not None:  # the same content is being sent for another item
             f.content = None
             await waiting.wait()
+        if md5_int in self._checksums_sent:  # the server has this content now
+            f.content = None
             f.sent = True
             self._file_done(f, sent=False)
             return
-        done = self._checksums_in_run[f.md5] = anyio.Event()
+        done = self._checksums_in_flight[f.md5] = anyio.Event()
         try:
             large = f.size > MULTIPART_LIMIT
             requests = _LARGE_PARTS if large else 1
@@ -667,13 +669,15 @@ class BulkUpload:
                     f"{uploaded.checksum}); upload it again once it stops changing",
                     path=str(f.path), reason="file_changed")
         except BaseException:
-            del self._checksums_in_run[f.md5]
+            del self._checksums_in_flight[f.md5]
             done.set()
             raise
         finally:
             f.content = None
         f.sent = True
         self._file_done(f, sent=True)
+        self._checksums_sent.add(md5_int)
+        del self._checksums_in_flight[f.md5]
         done.set()
 
     async def _upload(self, f: _File, large: bool) -> Any:
