@@ -1,5 +1,5 @@
 """A driver in its own process for the driver-crash test: connects to the test session's Ray,
-runs upload_on_ray and prints a line at the first progress (the test then SIGKILLs it).
+runs upload_on_ray and prints a line once an item is done (the test then SIGKILLs it).
 
 Args: RAY_ADDRESS URL COLLECTION PROJECT FILES_DIR JOURNAL_DIR; the token comes on stdin.
 """
@@ -24,12 +24,13 @@ def main() -> None:
 
     def progress(p: object) -> None:
         nonlocal said
-        if not said and getattr(p, "files_done", 0) >= 30:
+        if not said and getattr(p, "items_done", 0) >= 1:  # a unit batch is in the journal
             print("uploading", flush=True)
             said = True
 
     upload_on_ray(int(collection), items, config=config, project=int(project), shard_size=120,
-                  per_worker_concurrency=4, journal_dir=journals, on_progress=progress)
+                  max_in_flight=1, per_worker_concurrency=4, journal_dir=journals,
+                  on_progress=progress)
     print("finished", flush=True)
 
 
