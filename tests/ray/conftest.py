@@ -14,6 +14,7 @@ pyproject.toml); ``pytest tests/ray`` or ``nox -s ray`` runs it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
@@ -38,6 +39,9 @@ def _scratch_base() -> str | None:
 
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="synapse-ray-", dir=_scratch_base()))
+# Removed at exit, after Ray's own exit hooks (registered later, so run earlier): one of them
+# writes HOME/.ray/auth_token again after shutdown.
+atexit.register(shutil.rmtree, _SCRATCH, True)
 _HOME = _SCRATCH / "home"
 _HOME.mkdir()
 (_HOME / "ray_bootstrap_config.yaml").write_text("", encoding="utf-8")
@@ -74,7 +78,6 @@ def ray_cluster() -> Iterator[RayCluster]:
         yield RayCluster(temp_dir=RAY_TEMP_DIR)
     finally:
         ray.shutdown()
-        shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
 @dataclass
