@@ -280,7 +280,7 @@ class _Progress:
 
 def upload_on_ray(
     collection: int,
-    items: Iterable[BulkItem | dict[str, Any]],
+    items: Iterable[BulkItem | Mapping[str, Any]],
     *,
     journal_dir: str | os.PathLike[str],
     config: ClientConfig | None = None,
