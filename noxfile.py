@@ -68,3 +68,35 @@ def docs(session: nox.Session) -> None:
     session.install("-e", ".[docs]")
     session.env["NO_MKDOCS_2_WARNING"] = "1"
     session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session(python="3.11")
+def ray(session: nox.Session) -> None:
+    """Scale-out tests (tests/ray) on a local, loopback-only Ray cluster and the emulator.
+
+    As root on Linux the tests run inside ``unshare -n`` (a network namespace holding only
+    ``lo``) and under ``strace -f -e trace=connect``; the log is checked for any connect()
+    beyond 127.0.0.1/::1 by a test during the run and again after every Ray process exited.
+    """
+    import shutil
+    from pathlib import Path
+
+    session.install("-e", ".[ray,dev]")
+    command = ["pytest", "tests/ray", "-p", "no:randomly", *session.posargs]
+    trace = None
+    if shutil.which("strace"):
+        trace = Path(session.create_tmp()) / "ray-connect.trace"
+        trace.unlink(missing_ok=True)
+        session.env["SYNAPSE_RAY_CONNECT_TRACE"] = str(trace)
+        command = ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=connect",
+                   "-o", str(trace), *command]
+    else:
+        session.warn("strace not found (apt-get install strace): connect() calls not checked")
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("unshare"):
+        session.env["SYNAPSE_RAY_NETNS"] = "1"
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+    else:
+        session.warn("not root or no unshare: Ray tests run without a network namespace")
+    session.run(*command, external=True)
+    if trace is not None:
+        session.run("python", "-m", "tests.ray.loopback_trace", str(trace))

@@ -70,8 +70,22 @@ __all__ = [
 ]
 
 
+def _restore(cls: type[SynapseError], args: tuple[Any, ...], state: dict[str, Any]
+             ) -> SynapseError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class SynapseError(Exception):
     """Root of every exception raised by the SDK."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with its attributes and without calling __init__ (whose keyword-only
+        # arguments the default Exception pickling would drop): an error raised in another
+        # process (a Ray worker, multiprocessing) arrives whole.
+        return _restore, (type(self), self.args, dict(self.__dict__))
 
 
 class ConfigurationError(SynapseError):

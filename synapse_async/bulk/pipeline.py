@@ -634,12 +634,12 @@ class BulkUpload:
 
     async def _send_file(self, f: _File) -> None:
         assert f.md5 is not None
-        short = int(f.md5, 16)
+        md5_int = int(f.md5, 16)
         waiting = self._checksums_in_flight.get(f.md5)
         if waiting is not None:  # the same content is being sent for another item
             f.content = None
             await waiting.wait()
-        if short in self._checksums_sent:  # the server has this content now
+        if md5_int in self._checksums_sent:  # the server has this content now
             f.content = None
             f.sent = True
             self._file_done(f, sent=False)
@@ -676,7 +676,7 @@ class BulkUpload:
             f.content = None
         f.sent = True
         self._file_done(f, sent=True)
-        self._checksums_sent.add(short)
+        self._checksums_sent.add(md5_int)
         del self._checksums_in_flight[f.md5]
         done.set()
 

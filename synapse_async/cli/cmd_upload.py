@@ -102,6 +102,33 @@ async def _upload(state: State, paths: list[Path], collection: int, project: int
                                           fail_fast=fail_fast)
 
 
+def _upload_on_ray(state: State, paths: list[Path], collection: int, project: int | None,
+                   journal: Path | None, concurrency: int, pattern: str, fail_fast: bool,
+                   address: str | None) -> BulkUploadReport:
+    """The same upload sharded over a Ray cluster (the ``[ray]`` extra)."""
+    try:
+        from synapse_async.bulk.ray import upload_on_ray
+    except ImportError as exc:
+        raise click.UsageError(f"--ray needs the [ray] extra: {exc}") from None
+
+    async def prepare() -> tuple[Any, list[dict[str, Any]]]:
+        async with state.client() as client:
+            coll = await client.data_collections.get(collection)
+            return client.config, coll.file_specifications
+
+    config, specs = run(prepare())
+    if journal is None:
+        raise click.UsageError("--ray keeps one journal per shard: drop --no-journal")
+    journal_dir = journal.with_suffix(".ray")
+    err_console.print(f"journals: {journal_dir} (rerun the same command to resume)",
+                      style="dim", highlight=False)
+    with TransferBars("upload (ray)") as bars:
+        return upload_on_ray(collection, items_from_paths(paths, specs, pattern),
+                             journal_dir=journal_dir, config=config, project=project,
+                             per_worker_concurrency=concurrency, on_progress=bars.update,
+                             fail_fast=fail_fast, address=address)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path), metavar="PATH...")
@@ -121,10 +148,15 @@ async def _upload(state: State, paths: list[Path], collection: int, project: int
               help="Write the report as JSON to this file.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report as JSON on stdout instead of the table.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]",
+              help="Shard the upload over Ray: a local Ray when no ADDRESS is given, 'auto' "
+                   "for the cluster this machine joined, or ray://host:port ([ray] extra).")
 @click.pass_context
 def upload(ctx: click.Context, paths: tuple[Path, ...], collection: int, project: int | None,
            journal: Path | None, no_journal: bool, concurrency: int, pattern: str,
-           fail_fast: bool, report: Path | None, as_json: bool) -> None:
+           fail_fast: bool, report: Path | None, as_json: bool,
+           ray_address: str | None) -> None:
     """Upload files and directories into a data collection, with a progress bar.
 
     One data unit per file (and one task per unit with --project). Exits 0 when every item
@@ -138,8 +170,13 @@ def upload(ctx: click.Context, paths: tuple[Path, ...], collection: int, project
         host = state.host or os.environ.get("SYNAPSE_HOST") or ""
         journal = default_journal(host, collection, project, list(paths))
     try:
-        summary = run(_upload(state, list(paths), collection, project, journal, concurrency,
-                              pattern, fail_fast))
+        if ray_address is not None:
+            summary = _upload_on_ray(state, list(paths), collection, project, journal,
+                                     concurrency, pattern, fail_fast,
+                                     None if ray_address == "local" else ray_address)
+        else:
+            summary = run(_upload(state, list(paths), collection, project, journal,
+                                  concurrency, pattern, fail_fast))
     except KeyboardInterrupt:
         err_console.print("stopped; run the same command again to resume", style="yellow")
         sys.exit(EXIT_INTERRUPTED)

@@ -187,6 +187,13 @@ class UploadService:
             raise ApiError(410, "Upload has expired.")
         return doc
 
+    def expire(self, upload_id: str) -> None:
+        """Make an incomplete upload expire now (a test control, whatever its ``ttl``)."""
+        doc = self.get(upload_id)
+        if doc is None:
+            raise KeyError(upload_id)
+        self.store.update(TABLE, doc["id"], {"_expires_ts": time.time() - 1})
+
     def find_open(self, upload_id: str) -> Doc:
         """The record of an upload still accepting bytes (400 once complete)."""
         doc = self.find(upload_id)

@@ -158,6 +158,9 @@ async def test_twenty_assorted_uploads_with_failing_and_corrupted_parts(
     assert totals["parts_stored"] == parts
     assert faults["injected_errors"] >= 3 and faults["dropped_connections"] >= 3
     assert faults["corrupted_bodies"] >= 1
-    # a corrupted body can also be dropped before its MD5 is checked
-    assert 1 <= totals["checksum_mismatches"] <= faults["corrupted_bodies"]
+    # Corrupted bodies are caught by the server's MD5 check. No upper bound by
+    # corrupted_bodies: on a loaded machine a part whose answer timed out is resent while the
+    # first PUT may still be writing, and the server then sees a mismatch of its own (the
+    # resend fixes it; the stored files' MD5s above are what matters).
+    assert totals["checksum_mismatches"] >= 1
     assert totals["resends"] >= faults["dropped_connections"] + totals["checksum_mismatches"]

@@ -1,0 +1,147 @@
+"""One loopback-only local Ray cluster for the whole test session, and a threaded emulator.
+
+Out of the box Ray binds the machine's routable address, its dashboard side probes cloud
+metadata and it reports usage. What keeps Ray 2.60 on loopback (checked with strace, see
+``loopback_trace.py``): ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` and ``RAY_USAGE_STATS_ENABLED=0``
+set before ``import ray`` (the first is read at import time), and ``HOME`` pointed at a scratch
+folder holding an empty ``ray_bootstrap_config.yaml``. ``nox -s ray`` also runs these tests
+inside ``unshare -n`` (no interface but ``lo``) and under strace.
+
+This directory is not collected by the default ``pytest`` run (``--ignore=tests/ray`` in
+pyproject.toml); ``pytest tests/ray`` or ``nox -s ray`` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _scratch_base() -> str | None:
+    """Ray refuses a temp dir inside the virtualenv (nox points TMPDIR there), and its socket
+    paths must stay short: fall back to /tmp then."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if base.is_relative_to(Path(sys.prefix).resolve()) or len(str(base)) > 40:
+        return "/tmp" if os.path.isdir("/tmp") else None
+    return None
+
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="synapse-ray-", dir=_scratch_base()))
+# Removed at exit, after Ray's own exit hooks (registered later, so run earlier): one of them
+# writes HOME/.ray/auth_token again after shutdown.
+atexit.register(shutil.rmtree, _SCRATCH, True)
+_HOME = _SCRATCH / "home"
+_HOME.mkdir()
+(_HOME / "ray_bootstrap_config.yaml").write_text("", encoding="utf-8")
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+os.environ["HOME"] = str(_HOME)
+
+ray = pytest.importorskip("ray")
+
+from synapse_async.emulator import Emulator  # noqa: E402
+
+RAY_TEMP_DIR = _SCRATCH / "ray"
+
+
+@dataclass(frozen=True)
+class RayCluster:
+    """The session's local Ray cluster: where it keeps its files."""
+
+    temp_dir: Path
+
+    @property
+    def session_dir(self) -> Path:
+        """The running session's directory (logs, sockets, runtime resources)."""
+        return (self.temp_dir / "session_latest").resolve()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A local Ray with 2 CPUs on loopback, its own temp dir; shut down after the session."""
+    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=str(RAY_TEMP_DIR),
+             object_store_memory=100 * 2**20, log_to_driver=False,
+             configure_logging=False)
+    try:
+        yield RayCluster(temp_dir=RAY_TEMP_DIR)
+    finally:
+        ray.shutdown()
+
+
+@dataclass
+class ThreadedEmulator:
+    """An Emulator on its own thread and loop (``upload_on_ray`` blocks the caller's thread)."""
+
+    emu: Emulator
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def url(self) -> str:
+        return self.emu.url
+
+    @property
+    def access_token(self) -> str:
+        return self.emu.access_token
+
+    def run(self, fn: Any, *args: Any) -> Any:
+        """Run a plain function (e.g. a seeding helper) on the emulator's loop thread."""
+
+        async def call() -> Any:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(30)
+
+    def run_async(self, coro_fn: Any, *args: Any) -> Any:
+        """Run a coroutine function on the emulator's loop thread."""
+        return asyncio.run_coroutine_threadsafe(coro_fn(*args), self.loop).result(120)
+
+
+@contextlib.contextmanager
+def running_emulator(**options: Any) -> Iterator[ThreadedEmulator]:
+    """An Emulator(**options) served from a background thread until the block ends."""
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    box: dict[str, Any] = {}
+
+    async def main() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        async with Emulator(**options) as emu:
+            box["emu"] = ThreadedEmulator(emu, asyncio.get_running_loop())
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name="emulator", daemon=True)
+    thread.start()
+    assert ready.wait(30), "emulator did not start"
+    try:
+        yield box["emu"]
+    finally:
+        assert stop is not None
+        box["emu"].loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+
+
+@pytest.fixture
+def threaded_emulator() -> Iterator[ThreadedEmulator]:
+    with running_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def second_emulator() -> Iterator[ThreadedEmulator]:
+    """Another emulator, e.g. for a single-process reference run on the same files."""
+    with running_emulator() as emu:
+        yield emu
