@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import gc
+import asyncio
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from synapse_async import NotFoundError, Task, ValidationError
 from synapse_sync import FacadeReentrancyError, get_portal
 from synapse_sync.client import Client
 from synapse_sync.compat import BackendClient
+from tests.helpers import Spawn, tasks_created_on
 from tests.sync.conftest import ThreadedEmulator
 
 
@@ -43,27 +45,43 @@ def test_list_get_create_and_errors(threaded_emulator: ThreadedEmulator) -> None
 def test_break_closes_the_async_generator_before_the_next_statement(
         threaded_emulator: ThreadedEmulator) -> None:
     pid = _seed(threaded_emulator, 3000)
+    portal = get_portal()
+    release = threading.Event()
+    gated: list[bool] = []
+
+    def hold_the_server(spawn: Spawn) -> None:
+        # The first page fetch (a task started by the producer task, which a facade call
+        # started) stops the emulator's loop: the listing's fetches are surely in flight at
+        # the `break`.
+        creator, _ = spawn
+        if gated or creator is None or all(t is not creator for c, t in spawned if c):
+            return
+        gated.append(True)
+        threaded_emulator.loop.call_soon_threadsafe(release.wait, 30)
+
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
         seen = []
-        for task in client.tasks.list(project=pid, page_size=10):
-            seen.append(task.id)
-            if len(seen) == 2:
-                break
-        gc.collect()
-        loop = get_portal().loop
+        try:
+            with tasks_created_on(portal.loop, hold_the_server) as spawned:
+                for task in client.tasks.list(project=pid, page_size=10):
+                    seen.append(task.id)
+                    if len(seen) == 2:
+                        break
+                # The next statement: nothing the listing started may still be running.
+                pending = portal.call(_pending, [t for _, t in spawned])
+        finally:
+            release.set()
+    assert len(seen) == 2
+    listing = [t for creator, t in spawned if creator is not None]  # producer + page fetches
+    assert len(listing) >= 3 and gated
+    assert pending == []
+    assert any(t.cancelled() for t in listing)  # fetches in flight were cancelled, not awaited
 
-        def pending_pages() -> int:
-            import asyncio
 
-            async def count() -> int:
-                return sum("_numbered" in repr(t) or "_iter_items" in repr(t)
-                           for t in asyncio.all_tasks())
-
-            return get_portal().call(count)
-
-        assert loop is not None
-        assert pending_pages() == 0
-        assert len(seen) == 2
+async def _pending(tasks: list[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """The tasks of ``tasks`` not finished (read on the loop that runs them)."""
+    me = asyncio.current_task()
+    return [t for t in tasks if t is not me and not t.done()]
 
 
 def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> None:
