@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -119,22 +118,30 @@ def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> Non
 
 def test_progress_callback_that_calls_the_facade_gets_reentrancy_error(
         threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    from synapse_async.emulator import Faults
+
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * (6 * 2**20))
+    calls = 0
     seen: list[BaseException] = []
+    # Count only project requests (no fault is injected): the refused call must send none.
+    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(paths="/projects/"))
+    threaded_emulator.run(threaded_emulator.emu.reset_counters)
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
 
         def on_progress(done: int, total: int) -> None:
-            started = time.monotonic()
+            nonlocal calls
+            calls += 1
             try:
                 client.projects.get(1)
             except FacadeReentrancyError as exc:
                 seen.append(exc)
-                assert time.monotonic() - started < 0.01
 
         result = client.uploads.upload_file(path, part_size=5 * 2**20, on_progress=on_progress)
     assert result.size == 6 * 2**20
-    assert seen and "await" in str(seen[0])
+    assert calls >= 1 and len(seen) == calls  # every call refused (a deadlock would hang)
+    assert "await" in str(seen[0])
+    assert threaded_emulator.run(lambda: threaded_emulator.emu.counters["requests"]) == 0
 
 
 def test_compat_script_runs_unchanged(threaded_emulator: ThreadedEmulator) -> None:
@@ -157,11 +164,15 @@ def test_call_timeout_cancels_a_slow_call(threaded_emulator: ThreadedEmulator) -
     from synapse_sync import FacadeTimeoutError, call_timeout
 
     pid = _seed(threaded_emulator, 5)
-    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=2.0))
+    portal = get_portal()
+    # The answer would take 60 s: an error within the test's run means the call gave up.
+    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=60.0))
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
-        started = time.monotonic()
-        with call_timeout(0.2), pytest.raises(FacadeTimeoutError):
-            client.projects.get(pid)
-        assert time.monotonic() - started < 1.0
+        with tasks_created_on(portal.loop) as spawned:
+            with call_timeout(0.2), pytest.raises(FacadeTimeoutError) as info:
+                client.projects.get(pid)
+        assert "was cancelled" in str(info.value) and "still running" not in str(info.value)
+        calls = [t for creator, t in spawned if creator is None]
+        assert len(calls) == 1 and calls[0].cancelled()  # the request task, ended on the loop
         threaded_emulator.run(threaded_emulator.emu.set_faults, Faults())
         assert client.projects.get(pid).id == pid  # the scope ended: no bound any more
