@@ -168,9 +168,9 @@ def test_call_timeout_cancels_a_slow_call(threaded_emulator: ThreadedEmulator) -
     # The answer would take 60 s: an error within the test's run means the call gave up.
     threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=60.0))
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
-        with tasks_created_on(portal.loop) as spawned:
-            with call_timeout(0.2), pytest.raises(FacadeTimeoutError) as info:
-                client.projects.get(pid)
+        with (tasks_created_on(portal.loop) as spawned, call_timeout(0.2),
+              pytest.raises(FacadeTimeoutError) as info):
+            client.projects.get(pid)
         assert "was cancelled" in str(info.value) and "still running" not in str(info.value)
         calls = [t for creator, t in spawned if creator is None]
         assert len(calls) == 1 and calls[0].cancelled()  # the request task, ended on the loop
