@@ -136,11 +136,9 @@ def test_items_come_in_batches_per_hop(portal: Portal, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(Portal, "_take", counting)
     n = 5000
-    start = time.perf_counter()
+    # Per-item cost is a speed claim: benchmarks/sync_overhead.py measures it.
     assert sum(portal.iterate(Source(n).items)) == n * (n - 1) // 2
-    per_item = (time.perf_counter() - start) / n
     assert hops <= math.ceil(n / 64) + 2, hops
-    assert per_item < 50e-6, per_item  # loose; benchmarks/sync_overhead.py measures it
     hops = 0
     assert len(list(portal.iterate_batched(10, Source(100).items))) == 100
     assert 10 <= hops <= 12
@@ -159,11 +157,20 @@ def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
 
 def test_slow_source_hands_over_items_without_waiting_for_a_full_batch(portal: Portal
                                                                        ) -> None:
-    src = Source(5, delay=0.05)
-    start = time.monotonic()
-    it = portal.iterate(src.items)
+    events: list[str] = []
+
+    async def slow() -> AsyncIterator[int]:
+        yield 0
+        events.append("parked")
+        try:  # the next item would take 30 s: a hang guard, never reached when it works
+            await asyncio.wait_for(asyncio.Event().wait(), 30)
+        except TimeoutError:
+            events.append("timed out")
+        yield 1
+
+    it = portal.iterate(slow)  # a batch is 64 items; the source is parked after one
     assert next(it) == 0
-    assert time.monotonic() - start < 0.2  # not 64 x 50 ms
+    assert events == ["parked"]  # handed over while the source waits, not after it
     it.close()
 
 
