@@ -235,18 +235,16 @@ async def leftover():
     return len(asyncio.all_tasks() - {asyncio.current_task()})
 
 on_emu(emu.set_faults, Faults())
-started = time.monotonic()
-project = client.projects.get(pid)
+project = client.projects.get(pid)  # a hang here would trip run_py's timeout
 print(json.dumps({"outcome": outcome, "seen": seen, "new_requests": after - at_interrupt,
-                  "leftover": get_portal().call(leftover), "next_call_ok": project.id == pid,
-                  "next_call_s": time.monotonic() - started}))
+                  "leftover": get_portal().call(leftover), "next_call_ok": project.id == pid}))
 """))
     out = result.last_json()
     assert out["outcome"] == "KeyboardInterrupt", result.stderr
     assert 0 < out["seen"] < 3000
     assert out["new_requests"] == 0  # the listing's page fetching was cancelled
     assert out["leftover"] == 0
-    assert out["next_call_ok"] and out["next_call_s"] < 5
+    assert out["next_call_ok"]
 
 
 def test_client_made_before_fork_fails_in_the_child_with_a_typed_error() -> None:
