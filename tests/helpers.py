@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from synapse_async import AsyncClient, ClientConfig, RetryPolicy
@@ -43,3 +44,46 @@ def tasks_created() -> Iterator[list[asyncio.Task[Any]]]:
         yield created
     finally:
         loop.set_task_factory(previous)
+
+
+Spawn = tuple["asyncio.Task[Any] | None", "asyncio.Task[Any]"]
+"""One recorded task creation: ``(creator, task)``; the creator is None for a task started
+from a callback (``run_coroutine_threadsafe`` starts each facade call that way)."""
+
+
+@contextlib.contextmanager
+def tasks_created_on(loop: asyncio.AbstractEventLoop,
+                     on_create: Callable[[Spawn], None] | None = None) -> Iterator[list[Spawn]]:
+    """Every asyncio task created on ``loop`` inside the block, with the task that created it.
+
+    For a loop running on another thread (the sync facade's): the task factory is installed
+    and removed on that loop's own thread. ``on_create`` is called (on the loop thread) for
+    each creation as it happens.
+    """
+    created: list[Spawn] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kw: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kw)
+        spawn: Spawn = (asyncio.current_task(loop), task)
+        created.append(spawn)
+        if on_create is not None:
+            on_create(spawn)
+        return task
+
+    def on_loop(fn: Callable[[], None]) -> None:
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                done.set()
+
+        loop.call_soon_threadsafe(run)
+        assert done.wait(30), "the loop did not run the callback"
+
+    on_loop(lambda: loop.set_task_factory(factory))
+    try:
+        yield created
+    finally:
+        on_loop(lambda: loop.set_task_factory(None))

@@ -97,7 +97,7 @@ gc.collect()
 async def closed():
     return bool(aio._http.shared.get("closed"))
 
-deadline = time.monotonic() + 10
+deadline = time.monotonic() + 30  # a hang guard: the close is normally immediate
 while not get_portal().call(closed) and time.monotonic() < deadline:
     time.sleep(0.01)  # the session is closed on the loop, without blocking the collector
 try:
@@ -185,11 +185,12 @@ threading.Thread(target=upload).start()  # non-daemon: Python waits for it at ex
 def test_daemon_thread_call_ends_with_facade_closed_at_exit() -> None:
     result = run_py("""
 import atexit, json, threading, time
-atexit.register(time.sleep, 1.0)  # runs after the facade's exit hook: time to report
+reported = threading.Event()
+atexit.register(reported.wait, 30)  # runs after the facade's exit hook: lets the thread report
 from synapse_sync import FacadeClosedError, get_portal
 
 async def long_call():
-    await asyncio.sleep(30)
+    await asyncio.Event().wait()  # never ends by itself: only the exit hook ends the call
 
 import asyncio
 started = threading.Event()
@@ -201,6 +202,7 @@ def call():
         print(json.dumps({"outcome": "returned"}), flush=True)
     except FacadeClosedError as exc:
         print(json.dumps({"outcome": type(exc).__name__}), flush=True)
+    reported.set()
 
 get_portal().call(asyncio.sleep, 0)
 threading.Thread(target=call, daemon=True).start()
@@ -209,7 +211,6 @@ time.sleep(0.2)
 """)
     assert result.returncode == 0, result.stderr
     assert result.last_json() == {"outcome": "FacadeClosedError"}
-    assert result.wall < 20
 
 
 def test_ctrl_c_during_a_listing_stops_fetching_and_stays_responsive() -> None:
@@ -235,18 +236,16 @@ async def leftover():
     return len(asyncio.all_tasks() - {asyncio.current_task()})
 
 on_emu(emu.set_faults, Faults())
-started = time.monotonic()
-project = client.projects.get(pid)
+project = client.projects.get(pid)  # a hang here would trip run_py's timeout
 print(json.dumps({"outcome": outcome, "seen": seen, "new_requests": after - at_interrupt,
-                  "leftover": get_portal().call(leftover), "next_call_ok": project.id == pid,
-                  "next_call_s": time.monotonic() - started}))
+                  "leftover": get_portal().call(leftover), "next_call_ok": project.id == pid}))
 """))
     out = result.last_json()
     assert out["outcome"] == "KeyboardInterrupt", result.stderr
     assert 0 < out["seen"] < 3000
     assert out["new_requests"] == 0  # the listing's page fetching was cancelled
     assert out["leftover"] == 0
-    assert out["next_call_ok"] and out["next_call_s"] < 5
+    assert out["next_call_ok"]
 
 
 def test_client_made_before_fork_fails_in_the_child_with_a_typed_error() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gc
+import asyncio
 import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +13,7 @@ from synapse_async import NotFoundError, Task, ValidationError
 from synapse_sync import FacadeReentrancyError, get_portal
 from synapse_sync.client import Client
 from synapse_sync.compat import BackendClient
+from tests.helpers import Spawn, tasks_created_on
 from tests.sync.conftest import ThreadedEmulator
 
 
@@ -43,27 +44,43 @@ def test_list_get_create_and_errors(threaded_emulator: ThreadedEmulator) -> None
 def test_break_closes_the_async_generator_before_the_next_statement(
         threaded_emulator: ThreadedEmulator) -> None:
     pid = _seed(threaded_emulator, 3000)
+    portal = get_portal()
+    release = threading.Event()
+    gated: list[bool] = []
+
+    def hold_the_server(spawn: Spawn) -> None:
+        # The first page fetch (a task started by the producer task, which a facade call
+        # started) stops the emulator's loop: the listing's fetches are surely in flight at
+        # the `break`.
+        creator, _ = spawn
+        if gated or creator is None or all(t is not creator for c, t in spawned if c):
+            return
+        gated.append(True)
+        threaded_emulator.loop.call_soon_threadsafe(release.wait, 30)
+
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
         seen = []
-        for task in client.tasks.list(project=pid, page_size=10):
-            seen.append(task.id)
-            if len(seen) == 2:
-                break
-        gc.collect()
-        loop = get_portal().loop
+        try:
+            with tasks_created_on(portal.loop, hold_the_server) as spawned:
+                for task in client.tasks.list(project=pid, page_size=10):
+                    seen.append(task.id)
+                    if len(seen) == 2:
+                        break
+                # The next statement: nothing the listing started may still be running.
+                pending = portal.call(_pending, [t for _, t in spawned])
+        finally:
+            release.set()
+    assert len(seen) == 2
+    listing = [t for creator, t in spawned if creator is not None]  # producer + page fetches
+    assert len(listing) >= 3 and gated
+    assert pending == []
+    assert any(t.cancelled() for t in listing)  # fetches in flight were cancelled, not awaited
 
-        def pending_pages() -> int:
-            import asyncio
 
-            async def count() -> int:
-                return sum("_numbered" in repr(t) or "_iter_items" in repr(t)
-                           for t in asyncio.all_tasks())
-
-            return get_portal().call(count)
-
-        assert loop is not None
-        assert pending_pages() == 0
-        assert len(seen) == 2
+async def _pending(tasks: list[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """The tasks of ``tasks`` not finished (read on the loop that runs them)."""
+    me = asyncio.current_task()
+    return [t for t in tasks if t is not me and not t.done()]
 
 
 def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> None:
@@ -102,22 +119,30 @@ def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> Non
 
 def test_progress_callback_that_calls_the_facade_gets_reentrancy_error(
         threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    from synapse_async.emulator import Faults
+
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * (6 * 2**20))
+    calls = 0
     seen: list[BaseException] = []
+    # Count only project requests (no fault is injected): the refused call must send none.
+    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(paths="/projects/"))
+    threaded_emulator.run(threaded_emulator.emu.reset_counters)
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
 
         def on_progress(done: int, total: int) -> None:
-            started = time.monotonic()
+            nonlocal calls
+            calls += 1
             try:
                 client.projects.get(1)
             except FacadeReentrancyError as exc:
                 seen.append(exc)
-                assert time.monotonic() - started < 0.01
 
         result = client.uploads.upload_file(path, part_size=5 * 2**20, on_progress=on_progress)
     assert result.size == 6 * 2**20
-    assert seen and "await" in str(seen[0])
+    assert calls >= 1 and len(seen) == calls  # every call refused (a deadlock would hang)
+    assert "await" in str(seen[0])
+    assert threaded_emulator.run(lambda: threaded_emulator.emu.counters["requests"]) == 0
 
 
 def test_compat_script_runs_unchanged(threaded_emulator: ThreadedEmulator) -> None:
@@ -140,11 +165,15 @@ def test_call_timeout_cancels_a_slow_call(threaded_emulator: ThreadedEmulator) -
     from synapse_sync import FacadeTimeoutError, call_timeout
 
     pid = _seed(threaded_emulator, 5)
-    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=2.0))
+    portal = get_portal()
+    # The answer would take 60 s: an error within the test's run means the call gave up.
+    threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=60.0))
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
-        started = time.monotonic()
-        with call_timeout(0.2), pytest.raises(FacadeTimeoutError):
+        with (tasks_created_on(portal.loop) as spawned, call_timeout(0.2),
+              pytest.raises(FacadeTimeoutError) as info):
             client.projects.get(pid)
-        assert time.monotonic() - started < 1.0
+        assert "was cancelled" in str(info.value) and "still running" not in str(info.value)
+        calls = [t for creator, t in spawned if creator is None]
+        assert len(calls) == 1 and calls[0].cancelled()  # the request task, ended on the loop
         threaded_emulator.run(threaded_emulator.emu.set_faults, Faults())
         assert client.projects.get(pid).id == pid  # the scope ended: no bound any more

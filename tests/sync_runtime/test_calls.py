@@ -7,7 +7,6 @@ import concurrent.futures
 import contextlib
 import contextvars
 import threading
-import time
 import traceback
 from collections.abc import Callable
 
@@ -144,19 +143,17 @@ def test_timeout_cancels_the_task_and_raises_facade_timeout(portal: Portal) -> N
     seen: list[str] = []
 
     async def slow() -> None:
+        seen.append("started")
         try:
-            await asyncio.sleep(5)
+            await asyncio.Event().wait()  # never ends by itself: only the timeout ends it
         except asyncio.CancelledError:
             seen.append("cancelled")
             raise
 
-    portal.call(add, 0)  # warm up: measure the timeout, not the thread start
-    start = time.monotonic()
     with pytest.raises(FacadeTimeoutError) as info:
         portal.call_with_timeout(0.1, slow)
-    elapsed = time.monotonic() - start
-    assert 0.1 <= elapsed < 0.2, elapsed
-    assert seen == ["cancelled"]  # cleanup ran before the caller got the error
+    assert seen == ["started", "cancelled"]  # cleanup ran before the caller got the error
+    assert "was cancelled" in str(info.value) and "still running" not in str(info.value)
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, FacadeError)
     assert portal.call(_other_tasks) == 0
 
@@ -187,10 +184,10 @@ def test_timeout_reports_a_task_that_ignores_cancellation() -> None:
                 await asyncio.sleep(0.05)
 
     with Portal(cancel_grace=0.2, shutdown_timeout=1) as p:
-        start = time.monotonic()
+        # The task never ends before `release`: getting the error at all shows the wait for
+        # it is bounded by cancel_grace (a hang would trip pytest-timeout).
         with pytest.raises(FacadeTimeoutError, match="still running"):
             p.call_with_timeout(0.1, stubborn)
-        assert time.monotonic() - start < 0.6
         release.set()
 
 

@@ -6,7 +6,6 @@ import asyncio
 import gc
 import math
 import threading
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -136,14 +135,21 @@ def test_items_come_in_batches_per_hop(portal: Portal, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(Portal, "_take", counting)
     n = 5000
-    start = time.perf_counter()
+    # Per-item cost is a speed claim: benchmarks/sync_overhead.py measures it.
     assert sum(portal.iterate(Source(n).items)) == n * (n - 1) // 2
-    per_item = (time.perf_counter() - start) / n
     assert hops <= math.ceil(n / 64) + 2, hops
-    assert per_item < 50e-6, per_item  # loose; benchmarks/sync_overhead.py measures it
     hops = 0
     assert len(list(portal.iterate_batched(10, Source(100).items))) == 100
     assert 10 <= hops <= 12
+
+
+def _let_the_loop_run(portal: Portal) -> None:
+    """A few round trips through the loop: whatever was ready to run there has run.
+
+    The sources here never suspend, so a producer that did not park would run to the end.
+    """
+    for _ in range(3):
+        portal.call(asyncio.sleep, 0)
 
 
 def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
@@ -151,7 +157,7 @@ def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
     it = portal.iterate_batched(16, src.items)
     for consumed in range(1, 6):
         next(it)
-        time.sleep(0.02)  # let the producer run as far as it may
+        _let_the_loop_run(portal)  # the producer runs as far as it may
         # the consumer holds at most one batch, the loop buffers at most one more
         assert src.produced <= consumed + 2 * 16
     it.close()
@@ -159,11 +165,20 @@ def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
 
 def test_slow_source_hands_over_items_without_waiting_for_a_full_batch(portal: Portal
                                                                        ) -> None:
-    src = Source(5, delay=0.05)
-    start = time.monotonic()
-    it = portal.iterate(src.items)
+    events: list[str] = []
+
+    async def slow() -> AsyncIterator[int]:
+        yield 0
+        events.append("parked")
+        try:  # the next item would take 30 s: a hang guard, never reached when it works
+            await asyncio.wait_for(asyncio.Event().wait(), 30)
+        except TimeoutError:
+            events.append("timed out")
+        yield 1
+
+    it = portal.iterate(slow)  # a batch is 64 items; the source is parked after one
     assert next(it) == 0
-    assert time.monotonic() - start < 0.2  # not 64 x 50 ms
+    assert events == ["parked"]  # handed over while the source waits, not after it
     it.close()
 
 
@@ -231,7 +246,7 @@ def test_flat_iteration_runs_at_most_a_batch_and_a_chunk_ahead(portal: Portal) -
     for consumed in range(1, 250, 50):
         for _ in range(50):
             next(it)
-        time.sleep(0.02)  # let the producer run as far as it may
+        _let_the_loop_run(portal)  # the producer runs as far as it may
         # the consumer's hop held whole chunks; the loop buffers < one batch plus one chunk
         assert src.chunks_made * 100 <= consumed + 49 + 2 * 100 + portal.batch_size
     it.close()
