@@ -127,14 +127,27 @@ def parse_bounding_box(fields: Mapping[str, Any]) -> BoundingBox:
     if w < 0 or h < 0:
         raise InvalidAnnotation("negative_size")
     if w == 0 or h == 0:
-        raise InvalidAnnotation("empty_box")
+        raise InvalidAnnotation("zero_area")
     rot = None if rotation is None else _num(rotation)
     return BoundingBox(x, y, w, h, rot or None)
 
 
+def _twice_area(points: tuple[Point, ...]) -> float:
+    n = len(points)
+    return abs(sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
+                   for i in range(n)))
+
+
 def parse_polygon(fields: Mapping[str, Any]) -> Polygon:
-    """``[{x, y, id?}, ...]``, ``[[x, y], ...]`` or flat ``[x1, y1, ...]``; 3+ points."""
-    return Polygon(_points(_payload(fields), 3))
+    """``[{x, y, id?}, ...]``, ``[[x, y], ...]`` or flat ``[x1, y1, ...]``; 3+ points.
+
+    A polygon without area (all points on one line, or repeated) is rejected as
+    ``zero_area``, like a box of zero width or height.
+    """
+    points = _points(_payload(fields), 3)
+    if _twice_area(points) <= 0:
+        raise InvalidAnnotation("zero_area")
+    return Polygon(points)
 
 
 def parse_polyline(fields: Mapping[str, Any]) -> Polyline:

@@ -23,6 +23,8 @@ __all__ = [
     "ScratchFile",
     "UniqueNamer",
     "atomic_write",
+    "fsync_dir",
+    "fsync_tree",
     "safe_filename",
     "split_ext",
     "write_atomic",
@@ -310,3 +312,32 @@ class ScratchFile:
         """Close and delete the file."""
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Flush a directory to disk, so that names created or renamed in it survive power loss."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: str | os.PathLike[str]) -> int:
+    """Flush every file and directory under ``root`` to disk; returns how many were synced.
+
+    Files first, each directory after its entries: what ``durable=True`` does before the
+    final rename of an export's staging folder.
+    """
+    count = 0
+    for folder, _dirs, names in os.walk(root, topdown=False):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            count += 1
+        fsync_dir(folder)
+        count += 1
+    return count

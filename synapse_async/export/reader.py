@@ -40,17 +40,28 @@ raises.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
 
 from .coords import PARSERS, InvalidAnnotation, canonical_tool
-from .files import safe_filename
+from .files import safe_filename, split_ext
+from .imagesize import MIME_EXTENSIONS
 from .schema import Annotation, ImageRecord, Item
 
-__all__ = ["ParsedDocument", "read_document", "read_item"]
+__all__ = ["IMAGE_EXTENSIONS", "ParsedDocument", "has_image_extension", "read_document",
+           "read_item"]
+
+IMAGE_EXTENSIONS = frozenset((".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif",
+                              ".tiff", ".webp", ".pfm", ".heic", ".gif"))
+"""Extensions image readers (Ultralytics, supervision, Datumaro) recognise as images."""
+
+
+def has_image_extension(name: str) -> bool:
+    """True when ``name`` ends in an image extension (:data:`IMAGE_EXTENSIONS`, any case)."""
+    return split_ext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 @attrs.frozen
@@ -176,6 +187,22 @@ def _size(meta: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return width, height
 
 
+def _media_type(meta: Mapping[str, Any]) -> str | None:
+    for key in ("mime_type", "mimetype", "content_type", "media_type"):
+        value = meta.get(key)
+        if isinstance(value, str) and "/" in value:
+            return value.split(";", 1)[0].strip().lower()
+    return None
+
+
+def _with_extension(name: str, media_type: str | None) -> str:
+    """``name`` with the extension its MIME type gives, when it has no image extension."""
+    ext = MIME_EXTENSIONS.get(media_type or "")
+    if ext is None or has_image_extension(name):
+        return name
+    return name + ext
+
+
 def _files(raw: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     files = raw.get("files", raw.get("file"))
     if not isinstance(files, Mapping):
@@ -186,7 +213,7 @@ def _files(raw: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def read_item(raw: Mapping[str, Any], *, split: str = "default",
-              fallback_id: str = "") -> Item:
+              fallback_id: str = "", namer: Callable[[str], str] | None = None) -> Item:
     """Parse one raw export record into an :class:`Item`.
 
     The record: ``{"id", "data": <DM schema v1 document or None>, "file_name"?, "width"?,
@@ -196,7 +223,10 @@ def read_item(raw: Mapping[str, Any], *, split: str = "default",
     ``annotations`` or in ``files``, or a single one when there are none. Per-media metadata
     wins; the top-level ``file_name``/``width``/``height``/``text`` fill what is missing.
     File names are made safe (:func:`safe_filename`); the fallback name is the record id
-    (``<id>_<media key>`` when the record has several media).
+    (``<id>_<media key>`` when the record has several media). A name without an image
+    extension takes the one its MIME type gives (``mime_type``/``content_type`` in the
+    media's metadata or the record). ``namer`` (the export's unique-name rule) maps each
+    final name.
     """
     item_id = raw.get("id")
     ident = str(item_id) if item_id is not None and item_id != "" else fallback_id
@@ -210,6 +240,7 @@ def read_item(raw: Mapping[str, Any], *, split: str = "default",
     top_width, top_height = _size(raw)
     top_name = _name_from(raw)
     top_text = raw.get("text") if isinstance(raw.get("text"), str) else None
+    top_type = _media_type(raw)
     records = []
     for key in keys:
         meta = files.get(key, {}) if key is not None else {}
@@ -217,10 +248,13 @@ def read_item(raw: Mapping[str, Any], *, split: str = "default",
         text = meta.get("text", meta.get("content"))
         fallback = ident if len(keys) == 1 or key is None else f"{ident}_{key}"
         name = _name_from(meta) or (top_name if len(keys) == 1 else None)
+        media_type = _media_type(meta) or top_type
+        file_name = _with_extension(safe_filename(name, fallback=fallback or "item"),
+                                    media_type)
         records.append(ImageRecord(
             item_id=ident, media_id=key,
-            file_name=safe_filename(name, fallback=fallback or "item"),
+            file_name=namer(file_name) if namer is not None else file_name,
             width=width or top_width, height=height or top_height,
             text=text if isinstance(text, str) else top_text,
-            annotations=parsed.media.get(key, ()), split=split))
+            annotations=parsed.media.get(key, ()), split=split, media_type=media_type))
     return Item(ident, raw, tuple(records), parsed.unknown_tools, parsed.invalid, split)
