@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from synapse_async.export import Exporter, write_export
-from synapse_async.export.imagesize import image_info, sniff
+from synapse_async.export.imagesize import image_info
 from tests.export._records import bbox_record, ner_record
 from tests.export_consumers._data import png_bytes
 

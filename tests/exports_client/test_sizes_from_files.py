@@ -66,7 +66,7 @@ async def test_unsized_media_are_sized_and_named_from_their_files(
     for i, (w, h) in enumerate(SIZES):  # normalized by the file's own size
         rows = (out / "labels" / "default" / f"shot_{i}.txt").read_text().splitlines()
         assert len(rows) == 2
-        _, cx, cy, bw, bh = (float(v) for v in rows[0].split())
+        _, _cx, _cy, bw, bh = (float(v) for v in rows[0].split())
         assert bw == pytest.approx((w // 3) / w, abs=1e-6)
         assert bh == pytest.approx((h // 4) / h, abs=1e-6)
     total = sum(len(png_bytes(w, h, shade=10 * i)) for i, (w, h) in enumerate(SIZES))
