@@ -33,7 +33,9 @@ def test_zero_area_polygons_are_rejected_like_zero_area_boxes(tmp_path: Path) ->
 
 
 def test_a_polygon_clamped_onto_the_border_is_outside(tmp_path: Path) -> None:
-    sliver = [(-10, 5), (0, 2), (0, 8)]  # touches the left edge only: a line once clamped
+    # Its bounds overlap the image, but clamped its points are (0, 5), (0, 5), (5, 0): a
+    # two-point "polygon" (no area), which YOLO-seg must not write.
+    sliver = [(-10, 5), (-5, 5), (5, -10)]
     report = write_export([polygon_record(1, [(sliver, "a")])], format="yolo",
                           output_dir=tmp_path, options=FormatOptions(yolo_task="segment"))
     assert report.outside == 1 and report.annotations_written == 0
