@@ -7,7 +7,8 @@ import importlib
 
 from benchmarks.common import machine
 
-BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert", "export"]
+BENCHMARKS = ["listing", "sync_listing", "sync_overhead", "upload", "export_convert", "export",
+              "export_libraries"]
 
 
 def main() -> None:

@@ -19,6 +19,13 @@ _SEP = (",", ":")
 _encode = json.JSONEncoder(separators=_SEP, ensure_ascii=False).encode
 
 
+def _n(v: float) -> str:
+    """A coordinate as JSON text, as :func:`_r` then ``json`` would write it."""
+    if v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return repr(v)
+
+
 def _r(v: float) -> float | int:
     """Plain JSON numbers: integral floats as ints (``10`` not ``10.0``)."""
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else v
@@ -105,17 +112,35 @@ class CocoWriter(Writer):
                         self.tally.reject("missing_image_size")
                 continue
             self._image_id += 1
-            image = {"id": self._image_id, "file_name": rec.file_name,
-                     "width": rec.width, "height": rec.height}
-            images.write(("," if images.count else "") + _encode(image))
+            image_id = self._image_id
+            images.write(f'{"," if images.count else ""}{{"id":{image_id},"file_name":'
+                         f'{_encode(rec.file_name)},"width":{rec.width},'
+                         f'"height":{rec.height}}}')
+            parts = []
+            ids = self.ctx.labels.id
             for ann in rec.annotations:
+                g = ann.geometry
+                if type(g) is BoundingBox and not g.rotation and not ann.attributes:
+                    # The common case as one string: the same JSON the general path makes.
+                    self._ann_id += 1
+                    x0, y0 = g.x, g.y
+                    x1, y1 = x0 + g.w, y0 + g.h
+                    a, b, c, d = _n(x0), _n(y0), _n(x1), _n(y1)
+                    parts.append(
+                        f'{{"id":{self._ann_id},"image_id":{image_id},'
+                        f'"category_id":{ids(ann.label) + 1},"bbox":[{a},{b},{_n(x1 - x0)},'
+                        f'{_n(y1 - y0)}],"area":{_n(g.w * g.h)},"iscrowd":0,'
+                        f'"segmentation":[[{a},{b},{c},{b},{c},{d},{a},{d}]]}}')
+                    continue
                 out = self._convert(ann, rec)
                 if out is None:
                     continue
                 self._ann_id += 1
-                out = {"id": self._ann_id, "image_id": self._image_id, **out}
-                anns.write(("," if anns.count else "") + _encode(out))
-                self.tally.written(item.split)
+                out = {"id": self._ann_id, "image_id": image_id, **out}
+                parts.append(_encode(out))
+            if parts:
+                anns.write(("," if anns.count else "") + ",".join(parts))
+                self.tally.written(item.split, len(parts))
 
     def _convert(self, ann: Annotation, rec: ImageRecord) -> dict[str, Any] | None:
         g = ann.geometry

@@ -81,13 +81,15 @@ class ParsedDocument:
 
 
 def _entries(value: Any) -> list[Mapping[str, Any]]:
+    if type(value) is list and all(type(e) is dict for e in value):  # JSON, the usual case
+        return value
     if not isinstance(value, Sequence) or isinstance(value, str):
         return []
     return [e for e in value if isinstance(e, Mapping)]
 
 
 def _by_media(section: Any) -> dict[str | None, list[Mapping[str, Any]]]:
-    if isinstance(section, Mapping):
+    if type(section) is dict or isinstance(section, Mapping):
         return {str(k): _entries(v) for k, v in section.items()}
     if isinstance(section, Sequence) and not isinstance(section, str):
         return {None: _entries(section)}
@@ -96,6 +98,10 @@ def _by_media(section: Any) -> dict[str | None, list[Mapping[str, Any]]]:
 
 def _label_and_attributes(entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     cls = entry.get("classification")
+    if type(cls) is dict and len(cls) == 1:  # the usual {"class": label}
+        label = cls.get("class")
+        if type(label) is str:
+            return label, {}
     if isinstance(cls, str):
         extra = entry.get("attributes")
         return cls, {str(k): v for k, v in extra.items()} if isinstance(extra, Mapping) else {}
@@ -115,7 +121,9 @@ def _annotation(entry: Mapping[str, Any], data: Mapping[str, Any] | None) -> Ann
     if tool is None:
         raise LookupError(str(raw_tool) if raw_tool is not None else "<missing>")
     fields: dict[str, Any] = dict(data) if data else {}
-    fields.update((k, v) for k, v in entry.items() if v is not None)
+    for k, v in entry.items():
+        if v is not None:
+            fields[k] = v
     geometry = PARSERS[tool](fields)
     label, attributes = _label_and_attributes(entry)
     if not label.strip() and tool != "classification":
@@ -125,36 +133,39 @@ def _annotation(entry: Mapping[str, Any], data: Mapping[str, Any] | None) -> Ann
 
 def read_document(doc: Mapping[str, Any] | None) -> ParsedDocument:
     """Parse one DM schema v1 document (either shape; see the module docstring)."""
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         return ParsedDocument({})
     metas = _by_media(doc.get("annotations"))
     datas = _by_media(doc.get("annotationsData"))
-    unknown: Counter[str] = Counter()
-    invalid: Counter[str] = Counter()
+    unknown: Counter[str] | None = None
+    invalid: Counter[str] | None = None
     media: dict[str | None, tuple[Annotation, ...]] = {}
     for key, entries in metas.items():
         data_by_id = {str(d.get("id")): d for d in datas.get(key, ()) if "id" in d}
-        used: set[str] = set()
         out: list[Annotation] = []
         for entry in entries:
-            ident = str(entry.get("id"))
-            data = data_by_id.get(ident) if "id" in entry else None
-            if data is not None:
-                used.add(ident)
+            data = data_by_id.get(str(entry.get("id"))) if "id" in entry else None
             try:
                 out.append(_annotation(entry, data))
             except LookupError as exc:
+                unknown = unknown or Counter()
                 unknown[str(exc.args[0])] += 1
             except InvalidAnnotation as exc:
+                invalid = invalid or Counter()
                 invalid[exc.reason] += 1
-        orphans = len(set(data_by_id) - used)
-        if orphans:
-            invalid["orphan_data"] += orphans
+        if data_by_id:  # data entries no annotation entry claims
+            ids = {str(e.get("id")) for e in entries if "id" in e}
+            orphans = len(data_by_id.keys() - ids)
+            if orphans:
+                invalid = invalid or Counter()
+                invalid["orphan_data"] += orphans
         media[key] = tuple(out)
     for key in datas.keys() - metas.keys():
         if datas[key]:
+            invalid = invalid or Counter()
             invalid["orphan_data"] += len(datas[key])
-    return ParsedDocument(media, dict(unknown), dict(invalid))
+    return ParsedDocument(media, dict(unknown) if unknown else {},
+                          dict(invalid) if invalid else {})
 
 
 def _positive_int(value: Any) -> int | None:
