@@ -1,9 +1,10 @@
-"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench."""
+"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench, consumers."""
 
 from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 import nox
 
@@ -59,3 +60,26 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks (minutes; results are printed, copy them to docs/benchmarks.md)."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11")
+def consumers(session: nox.Session) -> None:
+    """Exports read by the heavy consumers: Ultralytics (no weights) and Datumaro (own venv).
+
+    torch is pinned to 2.13.0, which on Python 3.11 resolves to the CPU wheel on this
+    machine's local wheel folder (a plain ``torch`` would download a CUDA build of GBs);
+    torchvision to its matching 0.28.0. Datumaro pins its own numpy/opencv, so it gets a
+    virtual environment of its own inside the session's tmp folder. The tests run in this
+    session's environment and call each consumer's Python in a subprocess.
+    """
+    session.install("-e", ".[dev,spacy]")
+    session.install("torch==2.13.0", "torchvision==0.28.0", "ultralytics")
+    datumaro = Path(session.create_tmp()) / "datumaro-venv"
+    if not (datumaro / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(datumaro))
+    session.run(str(datumaro / "bin" / "pip"), "install", "-q", "datumaro", external=True)
+    python = str(Path(session.virtualenv.location) / "bin" / "python")
+    session.run("pytest", "-q", "-p", "no:randomly", "tests/export_consumers", *session.posargs,
+                env={"ULTRALYTICS_PYTHON": python,
+                     "DATUMARO_PYTHON": str(datumaro / "bin" / "python"),
+                     "YOLO_OFFLINE": "1"})

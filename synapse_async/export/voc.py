@@ -13,7 +13,7 @@ from .files import ScratchFile, atomic_write
 from .geometry import clamp_bounds, geometry_bounds
 from .schema import BoundingBox, ImageRecord, Item, Polygon, Segmentation
 
-__all__ = ["VocWriter", "labelmap_line", "voc_box"]
+__all__ = ["VocWriter", "labelmap_line", "labelmap_safe", "voc_box"]
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NON_SPATIAL = ("classification", "named_entity")
@@ -29,12 +29,21 @@ def _xml_text(value: object) -> str:
     return _text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def labelmap_safe(name: str) -> bool:
+    """True when Datumaro/CVAT can read ``name`` back from ``labelmap.txt`` unchanged.
+
+    Their reader splits lines on ``:``, strips them, and skips those starting with ``#``.
+    """
+    return (":" not in name and not name.startswith("#") and name == name.strip()
+            and not re.search(r"[\x00-\x1f\x7f]", name))
+
+
 def labelmap_line(name: str, index: int) -> str:
     """One ``labelmap.txt`` line (Datumaro's and CVAT's VOC label map): ``name:r,g,b::``.
 
     Colors are spread over the hue circle by ``index`` (stable for a label list). ``:``,
     line breaks and control characters in ``name`` cannot be written in this format and
-    become ``_`` (the XML files keep the real name).
+    become ``_`` (the XML files keep the real name; see :func:`labelmap_safe`).
     """
     r, g, b = colorsys.hsv_to_rgb((index * 0.618033988749895) % 1.0, 0.65, 0.95)
     clean = re.sub(r"[:\x00-\x1f\x7f]", "_", _text(name))
@@ -175,6 +184,11 @@ class VocWriter(Writer):
             fh.write("# label:color_rgb:parts:actions\n")
             fh.write("".join(labelmap_line(n, i) + "\n" for i, n in enumerate(names)))
         self._record_file(labelmap)
+        unsafe = [n for n in names if not labelmap_safe(n)]
+        if unsafe:
+            self.tally.note(f"voc: {len(unsafe)} label(s) cannot be declared in labelmap.txt "
+                            f"as written (':', a leading '#', surrounding spaces or control "
+                            f"characters), so Datumaro/CVAT will reject them: {unsafe[:5]!r}")
 
     def abort(self) -> None:
         """Delete the image-set scratch files."""

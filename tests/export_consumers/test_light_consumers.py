@@ -179,6 +179,7 @@ def test_voc_supervision_reads_the_devkit_convention(tmp_path: Path) -> None:
         assert got == want  # integer boxes come back exactly (xmin - 1, xmax)
         total += len(got)
     assert total == len(source.boxes)
+    assert any("'colon: yes', '#hash'" in note for note in report.notes)  # Datumaro can't
     labelmap = (out / "labelmap.txt").read_text(encoding="utf-8").splitlines()
     assert labelmap[0].startswith("# label:color_rgb")
     assert [line.rsplit(":", 3)[0] for line in labelmap[1:]] == [
