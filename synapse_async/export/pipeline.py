@@ -258,6 +258,11 @@ class Exporter:
         if self._state != "open":
             raise RuntimeError(f"export is {self._state}")
         try:
+            if not self.writer.ctx.splits and not self.tally.items:
+                # Nothing exported and no split configured: the empty "default" split's
+                # files (records that name their own splits never get an empty default).
+                self.writer.ctx.splits = ("default",)
+                self.writer.begin()
             self.writer.finish()
             self.tally.unlisted_labels.update(self.labels.unlisted)
             self.tally.files.append(REPORT_FILE)
@@ -307,7 +312,7 @@ class Exporter:
         return self._freeze(complete=False)
 
     def _freeze(self, *, complete: bool) -> ExportReport:
-        splits = self.plan.names if self.plan.ratios else ()
+        splits = self.plan.names if self.plan.ratios or not self.tally.items else ()
         return self.tally.freeze(format=self.format, output_dir=str(self.output_dir),
                                  labels=self.labels.names, splits=splits,
                                  complete=complete)

@@ -79,4 +79,6 @@ def test_an_empty_export_still_writes_its_default_split(tmp_path: Path) -> None:
     assert doc["images"] == [] and doc["annotations"] == []
     write_export([], format="voc", output_dir=tmp_path / "v")
     assert (tmp_path / "v" / "ImageSets" / "Main" / "default.txt").read_text() == ""
+    write_export([], format="json", output_dir=tmp_path / "j")
+    assert (tmp_path / "j" / "synapse_default.jsonl").read_text() == ""
 
