@@ -12,6 +12,7 @@ import array
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator
@@ -58,7 +59,13 @@ def _truncate(name: str) -> str:
     return cut + ext
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()+,=@#-]{0,150}[A-Za-z0-9_)]\Z")
+"""Names that need no cleaning (ASCII, no separator, no leading/trailing dot or space)."""
+
+
 def _clean(name: str) -> str:
+    if _PLAIN.match(name) and name.split(".", 1)[0].rstrip(" ").upper() not in _RESERVED:
+        return name  # the common case, e.g. "img_0000001.jpg"
     # Keep only the last path component, whatever the separator (POSIX or Windows).
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     chars = []
