@@ -115,15 +115,26 @@ def _label_and_attributes(entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]
     return (label if isinstance(label, str) else ""), {}
 
 
+_META_KEYS = frozenset(("id", "tool", "type", "classification", "label", "attributes"))
+"""Entry keys that only name or label an annotation (no parser reads them)."""
+
+
 def _annotation(entry: Mapping[str, Any], data: Mapping[str, Any] | None) -> Annotation:
-    raw_tool = entry.get("tool", entry.get("type"))
+    raw_tool = entry.get("tool")
+    if raw_tool is None:
+        raw_tool = entry.get("type")
     tool = canonical_tool(raw_tool)
     if tool is None:
         raise LookupError(str(raw_tool) if raw_tool is not None else "<missing>")
-    fields: dict[str, Any] = dict(data) if data else {}
-    for k, v in entry.items():
-        if v is not None:
-            fields[k] = v
+    fields: Mapping[str, Any]
+    if data and entry.keys() <= _META_KEYS:
+        fields = data  # the entry adds nothing a parser reads (parsers never modify fields)
+    else:
+        merged = dict(data) if data else {}
+        for k, v in entry.items():
+            if v is not None:
+                merged[k] = v
+        fields = merged
     geometry = PARSERS[tool](fields)
     label, attributes = _label_and_attributes(entry)
     if not label.strip() and tool != "classification":
