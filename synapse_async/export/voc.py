@@ -96,6 +96,7 @@ class VocWriter(Writer):
         self.sets_dir = output_dir / "ImageSets" / "Main"
         self._ann_prefix = str(self.ann_dir) + os.sep
         self._sets: dict[str, ScratchFile] = {}
+        self._escaped: dict[str, str] = {}  # label -> its XML text (labels repeat a lot)
 
     def image_dir(self, split: str) -> Path:
         """``JPEGImages/`` for every split."""
@@ -142,8 +143,34 @@ class VocWriter(Writer):
         parts = [_HEAD.format(name=_xml_text(rec.file_name), width=width, height=height)]
         objects = 0
         tally = self.tally
+        escaped = self._escaped
+        ids = self.ctx.labels.id
+        floor, ceil = math.floor, math.ceil
         for ann in rec.annotations:
             g = ann.geometry
+            if type(g) is BoundingBox and not g.rotation:
+                # The common case, inline: clamp an axis-aligned box, then voc_box().
+                x0, y0 = g.x, g.y
+                x1, y1 = x0 + g.w, y0 + g.h
+                cx0 = 0.0 if x0 < 0 else (width if x0 > width else x0)
+                cy0 = 0.0 if y0 < 0 else (height if y0 > height else y0)
+                cx1 = 0.0 if x1 < 0 else (width if x1 > width else x1)
+                cy1 = 0.0 if y1 < 0 else (height if y1 > height else y1)
+                if not (cx0 < cx1 and cy0 < cy1):
+                    tally.outside += 1
+                    continue
+                changed = cx0 != x0 or cy0 != y0 or cx1 != x1 or cy1 != y1
+                tally.clamped += changed
+                ids(ann.label)
+                name = escaped.get(ann.label)
+                if name is None:
+                    name = escaped[ann.label] = _xml_text(ann.label)
+                parts.append(f"{_OBJECT_HEAD}{name}{_OBJECT_MID}{int(changed)}{_OBJECT_BOX}"
+                             f"{floor(cx0) + 1}</xmin>\n      <ymin>{floor(cy0) + 1}</ymin>\n"
+                             f"      <xmax>{ceil(cx1)}</xmax>\n      <ymax>{ceil(cy1)}"
+                             f"{_OBJECT_END}")
+                objects += 1
+                continue
             bounds = geometry_bounds(g, rec.width) if isinstance(
                 g, (BoundingBox, Polygon, Segmentation)) else None
             if bounds is None:
@@ -211,6 +238,10 @@ _HEAD = """<?xml version='1.0' encoding='utf-8'?>
   </size>
   <segmented>0</segmented>
 """
+_OBJECT_HEAD = "  <object>\n    <name>"
+_OBJECT_MID = "</name>\n    <pose>Unspecified</pose>\n    <truncated>"
+_OBJECT_BOX = "</truncated>\n    <difficult>0</difficult>\n    <bndbox>\n      <xmin>"
+_OBJECT_END = "</ymax>\n    </bndbox>\n  </object>\n"
 _OBJECT = """  <object>
     <name>{name}</name>
     <pose>Unspecified</pose>
