@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -121,8 +122,17 @@ def consumers(session: nox.Session) -> None:
         session.run("python", "-m", "venv", str(datumaro))
     session.run(str(datumaro / "bin" / "pip"), "install", "-q", "datumaro", external=True)
     python = str(Path(session.virtualenv.location) / "bin" / "python")
-    session.run("pytest", "-q", "-p", "no:randomly",
-                "tests/export_consumers/test_heavy_consumers.py", *session.posargs,
+    command = ["pytest", "-q", "-p", "no:randomly",
+               "tests/export_consumers/test_heavy_consumers.py", *session.posargs]
+    # Ultralytics checks PyPI for updates, sends usage events and fetches fonts unless told
+    # not to: YOLO_OFFLINE turns that off, and as root the tests also run in a network
+    # namespace holding only lo, so nothing can leave the machine whatever a library tries.
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("unshare"):
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                   *command]
+    else:
+        session.warn("not root or no unshare: consumer tests run without a network namespace")
+    session.run(*command, external=True,
                 env={"ULTRALYTICS_PYTHON": python,
                      "DATUMARO_PYTHON": str(datumaro / "bin" / "python"),
-                     "YOLO_OFFLINE": "1"})
+                     "YOLO_OFFLINE": "1", "YOLO_SETTINGS_SYNC": "False"})
