@@ -1,9 +1,12 @@
-"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench, docs."""
+"""Developer sessions: tests (3.10-3.13), lint, typecheck, generate, bench, docs, ray,
+consumers."""
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -100,3 +103,37 @@ def ray(session: nox.Session) -> None:
     session.run(*command, external=True)
     if trace is not None:
         session.run("python", "-m", "tests.ray.loopback_trace", str(trace))
+
+
+@nox.session(python="3.11")
+def consumers(session: nox.Session) -> None:
+    """Exports read by the heavy consumers: Ultralytics (no weights) and Datumaro (own venv).
+
+    torch is pinned to 2.13.0, which on Python 3.11 resolves to the CPU wheel on this
+    machine's local wheel folder (a plain ``torch`` would download a CUDA build of GBs);
+    torchvision to its matching 0.28.0. Datumaro pins its own numpy/opencv, so it gets a
+    virtual environment of its own inside the session's tmp folder. The tests run in this
+    session's environment and call each consumer's Python in a subprocess (the light
+    consumers in the same folder run with the normal test suite).
+    """
+    session.install("-e", ".[dev]")
+    session.install("torch==2.13.0", "torchvision==0.28.0", "ultralytics")
+    datumaro = Path(session.create_tmp()) / "datumaro-venv"
+    if not (datumaro / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(datumaro))
+    session.run(str(datumaro / "bin" / "pip"), "install", "-q", "datumaro", external=True)
+    python = str(Path(session.virtualenv.location) / "bin" / "python")
+    command = ["pytest", "-q", "-p", "no:randomly",
+               "tests/export_consumers/test_heavy_consumers.py", *session.posargs]
+    # Ultralytics checks PyPI for updates, sends usage events and fetches fonts unless told
+    # not to: YOLO_OFFLINE turns that off, and as root the tests also run in a network
+    # namespace holding only lo, so nothing can leave the machine whatever a library tries.
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("unshare"):
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                   *command]
+    else:
+        session.warn("not root or no unshare: consumer tests run without a network namespace")
+    session.run(*command, external=True,
+                env={"ULTRALYTICS_PYTHON": python,
+                     "DATUMARO_PYTHON": str(datumaro / "bin" / "python"),
+                     "YOLO_OFFLINE": "1", "YOLO_SETTINGS_SYNC": "False"})

@@ -17,7 +17,8 @@ import sys
 from benchmarks.common import TARGETS, machine
 
 BENCHMARKS = ["listing", "sync_listing", "sync_listing_warm", "sync_overhead", "upload",
-              "export_convert", "export", "bulk", "emulator_seed", "official", "converter"]
+              "export_convert", "export", "bulk", "emulator_seed", "official", "converter",
+              "export_libraries"]
 SMOKE_SKIPS = {"official": "installs synapse-sdk from PyPI in its own Python 3.12 venv and "
                            "moves 1 GiB; run `python -m benchmarks official` to measure it"}
 # Run by name only: `scale_out` needs the [ray] extra and starts local Ray clusters.

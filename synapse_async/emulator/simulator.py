@@ -139,9 +139,18 @@ def _box(rng: random.Random, w: int, h: int) -> dict[str, int]:
 
 
 def _polygon(rng: random.Random, w: int, h: int) -> list[dict[str, Any]]:
-    r = rng.randint(5, max(6, min(w, h) // 4))
+    """A convex polygon with a real area: vertices spread around a circle (one per sector).
+
+    Fully random angles could bunch up so that the rounded vertices fell on one line (a
+    zero-area polygon, which exports reject); one vertex per equal sector, jittered within
+    its middle half, keeps them apart.
+    """
+    r = rng.randint(8, max(9, min(w, h) // 4))
     cx, cy = rng.randint(r, w - r), rng.randint(r, h - r)
-    angles = sorted(rng.uniform(0, 2 * math.pi) for _ in range(rng.randint(3, 7)))
+    n = rng.randint(3, 7)
+    sector = 2 * math.pi / n
+    start = rng.uniform(0, 2 * math.pi)
+    angles = [start + sector * (k + rng.uniform(0.25, 0.75)) for k in range(n)]
     return [{"x": round(cx + r * math.cos(a)), "y": round(cy + r * math.sin(a)), "id": f"p{k}"}
             for k, a in enumerate(angles)]
 

@@ -27,7 +27,12 @@ class FormatOptions:
         spacy_lang: the language of the blank spaCy pipeline used for DocBin tokenization.
         spacy_docbin: also write DocBin ``.spacy`` files when spaCy is importable.
         docbin_shard_size: documents per ``.spacy`` file (bounds memory).
-        durable: fsync every file before its rename (slower; survives power loss).
+        durable: fsync every file and folder of the export before the staging folder is
+            renamed into place, and the parent folder after (slower; survives power loss).
+        csv_escape_formulas: CSV text cells that start with ``=``, ``+``, ``-``, ``@``, a tab
+            or a carriage return get a leading ``'`` so spreadsheets show them as text instead
+            of running them as formulas (the OWASP rule); numeric cells are never changed.
+            False writes every cell verbatim.
     """
 
     json_lines: bool = True
@@ -38,6 +43,7 @@ class FormatOptions:
     spacy_docbin: bool = True
     docbin_shard_size: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))
     durable: bool = False
+    csv_escape_formulas: bool = True
 
 
 @attrs.define

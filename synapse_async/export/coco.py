@@ -19,9 +19,24 @@ _SEP = (",", ":")
 _encode = json.JSONEncoder(separators=_SEP, ensure_ascii=False).encode
 
 
+def _n(v: float) -> str:
+    """A coordinate as JSON text, as :func:`_r` then ``json`` would write it."""
+    if v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return repr(v)
+
+
 def _r(v: float) -> float | int:
     """Plain JSON numbers: integral floats as ints (``10`` not ``10.0``)."""
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else v
+
+
+def _at_least_one(lo: float, hi: float) -> tuple[float, float]:
+    """Widen ``[lo, hi]`` to at least 1 px about its centre."""
+    if hi - lo >= 1:
+        return lo, hi
+    mid = (lo + hi) / 2
+    return mid - 0.5, mid + 0.5
 
 
 class CocoWriter(Writer):
@@ -30,21 +45,27 @@ class CocoWriter(Writer):
     Conventions:
 
     - ``images``: ``{"id", "file_name", "width", "height"}``; ids are 1-based, unique across
-      the splits, in stream order; width/height are 0 when unknown (counted in
-      ``images_without_size``). Every media record is listed, annotated or not.
+      the splits, in stream order. Every image record is listed, annotated or not; an image
+      of unknown size is left out with its annotations (the record counts as failed, the
+      report is not ``complete``; with ``include_files`` the size comes from the file).
+      Non-image media are left out (``skipped_media``).
     - ``categories``: one per label, ``id`` = label position + 1 (stable, the same in every
       split), ``supercategory`` ``""``; categories with keypoints carry ``keypoints`` (point
       names, ``kp1..kpN`` when the data names none) and ``skeleton`` (1-based pairs).
     - ``annotations``: absolute pixels, *not* clamped (COCO keeps what was drawn); ids 1-based
       across the export; ``iscrowd`` 0.
 
-      - bounding_box: ``bbox [x, y, w, h]``, ``area = w * h``, ``segmentation []``. A rotated
-        box gets the axis-aligned box around its corners as ``bbox``, its four corners as a
-        polygon ``segmentation``, and ``attributes.rotation`` (radians).
+      - bounding_box: ``bbox [x, y, w, h]``, ``area = w * h``, and its four corners as a
+        polygon ``segmentation`` (never ``[]``, which breaks ``annToMask`` and segm
+        evaluation). A rotated box gets the axis-aligned box around its corners as
+        ``bbox``, its corners as ``segmentation``, and ``attributes.rotation`` (radians).
       - polygon: ``segmentation [[x1, y1, ...]]``, ``bbox`` of the points, ``area`` by the
         shoelace formula.
-      - keypoint / keypoint set: ``keypoints [x, y, v, ...]``, ``num_keypoints`` = points with
-        ``v > 0``, ``bbox`` and ``area`` of the labeled points.
+      - keypoint / keypoint set: ``keypoints [x, y, v, ...]`` with ``0, 0, 0`` for unlabeled
+        points (``v = 0``, as the COCO spec requires), ``num_keypoints`` = points with
+        ``v > 0``; ``bbox`` is the box of the labeled points, widened to at least 1 px each
+        way about its centre (a single point or a line of points still has an area), and
+        ``area`` its ``w * h``.
       - segmentation (pixel mask): uncompressed RLE ``{"size": [h, w], "counts": [...]}``,
         ``area`` = pixel count, ``bbox`` of the pixels; needs the image size.
       - polyline, classification, named_entity and video sections are skipped (counted).
@@ -85,30 +106,53 @@ class CocoWriter(Writer):
         """Append the record's images and annotations to its split's scratch files."""
         images, anns = self._scratch(item.split)
         for rec in item.records:
+            if not rec.has_size:
+                for ann in rec.annotations:
+                    if ann.tool not in ("classification", "named_entity"):
+                        self.tally.reject("missing_image_size")
+                continue
             self._image_id += 1
-            image = {"id": self._image_id, "file_name": rec.file_name,
-                     "width": rec.width or 0, "height": rec.height or 0}
-            images.write(("," if images.count else "") + _encode(image))
+            image_id = self._image_id
+            images.write(f'{"," if images.count else ""}{{"id":{image_id},"file_name":'
+                         f'{_encode(rec.file_name)},"width":{rec.width},'
+                         f'"height":{rec.height}}}')
+            parts = []
+            ids = self.ctx.labels.id
             for ann in rec.annotations:
+                g = ann.geometry
+                if type(g) is BoundingBox and not g.rotation and not ann.attributes:
+                    # The common case as one string: the same JSON the general path makes.
+                    self._ann_id += 1
+                    x0, y0 = g.x, g.y
+                    x1, y1 = x0 + g.w, y0 + g.h
+                    a, b, c, d = _n(x0), _n(y0), _n(x1), _n(y1)
+                    parts.append(
+                        f'{{"id":{self._ann_id},"image_id":{image_id},'
+                        f'"category_id":{ids(ann.label) + 1},"bbox":[{a},{b},{_n(x1 - x0)},'
+                        f'{_n(y1 - y0)}],"area":{_n(g.w * g.h)},"iscrowd":0,'
+                        f'"segmentation":[[{a},{b},{c},{b},{c},{d},{a},{d}]]}}')
+                    continue
                 out = self._convert(ann, rec)
                 if out is None:
                     continue
                 self._ann_id += 1
-                out = {"id": self._ann_id, "image_id": self._image_id, **out}
-                anns.write(("," if anns.count else "") + _encode(out))
-                self.tally.written(item.split)
+                out = {"id": self._ann_id, "image_id": image_id, **out}
+                parts.append(_encode(out))
+            if parts:
+                anns.write(("," if anns.count else "") + ",".join(parts))
+                self.tally.written(item.split, len(parts))
 
     def _convert(self, ann: Annotation, rec: ImageRecord) -> dict[str, Any] | None:
         g = ann.geometry
         attributes = dict(ann.attributes)
-        segmentation: Any = []
+        segmentation: Any = None
         extra: dict[str, Any] = {}
         pose: tuple[Keypoint | KeypointSet, int] | None = None
         if isinstance(g, BoundingBox):
             x0, y0, x1, y1 = g.bounds()
             area = g.w * g.h
+            segmentation = [[_r(c) for p in g.corners() for c in p]]
             if g.rotated:
-                segmentation = [[_r(c) for p in g.corners() for c in p]]
                 attributes["rotation"] = g.rotation
         elif isinstance(g, Polygon):
             xs, ys = [p[0] for p in g.points], [p[1] for p in g.points]
@@ -118,13 +162,16 @@ class CocoWriter(Writer):
         elif isinstance(g, (Keypoint, KeypointSet)):
             points = g.points if isinstance(g, KeypointSet) else (g,)
             labeled = [p for p in points if p.visible > 0]
-            if labeled:
-                x0, y0 = min(p.x for p in labeled), min(p.y for p in labeled)
-                x1, y1 = max(p.x for p in labeled), max(p.y for p in labeled)
-            else:
-                x0 = y0 = x1 = y1 = 0.0
+            if not labeled:
+                self.tally.reject("no_labeled_keypoint")
+                return None
+            x0, y0 = min(p.x for p in labeled), min(p.y for p in labeled)
+            x1, y1 = max(p.x for p in labeled), max(p.y for p in labeled)
+            x0, x1 = _at_least_one(x0, x1)
+            y0, y1 = _at_least_one(y0, y1)
             area = (x1 - x0) * (y1 - y0)
-            extra = {"keypoints": [_r(v) for p in points for v in (p.x, p.y, p.visible)],
+            extra = {"keypoints": [_r(v) for p in points for v in (
+                         (p.x, p.y, p.visible) if p.visible > 0 else (0, 0, 0))],
                      "num_keypoints": len(labeled)}
             pose = (g, len(points))
         elif isinstance(g, Mask) and g.pixel_indices:
@@ -149,7 +196,9 @@ class CocoWriter(Writer):
         out: dict[str, Any] = {
             "category_id": cid,
             "bbox": [_r(x0), _r(y0), _r(x1 - x0), _r(y1 - y0)],
-            "area": _r(area), "iscrowd": 0, "segmentation": segmentation, **extra}
+            "area": _r(area), "iscrowd": 0, **extra}
+        if segmentation is not None:
+            out["segmentation"] = segmentation
         if attributes:
             out["attributes"] = attributes
         return out
@@ -180,6 +229,8 @@ class CocoWriter(Writer):
         head = {"info": {"description": "synapse-async export", "version": "1.0"},
                 "licenses": [], "categories": self._categories()}
         prefix = json.dumps(head, separators=_SEP, ensure_ascii=False)[:-1]
+        if not self._images:  # nothing exported and no split configured: one empty file
+            self._scratch("default")
         for split in list(self._images):
             images, anns = self._images[split], self._anns[split]
             images.close()

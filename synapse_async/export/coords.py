@@ -51,10 +51,23 @@ def canonical_tool(name: object) -> str | None:
     """The canonical tool name for ``name``, or None when unknown."""
     if not isinstance(name, str):
         return None
+    found = TOOL_ALIASES.get(name)  # the usual spelling, without normalizing
+    if found is not None:
+        return found
     return TOOL_ALIASES.get(name.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
+_isfinite = math.isfinite
+
+
 def _num(value: Any) -> float:
+    kind = type(value)
+    if kind is float:  # the common cases first, without isinstance chains
+        if _isfinite(value):
+            return value  # type: ignore[no-any-return]
+        raise InvalidAnnotation("non_finite")
+    if kind is int:
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidAnnotation("not_a_number")
     if not math.isfinite(value):
@@ -79,7 +92,10 @@ def _first(fields: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _payload(fields: Mapping[str, Any]) -> Any:
-    value = _first(fields, "coordinate", "coordinates", "data")
+    value = fields.get("coordinate")
+    if value is not None:
+        return value
+    value = _first(fields, "coordinates", "data")
     if value is None:
         raise InvalidAnnotation("missing_coordinates")
     return value
@@ -113,10 +129,12 @@ def parse_bounding_box(fields: Mapping[str, Any]) -> BoundingBox:
     """``{x, y, width, height, rotation?}`` or ``[x, y, w, h]`` / ``[x, y, w, h, rotation]``."""
     value = _payload(fields)
     rotation: Any = fields.get("rotation")
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         x, y = _num(value.get("x")), _num(value.get("y"))
-        w = _num(_first(value, "width", "w"))
-        h = _num(_first(value, "height", "h"))
+        w = value.get("width")
+        w = _num(value.get("w") if w is None else w)
+        h = value.get("height")
+        h = _num(value.get("h") if h is None else h)
         rotation = value.get("rotation", rotation)
     elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) in (4, 5):
         x, y, w, h = (_num(v) for v in value[:4])
@@ -127,14 +145,27 @@ def parse_bounding_box(fields: Mapping[str, Any]) -> BoundingBox:
     if w < 0 or h < 0:
         raise InvalidAnnotation("negative_size")
     if w == 0 or h == 0:
-        raise InvalidAnnotation("empty_box")
+        raise InvalidAnnotation("zero_area")
     rot = None if rotation is None else _num(rotation)
     return BoundingBox(x, y, w, h, rot or None)
 
 
+def _twice_area(points: tuple[Point, ...]) -> float:
+    n = len(points)
+    return abs(sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
+                   for i in range(n)))
+
+
 def parse_polygon(fields: Mapping[str, Any]) -> Polygon:
-    """``[{x, y, id?}, ...]``, ``[[x, y], ...]`` or flat ``[x1, y1, ...]``; 3+ points."""
-    return Polygon(_points(_payload(fields), 3))
+    """``[{x, y, id?}, ...]``, ``[[x, y], ...]`` or flat ``[x1, y1, ...]``; 3+ points.
+
+    A polygon without area (all points on one line, or repeated) is rejected as
+    ``zero_area``, like a box of zero width or height.
+    """
+    points = _points(_payload(fields), 3)
+    if _twice_area(points) <= 0:
+        raise InvalidAnnotation("zero_area")
+    return Polygon(points)
 
 
 def parse_polyline(fields: Mapping[str, Any]) -> Polyline:

@@ -12,6 +12,7 @@ import array
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ __all__ = [
     "ScratchFile",
     "UniqueNamer",
     "atomic_write",
+    "fsync_dir",
+    "fsync_tree",
     "safe_filename",
     "split_ext",
     "write_atomic",
@@ -56,7 +59,13 @@ def _truncate(name: str) -> str:
     return cut + ext
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()+,=@#-]{0,150}[A-Za-z0-9_)]\Z")
+"""Names that need no cleaning (ASCII, no separator, no leading/trailing dot or space)."""
+
+
 def _clean(name: str) -> str:
+    if _PLAIN.match(name) and name.split(".", 1)[0].rstrip(" ").upper() not in _RESERVED:
+        return name  # the common case, e.g. "img_0000001.jpg"
     # Keep only the last path component, whatever the separator (POSIX or Windows).
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     chars = []
@@ -310,3 +319,32 @@ class ScratchFile:
         """Close and delete the file."""
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Flush a directory to disk, so that names created or renamed in it survive power loss."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: str | os.PathLike[str]) -> int:
+    """Flush every file and directory under ``root`` to disk; returns how many were synced.
+
+    Files first, each directory after its entries: what ``durable=True`` does before the
+    final rename of an export's staging folder.
+    """
+    count = 0
+    for folder, _dirs, names in os.walk(root, topdown=False):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            count += 1
+        fsync_dir(folder)
+        count += 1
+    return count

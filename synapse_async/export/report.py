@@ -48,7 +48,8 @@ class ExportReport:
     Attributes:
         format: the format written (``json``, ``coco``, ``yolo``, ``voc``, ``csv``, ``spacy``).
         output_dir: the directory everything was written under.
-        complete: True when the export finished; False in a report built after a failure.
+        complete: True when the export finished and every record was written; False in a
+            report built after a failure, or when records failed (see ``failed``).
         items: records consumed.
         images: media records (images, or texts) among them.
         annotations_read: valid annotations the reader produced.
@@ -61,7 +62,15 @@ class ExportReport:
         skipped: tool name -> count of valid annotations the format cannot represent.
         unlisted_labels: label -> count of annotations whose label was not in ``labels``
             (they are appended to the label list, after the given ones).
-        images_without_size: media without a usable width/height.
+        images_without_size: media without a usable width/height (from their metadata or,
+            with ``include_files``, their file's header).
+        failed: reason -> number of records whose labels could not be written (e.g.
+            ``missing_image_size``: spatial annotations on an image of unknown size, which
+            YOLO/VOC cannot normalize or clamp and a trainer would read as a background
+            image). Any failed record makes ``complete`` False.
+        failed_items: the ids of the first 100 failed records.
+        skipped_media: media left out because the format takes images only (texts, audio,
+            video in a COCO/YOLO/VOC export); their annotations are counted in ``skipped``.
         misaligned_entities: named entities left out of the spaCy output.
         misaligned_samples: the first 100 of them, with reasons.
         labels: the final label list; class ids are positions in it (COCO: position + 1).
@@ -86,6 +95,9 @@ class ExportReport:
     skipped: Mapping[str, int] = attrs.field(factory=dict)
     unlisted_labels: Mapping[str, int] = attrs.field(factory=dict)
     images_without_size: int = 0
+    failed: Mapping[str, int] = attrs.field(factory=dict)
+    failed_items: tuple[str, ...] = ()
+    skipped_media: int = 0
     misaligned_entities: int = 0
     misaligned_samples: tuple[MisalignedEntity, ...] = ()
     labels: tuple[str, ...] = ()
@@ -124,6 +136,9 @@ class Tally:
     clamped: int = 0
     outside: int = 0
     images_without_size: int = 0
+    skipped_media: int = 0
+    failed: Counter[str] = attrs.field(factory=Counter)
+    failed_items: list[str] = attrs.field(factory=list)
     split_items: Counter[str] = attrs.field(factory=Counter)
     split_images: Counter[str] = attrs.field(factory=Counter)
     split_annotations: Counter[str] = attrs.field(factory=Counter)
@@ -150,6 +165,12 @@ class Tally:
         """Count an annotation rejected as invalid by a writer."""
         self.invalid[reason] += 1
 
+    def fail(self, item_id: str, reason: str) -> None:
+        """Count a record whose labels could not be written (the export is not complete)."""
+        self.failed[reason] += 1
+        if len(self.failed_items) < MAX_SAMPLES:
+            self.failed_items.append(item_id)
+
     def misalign(self, entity: MisalignedEntity) -> None:
         """Count a misaligned entity, keeping the first few as samples."""
         self.misaligned += 1
@@ -174,7 +195,9 @@ class Tally:
             clamped=self.clamped, outside=self.outside, invalid=dict(self.invalid),
             unknown_tools=dict(self.unknown_tools), skipped=dict(self.skipped),
             unlisted_labels=dict(self.unlisted_labels),
-            images_without_size=self.images_without_size, misaligned_entities=self.misaligned,
+            images_without_size=self.images_without_size, failed=dict(self.failed),
+            failed_items=tuple(self.failed_items), skipped_media=self.skipped_media,
+            misaligned_entities=self.misaligned,
             misaligned_samples=tuple(self.misaligned_samples), labels=labels,
             files=tuple(self.files), per_image_files=dict(self.per_image_files),
             notes=tuple(self.notes))

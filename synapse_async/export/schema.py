@@ -37,6 +37,10 @@ Point = tuple[float, float]
 
 Bounds = tuple[float, float, float, float]
 
+_NON_IMAGE_EXTENSIONS = frozenset((".txt", ".md", ".json", ".jsonl", ".csv", ".tsv", ".html",
+                              ".htm", ".xml", ".pdf", ".doc", ".docx", ".mp3", ".wav", ".mp4",
+                              ".mov", ".avi"))
+
 TOOLS = (
     "bounding_box",
     "polygon",
@@ -204,6 +208,7 @@ class ImageRecord:
         text: the text NER offsets refer to, or None.
         annotations: the valid annotations, in document order.
         split: the split the item was assigned to (``default`` when not split).
+        media_type: the MIME type the metadata gives, or None.
     """
 
     item_id: str
@@ -214,11 +219,30 @@ class ImageRecord:
     text: str | None = None
     annotations: tuple[Annotation, ...] = ()
     split: str = "default"
+    media_type: str | None = None
 
     @property
     def has_size(self) -> bool:
         """True when both width and height are known."""
         return self.width is not None and self.height is not None
+
+    @property
+    def is_image(self) -> bool:
+        """False for text (and other non-image) media.
+
+        That is: a record with a ``text``, a non-image MIME type, or a non-image file
+        extension (``.txt``, ``.pdf``, ``.mp4``...).
+
+        Image formats (COCO, YOLO, VOC) take image media only and count the rest as
+        ``skipped_media``.
+        """
+        if self.text is not None:
+            return False
+        if self.media_type is not None and not (self.media_type.startswith("image/")
+                                                or self.media_type == "application/octet-stream"):
+            return False
+        dot = self.file_name.rfind(".")
+        return dot <= 0 or self.file_name[dot:].lower() not in _NON_IMAGE_EXTENSIONS
 
 
 @attrs.frozen

@@ -158,9 +158,9 @@ class SpacyWriter(Writer):
         if builder.count >= self.ctx.options.docbin_shard_size:
             self._flush(split)
 
-    def _flush(self, split: str) -> None:
+    def _flush(self, split: str, *, allow_empty: bool = False) -> None:
         builder = self._bins.get(split)
-        if builder is None or builder.count == 0:
+        if builder is None or (builder.count == 0 and not allow_empty):
             return
         shard = self._shards.get(split, 0)
         directory = self.output_dir / "docbin" / split
@@ -173,9 +173,21 @@ class SpacyWriter(Writer):
         builder.reset()
 
     def finish(self) -> None:
-        """Write the last DocBin shards, then rename the JSON Lines files into place."""
+        """Write the last DocBin shards, then rename the JSON Lines files into place.
+
+        A split without any document still gets its (empty) JSON Lines file and, with
+        DocBin output, one empty ``part-00000.spacy``; an export without any split writes
+        ``default``.
+        """
+        if not self._files:
+            self._file("default")
         for split in list(self._bins):
             self._flush(split)
+        if self.docbin:
+            for split in self._files:
+                if not self._shards.get(split):
+                    self._bins.setdefault(split, DocBinBuilder(self.ctx.options.spacy_lang))
+                    self._flush(split, allow_empty=True)
         for out in self._files.values():
             out.commit()
             self._record_file(out.path)

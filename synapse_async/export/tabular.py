@@ -24,7 +24,7 @@ from .schema import (
     Segmentation,
 )
 
-__all__ = ["CSV_COLUMNS", "CsvWriter", "csv_row"]
+__all__ = ["CSV_COLUMNS", "CsvWriter", "csv_row", "escape_formula"]
 
 CSV_COLUMNS = (
     "item_id", "media_id", "file_name", "split", "image_width", "image_height",
@@ -32,6 +32,20 @@ CSV_COLUMNS = (
     "points", "start", "end", "text", "attributes",
 )
 """The CSV header, in order. New columns are only ever appended."""
+
+
+_TEXT_COLUMNS = tuple(i for i, c in enumerate(CSV_COLUMNS) if c in (
+    "item_id", "media_id", "file_name", "split", "annotation_id", "tool", "label", "text"))
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would read it as a formula.
+
+    The OWASP CSV-injection rule: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or
+    a carriage return is prefixed with a single quote.
+    """
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def _num(v: float | int | None) -> str:
@@ -93,8 +107,11 @@ class CsvWriter(Writer):
     their meaning); UTF-8 without BOM; RFC 4180 (CRLF line ends, fields with commas, quotes
     or line breaks quoted, quotes doubled), via the ``csv`` module. All splits share the file
     (``split`` column). Media without annotations produce no row. Every tool has a row,
-    so nothing is skipped. Cells are data, not formulas: spreadsheet users should import
-    (not open) the file if labels may start with ``=``, ``+``, ``-`` or ``@``.
+    so nothing is skipped. Text cells (ids, names, label, tool, split, entity text) that
+    start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are prefixed with
+    ``'`` (see :func:`escape_formula`), so a spreadsheet never runs them; numbers and the
+    JSON columns are never changed. ``FormatOptions(csv_escape_formulas=False)`` writes
+    every cell verbatim.
     """
 
     format = "csv"
@@ -104,6 +121,7 @@ class CsvWriter(Writer):
         self.path = output_dir / "annotations.csv"
         self._out: AtomicFile | None = None
         self._writer: Any = None
+        self._escape = ctx.options.csv_escape_formulas
 
     def begin(self) -> None:
         """Open the atomic output and write the header."""
@@ -119,7 +137,12 @@ class CsvWriter(Writer):
             for ann in rec.annotations:
                 if ann.label:
                     self.ctx.labels.id(ann.label)
-                rows.append(csv_row(ann, rec))
+                row = csv_row(ann, rec)
+                if self._escape:
+                    for i in _TEXT_COLUMNS:
+                        if row[i].startswith(_FORMULA_START):
+                            row[i] = "'" + row[i]
+                rows.append(row)
         self._writer.writerows(rows)
         self.tally.written(item.split, len(rows))
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .base import Writer, WriterContext
-from .files import atomic_write, split_ext, write_atomic
-from .geometry import clamp_bounds, clamp_points, geometry_bounds
+from .files import atomic_write
+from .geometry import clamp_bounds, clamp_points, geometry_bounds, polygon_area
 from .schema import (
     Annotation,
     BoundingBox,
@@ -47,19 +47,30 @@ def yaml_quote(text: str) -> str:
     return "".join(out)
 
 
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def _line_escape(name: str) -> str:
+    r"""A label on one line: line feed and carriage return written as ``\n`` and ``\r``."""
+    return name.replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _fmt(values: Sequence[float]) -> str:
     return " ".join(f"{v:.6f}" for v in values)
 
 
 class YoloWriter(Writer):
-    """Writes ``labels/<split>/<stem>.txt`` per media, ``data.yaml`` and ``classes.txt``.
+    r"""Writes ``labels/<split>/<stem>.txt`` per media, ``data.yaml`` and ``classes.txt``.
 
     Conventions:
 
-    - One label file per media record, named after the image's (unique) stem, even when it
+    - One label file per image record, named after the image's (unique) stem, even when it
       has no objects (an empty file marks a background image). Records without a known
       width/height cannot be normalized: their spatial annotations are rejected
-      (``missing_image_size``) and no label file is written for them.
+      (``missing_image_size``), no label file is written for them and the record counts as
+      failed (the report is not ``complete``). Non-image media are left out (see
+      ``skipped_media``). Label files are plain writes inside the export's staging folder,
+      which appears at ``output_dir`` in one rename (see :class:`~.pipeline.Exporter`).
     - Class ids are 0-based label positions (``classes.txt`` order, ``names`` in data.yaml).
     - Every coordinate is normalized by the image size and CLAMPED into [0, 1], printed with
       6 decimals. An annotation moved by clamping is counted in ``clamped``; one with no
@@ -80,7 +91,12 @@ class YoloWriter(Writer):
       first), ``val`` the one named val/valid/validation (else train's: Ultralytics requires
       one), ``test`` only when such a split exists.
     - ``images/<split>/`` is created empty; original files go there (see ``image_dir``).
-    - data.yaml and classes.txt are written last: their absence marks an unfinished export.
+    - ``classes.txt`` has one name per line; a line break or carriage return inside a name
+      is written as the two characters ``\n`` / ``\r`` (the escapes data.yaml's quoted
+      names use), not turned into a space; data.yaml holds the exact names.
+    - Splits: the configured ones, or those the records name; an export with no class at
+      all writes neither ``data.yaml`` nor ``classes.txt`` (Ultralytics rejects ``nc: 0``)
+      and says so in the report's notes.
     """
 
     format = "yolo"
@@ -89,15 +105,17 @@ class YoloWriter(Writer):
         super().__init__(output_dir, ctx)
         self.task = ctx.options.yolo_task
         self.kpt_count = ctx.options.keypoint_count
-        self._made: set[str] = set()
+        self._made: dict[str, tuple[str, str]] = {}
 
-    def _dirs(self, split: str) -> Path:
-        labels = self.output_dir / "labels" / split
-        if split not in self._made:
-            labels.mkdir(parents=True, exist_ok=True)
+    def _dirs(self, split: str) -> tuple[str, str]:
+        """The labels folder of ``split`` (absolute, with a trailing separator) and its key."""
+        made = self._made.get(split)
+        if made is None:
+            path = self.output_dir / "labels" / split
+            path.mkdir(parents=True, exist_ok=True)
             self.image_dir(split).mkdir(parents=True, exist_ok=True)
-            self._made.add(split)
-        return labels
+            made = self._made[split] = (str(path) + os.sep, f"labels/{split}")
+        return made
 
     def begin(self) -> None:
         """Create ``images/<split>`` and ``labels/<split>`` for every split."""
@@ -106,20 +124,58 @@ class YoloWriter(Writer):
 
     def write(self, item: Item) -> None:
         """Write one label file per media record of ``item``."""
-        labels_dir = self._dirs(item.split)
+        labels_dir, key = self._dirs(item.split)
+        tally = self.tally
         for rec in item.records:
             if not rec.has_size:
                 spatial = [a for a in rec.annotations if a.tool not in _NON_SPATIAL]
                 for _ in spatial:
-                    self.tally.reject("missing_image_size")
+                    tally.reject("missing_image_size")
                 if spatial:
                     continue
-            rows = [row for ann in rec.annotations if (row := self._row(ann, rec)) is not None]
-            path = os.path.join(labels_dir, split_ext(rec.file_name)[0] + ".txt")
-            write_atomic(path, "".join(r + "\n" for r in rows).encode(),
-                         durable=self.ctx.options.durable)
-            self._record_per_image(labels_dir)
-            self.tally.written(item.split, len(rows))
+            text = self._rows(rec)
+            name = rec.file_name
+            dot = name.rfind(".")
+            fd = os.open(labels_dir + (name[:dot] if dot > 0 else name) + ".txt",
+                         _OPEN_FLAGS, 0o666)
+            try:
+                if text:
+                    os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+            tally.per_image_files[key] += 1
+            tally.written(item.split, text.count("\n"))
+
+    def _rows(self, rec: ImageRecord) -> str:
+        """The label file's text for one sized image record."""
+        rows = []
+        width, height = float(rec.width or 0), float(rec.height or 0)
+        detect = self.task == "detect"
+        ids = self.ctx.labels.id
+        tally = self.tally
+        for ann in rec.annotations:
+            g = ann.geometry
+            if detect and type(g) is BoundingBox and not g.rotation:
+                # The common case, inline: an axis-aligned box.
+                x0, y0 = g.x, g.y
+                x1, y1 = x0 + g.w, y0 + g.h
+                cx0 = 0.0 if x0 < 0 else (width if x0 > width else x0)
+                cy0 = 0.0 if y0 < 0 else (height if y0 > height else y0)
+                cx1 = 0.0 if x1 < 0 else (width if x1 > width else x1)
+                cy1 = 0.0 if y1 < 0 else (height if y1 > height else y1)
+                if not (cx0 < cx1 and cy0 < cy1):
+                    tally.outside += 1
+                    continue
+                if cx0 != x0 or cy0 != y0 or cx1 != x1 or cy1 != y1:
+                    tally.clamped += 1
+                rows.append(f"{ids(ann.label)} {(cx0 + cx1) / 2 / width:.6f} "
+                            f"{(cy0 + cy1) / 2 / height:.6f} {(cx1 - cx0) / width:.6f} "
+                            f"{(cy1 - cy0) / height:.6f}\n")
+                continue
+            row = self._row(ann, rec)
+            if row is not None:
+                rows.append(row + "\n")
+        return "".join(rows)
 
     def _row(self, ann: Annotation, rec: ImageRecord) -> str | None:
         g = ann.geometry
@@ -157,6 +213,9 @@ class YoloWriter(Writer):
             self.tally.outside += 1
             return None
         inside, changed = clamp_points(points, width, height)
+        if polygon_area(inside) <= 0:  # clamped onto an edge: nothing of it inside
+            self.tally.outside += 1
+            return None
         self.tally.clamped += changed
         return f"{self._cls(ann)} " + _fmt([c for x, y in inside for c in (x / width,
                                                                              y / height)])
@@ -192,7 +251,7 @@ class YoloWriter(Writer):
 
     def data_yaml(self) -> dict[str, Any]:
         """The content of ``data.yaml`` as a dict (``names``: id -> name)."""
-        splits = list(dict.fromkeys([*self.ctx.splits, *sorted(self._made)]))
+        splits = list(dict.fromkeys([*self.ctx.splits, *sorted(self._made)])) or ["default"]
         train = "train" if "train" in splits else splits[0]
         val = next((s for s in _VAL_NAMES if s in splits), train)
         data: dict[str, Any] = {"train": f"images/{train}", "val": f"images/{val}"}
@@ -218,12 +277,15 @@ class YoloWriter(Writer):
         return "\n".join(lines) + "\n"
 
     def finish(self) -> None:
-        """Write ``classes.txt`` then ``data.yaml``."""
+        """Write ``classes.txt`` then ``data.yaml`` (neither when there is no class)."""
+        if not self.ctx.labels.names:
+            self.tally.note("yolo: no class in the export, so no data.yaml or classes.txt "
+                            "(Ultralytics rejects a dataset with nc: 0)")
+            return
         durable = self.ctx.options.durable
         classes = self.output_dir / "classes.txt"
         with atomic_write(classes, durable=durable) as fh:
-            fh.write("".join(n.replace("\r", " ").replace("\n", " ") + "\n"
-                             for n in self.ctx.labels.names))
+            fh.write("".join(_line_escape(n) + "\n" for n in self.ctx.labels.names))
         self._record_file(classes)
         data_yaml = self.output_dir / "data.yaml"
         with atomic_write(data_yaml, durable=durable) as fh:

@@ -23,8 +23,8 @@ Records:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,8 +239,12 @@ class Tracker:
 
 
 class Fetcher:
-    """Downloads original files into the export, at most ``limit`` at once.
+    """Downloads original files into the export, at most ``limit`` at once, then writes labels.
 
+    Records come placed but unwritten (:meth:`Exporter.place`); once all the files of a
+    record are down, its missing image sizes and extensions are read from the files
+    (:meth:`Exporter.complete_from_file`) and the record is written, in the order the
+    records came (so ids and files are the same on every run), one thread at a time.
     The first download that fails cancels the ``group`` (whose owner raises it, unwrapped);
     a media without a URL is counted in ``missing``, and so is one on another host when
     ``same_origin_only`` (the files the API itself serves).
@@ -257,29 +261,40 @@ class Fetcher:
         self._tracker = tracker
         self.files = self.bytes = self.missing = 0
         self.per_dir: Counter[str] = Counter()
+        self._pending: deque[tuple[Item, list[int]]] = deque()
+        self._write_lock = anyio.Lock()
 
     async def fetch_item(self, raw: Mapping[str, Any], item: Item, exporter: Exporter) -> None:
-        """Start the downloads of ``item``'s media; the record is done when all finished."""
+        """Start the downloads of ``item``'s media; it is written when all are done."""
         records = item.records
         left = [len(records)]
+        self._pending.append((item, left))
 
-        def one_done() -> None:
+        async def one_done() -> None:
             left[0] -= 1
             if left[0] == 0:
-                self._tracker.advance(1)
+                await self._write_ready(exporter)
 
         if not records:
-            self._tracker.advance(1)
+            await self._write_ready(exporter)
         for rec in records:
             await self._slots.acquire()  # bounds the downloads (and records) in flight
             self._group.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
-                                one_done)
+                                   one_done)
+
+    async def _write_ready(self, exporter: Exporter) -> None:
+        """Write the records at the head of the queue whose files are all down."""
+        async with self._write_lock:
+            while self._pending and self._pending[0][1][0] == 0:
+                item, _ = self._pending.popleft()
+                await anyio.to_thread.run_sync(_write_downloaded, exporter, item)
+                self._tracker.advance(1)
 
     async def _fetch(self, raw: Mapping[str, Any], media_id: str | None, dest: Path,
-                     done: Callable[[], None]) -> None:
+                     done: Callable[[], Awaitable[None]]) -> None:
         try:
             await self._download(raw, media_id, dest)
-            done()
+            await done()
         finally:
             self._slots.release()
 
@@ -294,6 +309,11 @@ class Fetcher:
         if not folder.is_relative_to(self._root):  # names are safe already; a backstop
             raise InvalidInputError(f"refusing to write outside the export: {dest}")
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
-        self.bytes += await download(self._http, source.url, dest, md5=source.md5)
+        size = await download(self._http, source.url, dest, md5=source.md5)
+        self.bytes += size  # after the await: concurrent downloads must not lose updates
         self.files += 1
         self.per_dir[folder.relative_to(self._root).as_posix()] += 1
+
+def _write_downloaded(exporter: Exporter, item: Item) -> None:
+    """Size and name ``item``'s media from their downloaded files, then write the record."""
+    exporter.write(exporter.complete_from_file(item))

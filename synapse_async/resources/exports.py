@@ -183,7 +183,7 @@ def _check_format(format: Any) -> str:
 
 
 def _make_exporter(format: Any, out: Path, split: Any, seed: int, labels: list[str] | None,
-                   options: Any) -> Exporter:
+                   options: Any, overwrite: bool = False) -> Exporter:
     """The pure exporter; its ValueError/TypeError become ``InvalidInputError`` here."""
     _check_format(format)
     if split is not None and not isinstance(split, Mapping):
@@ -192,13 +192,18 @@ def _make_exporter(format: Any, out: Path, split: Any, seed: int, labels: list[s
     if options is not None and not isinstance(options, FormatOptions):
         raise InvalidInputError(f"options must be a FormatOptions, got {options!r}")
     try:
-        return Exporter(format, out, split=split, seed=seed, labels=labels, options=options)
+        return Exporter(format, out, split=split, seed=seed, labels=labels, options=options,
+                        overwrite=overwrite)
     except (ValueError, TypeError) as exc:
         raise _invalid(exc) from None
 
 
 def _add_all(exporter: Exporter, records: list[dict[str, Any]]) -> list[Item]:
     return [exporter.add(raw) for raw in records]
+
+
+def _place_all(exporter: Exporter, records: list[dict[str, Any]]) -> list[Item]:
+    return [exporter.place(raw) for raw in records]
 
 
 class AsyncExports(AsyncResource):
@@ -219,6 +224,7 @@ class AsyncExports(AsyncResource):
         options: FormatOptions | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_concurrency: int = 8,
+        overwrite: bool = False,
     ) -> ExportReport:
         """Export every record of ``target`` matching ``filter`` to ``format`` in ``output_dir``.
 
@@ -233,7 +239,9 @@ class AsyncExports(AsyncResource):
                 ``{"ground_truth_dataset_version": 3}``, ``{"project": 12, "status":
                 "completed"}``.
             format: ``json``, ``coco``, ``yolo``, ``voc``, ``csv`` or ``spacy``.
-            output_dir: created if missing; must not be a file.
+            output_dir: created if missing; must be missing or empty unless ``overwrite``.
+                The export is built in a hidden staging folder beside it and renamed into
+                place when complete, so nothing appears there before the end.
             split: ratios such as ``{"train": 0.8, "val": 0.1, "test": 0.1}`` (seeded by
                 record id); None keeps records' own split (ground truth categories) or
                 ``default``.
@@ -244,6 +252,8 @@ class AsyncExports(AsyncResource):
             options: format switches (``FormatOptions``: YOLO task, JSON array, ...).
             page_size: items per listing page (1-1000).
             max_concurrency: downloads at once (``include_files``).
+            overwrite: replace a non-empty ``output_dir`` atomically (the old export is
+                swapped out only once the new one is complete).
 
         Returns:
             the ``ExportReport`` (counts per split, clamped/invalid/unknown-tool counts,
@@ -257,7 +267,8 @@ class AsyncExports(AsyncResource):
         report, _ = await self._run(
             target=target, filter=filter, format=format, output_dir=output_dir, split=split,
             include_files=include_files, on_progress=on_progress, seed=seed, labels=labels,
-            options=options, page_size=page_size, max_concurrency=max_concurrency)
+            options=options, page_size=page_size, max_concurrency=max_concurrency,
+            overwrite=overwrite)
         return report
 
     def _pages(self, target: str, filters: dict[str, Any], page_size: int
@@ -293,8 +304,8 @@ class AsyncExports(AsyncResource):
                    output_dir: str | os.PathLike[str], split: Mapping[str, float] | None,
                    include_files: bool, on_progress: Progress | None, seed: int,
                    labels: Sequence[str] | None, options: FormatOptions | None,
-                   page_size: int, max_concurrency: int, same_origin_only: bool = False
-                   ) -> tuple[ExportReport, Exporter]:
+                   page_size: int, max_concurrency: int, same_origin_only: bool = False,
+                   overwrite: bool = False) -> tuple[ExportReport, Exporter]:
         kind = _check_target(target)
         filters = _check_filter(kind, filter)
         if on_progress is not None and not callable(on_progress):
@@ -306,7 +317,10 @@ class AsyncExports(AsyncResource):
         limit = _check_count(max_concurrency, "max_concurrency")
         check_page_size(page_size)
         out = _check_output_dir(output_dir)
-        exporter = _make_exporter(format, out, split, seed, _check_labels(labels), options)
+        if not isinstance(overwrite, bool):
+            raise InvalidInputError(f"overwrite must be True or False, got {overwrite!r}")
+        exporter = _make_exporter(format, out, split, seed, _check_labels(labels), options,
+                                  overwrite)
         pages = self._pages(kind, filters, page_size)
         tracker = Tracker(on_progress)
         fetched: Fetcher | None = None
@@ -314,11 +328,12 @@ class AsyncExports(AsyncResource):
             await anyio.to_thread.run_sync(exporter.begin)
             async with first_error() as group:
                 if include_files:
-                    fetched = Fetcher(self._http, group, limit, out, tracker,
+                    fetched = Fetcher(self._http, group, limit, exporter.staging_dir, tracker,
                                       same_origin_only=same_origin_only)
                 async for count, records in pages:
                     tracker.total = max(tracker.total, count or 0)
-                    items = await anyio.to_thread.run_sync(_add_all, exporter, records)
+                    items = await anyio.to_thread.run_sync(
+                        _add_all if fetched is None else _place_all, exporter, records)
                     if fetched is None:
                         tracker.advance(len(items))
                         continue

@@ -34,6 +34,7 @@ class Exports(SyncResource[AsyncExports]):
         options: FormatOptions | None = None,
         page_size: int = 100,
         max_concurrency: int = 8,
+        overwrite: bool = False,
     ) -> ExportReport:
         """Export every record of ``target`` matching ``filter`` to ``format`` in ``output_dir``.
 
@@ -48,7 +49,9 @@ class Exports(SyncResource[AsyncExports]):
                 ``{"ground_truth_dataset_version": 3}``, ``{"project": 12, "status":
                 "completed"}``.
             format: ``json``, ``coco``, ``yolo``, ``voc``, ``csv`` or ``spacy``.
-            output_dir: created if missing; must not be a file.
+            output_dir: created if missing; must be missing or empty unless ``overwrite``.
+                The export is built in a hidden staging folder beside it and renamed into
+                place when complete, so nothing appears there before the end.
             split: ratios such as ``{"train": 0.8, "val": 0.1, "test": 0.1}`` (seeded by
                 record id); None keeps records' own split (ground truth categories) or
                 ``default``.
@@ -59,6 +62,8 @@ class Exports(SyncResource[AsyncExports]):
             options: format switches (``FormatOptions``: YOLO task, JSON array, ...).
             page_size: items per listing page (1-1000).
             max_concurrency: downloads at once (``include_files``).
+            overwrite: replace a non-empty ``output_dir`` atomically (the old export is
+                swapped out only once the new one is complete).
 
         Returns:
             the ``ExportReport`` (counts per split, clamped/invalid/unknown-tool counts,
@@ -83,4 +88,5 @@ class Exports(SyncResource[AsyncExports]):
             options=options,
             page_size=page_size,
             max_concurrency=max_concurrency,
+            overwrite=overwrite,
         )

@@ -122,3 +122,24 @@ def test_mask_without_size_is_rejected(tmp_path: Path) -> None:
     report = write_export([raw], format="coco", output_dir=tmp_path,
                           options=FormatOptions())
     assert report.invalid == {"missing_image_size": 1} and report.images_without_size == 1
+
+
+def test_plain_boxes_fast_path_writes_what_the_general_path_writes(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    boxes = [(rng.choice([0.1, 3, 7.25, -2.5, 1e-7, 123456.789]) + rng.random() * i,
+              rng.random() * 50, rng.choice([0.3, 2, 1e-3, 0.1 + 0.2]) + rng.random(),
+              rng.random() * 40 + 0.5, "car") for i in range(60)]
+    plain = bbox_record(1, boxes)
+    extra = bbox_record(1, boxes)  # an attribute sends every box down the general path
+    for entry in extra["data"]["annotations"]["image_1"]:
+        entry["attributes"] = {"k": 1}
+    write_export([plain], format="coco", output_dir=tmp_path / "fast")
+    write_export([extra], format="coco", output_dir=tmp_path / "slow")
+    name = "annotations/instances_default.json"
+    fast = json.loads((tmp_path / "fast" / name).read_text())
+    slow = json.loads((tmp_path / "slow" / name).read_text())
+    for ann in slow["annotations"]:
+        assert ann.pop("attributes") == {"k": 1}
+    assert fast == slow
+    assert (tmp_path / "fast" / name).read_text() == json.dumps(
+        fast, separators=(",", ":"), ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -83,20 +84,26 @@ def test_report_file_and_fields(tmp_path: Path) -> None:
 
 
 def test_exporter_protocol_and_image_paths(tmp_path: Path) -> None:
-    with Exporter("Pascal-VOC", tmp_path, split={"train": 1}) as exporter:
+    out = tmp_path / "voc"
+    with Exporter("Pascal-VOC", out, split={"train": 1}) as exporter:
         item = exporter.add(bbox_record(1, [(1, 1, 2, 2, "a")], name="../x.jpg"))
         again = exporter.add(bbox_record(2, [(1, 1, 2, 2, "a")], name="x.jpg"))
-        assert exporter.image_path(item.records[0]) == tmp_path / "JPEGImages" / "x.jpg"
-        assert exporter.image_path(again.records[0]) == tmp_path / "JPEGImages" / "x (2).jpg"
+        staging = exporter.staging_dir
+        assert staging.parent == tmp_path and staging.name.startswith(".voc.export-")
+        assert exporter.image_path(item.records[0]) == staging / "JPEGImages" / "x.jpg"
+        assert exporter.image_path(again.records[0]) == staging / "JPEGImages" / "x (2).jpg"
+        exporter.image_path(item.records[0]).write_bytes(b"img")
+        assert not out.exists()  # nothing visible before finish
         assert not exporter.report.complete
+    assert (out / "JPEGImages" / "x.jpg").read_bytes() == b"img" and not staging.exists()
     assert exporter.report.complete and exporter.finish() is exporter.report
     with pytest.raises(RuntimeError):
         exporter.add(bbox_record(3, []))
     yolo = Exporter("yolo", tmp_path / "y", split={"train": 1})
     rec = yolo.add(bbox_record(1, [], name="x.jpg")).records[0]
-    assert yolo.image_path(rec) == tmp_path / "y" / "images" / "train" / "x.jpg"
+    assert yolo.image_path(rec) == yolo.staging_dir / "images" / "train" / "x.jpg"
     yolo.abort()
-    assert not (tmp_path / "y" / "data.yaml").exists()
+    assert not (tmp_path / "y").exists() and not yolo.staging_dir.exists()
 
 
 def test_unknown_format_and_bad_split() -> None:
@@ -139,7 +146,8 @@ async def test_awrite_export_from_an_async_iterator(tmp_path: Path) -> None:
     with pytest.raises(ConnectionError):
         await awrite_export(_agen(records, fail_at=40), format="coco",
                             output_dir=tmp_path / "c", batch_size=16)
-    assert sorted(p.name for p in (tmp_path / "c").rglob("*")) == ["annotations"]
+    assert not (tmp_path / "c").exists()
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]  # no staging folder left
 
 
 def test_synthetic_conversion_and_small_dispatch(tmp_path: Path) -> None:

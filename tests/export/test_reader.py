@@ -102,7 +102,7 @@ def test_rotated_box_bounds_contain_corners() -> None:
     ({"type": "bbox", "data": [float("nan"), 0, 1, 1]}, "non_finite"),
     ({"type": "bbox", "data": [0, 0, float("inf"), 1]}, "non_finite"),
     ({"type": "bbox", "data": [0, 0, -1, 1]}, "negative_size"),
-    ({"type": "bbox", "data": [0, 0, 0, 1]}, "empty_box"),
+    ({"type": "bbox", "data": [0, 0, 0, 1]}, "zero_area"),
     ({"type": "bbox", "data": [0, 0, 1]}, "arity"),
     ({"type": "bbox", "data": [0, 0, 1, 1, 0, 9]}, "arity"),
     ({"type": "bbox", "data": ["1", 0, 1, 1]}, "not_a_number"),

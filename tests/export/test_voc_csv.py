@@ -124,3 +124,19 @@ def test_csv_columns_are_stable(columns: tuple[str, ...]) -> None:
     assert columns[:9] == ("item_id", "media_id", "file_name", "split", "image_width",
                            "image_height", "annotation_id", "tool", "label")
     assert len(columns) == 19
+
+
+def test_voc_plain_box_fast_path_matches_the_general_path(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    boxes = [(rng.uniform(-50, 650), rng.uniform(-50, 500), rng.uniform(0.1, 300),
+              rng.uniform(0.1, 200), rng.choice(["car", "a<b&c>", "보행자"])) for _ in range(80)]
+    corners = [([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], lb) for x, y, w, h, lb in boxes]
+    write_export([bbox_record(1, boxes)], format="voc", output_dir=tmp_path / "fast")
+    # The same boxes as polygons of their corners take the general path: same bounds.
+    poly = polygon_record(1, corners)
+    poly["file_name"] = "img_1.jpg"
+    write_export([poly], format="voc", output_dir=tmp_path / "slow")
+    fast = (tmp_path / "fast" / "Annotations" / "img_1.xml").read_bytes()
+    slow = (tmp_path / "slow" / "Annotations" / "img_1.xml").read_bytes()
+    assert fast.count(b"<object>") > 40 and fast == slow
+    ET.fromstring(fast)  # well-formed

@@ -84,6 +84,17 @@ def test_property_boxes(size: tuple[int, int], boxes: list[tuple[float, ...]]) -
         assert (cy + h / 2) * height == pytest.approx(y1, abs=1.0)
 
 
+def _area(pts: list[tuple[float, float]]) -> float:
+    n = len(pts)
+    return abs(sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]
+                   for i in range(n))) / 2
+
+
+def _clip(pts: list[tuple[float, float]], width: float,
+          height: float) -> list[tuple[float, float]]:
+    return [(min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in pts]
+
+
 point = st.tuples(st.floats(-300, 900, allow_nan=False), st.floats(-300, 900, allow_nan=False))
 
 
@@ -99,11 +110,14 @@ def test_property_polygons(size: tuple[int, int], polygons: list[list[tuple[floa
         report = write_export([raw], format="yolo", output_dir=tmp,
                               options=FormatOptions(yolo_task=task))
         rows = _rows(Path(tmp) / "labels" / "default" / "poly_1.txt")
+    valid = [p for p in polygons if _area(p) > 0]
+    assert report.invalid.get("zero_area", 0) == len(polygons) - len(valid)
+    polygons = valid
     outside = 0
     clamped = 0
     for pts in polygons:
         verdict, _ = _verdict(_bounds(pts), width, height)
-        if verdict == "outside":
+        if verdict == "outside" or (task == "segment" and _area(_clip(pts, width, height)) == 0):
             outside += 1
         elif task == "segment":
             clamped += any(not (0 <= x <= width and 0 <= y <= height) for x, y in pts)
@@ -113,7 +127,8 @@ def test_property_polygons(size: tuple[int, int], polygons: list[list[tuple[floa
     if task == "segment":
         assert report.clamped == clamped
         assert all(len(r) == 1 + 2 * len(p) for r, p in zip(
-            rows, [p for p in polygons if _in(p, width, height)], strict=True))
+            rows, [p for p in polygons if _in(p, width, height)
+                   and _area(_clip(p, width, height)) > 0], strict=True))
     for row in rows:
         assert all(0.0 <= v <= 1.0 for v in row[1:])
 
@@ -139,7 +154,7 @@ def test_data_yaml_classes_and_splits(tmp_path: Path) -> None:
                                                           "images/test")
     assert "path" not in data
     classes = (tmp_path / "classes.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    assert classes == [n.replace("\n", " ") for n in labels]
+    assert classes == [n.replace("\n", "\\n") for n in labels]  # escaped, not a space
     plan = SplitPlan({"train": 0.7, "val": 0.2, "test": 0.1}, seed=11)
     for raw in records:
         split = plan.assign(str(raw["id"]))

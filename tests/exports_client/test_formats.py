@@ -143,5 +143,10 @@ async def test_ground_truth_events_export(client: AsyncClient, emulator: Emulato
         format="json", output_dir=tmp_path, include_files=True)
     assert report.items == 4
     assert any("4 media without a file URL" in note for note in report.notes)
-    lines = (tmp_path / "synapse_default.jsonl").read_text().splitlines()
+    # The events' categories are their splits: no empty "default" beside them.
+    assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".jsonl")) == [
+        "synapse_train.jsonl", "synapse_val.jsonl"]
+    lines = [ln for name in ("train", "val")
+             for ln in (tmp_path / f"synapse_{name}.jsonl").read_text().splitlines()]
     assert {json.loads(ln)["ground_truth_dataset_version"] for ln in lines} == {version}
+    assert len(lines) == 4

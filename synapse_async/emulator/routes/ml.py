@@ -241,10 +241,30 @@ async def create_events(request: web.Request) -> web.Response:
     return web.json_response([public(d) for d in store.insert_many(EVENTS, docs)], status=201)
 
 
+def _seed_event(version: Doc, i: int) -> Doc:
+    """Seeded event ``i``: one box, a category, a file slot sized on even ``i`` only."""
+    slot: Doc = {"path": f"gt/{version['version']}/{i}.jpg", "checksum": f"{i:032x}"}
+    if i % 2 == 0:
+        slot.update(width=640, height=480)
+    box = {"x": 10 + 7 * (i % 50), "y": 20 + 3 * (i % 40), "width": 40 + i % 30,
+           "height": 30 + i % 20}
+    return {"files": {"image_1": slot},
+            "data": {"annotations": {"image_1": [
+                {"id": f"gt{i}", "tool": "bounding_box",
+                 "classification": {"class": ("car", "person")[i % 2]}}]},
+                     "annotationsData": {"image_1": [{"id": f"gt{i}", "coordinate": box}]}},
+            "meta": {"index": i, "category": "val" if i % 4 == 3 else "train"}}
+
+
 def seed_ground_truth(
     store: Store, name: str = "Seeded ground truth", *, versions: int = 1, events: int = 0
 ) -> Doc:
     """A ground truth with ``versions`` versions (``v1``...) of ``events`` events each.
+
+    Like real ground truth data: event ``i`` holds one bounding box (``car``/``person``),
+    a ``category`` in its meta (``train``, every fourth ``val``) and a file slot
+    ``{"path", "checksum"}``; only even events' slots carry ``width``/``height`` (640x480),
+    odd ones have no size (a client must read it from the file).
 
     Returns ``{"ground_truth": doc, "versions": [doc...]}`` (wire forms).
     """
@@ -257,11 +277,8 @@ def seed_ground_truth(
                                              "description": "", "created": now}
                                             for n in range(versions)])
         for version in made:
-            store.insert_many(EVENTS, [new_event(version, {
-                "files": {"image_1": {"path": f"gt/{version['version']}/{i}.jpg",
-                                      "checksum": f"{i:032x}"}},
-                "data": {"annotations": {"image_1": []}, "annotationsData": {"image_1": []}},
-                "meta": {"index": i}}, f"item {i}") for i in range(events)])
+            store.insert_many(EVENTS, [new_event(version, _seed_event(version, i), f"item {i}")
+                                       for i in range(events)])
     return {"ground_truth": gt, "versions": _serialize_versions(store, made)}
 
 
