@@ -36,7 +36,7 @@ def bbox_record(ident: int, boxes: Sequence[tuple[float, float, float, float, st
             "height": height, "data": doc}
 
 
-def polygon_record(ident: int, polygons: list[tuple[list[tuple[float, float]], str]], *,
+def polygon_record(ident: int, polygons: Sequence[tuple[Sequence[tuple[float, float]], str]], *,
                    width: int = 640, height: int = 480) -> dict[str, Any]:
     """A record with polygons ``([(x, y), ...], label)``."""
     doc = compact_doc([{"id": f"p{ident}_{i}", "type": "polygon",

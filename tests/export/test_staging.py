@@ -59,7 +59,12 @@ def test_durable_export_syncs_every_file_and_folder(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
     real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     write_export(_records(4), format="yolo", output_dir=tmp_path / "d",
                  options=FormatOptions(durable=True))
     entries = sum(len(files) + 1 for _, _, files in os.walk(tmp_path / "d"))

@@ -50,7 +50,8 @@ async def _ground_truth(client: AsyncClient, emulator: Emulator, tmp_path: Path)
 async def test_unsized_media_are_sized_and_named_from_their_files(
         client: AsyncClient, emulator: Emulator, tmp_path: Path) -> None:
     version = await _ground_truth(client, emulator, tmp_path)
-    target = {"target": "ground_truth", "filter": {"ground_truth_dataset_version": version}}
+    target: dict[str, Any] = {"target": "ground_truth",
+                              "filter": {"ground_truth_dataset_version": version}}
     bare = await client.exports.export(**target, format="yolo", output_dir=tmp_path / "bare")
     assert not bare.complete and bare.failed == {"missing_image_size": 3}
 
@@ -76,7 +77,8 @@ async def test_unsized_media_are_sized_and_named_from_their_files(
 async def test_client_overwrite(client: AsyncClient, emulator: Emulator,
                                 tmp_path: Path) -> None:
     version = await _ground_truth(client, emulator, tmp_path)
-    target = {"target": "ground_truth", "filter": {"ground_truth_dataset_version": version}}
+    target: dict[str, Any] = {"target": "ground_truth",
+                              "filter": {"ground_truth_dataset_version": version}}
     out = tmp_path / "coco"
     await client.exports.export(**target, format="coco", output_dir=out,
                                 split={"train": 0.5, "val": 0.5}, seed=1)
