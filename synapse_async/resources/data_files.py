@@ -37,7 +37,7 @@ class AsyncDataFiles(AsyncResource):
 
     def __init__(self, http: HTTPClient, *, uploads: AsyncUploads | None = None) -> None:
         super().__init__(http)
-        self._uploads = uploads if uploads is not None else AsyncUploads(http)
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     async def create(
         self,

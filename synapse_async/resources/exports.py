@@ -178,10 +178,9 @@ class AsyncExports(AsyncResource):
                  tasks: AsyncTasks | None = None,
                  ground_truth_events: AsyncGroundTruthEvents | None = None) -> None:
         super().__init__(http)
-        self._assignments = assignments if assignments is not None else AsyncAssignments(http)
-        self._tasks = tasks if tasks is not None else AsyncTasks(http)
-        self._ground_truth_events = (ground_truth_events if ground_truth_events is not None
-                                     else AsyncGroundTruthEvents(http))
+        self._assignments = self._sibling(assignments, AsyncAssignments)
+        self._tasks = self._sibling(tasks, AsyncTasks)
+        self._ground_truth_events = self._sibling(ground_truth_events, AsyncGroundTruthEvents)
 
     async def export(
         self,

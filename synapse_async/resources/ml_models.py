@@ -29,7 +29,7 @@ class AsyncMLModels(AsyncResource):
 
     def __init__(self, http: HTTPClient, uploads: AsyncUploads | None = None) -> None:
         super().__init__(http)
-        self._uploads = uploads if uploads is not None else AsyncUploads(http)
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     def list(
         self,

@@ -59,7 +59,7 @@ class AsyncPluginReleases(AsyncResource):
 
     def __init__(self, http: HTTPClient, uploads: AsyncUploads | None = None) -> None:
         super().__init__(http)
-        self._uploads = uploads if uploads is not None else AsyncUploads(http)
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     def list(
         self, *, plugin: int | None = None, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any

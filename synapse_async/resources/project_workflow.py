@@ -100,7 +100,7 @@ class AsyncProjectHandle(AsyncResource):
                  exports: AsyncExports | None = None) -> None:
         super().__init__(http)
         self._project = project
-        self._exports = exports if exports is not None else AsyncExports(http)
+        self._exports = self._sibling(exports, AsyncExports)
 
     def __repr__(self) -> str:
         p = self._project

@@ -73,7 +73,7 @@ class AsyncProjects(AsyncResource):
 
     def __init__(self, http: HTTPClient, *, exports: AsyncExports | None = None) -> None:
         super().__init__(http)
-        self._exports = exports if exports is not None else AsyncExports(http)
+        self._exports = self._sibling(exports, AsyncExports)
 
     def _handle(self, data: Any) -> AsyncProjectHandle:
         return AsyncProjectHandle(self._http, self._decode(data, Project), exports=self._exports)
