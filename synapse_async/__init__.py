@@ -46,6 +46,7 @@ from synapse_async.models import (
     DataFile,
     DataUnit,
     Deposit,
+    ExportResult,
     ImportJob,
     Payment,
     Project,
@@ -73,7 +74,6 @@ from synapse_async.models.ml import (
 from synapse_async.models.storage import RedactedConfig, Storage
 from synapse_async.models.uploads import UploadResult
 from synapse_async.pagination import AsyncPaginator, Page
-from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 from synapse_async.secret import Secret
 

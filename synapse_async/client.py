@@ -202,33 +202,36 @@ class AsyncClient:
         return cls(config=ClientConfig.from_file(path))
 
     def _init_resources(self) -> None:
+        """Build the resources on this client's HTTP layer, handing each the siblings it uses.
+
+        The one wiring rule: a resource that reads through another receives it as a
+        constructor argument here, so a ``with_options()`` copy's resources all share the
+        copy's settings.
+        """
         http = self._http
-
-        def uploads() -> Any:  # resources that upload files reach ``self.uploads`` lazily
-            return getattr(self, "uploads", None)
-
-        self.projects = AsyncProjects(http)
+        self.uploads = AsyncUploads(http)
         self.tasks = AsyncTasks(http)
         self.assignments = AsyncAssignments(http)
+        self.ground_truth_events = AsyncGroundTruthEvents(http)
+        self.exports = AsyncExports(http, assignments=self.assignments, tasks=self.tasks,
+                                    ground_truth_events=self.ground_truth_events)
+        self.projects = AsyncProjects(http, exports=self.exports)
         self.data_collections = AsyncDataCollections(http)
-        self.data_files = AsyncDataFiles(http)
+        self.data_files = AsyncDataFiles(http, uploads=self.uploads)
         self.data_units = AsyncDataUnits(http)
-        self.uploads = AsyncUploads(http)
         self.billing = AsyncBilling(http)
         self.webhooks = AsyncWebhooks(http)
         self.task_tags = AsyncTaskTags(http)
         self.agents = AsyncAgents(http)
         self.plugins = AsyncPlugins(http)
-        self.plugin_releases = AsyncPluginReleases(http, uploads)
+        self.plugin_releases = AsyncPluginReleases(http, uploads=self.uploads)
         self.jobs = AsyncJobs(http)
         self.logs = AsyncLogs(http)
         self.serve_applications = AsyncServeApplications(http)
         self.storages = AsyncStorages(http)
-        self.ml_models = AsyncMLModels(http, uploads)
+        self.ml_models = AsyncMLModels(http, uploads=self.uploads)
         self.ground_truths = AsyncGroundTruths(http)
         self.ground_truth_dataset_versions = AsyncGroundTruthDatasetVersions(http)
-        self.ground_truth_events = AsyncGroundTruthEvents(http)
-        self.exports = AsyncExports(http)
 
     @property
     def config(self) -> ClientConfig:

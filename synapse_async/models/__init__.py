@@ -23,6 +23,7 @@ from synapse_async.models.uploads import ChunkedUpload, UploadPart, UploadResult
 from synapse_async.models.workflow import (
     Balance,
     Deposit,
+    ExportResult,
     ImportJob,
     Payment,
     ProjectStatus,
@@ -40,6 +41,7 @@ __all__ = [
     "DataFile",
     "DataUnit",
     "Deposit",
+    "ExportResult",
     "GroundTruth",
     "GroundTruthDatasetVersion",
     "GroundTruthEvent",

@@ -1,6 +1,7 @@
 """Models of the managed-annotation workflow (EXT, DESIGN 5.6).
 
-Task uploads, imports, deposits and payments, project status, billing, webhooks.
+Task uploads, imports, deposits and payments, project status, server-side exports,
+billing, webhooks.
 
 Money is ``decimal.Decimal``: the server sends amounts as decimal strings (``"12.50"``, as
 DRF's ``DecimalField`` does), so no amount ever passes through a binary float.
@@ -18,6 +19,7 @@ from synapse_async.models._converter import Model
 __all__ = [
     "Balance",
     "Deposit",
+    "ExportResult",
     "ImportJob",
     "Payment",
     "ProjectStatus",
@@ -234,3 +236,39 @@ class WebhookDelivery(Model):
     last_error: str | None = None
     created: datetime | None = None
     modified: datetime | None = None
+
+
+@attrs.frozen
+class ExportResult(Model):
+    """A server-side export (EXT ``POST projects/{id}/exports/``): where it went, what it held.
+
+    Attributes:
+        id: the export id.
+        project: the project id.
+        destination: ``s3``.
+        bucket: the bucket written to.
+        key: the object key written.
+        uri: ``s3://bucket/key``.
+        format: the format written (``json``, ``coco``, ``csv``; ``yolo``, ``voc``,
+            ``spacy`` as a zip of the export folder).
+        status: ``completed``.
+        items: records exported.
+        annotations: annotations written.
+        size: bytes of the object.
+        created: when the export started.
+        finished: when the object was in place.
+    """
+
+    id: int
+    project: int
+    destination: str = "s3"
+    bucket: str = ""
+    key: str = ""
+    uri: str = ""
+    format: str = "json"
+    status: str = "completed"
+    items: int = 0
+    annotations: int = 0
+    size: int | None = None
+    created: datetime | None = None
+    finished: datetime | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse_async._validation import is_int
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncResource", "batch_key", "check_id", "created_items"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound="AsyncResource")
 
 
 def check_id(value: Any, name: str = "id") -> int:
@@ -53,6 +54,14 @@ class AsyncResource:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def _sibling(self, given: R | None, cls: Callable[[HTTPClient], R]) -> R:
+        """The sibling resource the client passed in, else a ``cls`` on this HTTP layer.
+
+        The one wiring rule of the resources: one that reads through another takes it as a
+        constructor argument (``AsyncClient`` passes its own); built alone, it makes one.
+        """
+        return given if given is not None else cls(self._http)
 
     def _decode(self, data: Any, cls: type[T]) -> T:
         return structure(data, cls, strict=self._http.config.strict_decoding)

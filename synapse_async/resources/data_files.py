@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from synapse_async.errors import InvalidInputError
-from synapse_async.http import build_path, multipart_body
+from synapse_async.http import HTTPClient, build_path, multipart_body
 from synapse_async.models import DataFile
 from synapse_async.resources._base import AsyncResource, check_id
 from synapse_async.resources.uploads import AsyncUploads
@@ -27,7 +27,17 @@ def check_upload_path(path: str | os.PathLike[str]) -> Path:
 
 
 class AsyncDataFiles(AsyncResource):
-    """``client.data_files``: files stored by the platform."""
+    """``client.data_files``: files stored by the platform.
+
+    Args:
+        http: the client's HTTP layer.
+        uploads: the client's uploads resource, for files over 50 MiB (``AsyncClient``
+            passes its own; omitted, one is made on ``http``).
+    """
+
+    def __init__(self, http: HTTPClient, *, uploads: AsyncUploads | None = None) -> None:
+        super().__init__(http)
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     async def create(
         self,
@@ -54,7 +64,7 @@ class AsyncDataFiles(AsyncResource):
         p = check_upload_path(path)
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
-            upload = await AsyncUploads(self._http).upload_file(
+            upload = await self._uploads.upload_file(
                 p, on_progress=on_progress, max_concurrency=max_concurrency)
             data = await self._http.request("POST", "data_files/",
                                             json_body={"chunked_upload": upload.id})

@@ -33,13 +33,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import anyio.to_thread
-import attrs
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async._tasks import first_error
@@ -56,9 +54,9 @@ from synapse_async.export import (
     export_small,
 )
 from synapse_async.export.synapse_json import project_record
-from synapse_async.http import build_path
-from synapse_async.models import Assignment
-from synapse_async.models._converter import Model, structure
+from synapse_async.http import HTTPClient, build_path
+from synapse_async.models import Assignment, ExportResult
+from synapse_async.models._converter import structure
 from synapse_async.pagination import check_page_size
 from synapse_async.resources._base import AsyncResource, check_id
 from synapse_async.resources._export_sources import (
@@ -73,9 +71,6 @@ from synapse_async.resources.assignments import AsyncAssignments
 from synapse_async.resources.ground_truths import AsyncGroundTruthEvents
 from synapse_async.resources.tasks import AsyncTasks
 
-if TYPE_CHECKING:
-    from synapse_async.http import HTTPClient
-
 __all__ = ["TARGETS", "AsyncExports", "ExportResult", "export_project",
            "export_project_to_s3"]
 
@@ -85,42 +80,6 @@ TARGETS = ("assignment", "ground_truth", "task")
 _TARGET_ALIASES = {"assignments": "assignment", "ground_truths": "ground_truth",
                    "ground_truth_event": "ground_truth", "ground_truth_events": "ground_truth",
                    "tasks": "task"}
-
-
-@attrs.frozen
-class ExportResult(Model):
-    """A server-side export (EXT ``POST projects/{id}/exports/``): where it went, what it held.
-
-    Attributes:
-        id: the export id.
-        project: the project id.
-        destination: ``s3``.
-        bucket: the bucket written to.
-        key: the object key written.
-        uri: ``s3://bucket/key``.
-        format: the format written (``json``, ``coco``, ``csv``; ``yolo``, ``voc``,
-            ``spacy`` as a zip of the export folder).
-        status: ``completed``.
-        items: records exported.
-        annotations: annotations written.
-        size: bytes of the object.
-        created: when the export started.
-        finished: when the object was in place.
-    """
-
-    id: int
-    project: int
-    destination: str = "s3"
-    bucket: str = ""
-    key: str = ""
-    uri: str = ""
-    format: str = "json"
-    status: str = "completed"
-    items: int = 0
-    annotations: int = 0
-    size: int | None = None
-    created: datetime | None = None
-    finished: datetime | None = None
 
 
 def _invalid(exc: Exception) -> InvalidInputError:
@@ -207,7 +166,21 @@ def _place_all(exporter: Exporter, records: list[dict[str, Any]]) -> list[Item]:
 
 
 class AsyncExports(AsyncResource):
-    """``client.exports``: export annotations of assignments, ground truth or tasks to files."""
+    """``client.exports``: export annotations of assignments, ground truth or tasks to files.
+
+    Args:
+        http: the client's HTTP layer.
+        assignments, tasks, ground_truth_events: the client's listing resources the export
+            reads through (``AsyncClient`` passes its own; omitted, one is made on ``http``).
+    """
+
+    def __init__(self, http: HTTPClient, *, assignments: AsyncAssignments | None = None,
+                 tasks: AsyncTasks | None = None,
+                 ground_truth_events: AsyncGroundTruthEvents | None = None) -> None:
+        super().__init__(http)
+        self._assignments = self._sibling(assignments, AsyncAssignments)
+        self._tasks = self._sibling(tasks, AsyncTasks)
+        self._ground_truth_events = self._sibling(ground_truth_events, AsyncGroundTruthEvents)
 
     async def export(
         self,
@@ -274,15 +247,15 @@ class AsyncExports(AsyncResource):
     def _pages(self, target: str, filters: dict[str, Any], page_size: int
                ) -> AsyncGenerator[tuple[int | None, list[dict[str, Any]]], None]:
         """The listing as ``(count, records)`` pages; builds the paginator (checks) now."""
-        http = self._http
+        assignments = self._assignments
         if target == "assignment":
-            listing: Any = AsyncAssignments(http).list(page_size=page_size, **filters)
+            listing: Any = assignments.list(page_size=page_size, **filters)
             build: Any = assignment_record
         elif target == "ground_truth":
-            listing = AsyncGroundTruthEvents(http).list(page_size=page_size, **filters)
+            listing = self._ground_truth_events.list(page_size=page_size, **filters)
             build = event_record
         else:
-            listing = AsyncTasks(http).list(page_size=page_size, **filters)
+            listing = self._tasks.list(page_size=page_size, **filters)
             build = None
 
         async def pages() -> AsyncGenerator[tuple[int | None, list[dict[str, Any]]], None]:
@@ -293,7 +266,7 @@ class AsyncExports(AsyncResource):
                 latest: dict[int, Assignment] = {}
                 if page.items:
                     ids = ",".join(str(t.id) for t in page.items)
-                    async for a in AsyncAssignments(http).list(task=ids, page_size=1000):
+                    async for a in assignments.list(task=ids, page_size=1000):
                         if a.task is not None:
                             latest[a.task] = a
                 yield page.count, [task_record(t, latest.get(t.id)) for t in page.items]
@@ -357,7 +330,7 @@ class AsyncExports(AsyncResource):
 
 
 async def export_project(
-    http: HTTPClient, project_id: int, format: str, *,
+    exports: AsyncExports, project_id: int, format: str, *,
     output_dir: str | os.PathLike[str] | None, split: Mapping[str, float] | None, seed: int,
     labels: Sequence[str] | None, include_files: bool | None,
 ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
@@ -381,7 +354,7 @@ async def export_project(
     if fmt == "yolo":
         out = Path(output_dir) if output_dir is not None else Path(
             tempfile.mkdtemp(prefix="synapse_export_"))
-        report, exporter = await AsyncExports(http)._run(
+        report, exporter = await exports._run(
             target="assignment", filter={"project": project_id}, format="yolo", output_dir=out,
             split=DEFAULT_SPLIT if split is None else split,
             include_files=include_files is not False, on_progress=None, seed=seed,
@@ -396,10 +369,10 @@ async def export_project(
     kwargs: dict[str, Any] = {}
     if fmt == "coco":
         kwargs = {"split": split, "seed": seed, "labels": _check_labels(labels)}
-    records = [assignment_record(a) async for a in AsyncAssignments(http).list(
+    records = [assignment_record(a) async for a in exports._assignments.list(
         project=project_id, page_size=1000)]
     if fmt == "json":
-        tasks = {t.id: task_record(t, None)["task"] async for t in AsyncTasks(http).list(
+        tasks = {t.id: task_record(t, None)["task"] async for t in exports._tasks.list(
             project=project_id, page_size=1000)}
         return [project_record(r, tasks.get(r["task"])) for r in records]
     result: list[dict[str, Any]] | dict[str, Any] | bytes | str = await anyio.to_thread.run_sync(

@@ -11,19 +11,25 @@ from synapse_async.http import HTTPClient, build_path
 from synapse_async.models import MLModel
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
-from synapse_async.resources._uploading import UploaderGetter, require_uploader
 from synapse_async.resources.data_files import check_upload_path
 from synapse_async.resources.task_tags import check_name
+from synapse_async.resources.uploads import AsyncUploads
 
 __all__ = ["AsyncMLModels"]
 
 
 class AsyncMLModels(AsyncResource):
-    """``client.ml_models``: trained models stored by the platform (``models/``)."""
+    """``client.ml_models``: trained models stored by the platform (``models/``).
 
-    def __init__(self, http: HTTPClient, uploads: UploaderGetter | None = None) -> None:
+    Args:
+        http: the client's HTTP layer.
+        uploads: the client's uploads resource that sends the weights (``AsyncClient``
+            passes its own; omitted, one is made on ``http``).
+    """
+
+    def __init__(self, http: HTTPClient, uploads: AsyncUploads | None = None) -> None:
         super().__init__(http)
-        self._uploads = uploads
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     def list(
         self,
@@ -63,8 +69,7 @@ class AsyncMLModels(AsyncResource):
         ``(bytes_done, bytes_total)`` during the upload.
 
         Raises:
-            InvalidInputError: a bad name, id or file (checked before any request), or a
-                client without ``uploads``.
+            InvalidInputError: a bad name, id or file (checked before any request).
         """
         body: dict[str, Any] = {"name": check_name(name, "model name"),
                                 "description": description, **fields}
@@ -73,9 +78,7 @@ class AsyncMLModels(AsyncResource):
         if plugin is not None:
             body["plugin"] = check_id(plugin, "plugin")
         p = check_upload_path(path)
-        uploader = require_uploader(self._uploads, "creating an ML model")
-        options: dict[str, Any] = {} if on_progress is None else {"on_progress": on_progress}
-        uploaded = await uploader.upload_file(p, **options)
+        uploaded = await self._uploads.upload_file(p, on_progress=on_progress)
         data = await self._http.request("POST", "models/",
                                         json_body={**body, "chunked_upload": uploaded.id})
         return self._decode(data, MLModel)

@@ -15,9 +15,9 @@ from synapse_async.http import HTTPClient, build_path, multipart_body
 from synapse_async.models import PluginRelease
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
-from synapse_async.resources._uploading import UploaderGetter, require_uploader
 from synapse_async.resources.data_files import MULTIPART_LIMIT, check_upload_path
 from synapse_async.resources.plugins import check_plugin_code, check_plugin_ref
+from synapse_async.resources.uploads import AsyncUploads
 
 __all__ = ["AsyncPluginReleases", "check_version", "parse_release_ref"]
 
@@ -50,11 +50,16 @@ class AsyncPluginReleases(AsyncResource):
 
     Archives up to 50 MiB are sent in the create request (multipart); larger ones by
     chunked upload first (``client.uploads``), then referenced by the upload's id.
+
+    Args:
+        http: the client's HTTP layer.
+        uploads: the client's uploads resource, for archives over 50 MiB (``AsyncClient``
+            passes its own; omitted, one is made on ``http``).
     """
 
-    def __init__(self, http: HTTPClient, uploads: UploaderGetter | None = None) -> None:
+    def __init__(self, http: HTTPClient, uploads: AsyncUploads | None = None) -> None:
         super().__init__(http)
-        self._uploads = uploads
+        self._uploads = self._sibling(uploads, AsyncUploads)
 
     def list(
         self, *, plugin: int | None = None, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any
@@ -91,8 +96,7 @@ class AsyncPluginReleases(AsyncResource):
         """Release ``version`` of ``plugin`` (id or code) with the archive at ``path``.
 
         Raises:
-            InvalidInputError: a bad plugin, version or file; or a file over 50 MiB when
-                this client has no ``uploads`` resource.
+            InvalidInputError: a bad plugin, version or file.
             ValidationError: the server refuses it (e.g. the version exists already).
         """
         ref = check_plugin_ref(plugin)
@@ -101,9 +105,7 @@ class AsyncPluginReleases(AsyncResource):
         values: dict[str, Any] = {"plugin": ref, "version": version,
                                   "config": dict(config or {}), **fields}
         if p.stat().st_size > MULTIPART_LIMIT:
-            uploader = require_uploader(self._uploads, f"a plugin archive of {p.stat().st_size} "
-                                                       "bytes")
-            uploaded = await uploader.upload_file(p)
+            uploaded = await self._uploads.upload_file(p)
             data = await self._http.request(
                 "POST", "plugin_releases/", json_body={**values, "chunked_upload": uploaded.id})
             return self._decode(data, PluginRelease)

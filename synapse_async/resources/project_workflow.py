@@ -34,6 +34,7 @@ from synapse_async.errors import (
 from synapse_async.http import build_path
 from synapse_async.models import (
     Deposit,
+    ExportResult,
     ImportJob,
     Payment,
     Project,
@@ -41,7 +42,7 @@ from synapse_async.models import (
     TaskUploadResult,
 )
 from synapse_async.resources._base import AsyncResource, check_id
-from synapse_async.resources.exports import ExportResult, export_project, export_project_to_s3
+from synapse_async.resources.exports import AsyncExports, export_project, export_project_to_s3
 
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
@@ -91,11 +92,15 @@ class AsyncProjectHandle(AsyncResource):
     Args:
         http: the client's HTTP layer.
         project: the project snapshot.
+        exports: the client's exports resource ``export()`` runs through (``AsyncClient``
+            passes its own; omitted, one is made on ``http``).
     """
 
-    def __init__(self, http: HTTPClient, project: Project) -> None:
+    def __init__(self, http: HTTPClient, project: Project, *,
+                 exports: AsyncExports | None = None) -> None:
         super().__init__(http)
         self._project = project
+        self._exports = self._sibling(exports, AsyncExports)
 
     def __repr__(self) -> str:
         p = self._project
@@ -417,7 +422,7 @@ class AsyncProjectHandle(AsyncResource):
             ImportError: ``spacy`` without spaCy installed.
         """
         return await export_project(
-            self._http, self.id, format, output_dir=output_dir, split=split, seed=seed,
+            self._exports, self.id, format, output_dir=output_dir, split=split, seed=seed,
             labels=self._project.label_names or None if labels is None else labels,
             include_files=include_files)
 

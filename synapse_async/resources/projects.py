@@ -8,10 +8,11 @@ from typing import Any
 
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async.errors import InvalidInputError
-from synapse_async.http import build_path
+from synapse_async.http import HTTPClient, build_path
 from synapse_async.models import Project
 from synapse_async.pagination import AsyncPaginator
 from synapse_async.resources._base import AsyncResource, check_id
+from synapse_async.resources.exports import AsyncExports
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 
 __all__ = ["AsyncProjects"]
@@ -63,7 +64,19 @@ class AsyncProjects(AsyncResource):
     the workflow methods: ``upload_tasks``, ``pay_deposit``, ``wait_for_completion``, ...);
     ``list`` yields plain ``Project`` models (``await client.projects.get(p.id)`` for a
     handle).
+
+    Args:
+        http: the client's HTTP layer.
+        exports: the client's exports resource, handed to every handle (``AsyncClient``
+            passes its own; omitted, one is made on ``http``).
     """
+
+    def __init__(self, http: HTTPClient, *, exports: AsyncExports | None = None) -> None:
+        super().__init__(http)
+        self._exports = self._sibling(exports, AsyncExports)
+
+    def _handle(self, data: Any) -> AsyncProjectHandle:
+        return AsyncProjectHandle(self._http, self._decode(data, Project), exports=self._exports)
 
     def list(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any
@@ -77,7 +90,7 @@ class AsyncProjects(AsyncResource):
     async def get(self, project_id: int) -> AsyncProjectHandle:
         """One project by id, as a workflow handle (``NotFoundError`` when it does not exist)."""
         data = await self._http.request("GET", build_path("projects", check_id(project_id)))
-        return AsyncProjectHandle(self._http, self._decode(data, Project))
+        return self._handle(data)
 
     async def create(
         self,
@@ -128,4 +141,4 @@ class AsyncProjects(AsyncResource):
         }
         body.update((key, value) for key, value in optional.items() if value is not None)
         data = await self._http.request("POST", "projects/", json_body=body)
-        return AsyncProjectHandle(self._http, self._decode(data, Project))
+        return self._handle(data)

@@ -36,8 +36,7 @@ class MLModels(SyncResource[AsyncMLModels]):
         ``(bytes_done, bytes_total)`` during the upload.
 
         Raises:
-            InvalidInputError: a bad name, id or file (checked before any request), or a
-                client without ``uploads``.
+            InvalidInputError: a bad name, id or file (checked before any request).
         """
         return self._portal.call(
             self._aio.create,

@@ -35,8 +35,7 @@ class PluginReleases(SyncResource[AsyncPluginReleases]):
         """Release ``version`` of ``plugin`` (id or code) with the archive at ``path``.
 
         Raises:
-            InvalidInputError: a bad plugin, version or file; or a file over 50 MiB when
-                this client has no ``uploads`` resource.
+            InvalidInputError: a bad plugin, version or file.
             ValidationError: the server refuses it (e.g. the version exists already).
         """
         return self._portal.call(self._aio.create, plugin, version, path, config=config, **fields)

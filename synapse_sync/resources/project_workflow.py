@@ -12,12 +12,12 @@ from typing import Any
 from synapse_async.models.annotation import Project
 from synapse_async.models.workflow import (
     Deposit,
+    ExportResult,
     ImportJob,
     Payment,
     ProjectStatus,
     TaskUploadResult,
 )
-from synapse_async.resources.exports import ExportResult
 from synapse_async.resources.project_workflow import AsyncProjectHandle
 from synapse_sync._resource import SyncResource
 

@@ -65,16 +65,6 @@ async def test_ml_models_bad_input(client: AsyncClient, tmp_path: Path) -> None:
     assert [m async for m in client.ml_models.list()] == []
 
 
-async def test_ml_model_create_without_uploads_is_a_clear_error(
-    client: AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(client, "uploads", None)
-    weights = tmp_path / "w.bin"
-    weights.write_bytes(b"w")
-    with pytest.raises(InvalidInputError, match=r"client\.uploads"):
-        await client.ml_models.create("m", weights)
-
-
 async def test_ground_truths_versions_events(emulator: Emulator, client: AsyncClient) -> None:
     coll = await client.data_collections.create("imgs", file_specifications=[{"name": "image_1"}])
     gt = await client.ground_truths.create("Street GT", description="ref", data_collection=coll.id)
