@@ -40,6 +40,7 @@ def lint(session: nox.Session) -> None:
     """Ruff lint."""
     session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(python="3.11")
@@ -91,8 +92,17 @@ def ray(session: nox.Session) -> None:
         trace = Path(session.create_tmp()) / "ray-connect.trace"
         trace.unlink(missing_ok=True)
         session.env["SYNAPSE_RAY_CONNECT_TRACE"] = str(trace)
-        command = ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=connect",
-                   "-o", str(trace), *command]
+        command = [
+            "strace",
+            "-f",
+            "-qq",
+            "--seccomp-bpf",
+            "-e",
+            "trace=connect",
+            "-o",
+            str(trace),
+            *command,
+        ]
     else:
         session.warn("strace not found (apt-get install strace): connect() calls not checked")
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("unshare"):
@@ -123,17 +133,28 @@ def consumers(session: nox.Session) -> None:
         session.run("python", "-m", "venv", str(datumaro))
     session.run(str(datumaro / "bin" / "pip"), "install", "-q", "datumaro", external=True)
     python = str(Path(session.virtualenv.location) / "bin" / "python")
-    command = ["pytest", "-q", "-p", "no:randomly",
-               "tests/export_consumers/test_heavy_consumers.py", *session.posargs]
+    command = [
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "tests/export_consumers/test_heavy_consumers.py",
+        *session.posargs,
+    ]
     # Ultralytics checks PyPI for updates, sends usage events and fetches fonts unless told
     # not to: YOLO_OFFLINE turns that off, and as root the tests also run in a network
     # namespace holding only lo, so nothing can leave the machine whatever a library tries.
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("unshare"):
-        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
-                   *command]
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
     else:
         session.warn("not root or no unshare: consumer tests run without a network namespace")
-    session.run(*command, external=True,
-                env={"ULTRALYTICS_PYTHON": python,
-                     "DATUMARO_PYTHON": str(datumaro / "bin" / "python"),
-                     "YOLO_OFFLINE": "1", "YOLO_SETTINGS_SYNC": "False"})
+    session.run(
+        *command,
+        external=True,
+        env={
+            "ULTRALYTICS_PYTHON": python,
+            "DATUMARO_PYTHON": str(datumaro / "bin" / "python"),
+            "YOLO_OFFLINE": "1",
+            "YOLO_SETTINGS_SYNC": "False",
+        },
+    )

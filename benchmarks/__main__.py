@@ -16,11 +16,24 @@ import sys
 
 from benchmarks.common import TARGETS, machine
 
-BENCHMARKS = ["listing", "sync_listing", "sync_listing_warm", "sync_overhead", "upload",
-              "export_convert", "export", "bulk", "emulator_seed", "official", "converter",
-              "export_libraries"]
-SMOKE_SKIPS = {"official": "installs synapse-sdk from PyPI in its own Python 3.12 venv and "
-                           "moves 1 GiB; run `python -m benchmarks official` to measure it"}
+BENCHMARKS = [
+    "listing",
+    "sync_listing",
+    "sync_listing_warm",
+    "sync_overhead",
+    "upload",
+    "export_convert",
+    "export",
+    "bulk",
+    "emulator_seed",
+    "official",
+    "converter",
+    "export_libraries",
+]
+SMOKE_SKIPS = {
+    "official": "installs synapse-sdk from PyPI in its own Python 3.12 venv and "
+    "moves 1 GiB; run `python -m benchmarks official` to measure it"
+}
 # Run by name only: `scale_out` needs the [ray] extra and starts local Ray clusters.
 EXTRA = ["scale_out"]
 
@@ -32,13 +45,17 @@ def _load() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the named benchmarks (default all); the exit status for ``--check``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("names", nargs="*",
-                        help=f"benchmarks to run (default all: {BENCHMARKS}; by name only: "
-                             f"{EXTRA})")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny sizes, one run, targets not judged (for CI)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a target is missed")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help=f"benchmarks to run (default all: {BENCHMARKS}; by name only: {EXTRA})",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, one run, targets not judged (for CI)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 when a target is missed"
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS + EXTRA]
     if unknown:

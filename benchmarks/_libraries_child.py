@@ -31,19 +31,37 @@ def _sdk(fmt: str, data: dict[str, Any], out: str, durable: bool) -> None:
     from synapse_async.export import FormatOptions, write_export
 
     classes = data["classes"]
-    records = [{"id": i + 1, "file_name": img["file"], "width": img["w"], "height": img["h"],
-                "data": {"annotations": {"image_1": [
-                    {"id": f"a{i}_{k}", "tool": "bounding_box",
-                     "classification": {"class": classes[c]}}
-                    for k, (_x, _y, _w, _h, c) in enumerate(img["boxes"])]},
-                    "annotationsData": {"image_1": [
-                        {"id": f"a{i}_{k}", "coordinate": {"x": x, "y": y, "width": w,
-                                                            "height": h}}
-                        for k, (x, y, w, h, _c) in enumerate(img["boxes"])]}}}
-               for i, img in enumerate(data["images"])]
+    records = [
+        {
+            "id": i + 1,
+            "file_name": img["file"],
+            "width": img["w"],
+            "height": img["h"],
+            "data": {
+                "annotations": {
+                    "image_1": [
+                        {
+                            "id": f"a{i}_{k}",
+                            "tool": "bounding_box",
+                            "classification": {"class": classes[c]},
+                        }
+                        for k, (_x, _y, _w, _h, c) in enumerate(img["boxes"])
+                    ]
+                },
+                "annotationsData": {
+                    "image_1": [
+                        {"id": f"a{i}_{k}", "coordinate": {"x": x, "y": y, "width": w, "height": h}}
+                        for k, (x, y, w, h, _c) in enumerate(img["boxes"])
+                    ]
+                },
+            },
+        }
+        for i, img in enumerate(data["images"])
+    ]
     yield_point()
-    report = write_export(records, format=fmt, output_dir=out, labels=classes,
-                          options=FormatOptions(durable=durable))
+    report = write_export(
+        records, format=fmt, output_dir=out, labels=classes, options=FormatOptions(durable=durable)
+    )
     assert report.annotations_written == sum(len(i["boxes"]) for i in data["images"]), report
 
 
@@ -56,17 +74,19 @@ def _supervision(fmt: str, data: dict[str, Any], out: str) -> None:
     images, annotations = {}, {}
     for img in data["images"]:
         path = os.path.join(out, "images", img["file"])
-        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h, _ in img["boxes"]],
-                         dtype=float).reshape(-1, 4)
+        boxes = np.array(
+            [[x, y, x + w, y + h] for x, y, w, h, _ in img["boxes"]], dtype=float
+        ).reshape(-1, 4)
         ids = np.array([b[4] for b in img["boxes"]], dtype=int)
         images[path] = pixels
         annotations[path] = sv.Detections(xyxy=boxes, class_id=ids)
-    dataset = sv.DetectionDataset(classes=data["classes"], images=images,
-                                  annotations=annotations)
+    dataset = sv.DetectionDataset(classes=data["classes"], images=images, annotations=annotations)
     yield_point()
     if fmt == "yolo":
-        dataset.as_yolo(annotations_directory_path=os.path.join(out, "labels"),
-                        data_yaml_path=os.path.join(out, "data.yaml"))
+        dataset.as_yolo(
+            annotations_directory_path=os.path.join(out, "labels"),
+            data_yaml_path=os.path.join(out, "data.yaml"),
+        )
     elif fmt == "voc":
         dataset.as_pascal_voc(annotations_directory_path=os.path.join(out, "Annotations"))
     else:
@@ -77,11 +97,15 @@ def _datumaro(fmt: str, data: dict[str, Any], out: str) -> None:
     import datumaro as dm
 
     classes = data["classes"]
-    items = [dm.DatasetItem(
-        id=img["file"].rsplit(".", 1)[0], subset="train",
-        media=dm.Image.from_file(path=img["file"], size=(img["h"], img["w"])),
-        annotations=[dm.Bbox(x, y, w, h, label=c) for x, y, w, h, c in img["boxes"]])
-        for img in data["images"]]
+    items = [
+        dm.DatasetItem(
+            id=img["file"].rsplit(".", 1)[0],
+            subset="train",
+            media=dm.Image.from_file(path=img["file"], size=(img["h"], img["w"])),
+            annotations=[dm.Bbox(x, y, w, h, label=c) for x, y, w, h, c in img["boxes"]],
+        )
+        for img in data["images"]
+    ]
     dataset = dm.Dataset.from_iterable(items, categories=classes)
     dataset.init_cache()
     yield_point()
@@ -117,8 +141,17 @@ def main() -> None:
     files = sum(len(names) for _, _, names in os.walk(out))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mark, mark_cpu = _marks[-1]
-    print(json.dumps({"elapsed_s": end - mark, "cpu_s": cpu - mark_cpu, "build_s": mark - t0,
-                      "peak_rss_mb": rss, "files": files}))
+    print(
+        json.dumps(
+            {
+                "elapsed_s": end - mark,
+                "cpu_s": cpu - mark_cpu,
+                "build_s": mark - t0,
+                "peak_rss_mb": rss,
+                "files": files,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,15 +24,17 @@ from benchmarks.listing import _project_id
 
 
 def _client(tree: str, module: str, *args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
-                         text=True, cwd=tree, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=tree, check=False
+    )
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def _alternate(trees: dict[str, str], n: int, module: str, *args: str
-               ) -> dict[str, list[dict[str, Any]]]:
+def _alternate(
+    trees: dict[str, str], n: int, module: str, *args: str
+) -> dict[str, list[dict[str, Any]]]:
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     order = list(trees)
     for i in range(n):
@@ -47,17 +49,21 @@ def _report(title: str, results: dict[str, list[dict[str, Any]]]) -> str:
         el = [r["elapsed_s"] for r in runs]
         cpu = [r["cpu_s"] for r in runs]
         rss = [r["peak_rss_mb"] for r in runs]
-        lines.append(f"  {name}: elapsed {statistics.median(el):.3f} s ({min(el):.3f}-"
-                     f"{max(el):.3f}), CPU {statistics.median(cpu):.3f} s ({min(cpu):.3f}-"
-                     f"{max(cpu):.3f}), peak RSS {statistics.median(rss):.1f} MB, n={len(el)}")
+        lines.append(
+            f"  {name}: elapsed {statistics.median(el):.3f} s ({min(el):.3f}-"
+            f"{max(el):.3f}), CPU {statistics.median(cpu):.3f} s ({min(cpu):.3f}-"
+            f"{max(cpu):.3f}), peak RSS {statistics.median(rss):.1f} MB, n={len(el)}"
+        )
     base, new = results["base"], results["new"]
 
     def ratio(key: str, pick: Any) -> float:
         return float(pick(r[key] for r in new) / pick(r[key] for r in base))
 
-    lines.append(f"  new/base: elapsed median {ratio('elapsed_s', statistics.median):.3f}, "
-                 f"CPU median {ratio('cpu_s', statistics.median):.3f}, CPU min "
-                 f"{ratio('cpu_s', min):.3f}, RSS {ratio('peak_rss_mb', statistics.median):.3f}")
+    lines.append(
+        f"  new/base: elapsed median {ratio('elapsed_s', statistics.median):.3f}, "
+        f"CPU median {ratio('cpu_s', statistics.median):.3f}, CPU min "
+        f"{ratio('cpu_s', min):.3f}, RSS {ratio('peak_rss_mb', statistics.median):.3f}"
+    )
     return "\n".join(lines)
 
 
@@ -70,9 +76,24 @@ def main() -> None:
     if "listing" in which:
         with emulator_process("--latency-ms", "20", "--seed-tasks", "10000") as emu:
             project = _project_id(emu.url, emu.token)
-            print(_report("listing 10k tasks, 16 in flight", _alternate(
-                trees, 8, "benchmarks.listing_client", "--url", emu.url, f"--token={emu.token}",
-                "--project", str(project), "--concurrency", "16")), flush=True)
+            print(
+                _report(
+                    "listing 10k tasks, 16 in flight",
+                    _alternate(
+                        trees,
+                        8,
+                        "benchmarks.listing_client",
+                        "--url",
+                        emu.url,
+                        f"--token={emu.token}",
+                        "--project",
+                        str(project),
+                        "--concurrency",
+                        "16",
+                    ),
+                ),
+                flush=True,
+            )
         print(f"load average {os.getloadavg()}", flush=True)
     if "upload" in which:
         root = tempfile.mkdtemp(prefix="synapse-ab-")
@@ -82,9 +103,22 @@ def main() -> None:
                 for _ in range(256):
                     fh.write(os.urandom(2**20))
             with emulator_process(data_dir=os.path.join(root, "emu")) as emu:
-                print(_report("upload 256 MiB, loopback", _alternate(
-                    trees, 6, "benchmarks.upload_client", "--url", emu.url,
-                    f"--token={emu.token}", "--file", path)), flush=True)
+                print(
+                    _report(
+                        "upload 256 MiB, loopback",
+                        _alternate(
+                            trees,
+                            6,
+                            "benchmarks.upload_client",
+                            "--url",
+                            emu.url,
+                            f"--token={emu.token}",
+                            "--file",
+                            path,
+                        ),
+                    ),
+                    flush=True,
+                )
         finally:
             shutil.rmtree(root, ignore_errors=True)
     print(f"load average at end {os.getloadavg()}", flush=True)

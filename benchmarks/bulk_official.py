@@ -29,9 +29,18 @@ def main(a: argparse.Namespace) -> None:
         error = f"{type(exc).__name__}: {str(exc)[:300]}"
     seconds = time.perf_counter() - started
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "items": len(data), "error": error,
-                      "bytes_total": sum(p.stat().st_size for p in files),
-                      "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "items": len(data),
+                "error": error,
+                "bytes_total": sum(p.stat().st_size for p in files),
+                "peak_rss_mb": ru.ru_maxrss / 1024,
+                "cpu_s": ru.ru_utime + ru.ru_stime,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

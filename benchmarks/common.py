@@ -34,8 +34,16 @@ def emulator_process(*flags: str, data_dir: str | None = None) -> Iterator[Emula
     """Start ``python -m synapse_async.emulator`` and yield its URL and token."""
     owned = data_dir is None
     data_dir = data_dir or tempfile.mkdtemp(prefix="synapse-bench-")
-    cmd = [sys.executable, "-m", "synapse_async.emulator", "--port", "0", "--data-dir",
-           data_dir, *flags]
+    cmd = [
+        sys.executable,
+        "-m",
+        "synapse_async.emulator",
+        "--port",
+        "0",
+        "--data-dir",
+        data_dir,
+        *flags,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -58,8 +66,13 @@ def emulator_process(*flags: str, data_dir: str | None = None) -> Iterator[Emula
 
 def run_client(module: str, *args: str, timeout: float = 900) -> dict[str, Any]:
     """Run ``python -m module args`` in a fresh process; it prints one JSON line last."""
-    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                         timeout=timeout, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{module} {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -78,14 +91,17 @@ def summarize(values: Sequence[float]) -> dict[str, float]:
 
 def fmt(stats: dict[str, float], unit: str = "", digits: int = 2) -> str:
     """``median (min-max) unit``."""
-    return (f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}-{stats['max']:.{digits}f})"
-            f"{unit}")
+    return (
+        f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}-{stats['max']:.{digits}f}){unit}"
+    )
 
 
 def machine() -> str:
     """One line naming the machine the figures come from."""
-    return (f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    return (
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, {time.strftime('%Y-%m-%d')}"
+    )
 
 
 @dataclass(frozen=True)

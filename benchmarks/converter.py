@@ -20,15 +20,25 @@ from synapse_async.models._converter import make_converter, structurer
 
 
 def _items(n: int) -> list[dict[str, Any]]:
-    return [{"id": i, "project": 1, "data_unit": None,
-             "data": {"n": i, "url": f"https://x/{i}.jpg"}, "status": "pending",
-             "tags": [1, 2], "created": "2026-12-06T10:00:00Z",
-             "modified": "2026-12-06T10:00:00+00:00"} for i in range(n)]
+    return [
+        {
+            "id": i,
+            "project": 1,
+            "data_unit": None,
+            "data": {"n": i, "url": f"https://x/{i}.jpg"},
+            "status": "pending",
+            "tags": [1, 2],
+            "created": "2026-12-06T10:00:00Z",
+            "modified": "2026-12-06T10:00:00+00:00",
+        }
+        for i in range(n)
+    ]
 
 
 def _via_cattrs() -> Callable[[dict[str, Any]], Task]:
-    fn = make_dict_structure_fn(Task, make_converter(), _cattrs_detailed_validation=False,
-                                extra=cattrs.override(omit=True))
+    fn = make_dict_structure_fn(
+        Task, make_converter(), _cattrs_detailed_validation=False, extra=cattrs.override(omit=True)
+    )
     known = frozenset(a.name for a in attrs.fields(Task) if a.name != "extra")
 
     def decode(data: dict[str, Any]) -> Task:
@@ -60,7 +70,9 @@ def run(*, smoke: bool = False) -> str:
         ours.append(_best(hand, items))
         theirs.append(_best(other, items))
     a, b = min(ours), min(theirs)
-    return (f"| decoder | ms per {len(items):,} tasks (best) |\n|---|---|\n"
-            f"| generated (models/_converter.py) | {a * 1e3:.1f} |\n"
-            f"| cattrs make_dict_structure_fn | {b * 1e3:.1f} |\n\n"
-            f"The generated functions are **{b / a:.2f}x** faster.")
+    return (
+        f"| decoder | ms per {len(items):,} tasks (best) |\n|---|---|\n"
+        f"| generated (models/_converter.py) | {a * 1e3:.1f} |\n"
+        f"| cattrs make_dict_structure_fn | {b * 1e3:.1f} |\n\n"
+        f"The generated functions are **{b / a:.2f}x** faster."
+    )

@@ -33,15 +33,26 @@ async def _child(n: int) -> dict[str, float]:
 def run(*, smoke: bool = False) -> str:
     """Time seeding in fresh processes; returns markdown."""
     n, runs = (5_000, 1) if smoke else (100_000, 5)
-    results = [run_client("benchmarks.emulator_seed", "--child", "--tasks", str(n))
-               for _ in range(runs)]
+    results = [
+        run_client("benchmarks.emulator_seed", "--child", "--tasks", str(n)) for _ in range(runs)
+    ]
     t = summarize([r["elapsed_s"] for r in results])
     mem = summarize([r["peak_rss_mb"] for r in results])
-    return "\n".join([
-        "| tasks | seconds, median (min-max) | tasks/s | peak RSS MB |", "|---|---|---|---|",
-        f"| {n:,} | {fmt(t)} | {n / t['median']:,.0f} | {fmt(mem, digits=1)} |", "",
-        target("emulator_seed", f"seed {n:,} tasks in < {SECONDS_TARGET:g} s (median)",
-               f"{t['median']:.2f} s", t["median"] < SECONDS_TARGET, smoke=smoke)])
+    return "\n".join(
+        [
+            "| tasks | seconds, median (min-max) | tasks/s | peak RSS MB |",
+            "|---|---|---|---|",
+            f"| {n:,} | {fmt(t)} | {n / t['median']:,.0f} | {fmt(mem, digits=1)} |",
+            "",
+            target(
+                "emulator_seed",
+                f"seed {n:,} tasks in < {SECONDS_TARGET:g} s (median)",
+                f"{t['median']:.2f} s",
+                t["median"] < SECONDS_TARGET,
+                smoke=smoke,
+            ),
+        ]
+    )
 
 
 def main() -> None:

@@ -41,8 +41,15 @@ def _data(boxes: int, path: str) -> None:
         items = []
         for _ in range(PER_IMAGE):
             w, h = round(rng.uniform(4, 320), 2), round(rng.uniform(4, 180), 2)
-            items.append([round(rng.uniform(0, 1280 - w), 2), round(rng.uniform(0, 720 - h), 2),
-                          w, h, rng.randrange(len(CLASSES))])
+            items.append(
+                [
+                    round(rng.uniform(0, 1280 - w), 2),
+                    round(rng.uniform(0, 720 - h), 2),
+                    w,
+                    h,
+                    rng.randrange(len(CLASSES)),
+                ]
+            )
         images.append({"file": f"img_{i + 1:07d}.jpg", "w": 1280, "h": 720, "boxes": items})
     with open(path, "w", encoding="utf-8") as fh:
         json.dump({"classes": CLASSES, "images": images}, fh)
@@ -56,15 +63,17 @@ def _python(tool: str, datumaro: str | None) -> str | None:
     return sys.executable
 
 
-def _one(python: str, tool: str, fmt_name: str, data: str, base: str,
-         durable: bool) -> dict[str, Any]:
+def _one(
+    python: str, tool: str, fmt_name: str, data: str, base: str, durable: bool
+) -> dict[str, Any]:
     out = tempfile.mkdtemp(prefix="bench-libs-", dir=base)
     shutil.rmtree(out)  # the SDK refuses a non-empty folder; a missing one is fine for all
     try:
         args = [python, CHILD, tool, fmt_name, data, out] + (["durable"] if durable else [])
         env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=3600, env=env,
-                              check=False)
+        proc = subprocess.run(
+            args, capture_output=True, text=True, timeout=3600, env=env, check=False
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{tool} {fmt_name} failed:\n{proc.stderr[-3000:]}")
         return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -72,8 +81,14 @@ def _one(python: str, tool: str, fmt_name: str, data: str, base: str,
         shutil.rmtree(out, ignore_errors=True)
 
 
-def run(*, smoke: bool = False, runs: int | None = None, boxes: int | None = None,
-        datumaro: str | None = None, out_base: str | None = None) -> str:
+def run(
+    *,
+    smoke: bool = False,
+    runs: int | None = None,
+    boxes: int | None = None,
+    datumaro: str | None = None,
+    out_base: str | None = None,
+) -> str:
     """Run the comparison and return a markdown report."""
     boxes = boxes or (2_000 if smoke else 100_000)
     runs = runs or (1 if smoke else 3)
@@ -95,17 +110,21 @@ def run(*, smoke: bool = False, runs: int | None = None, boxes: int | None = Non
                     if python is None:
                         continue
                     results.setdefault((tool, fmt_name), []).append(
-                        _one(python, name, fmt_name, data, base, tool.endswith("durable")))
+                        _one(python, name, fmt_name, data, base, tool.endswith("durable"))
+                    )
     finally:
         shutil.rmtree(base, ignore_errors=True)
     load_end = os.getloadavg()
-    lines = [f"{boxes:,} boxes, {-(-boxes // PER_IMAGE):,} images, {len(CLASSES)} classes; "
-             f"{runs} round(s), each tool in a fresh process; load average (1/5/15 min) "
-             f"{load_start[0]:.1f}/{load_start[1]:.1f}/{load_start[2]:.1f} at start, "
-             f"{load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f} at end.", "",
-             "| format | tool | write s, median (min-max) | CPU s, median (min-max) | "
-             "boxes/CPU-s | vs SDK (CPU) | vs SDK (wall, best) | peak RSS MB | files |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{boxes:,} boxes, {-(-boxes // PER_IMAGE):,} images, {len(CLASSES)} classes; "
+        f"{runs} round(s), each tool in a fresh process; load average (1/5/15 min) "
+        f"{load_start[0]:.1f}/{load_start[1]:.1f}/{load_start[2]:.1f} at start, "
+        f"{load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f} at end.",
+        "",
+        "| format | tool | write s, median (min-max) | CPU s, median (min-max) | "
+        "boxes/CPU-s | vs SDK (CPU) | vs SDK (wall, best) | peak RSS MB | files |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for fmt_name in ("yolo", "coco", "voc"):
         sdk = results.get(("sdk", fmt_name))
         sdk_c = summarize([r["cpu_s"] for r in sdk])["median"] if sdk else None
@@ -114,21 +133,25 @@ def run(*, smoke: bool = False, runs: int | None = None, boxes: int | None = Non
             got = results.get((tool, fmt_name))
             if not got:
                 if tool != "sdk durable" or fmt_name == "yolo":
-                    lines.append(f"| {fmt_name} | {tool} | not run (not installed) "
-                                 "| | | | | | |")
+                    lines.append(f"| {fmt_name} | {tool} | not run (not installed) | | | | | | |")
                 continue
             t = summarize([r["elapsed_s"] for r in got])
             c = summarize([r["cpu_s"] for r in got])
             rss = summarize([r["peak_rss_mb"] for r in got])
             by_cpu = f"{c['median'] / sdk_c:.2f}x" if sdk_c else "-"
             by_wall = f"{t['min'] / sdk_w:.2f}x" if sdk_w else "-"
-            lines.append(f"| {fmt_name} | {tool} | {fmt(t)} | {fmt(c)} | "
-                         f"{boxes / c['median']:,.0f} | {by_cpu} | {by_wall} | "
-                         f"{rss['median']:.0f} | {got[0]['files']} |")
-    lines += ["", "`vs SDK` is the tool's time over the SDK's (above 1: the SDK is faster): "
-              "median CPU seconds, and the best wall time of the rounds. Peak RSS includes "
-              "the whole dataset each tool holds in memory before writing (the SDK's own "
-              "streaming RSS is measured by `benchmarks.export_convert`)."]
+            lines.append(
+                f"| {fmt_name} | {tool} | {fmt(t)} | {fmt(c)} | "
+                f"{boxes / c['median']:,.0f} | {by_cpu} | {by_wall} | "
+                f"{rss['median']:.0f} | {got[0]['files']} |"
+            )
+    lines += [
+        "",
+        "`vs SDK` is the tool's time over the SDK's (above 1: the SDK is faster): "
+        "median CPU seconds, and the best wall time of the rounds. Peak RSS includes "
+        "the whole dataset each tool holds in memory before writing (the SDK's own "
+        "streaming RSS is measured by `benchmarks.export_convert`).",
+    ]
     return "\n".join(lines)
 
 
@@ -137,13 +160,23 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--boxes", type=int, default=None)
-    parser.add_argument("--datumaro-python", default=None,
-                        help="the Python of a virtual environment with datumaro installed")
+    parser.add_argument(
+        "--datumaro-python",
+        default=None,
+        help="the Python of a virtual environment with datumaro installed",
+    )
     parser.add_argument("--out-base", default=None)
     args = parser.parse_args()
     print(f"Machine: {machine()}\n", file=sys.stderr)
-    print(run(smoke=args.smoke, runs=args.runs, boxes=args.boxes,
-              datumaro=args.datumaro_python, out_base=args.out_base))
+    print(
+        run(
+            smoke=args.smoke,
+            runs=args.runs,
+            boxes=args.boxes,
+            datumaro=args.datumaro_python,
+            out_base=args.out_base,
+        )
+    )
 
 
 if __name__ == "__main__":

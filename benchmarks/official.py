@@ -38,13 +38,17 @@ UPLOAD_TARGET = 6.5
 
 
 def _python312() -> str:
-    for candidate in (os.environ.get("SYNAPSE_BENCH_PYTHON312"),
-                      str(Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python"),
-                      shutil.which("python3.12")):
+    for candidate in (
+        os.environ.get("SYNAPSE_BENCH_PYTHON312"),
+        str(Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python"),
+        shutil.which("python3.12"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
-    raise RuntimeError("the official synapse-sdk needs Python 3.12: install it (pyenv install "
-                       "3.12.1) or name it in SYNAPSE_BENCH_PYTHON312")
+    raise RuntimeError(
+        "the official synapse-sdk needs Python 3.12: install it (pyenv install "
+        "3.12.1) or name it in SYNAPSE_BENCH_PYTHON312"
+    )
 
 
 def ensure_venv() -> Path:
@@ -61,8 +65,13 @@ def ensure_venv() -> Path:
 
 
 def _official(python: Path, *args: str, timeout: float = 900) -> dict[str, Any]:
-    out = subprocess.run([str(python), str(CLIENT), *args], capture_output=True, text=True,
-                         timeout=timeout, check=False)
+    out = subprocess.run(
+        [str(python), str(CLIENT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"official client {args[0]} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -71,8 +80,16 @@ def _official(python: Path, *args: str, timeout: float = 900) -> dict[str, Any]:
 def _ours_list(emu: EmulatorProcess, project: int) -> dict[str, Any]:
     from benchmarks.common import run_client
 
-    return run_client("benchmarks.listing_client", "--url", emu.url, f"--token={emu.token}",
-                      "--project", str(project), "--concurrency", "16")
+    return run_client(
+        "benchmarks.listing_client",
+        "--url",
+        emu.url,
+        f"--token={emu.token}",
+        "--project",
+        str(project),
+        "--concurrency",
+        "16",
+    )
 
 
 def _listing(python: Path, n: int, runs: int, smoke: bool) -> list[str]:
@@ -82,27 +99,54 @@ def _listing(python: Path, n: int, runs: int, smoke: bool) -> list[str]:
     with emulator_process("--latency-ms", "20", "--seed-tasks", str(n)) as emu:
         project = _project_id(emu.url, emu.token)
         for _ in range(runs):
-            official.append(_official(python, "list", "--url", emu.url, f"--token={emu.token}",
-                                      "--project", str(project)))
+            official.append(
+                _official(
+                    python,
+                    "list",
+                    "--url",
+                    emu.url,
+                    f"--token={emu.token}",
+                    "--project",
+                    str(project),
+                )
+            )
             ours.append(_ours_list(emu, project))
     assert all(r["items"] == n for r in official + ours), (official, ours)
-    lines = [f"**1. Listing {n:,} tasks, emulator `--latency-ms 20`** ({runs} runs each, "
-             f"alternating; load average at start {load}, at end {_load()})", "",
-             "| client | elapsed s, median (min-max) | items/s | peak RSS MB | CPU s |",
-             "|---|---|---|---|---|"]
-    for name, rows in ((f"official synapse-sdk {official[0]['synapse_sdk']} "
-                        "`list_tasks(list_all=True)`", official),
-                       ("this SDK `client.tasks.list` (16 pages in flight)", ours)):
+    lines = [
+        f"**1. Listing {n:,} tasks, emulator `--latency-ms 20`** ({runs} runs each, "
+        f"alternating; load average at start {load}, at end {_load()})",
+        "",
+        "| client | elapsed s, median (min-max) | items/s | peak RSS MB | CPU s |",
+        "|---|---|---|---|---|",
+    ]
+    for name, rows in (
+        (
+            f"official synapse-sdk {official[0]['synapse_sdk']} `list_tasks(list_all=True)`",
+            official,
+        ),
+        ("this SDK `client.tasks.list` (16 pages in flight)", ours),
+    ):
         t = summarize([r["elapsed_s"] for r in rows])
-        lines.append(f"| {name} | {fmt(t)} | {n / t['median']:,.0f} | "
-                     f"{fmt(summarize([r['peak_rss_mb'] for r in rows]), digits=1)} | "
-                     f"{fmt(summarize([r['cpu_s'] for r in rows]))} |")
+        lines.append(
+            f"| {name} | {fmt(t)} | {n / t['median']:,.0f} | "
+            f"{fmt(summarize([r['peak_rss_mb'] for r in rows]), digits=1)} | "
+            f"{fmt(summarize([r['cpu_s'] for r in rows]))} |"
+        )
     t_off = summarize([r["elapsed_s"] for r in official])["median"]
     t_ours = summarize([r["elapsed_s"] for r in ours])["median"]
     ratio = t_off / t_ours
-    lines += ["", f"This SDK lists **{ratio:.1f}x** faster (median elapsed).", "",
-              target("official", f"listing {n:,} tasks at 20 ms: >= {LISTING_TARGET:g}x the "
-                     "official client", f"{ratio:.1f}x", ratio >= LISTING_TARGET, smoke=smoke)]
+    lines += [
+        "",
+        f"This SDK lists **{ratio:.1f}x** faster (median elapsed).",
+        "",
+        target(
+            "official",
+            f"listing {n:,} tasks at 20 ms: >= {LISTING_TARGET:g}x the official client",
+            f"{ratio:.1f}x",
+            ratio >= LISTING_TARGET,
+            smoke=smoke,
+        ),
+    ]
     return lines
 
 
@@ -117,8 +161,9 @@ def _uploads(python: Path, size: int, runs: int, smoke: bool) -> list[str]:
         with emulator_process(*flags, data_dir=str(root / "emu")) as emu:
             for _ in range(runs):
                 before = _control(emu)["totals"]
-                res = _official(python, "upload", "--url", emu.url, f"--token={emu.token}",
-                                "--file", str(path))
+                res = _official(
+                    python, "upload", "--url", emu.url, f"--token={emu.token}", "--file", str(path)
+                )
                 after = _control(emu)["totals"]
                 # v1 chunks, every byte stored once; when the client accepted the finalize
                 # reply, the server's checksum is the file's
@@ -129,42 +174,54 @@ def _uploads(python: Path, size: int, runs: int, smoke: bool) -> list[str]:
                     stored.unlink()
                 official.append(res)
                 _control(emu, {"parallel": True})
-                ours.append(_upload(emu, "benchmarks.upload_client", path, md5, 50 * MIB,
-                                    "parallel"))
+                ours.append(
+                    _upload(emu, "benchmarks.upload_client", path, md5, 50 * MIB, "parallel")
+                )
         end_load = _load()
     finalized = all(r["finalize_ok"] for r in official)
     off_key = "elapsed_s" if finalized else "bytes_sent_s"
     t_off = summarize([r[off_key] for r in official])
     t_ours = summarize([r["elapsed_s"] for r in ours])
     ratio = t_off["median"] / t_ours["median"]
-    how = ("upload completed, finalize included" if finalized else
-           "until its last chunk was answered: it rejected the finalize reply ("
-           f"{official[0].get('finalize_error', '').splitlines()[0]}...)")
-    lines = [f"**2. Uploading {size / MIB:,.0f} MiB, emulator `{' '.join(flags)}`** ({runs} runs "
-             f"each, alternating; load average at start {load}, at end {end_load})", "",
-             "| client | elapsed s, median (min-max) | MB/s | peak RSS MB | CPU s |",
-             "|---|---|---|---|---|",
-             f"| official synapse-sdk {official[0]['synapse_sdk']} `create_chunked_upload` "
-             f"(v1, {how.split(':')[0]}) | {fmt(t_off)} | {size / 1e6 / t_off['median']:.1f} | "
-             f"{fmt(summarize([r['peak_rss_mb'] for r in official]), digits=1)} | "
-             f"{fmt(summarize([r['cpu_s'] for r in official]))} |",
-             f"| this SDK `upload_file` (parallel, 8 x 50 MiB, finalize included) | "
-             f"{fmt(t_ours)} | {size / 1e6 / t_ours['median']:.1f} | "
-             f"{fmt(summarize([r['peak_rss_mb'] for r in ours]), digits=1)} | "
-             f"{fmt(summarize([r['cpu_s'] for r in ours]))} |", "",
-             f"Official client timed {how}. This SDK uploads **{ratio:.1f}x** faster "
-             "(median elapsed).", "",
-             target("official", f"uploading {size / MIB:,.0f} MiB at 25 MB/s per connection + "
-                    f"20 ms: >= {UPLOAD_TARGET:g}x the official client", f"{ratio:.1f}x",
-                    ratio >= UPLOAD_TARGET, smoke=smoke)]
+    how = (
+        "upload completed, finalize included"
+        if finalized
+        else "until its last chunk was answered: it rejected the finalize reply ("
+        f"{official[0].get('finalize_error', '').splitlines()[0]}...)"
+    )
+    lines = [
+        f"**2. Uploading {size / MIB:,.0f} MiB, emulator `{' '.join(flags)}`** ({runs} runs "
+        f"each, alternating; load average at start {load}, at end {end_load})",
+        "",
+        "| client | elapsed s, median (min-max) | MB/s | peak RSS MB | CPU s |",
+        "|---|---|---|---|---|",
+        f"| official synapse-sdk {official[0]['synapse_sdk']} `create_chunked_upload` "
+        f"(v1, {how.split(':')[0]}) | {fmt(t_off)} | {size / 1e6 / t_off['median']:.1f} | "
+        f"{fmt(summarize([r['peak_rss_mb'] for r in official]), digits=1)} | "
+        f"{fmt(summarize([r['cpu_s'] for r in official]))} |",
+        f"| this SDK `upload_file` (parallel, 8 x 50 MiB, finalize included) | "
+        f"{fmt(t_ours)} | {size / 1e6 / t_ours['median']:.1f} | "
+        f"{fmt(summarize([r['peak_rss_mb'] for r in ours]), digits=1)} | "
+        f"{fmt(summarize([r['cpu_s'] for r in ours]))} |",
+        "",
+        f"Official client timed {how}. This SDK uploads **{ratio:.1f}x** faster (median elapsed).",
+        "",
+        target(
+            "official",
+            f"uploading {size / MIB:,.0f} MiB at 25 MB/s per connection + "
+            f"20 ms: >= {UPLOAD_TARGET:g}x the official client",
+            f"{ratio:.1f}x",
+            ratio >= UPLOAD_TARGET,
+            smoke=smoke,
+        ),
+    ]
     return lines
 
 
 def run(*, smoke: bool = False) -> str:
     """Install the official client if needed, run both comparisons; returns markdown."""
     python = ensure_venv()
-    n, size, list_runs, upload_runs = ((1000, 120 * MIB, 1, 1) if smoke
-                                       else (10_000, GIB, 5, 3))
+    n, size, list_runs, upload_runs = (1000, 120 * MIB, 1, 1) if smoke else (10_000, GIB, 5, 3)
     lines = _listing(python, n, list_runs, smoke)
     lines += ["", *_uploads(python, size, upload_runs, smoke)]
     return "\n".join(lines)

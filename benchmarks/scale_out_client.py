@@ -28,16 +28,19 @@ def _items(folder: Path) -> list[dict[str, Any]]:
 async def _collection(config: ClientConfig) -> int:
     async with AsyncClient(config=config) as client:
         coll = await client.data_collections.create(
-            "scale-out", file_specifications=[{"name": "image", "file_type": "image"}])
+            "scale-out", file_specifications=[{"name": "image", "file_type": "image"}]
+        )
         return coll.id
 
 
-def _single(config: ClientConfig, collection: int, items: list[Any], journal: Path,
-            concurrency: int) -> tuple[float, Any]:
+def _single(
+    config: ClientConfig, collection: int, items: list[Any], journal: Path, concurrency: int
+) -> tuple[float, Any]:
     async def go() -> Any:
         async with AsyncClient(config=config) as client:
-            return await client.data_collections.upload(collection, items, journal=journal,
-                                                        max_concurrency=concurrency)
+            return await client.data_collections.upload(
+                collection, items, journal=journal, max_concurrency=concurrency
+            )
 
     started = time.perf_counter()
     report = asyncio.run(go())
@@ -57,29 +60,45 @@ def main(a: argparse.Namespace) -> None:
             home = scratch / "home"
             home.mkdir()
             (home / "ray_bootstrap_config.yaml").write_text("")
-            os.environ.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
-                              RAY_USAGE_STATS_ENABLED="0", HOME=str(home))
+            os.environ.update(
+                RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0", HOME=str(home)
+            )
             import ray
 
             from synapse_async.bulk.ray import upload_on_ray
 
             started = time.perf_counter()
-            ray.init(num_cpus=a.shards, include_dashboard=False, _temp_dir=str(scratch / "ray"),
-                     object_store_memory=100 * 2**20, log_to_driver=False)
+            ray.init(
+                num_cpus=a.shards,
+                include_dashboard=False,
+                _temp_dir=str(scratch / "ray"),
+                object_store_memory=100 * 2**20,
+                log_to_driver=False,
+            )
             out["init_s"] = time.perf_counter() - started
             try:
                 started = time.perf_counter()
-                report = upload_on_ray(collection, items, config=config, shards=a.shards,
-                                       journal_dir=scratch / "j",
-                                       per_worker_concurrency=a.concurrency)
+                report = upload_on_ray(
+                    collection,
+                    items,
+                    config=config,
+                    shards=a.shards,
+                    journal_dir=scratch / "j",
+                    per_worker_concurrency=a.concurrency,
+                )
                 elapsed = time.perf_counter() - started
             finally:
                 started = time.perf_counter()
                 ray.shutdown()
                 out["shutdown_s"] = time.perf_counter() - started
         assert report.failed == 0 and report.sent == len(items), report
-        out.update(elapsed_s=elapsed, files=report.sent, bytes=report.bytes_sent,
-                   units=len(report.data_unit_ids), **self_usage())
+        out.update(
+            elapsed_s=elapsed,
+            files=report.sent,
+            bytes=report.bytes_sent,
+            units=len(report.data_unit_ids),
+            **self_usage(),
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps(out))

@@ -15,8 +15,15 @@ def run(*, smoke: bool = False) -> str:
     runs = 1 if smoke else 7
     with emulator_process("--latency-ms", "20", "--seed-tasks", str(n)) as emu:
         project = _project_id(emu.url, emu.token)
-        base = ["--url", emu.url, f"--token={emu.token}", "--project", str(project),
-                "--concurrency", "16"]
+        base = [
+            "--url",
+            emu.url,
+            f"--token={emu.token}",
+            "--project",
+            str(project),
+            "--concurrency",
+            "16",
+        ]
         results: dict[str, list[dict[str, float]]] = {"async": [], "sync": []}
         for _ in range(runs):
             results["async"].append(run_client("benchmarks.listing_client", *base))
@@ -31,7 +38,19 @@ def run(*, smoke: bool = False) -> str:
         cpu = summarize([r["cpu_s"] for r in rows])
         lines.append(f"| {kind} | {fmt(t)} | {fmt(rss, digits=1)} | {fmt(cpu)} |")
     ratio = medians["sync"] / medians["async"]
-    return "\n".join([*lines, "", f"{n:,} tasks, 20 ms latency, {runs} runs each: sync / async "
-                      f"elapsed = **{ratio:.2f}x**.", "",
-                      target("sync_listing", "sync / async elapsed <= 1.2x", f"{ratio:.2f}x",
-                             ratio <= 1.2, smoke=smoke)])
+    return "\n".join(
+        [
+            *lines,
+            "",
+            f"{n:,} tasks, 20 ms latency, {runs} runs each: sync / async "
+            f"elapsed = **{ratio:.2f}x**.",
+            "",
+            target(
+                "sync_listing",
+                "sync / async elapsed <= 1.2x",
+                f"{ratio:.2f}x",
+                ratio <= 1.2,
+                smoke=smoke,
+            ),
+        ]
+    )

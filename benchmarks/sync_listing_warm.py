@@ -75,21 +75,42 @@ def run(*, smoke: bool = False, rounds: int = 3) -> str:
     n = 1000 if smoke else 10_000
     with emulator_process("--latency-ms", "0", "--seed-tasks", str(n)) as emu:
         project = _project_id(emu.url, emu.token)
-        res = run_client("benchmarks.sync_listing_warm", "--client", "--url", emu.url,
-                         f"--token={emu.token}", "--project", str(project),
-                         "--rounds", str(rounds))
+        res = run_client(
+            "benchmarks.sync_listing_warm",
+            "--client",
+            "--url",
+            emu.url,
+            f"--token={emu.token}",
+            "--project",
+            str(project),
+            "--rounds",
+            str(rounds),
+        )
     assert res["items"] == [n], res["items"]
     best = {k: min(v) for k, v in res["samples"].items()}
     ratio = best["sync"] / best["async"]
     fmt = ", ".join
-    return "\n".join([
-        f"| client | best of {rounds} ms | all rounds ms |", "|---|---|---|",
-        *(f"| {k} | {best[k] * 1e3:.1f} | {fmt(f'{s * 1e3:.1f}' for s in v)} |"
-          for k, v in res["samples"].items()),
-        "", f"{n:,} tasks, 0 ms latency, warm clients, alternating: sync / async = "
-        f"**{ratio:.2f}x**; load average during the run {res['load'][0]:.2f}.",
-        "", target("sync_listing_warm", f"sync / async best-of-{rounds} <= {TARGET}x",
-                   f"{ratio:.2f}x", ratio <= TARGET, smoke=smoke)])
+    return "\n".join(
+        [
+            f"| client | best of {rounds} ms | all rounds ms |",
+            "|---|---|---|",
+            *(
+                f"| {k} | {best[k] * 1e3:.1f} | {fmt(f'{s * 1e3:.1f}' for s in v)} |"
+                for k, v in res["samples"].items()
+            ),
+            "",
+            f"{n:,} tasks, 0 ms latency, warm clients, alternating: sync / async = "
+            f"**{ratio:.2f}x**; load average during the run {res['load'][0]:.2f}.",
+            "",
+            target(
+                "sync_listing_warm",
+                f"sync / async best-of-{rounds} <= {TARGET}x",
+                f"{ratio:.2f}x",
+                ratio <= TARGET,
+                smoke=smoke,
+            ),
+        ]
+    )
 
 
 def main() -> None:

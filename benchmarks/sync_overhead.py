@@ -64,8 +64,18 @@ def client(rounds: int, calls: int, items: int) -> dict[str, Any]:
     thread = threading.Thread(target=loop.run_forever, name="bare-loop", daemon=True)
     thread.start()
     facade = Portal()
-    samples: dict[str, list[float]] = {k: [] for k in (
-        "facade", "bare", "bare_poll", "anyio", "iter_batched", "iter_single", "iter_async")}
+    samples: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "facade",
+            "bare",
+            "bare_poll",
+            "anyio",
+            "iter_batched",
+            "iter_single",
+            "iter_async",
+        )
+    }
 
     async def async_iteration() -> int:
         count = 0
@@ -87,30 +97,44 @@ def client(rounds: int, calls: int, items: int) -> dict[str, Any]:
             order = variants if r % 2 == 0 else variants[::-1]
             for name, fn in order:
                 samples[name].append(_per_call(fn, calls))
-            samples["iter_batched"].append(_per_item(
-                lambda: sum(1 for _ in facade.iterate(numbers, items)), items))
+            samples["iter_batched"].append(
+                _per_item(lambda: sum(1 for _ in facade.iterate(numbers, items)), items)
+            )
             single = max(items // 10, 100)
 
             def iter_single(n: int = single) -> int:
                 return sum(1 for _ in facade.iterate_batched(1, numbers, n))
 
             samples["iter_single"].append(_per_item(iter_single, single))
-            samples["iter_async"].append(_per_item(
-                lambda: facade.call(async_iteration), items))
+            samples["iter_async"].append(_per_item(lambda: facade.call(async_iteration), items))
     facade.close()
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
     ratios = [f / b for f, b in zip(samples["facade"], samples["bare"], strict=True)]
-    return {"samples": samples, "ratio_median": statistics.median(samples["facade"])
-            / statistics.median(samples["bare"]), "round_ratios": ratios, **self_usage()}
+    return {
+        "samples": samples,
+        "ratio_median": statistics.median(samples["facade"]) / statistics.median(samples["bare"]),
+        "round_ratios": ratios,
+        **self_usage(),
+    }
 
 
 def run(*, smoke: bool = False) -> str:
     """Run the overhead benchmark in fresh processes; return a markdown report."""
     runs, rounds, calls, items = (1, 3, 500, 2000) if smoke else (5, 15, 2000, 5000)
-    results = [run_client("benchmarks.sync_overhead", "--client", "--rounds", str(rounds),
-                          "--calls", str(calls), "--items", str(items))
-               for _ in range(runs)]
+    results = [
+        run_client(
+            "benchmarks.sync_overhead",
+            "--client",
+            "--rounds",
+            str(rounds),
+            "--calls",
+            str(calls),
+            "--items",
+            str(items),
+        )
+        for _ in range(runs)
+    ]
     medians: dict[str, list[float]] = {}
     for res in results:
         for name, values in res["samples"].items():
@@ -126,18 +150,31 @@ def run(*, smoke: bool = False) -> str:
         ("`Portal.iterate_batched(1, ...)`, 1 item per hop", "iter_single", "µs/item"),
         ("`async for` on the loop (no hop)", "iter_async", "µs/item"),
     ]
-    lines = [f"{runs} fresh process(es) x {rounds} interleaved rounds; {calls:,} calls and "
-             f"{items:,} items per round. Figures: median over processes of each process's "
-             "median, (min-max across processes).", "",
-             "| variant | median (min-max) | unit |", "|---|---|---|"]
+    lines = [
+        f"{runs} fresh process(es) x {rounds} interleaved rounds; {calls:,} calls and "
+        f"{items:,} items per round. Figures: median over processes of each process's "
+        "median, (min-max across processes).",
+        "",
+        "| variant | median (min-max) | unit |",
+        "|---|---|---|",
+    ]
     for label, key, unit in rows:
         lines.append(f"| {label} | {fmt(summarize(medians[key]))} | {unit} |")
-    lines += ["", f"Facade / bare ratio (same process, median of medians): **{ratio:.2f}x** "
-              f"(per process: {', '.join(f'{r:.2f}' for r in ratios)}).",
-              f"Batched iteration: {statistics.median(medians['iter_batched']):.2f} µs/item vs "
-              f"{statistics.median(medians['iter_single']):.1f} µs/item one per hop.", "",
-              target("sync_overhead", f"facade / bare call time <= {BUDGET}x", f"{ratio:.2f}x",
-                     ratio <= BUDGET, smoke=smoke)]
+    lines += [
+        "",
+        f"Facade / bare ratio (same process, median of medians): **{ratio:.2f}x** "
+        f"(per process: {', '.join(f'{r:.2f}' for r in ratios)}).",
+        f"Batched iteration: {statistics.median(medians['iter_batched']):.2f} µs/item vs "
+        f"{statistics.median(medians['iter_single']):.1f} µs/item one per hop.",
+        "",
+        target(
+            "sync_overhead",
+            f"facade / bare call time <= {BUDGET}x",
+            f"{ratio:.2f}x",
+            ratio <= BUDGET,
+            smoke=smoke,
+        ),
+    ]
     return "\n".join(lines)
 
 

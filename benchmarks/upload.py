@@ -68,20 +68,32 @@ def _make_file(path: Path, size: int) -> str:
 
 def _control(emu: EmulatorProcess, body: dict[str, Any] | None = None) -> dict[str, Any]:
     req = urllib.request.Request(
-        emu.url + "_emulator/uploads/", method="PUT" if body is not None else "GET",
+        emu.url + "_emulator/uploads/",
+        method="PUT" if body is not None else "GET",
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Synapse-Access-Token": f"Token {emu.token}",
-                 "Content-Type": "application/json"})
+        headers={"Synapse-Access-Token": f"Token {emu.token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.load(resp)  # type: ignore[no-any-return]
 
 
-def _upload(emu: EmulatorProcess, module: str, path: Path, md5: str, part_size: int,
-            protocol: str) -> dict[str, Any]:
+def _upload(
+    emu: EmulatorProcess, module: str, path: Path, md5: str, part_size: int, protocol: str
+) -> dict[str, Any]:
     """One upload in a fresh client process; checks the server's MD5 and the protocol used."""
     before = _control(emu)["totals"]
-    result = run_client(module, "--url", emu.url, f"--token={emu.token}", "--file", str(path),
-                        "--part-size", str(part_size), "--concurrency", "8")
+    result = run_client(
+        module,
+        "--url",
+        emu.url,
+        f"--token={emu.token}",
+        "--file",
+        str(path),
+        "--part-size",
+        str(part_size),
+        "--concurrency",
+        "8",
+    )
     after = _control(emu)["totals"]
     assert result["checksum"] == md5, result
     used = "v1" if after["chunk_puts"] > before["chunk_puts"] else "parallel"
@@ -99,8 +111,9 @@ def _mbps(r: dict[str, Any]) -> float:
     return float(r["bytes"]) / float(r["elapsed_s"]) / 1e6
 
 
-def _stats(results: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]
-           ) -> dict[str, float]:
+def _stats(
+    results: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]
+) -> dict[str, float]:
     return summarize([key(r) for r in results])
 
 
@@ -112,31 +125,46 @@ def _loopback(root: Path, size: int, part_size: int, runs: int, smoke: bool) -> 
     load = _load()
     with emulator_process(data_dir=str(root / "emu1")) as emu:
         for _ in range(runs):  # interleaved, so load changes hit both alike
-            sdk.append(_upload(emu, "benchmarks.upload_client", path, md5, part_size,
-                               "parallel"))
-            base.append(_upload(emu, "benchmarks.upload_baseline", path, md5, part_size,
-                                "parallel"))
+            sdk.append(_upload(emu, "benchmarks.upload_client", path, md5, part_size, "parallel"))
+            base.append(
+                _upload(emu, "benchmarks.upload_baseline", path, md5, part_size, "parallel")
+            )
     path.unlink()
     gib = size / GIB
-    lines = [f"**1. {size / MIB:,.0f} MiB, loopback, no caps** ({runs} runs each, interleaved; "
-             f"load average at start {load}, at end {_load()})", "",
-             "| client | MB/s, median (min-max) | elapsed s | client CPU s/GiB | peak RSS MB |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"**1. {size / MIB:,.0f} MiB, loopback, no caps** ({runs} runs each, interleaved; "
+        f"load average at start {load}, at end {_load()})",
+        "",
+        "| client | MB/s, median (min-max) | elapsed s | client CPU s/GiB | peak RSS MB |",
+        "|---|---|---|---|---|",
+    ]
     for name, res in (("SDK `upload_file`", sdk), ("minimal aiohttp script", base)):
-        lines.append(f"| {name} | {fmt(_stats(res, _mbps), digits=0)} | "
-                     f"{fmt(_stats(res, lambda r: r['elapsed_s']))} | "
-                     f"{fmt(_stats(res, lambda r: r['cpu_s'] / gib))} | "
-                     f"{fmt(_stats(res, lambda r: r['peak_rss_mb']), digits=1)} |")
+        lines.append(
+            f"| {name} | {fmt(_stats(res, _mbps), digits=0)} | "
+            f"{fmt(_stats(res, lambda r: r['elapsed_s']))} | "
+            f"{fmt(_stats(res, lambda r: r['cpu_s'] / gib))} | "
+            f"{fmt(_stats(res, lambda r: r['peak_rss_mb']), digits=1)} |"
+        )
     ratio = _stats(sdk, _mbps)["median"] / _stats(base, _mbps)["median"]
-    lines += ["", f"SDK throughput = **{ratio:.0%}** of the minimal script's (median MB/s). "
-              "CPU includes interpreter start-up and imports.", "",
-              target("upload", "SDK MB/s >= 90% of the minimal aiohttp script's (loopback)",
-                     f"{ratio:.0%}", ratio >= 0.90, smoke=smoke)]
+    lines += [
+        "",
+        f"SDK throughput = **{ratio:.0%}** of the minimal script's (median MB/s). "
+        "CPU includes interpreter start-up and imports.",
+        "",
+        target(
+            "upload",
+            "SDK MB/s >= 90% of the minimal aiohttp script's (loopback)",
+            f"{ratio:.0%}",
+            ratio >= 0.90,
+            smoke=smoke,
+        ),
+    ]
     return lines
 
 
-def _capped(root: Path, size: int, part_size: int, runs: int, v1_runs: int, smoke: bool
-            ) -> list[str]:
+def _capped(
+    root: Path, size: int, part_size: int, runs: int, v1_runs: int, smoke: bool
+) -> list[str]:
     path = root / "capped.bin"
     md5 = _make_file(path, size)
     par: list[dict[str, Any]] = []
@@ -147,26 +175,46 @@ def _capped(root: Path, size: int, part_size: int, runs: int, v1_runs: int, smok
         for i in range(max(runs, v1_runs)):
             if i < runs:
                 _control(emu, {"parallel": True})
-                par.append(_upload(emu, "benchmarks.upload_client", path, md5, part_size,
-                                   "parallel"))
+                par.append(
+                    _upload(emu, "benchmarks.upload_client", path, md5, part_size, "parallel")
+                )
             if i < v1_runs:
                 _control(emu, {"parallel": False})
                 seq.append(_upload(emu, "benchmarks.upload_client", path, md5, part_size, "v1"))
     path.unlink()
-    lines = [f"**2. {size / MIB:,.0f} MiB, emulator `{' '.join(flags)}`** (bytes/s per "
-             f"connection; same SDK client, parallel {runs} runs, v1 {v1_runs} runs, "
-             f"interleaved; load average at start {load}, at end {_load()})", "",
-             "| path | elapsed s, median (min-max) | MB/s | peak RSS MB |", "|---|---|---|---|"]
-    for name, res in (("parallel (EXT), 8 parts in flight", par),
-                      ("sequential v1 (server without the extension)", seq)):
-        lines.append(f"| {name} | {fmt(_stats(res, lambda r: r['elapsed_s']))} | "
-                     f"{fmt(_stats(res, _mbps), digits=1)} | "
-                     f"{fmt(_stats(res, lambda r: r['peak_rss_mb']), digits=1)} |")
-    ratio = (_stats(seq, lambda r: r["elapsed_s"])["median"]
-             / _stats(par, lambda r: r["elapsed_s"])["median"])
-    lines += ["", f"Parallel is **{ratio:.1f}x** faster than v1 (median elapsed).", "",
-              target("upload", "parallel >= 6x v1 at 25 MB/s per connection + 20 ms",
-                     f"{ratio:.1f}x", ratio >= 6.0, smoke=smoke)]
+    lines = [
+        f"**2. {size / MIB:,.0f} MiB, emulator `{' '.join(flags)}`** (bytes/s per "
+        f"connection; same SDK client, parallel {runs} runs, v1 {v1_runs} runs, "
+        f"interleaved; load average at start {load}, at end {_load()})",
+        "",
+        "| path | elapsed s, median (min-max) | MB/s | peak RSS MB |",
+        "|---|---|---|---|",
+    ]
+    for name, res in (
+        ("parallel (EXT), 8 parts in flight", par),
+        ("sequential v1 (server without the extension)", seq),
+    ):
+        lines.append(
+            f"| {name} | {fmt(_stats(res, lambda r: r['elapsed_s']))} | "
+            f"{fmt(_stats(res, _mbps), digits=1)} | "
+            f"{fmt(_stats(res, lambda r: r['peak_rss_mb']), digits=1)} |"
+        )
+    ratio = (
+        _stats(seq, lambda r: r["elapsed_s"])["median"]
+        / _stats(par, lambda r: r["elapsed_s"])["median"]
+    )
+    lines += [
+        "",
+        f"Parallel is **{ratio:.1f}x** faster than v1 (median elapsed).",
+        "",
+        target(
+            "upload",
+            "parallel >= 6x v1 at 25 MB/s per connection + 20 ms",
+            f"{ratio:.1f}x",
+            ratio >= 6.0,
+            smoke=smoke,
+        ),
+    ]
     return lines
 
 
@@ -175,19 +223,32 @@ def _rss(root: Path, size: int, part_size: int, runs: int, smoke: bool) -> list[
     md5 = _make_file(path, size)
     load = _load()
     with emulator_process(data_dir=str(root / "emu3")) as emu:
-        res = [_upload(emu, "benchmarks.upload_client", path, md5, part_size, "parallel")
-               for _ in range(runs)]
+        res = [
+            _upload(emu, "benchmarks.upload_client", path, md5, part_size, "parallel")
+            for _ in range(runs)
+        ]
     path.unlink()
     rss = _stats(res, lambda r: r["peak_rss_mb"])
-    return [f"**3. Peak RSS, {size / MIB:,.0f} MiB file, max_concurrency 8, "
-            f"{part_size / MIB:.0f} MiB parts** ({runs} runs; load average at start {load}, "
-            f"at end {_load()})", "",
-            "| peak RSS MB, median (min-max) | MB/s | client CPU s/GiB |", "|---|---|---|",
-            f"| {fmt(rss, digits=1)} | {fmt(_stats(res, _mbps), digits=0)} | "
-            f"{fmt(_stats(res, lambda r: r['cpu_s'] / (size / GIB)))} |", "",
-            f"Peak RSS **{rss['median']:.1f} MB** (max {rss['max']:.1f}).", "",
-            target("upload", f"peak RSS < 80 MB uploading {size / MIB:,.0f} MiB (max of runs)",
-                   f"{rss['max']:.1f} MB", rss["max"] < 80, smoke=smoke)]
+    return [
+        f"**3. Peak RSS, {size / MIB:,.0f} MiB file, max_concurrency 8, "
+        f"{part_size / MIB:.0f} MiB parts** ({runs} runs; load average at start {load}, "
+        f"at end {_load()})",
+        "",
+        "| peak RSS MB, median (min-max) | MB/s | client CPU s/GiB |",
+        "|---|---|---|",
+        f"| {fmt(rss, digits=1)} | {fmt(_stats(res, _mbps), digits=0)} | "
+        f"{fmt(_stats(res, lambda r: r['cpu_s'] / (size / GIB)))} |",
+        "",
+        f"Peak RSS **{rss['median']:.1f} MB** (max {rss['max']:.1f}).",
+        "",
+        target(
+            "upload",
+            f"peak RSS < 80 MB uploading {size / MIB:,.0f} MiB (max of runs)",
+            f"{rss['max']:.1f} MB",
+            rss["max"] < 80,
+            smoke=smoke,
+        ),
+    ]
 
 
 def run(*, smoke: bool = False) -> str:

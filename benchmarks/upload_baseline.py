@@ -51,9 +51,10 @@ async def main(a: argparse.Namespace, size: int) -> None:
     async with aiohttp.ClientSession(a.url, headers=headers) as http:
         started = time.perf_counter()
         whole = asyncio.create_task(asyncio.to_thread(md5_range, a.file, 0, size))
-        async with http.post("chunked_upload/", json={
-                "filename": os.path.basename(a.file), "size": size,
-                "part_size": a.part_size}) as r:
+        async with http.post(
+            "chunked_upload/",
+            json={"filename": os.path.basename(a.file), "size": size, "part_size": a.part_size},
+        ) as r:
             upload = await r.json()
         gate = asyncio.Semaphore(a.concurrency)
 
@@ -63,21 +64,33 @@ async def main(a: argparse.Namespace, size: int) -> None:
             async with gate:
                 digest = await asyncio.to_thread(md5_range, a.file, offset, length)
                 async with http.put(
-                        f"chunked_upload/{upload['id']}/parts/{n}/",
-                        data=stream(fd, offset, length),
-                        headers={"Content-MD5": base64.b64encode(digest).decode(),
-                                 "Content-Length": str(length),
-                                 "Content-Type": "application/octet-stream"}) as r:
+                    f"chunked_upload/{upload['id']}/parts/{n}/",
+                    data=stream(fd, offset, length),
+                    headers={
+                        "Content-MD5": base64.b64encode(digest).decode(),
+                        "Content-Length": str(length),
+                        "Content-Type": "application/octet-stream",
+                    },
+                ) as r:
                     r.raise_for_status()
 
         await asyncio.gather(*(part(n) for n in range(1, upload["part_count"] + 1)))
-        async with http.post(f"chunked_upload/{upload['id']}/",
-                             json={"md5": (await whole).hex()}) as r:
+        async with http.post(
+            f"chunked_upload/{upload['id']}/", json={"md5": (await whole).hex()}
+        ) as r:
             done = await r.json()
         elapsed = time.perf_counter() - started
     os.close(fd)
-    print(json.dumps({"elapsed_s": elapsed, "bytes": done["size"], "checksum": done["checksum"],
-                      **self_usage()}))
+    print(
+        json.dumps(
+            {
+                "elapsed_s": elapsed,
+                "bytes": done["size"],
+                "checksum": done["checksum"],
+                **self_usage(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,19 @@ async def main(a: argparse.Namespace) -> None:
         async with AsyncClient(a.url, access_token=a.token) as client:
             started = time.perf_counter()
             result = await client.uploads.upload_file(
-                a.file, part_size=a.part_size, max_concurrency=a.concurrency, cache_dir=cache)
+                a.file, part_size=a.part_size, max_concurrency=a.concurrency, cache_dir=cache
+            )
             elapsed = time.perf_counter() - started
-    print(json.dumps({"elapsed_s": elapsed, "bytes": result.size, "checksum": result.checksum,
-                      **self_usage()}))
+    print(
+        json.dumps(
+            {
+                "elapsed_s": elapsed,
+                "bytes": result.size,
+                "checksum": result.checksum,
+                **self_usage(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

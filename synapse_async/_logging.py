@@ -42,7 +42,8 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-5s %(name)s: %(message)s"
 _DATEFMT = "%H:%M:%S"
 _SECRET_NAME = re.compile(
-    r"token|secret|password|passwd|signature|sig$|key|credential|auth|session", re.IGNORECASE)
+    r"token|secret|password|passwd|signature|sig$|key|credential|auth|session", re.IGNORECASE
+)
 
 
 class _SDKHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -72,8 +73,10 @@ def setup_from_env(env: Mapping[str, str] | None = None) -> logging.Handler | No
 def loggable_url(url: str, secrets: Collection[str] = ()) -> str:
     """``url`` with its query string, secret-looking values and ``secrets`` as ``***``."""
     parts = urlsplit(url)
-    query = [(k, "***" if _SECRET_NAME.search(k) else v)
-             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (k, "***" if _SECRET_NAME.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     shown = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="*"), ""))
     for secret in secrets:
         if secret:

@@ -33,8 +33,7 @@ class FirstError:
             self.error = exc
         self._tg.cancel_scope.cancel()
 
-    async def _guarded(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
-                       ) -> None:
+    async def _guarded(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
         try:
             await func(*args)
         except Exception as exc:

@@ -28,9 +28,14 @@ def check_seconds(value: Any, name: str, *, optional: bool = False) -> float | N
     """
     if value is None and optional:
         return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or value <= 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         extra = " or None" if optional else ""
         raise InvalidInputError(
-            f"{name} must be a positive number of seconds{extra}, got {value!r}")
+            f"{name} must be a positive number of seconds{extra}, got {value!r}"
+        )
     return float(value)

@@ -162,13 +162,27 @@ class AsyncClient:
         if api_key is not None:
             if access_token is not None:
                 raise ConfigurationError(
-                    "pass the token once: access_token=... or api_key=... (the same setting)")
+                    "pass the token once: access_token=... or api_key=... (the same setting)"
+                )
             access_token = api_key
-        if config is not None and (base_url, access_token, user_token, tenant, agent_token,
-                                   timeout, max_retries, page_concurrency,
-                                   max_connections) != (None,) * 9:
+        if (
+            config is not None
+            and (
+                base_url,
+                access_token,
+                user_token,
+                tenant,
+                agent_token,
+                timeout,
+                max_retries,
+                page_concurrency,
+                max_connections,
+            )
+            != (None,) * 9
+        ):
             raise ConfigurationError(
-                "config=... is complete: pass the other settings inside it, not beside it")
+                "config=... is complete: pass the other settings inside it, not beside it"
+            )
         if config is None:
             settings: dict[str, Any] = {"verify_ssl": verify_ssl}
             if timeout is not None:
@@ -180,8 +194,13 @@ class AsyncClient:
             if max_connections is not None:
                 settings["max_connections"] = max_connections
             config = ClientConfig.resolve(
-                base_url, access_token=access_token, user_token=user_token, tenant=tenant,
-                agent_token=agent_token, **settings)
+                base_url,
+                access_token=access_token,
+                user_token=user_token,
+                tenant=tenant,
+                agent_token=agent_token,
+                **settings,
+            )
         self._config = config
         self._http = HTTPClient(config, transport, ssl=ssl)
         self._init_resources()
@@ -213,8 +232,12 @@ class AsyncClient:
         self.tasks = AsyncTasks(http)
         self.assignments = AsyncAssignments(http)
         self.ground_truth_events = AsyncGroundTruthEvents(http)
-        self.exports = AsyncExports(http, assignments=self.assignments, tasks=self.tasks,
-                                    ground_truth_events=self.ground_truth_events)
+        self.exports = AsyncExports(
+            http,
+            assignments=self.assignments,
+            tasks=self.tasks,
+            ground_truth_events=self.ground_truth_events,
+        )
         self.projects = AsyncProjects(http, exports=self.exports)
         self.data_collections = AsyncDataCollections(http)
         self.data_files = AsyncDataFiles(http, uploads=self.uploads)
@@ -274,8 +297,9 @@ class AsyncClient:
             changes["page_concurrency"] = page_concurrency
         clone = object.__new__(AsyncClient)
         clone._config = attrs.evolve(self._config, **changes)
-        clone._http = self._http.with_config(clone._config, extra_headers=extra_headers,
-                                             extra_query=extra_query)
+        clone._http = self._http.with_config(
+            clone._config, extra_headers=extra_headers, extra_query=extra_query
+        )
         clone._init_resources()
         return clone
 
@@ -293,5 +317,3 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the HTTP session (also done by ``async with``)."""
         await self._http.aclose()
-
-

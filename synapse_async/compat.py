@@ -48,6 +48,7 @@ ClientError = APIError
 """The official client's ``ClientError``: catch it to handle any error status the server
 answers (``exc.status_code``, ``exc.response``)."""
 
+
 class AsyncBackendClient:
     """The official client's flat v1 API (``get_project``, ``list_tasks``, ...), async.
 
@@ -90,9 +91,14 @@ class AsyncBackendClient:
             tmo = Timeout(connect=timeout.get("connect"), read=timeout.get("read"), total=None)
         elif timeout is not None:
             tmo = timeout
-        self._client = AsyncClient(base_url, access_token=access_token or api_token,
-                                   user_token=authorization_token, tenant=tenant,
-                                   agent_token=agent_token, timeout=tmo)
+        self._client = AsyncClient(
+            base_url,
+            access_token=access_token or api_token,
+            user_token=authorization_token,
+            tenant=tenant,
+            agent_token=agent_token,
+            timeout=tmo,
+        )
 
     @property
     def client(self) -> AsyncClient:
@@ -105,20 +111,32 @@ class AsyncBackendClient:
     async def __aenter__(self) -> AsyncBackendClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP session (also done by ``async with``)."""
         await self._client.aclose()
 
-    async def _list(self, resource: str, params: dict[str, Any] | None, list_all: bool,
-                    url_conversion: dict[str, Any] | None = None
-                    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def _list(
+        self,
+        resource: str,
+        params: dict[str, Any] | None,
+        list_all: bool,
+        url_conversion: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         list_method = getattr(self._client, resource).list
-        return await listing(lambda q, s: list_method(page_size=s, **q), params, list_all,
-                             convert=convert_urls(url_conversion))
+        return await listing(
+            lambda q, s: list_method(page_size=s, **q),
+            params,
+            list_all,
+            convert=convert_urls(url_conversion),
+        )
 
     # -- annotation ------------------------------------------------------------------------
 
@@ -127,8 +145,9 @@ class AsyncBackendClient:
         project = await self._client.projects.get(pk)
         return as_dict(getattr(project, "data", project))  # a workflow handle: its snapshot
 
-    async def list_projects(self, params: dict[str, Any] | None = None, list_all: bool = False
-                            ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_projects(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``projects/`` (one page, or every project with ``list_all``)."""
         return await self._list("projects", params, list_all)
 
@@ -136,8 +155,9 @@ class AsyncBackendClient:
         """``tasks/{pk}/``; ``params={"expand": "data_unit"}`` embeds the data unit."""
         unknown = sorted(set(params or {}) - {"expand"})
         if unknown:
-            raise InvalidInputError(f"get_task takes params={{'expand': 'data_unit'}} only, "
-                                    f"got {unknown}")
+            raise InvalidInputError(
+                f"get_task takes params={{'expand': 'data_unit'}} only, got {unknown}"
+            )
         task = as_dict(await self._client.tasks.get(pk, expand=(params or {}).get("expand")))
         if task.get("expanded_data_unit") is not None:  # the wire shape: the unit embedded
             task["data_unit"] = task.pop("expanded_data_unit")
@@ -149,26 +169,32 @@ class AsyncBackendClient:
         The list form ``{"annotations": [{"type": "bbox", "coordinates": [x, y, w, h],
         "label"?: ...}, ...]}`` is turned into a DM schema v1 document first.
         """
-        return as_dict(await self._client.tasks.annotate_task_data(
-            pk, dm_from_annotation_list(data)))
+        return as_dict(
+            await self._client.tasks.annotate_task_data(pk, dm_from_annotation_list(data))
+        )
 
     async def get_task_tag(self, pk: int) -> dict[str, Any]:
         """``task_tags/{pk}/``."""
         return as_dict(await self._client.task_tags.get(pk))
 
-    async def list_task_tags(self, params: dict[str, Any] | None = None, list_all: bool = False
-                             ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_task_tags(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``task_tags/`` (one page, or every tag with ``list_all``)."""
         return await self._list("task_tags", params, list_all)
 
-    async def list_tasks(self, params: dict[str, Any] | None = None,
-                         url_conversion: dict[str, Any] | None = None, list_all: bool = False
-                         ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_tasks(
+        self,
+        params: dict[str, Any] | None = None,
+        url_conversion: dict[str, Any] | None = None,
+        list_all: bool = False,
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/tasks/`` filtered by ``params`` (``project``, ``status``, ...)."""
         return await self._list("tasks", params, list_all, url_conversion)
 
-    async def create_tasks(self, data: list[dict[str, Any]] | dict[str, Any]
-                           ) -> list[dict[str, Any]]:
+    async def create_tasks(
+        self, data: list[dict[str, Any]] | dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Create tasks from ``[{"project", "data_unit"}...]`` (or ``{"project", "data": [...]}``).
 
         Sent in batches per project, in order; returns the created tasks.
@@ -183,7 +209,8 @@ class AsyncBackendClient:
             if "data_unit" in rest and rest["data_unit"] is None:
                 raise InvalidInputError(
                     "a task's data_unit is None: a data file alone has no data unit; pass "
-                    "create_data_file(path, data_collection=ID) to get one (data_unit_id)")
+                    "create_data_file(path, data_collection=ID) to get one (data_unit_id)"
+                )
             if runs and runs[-1][0] == project:
                 runs[-1][1].append(rest)
             else:
@@ -193,13 +220,15 @@ class AsyncBackendClient:
             created += [as_dict(t) for t in await self._client.tasks.create(project, specs)]
         return created
 
-    async def set_tags_tasks(self, data: dict[str, Any], params: dict[str, Any] | None = None
-                             ) -> dict[str, Any]:
+    async def set_tags_tasks(
+        self, data: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Set ``data["tag_ids"]`` on ``data["task_ids"]``; returns ``{"updated": n}``."""
         ids = data.get("task_ids", data.get("ids"))
         if data.get("action", "set") != "set" or ids is None:
-            raise InvalidInputError("set_tags_tasks takes {'task_ids': [...], 'tag_ids': [...]}"
-                                    " (action 'set' only)")
+            raise InvalidInputError(
+                "set_tags_tasks takes {'task_ids': [...], 'tag_ids': [...]} (action 'set' only)"
+            )
         return {"updated": await self._client.tasks.set_tags(ids, data.get("tag_ids", []))}
 
     # -- core and data ---------------------------------------------------------------------
@@ -211,15 +240,15 @@ class AsyncBackendClient:
             raise InvalidInputError("this client has no chunked uploads (client.uploads)")
         return as_dict(await uploads.upload_file(file_path))
 
-    async def list_data_collection(self, params: dict[str, Any] | None = None,
-                                   list_all: bool = False
-                                   ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_data_collection(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``data_collections/`` (one page, or every collection with ``list_all``)."""
         return await self._list("data_collections", params, list_all)
 
-    async def list_data_collections(self, params: dict[str, Any] | None = None,
-                                    list_all: bool = False
-                                    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_data_collections(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``list_data_collection`` under the official client's current (plural) name."""
         return await self.list_data_collection(params, list_all)
 
@@ -227,9 +256,12 @@ class AsyncBackendClient:
         """One data collection, with its ``file_specifications``."""
         return as_dict(await self._client.data_collections.get(data_collection_id))
 
-    async def create_data_file(self, file_path: str | os.PathLike[str],
-                               use_chunked_upload: bool = False,
-                               data_collection: int | None = None) -> dict[str, Any]:
+    async def create_data_file(
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool = False,
+        data_collection: int | None = None,
+    ) -> dict[str, Any]:
         """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
@@ -241,19 +273,34 @@ class AsyncBackendClient:
         uploaded["data_unit_id"] = None
         if data_collection is not None:
             collection = await self._client.data_collections.get(data_collection)
-            specs = [s for s in collection.file_specifications
-                     if isinstance(s, Mapping) and isinstance(s.get("name"), str)]
+            specs = [
+                s
+                for s in collection.file_specifications
+                if isinstance(s, Mapping) and isinstance(s.get("name"), str)
+            ]
             slot = specs[0]["name"] if specs else "file"
-            [unit] = await self._client.data_units.create([{
-                "data_collection": data_collection, "meta": {},
-                "files": {slot: {"checksum": uploaded["checksum"],
-                                 "path": Path(file_path).name}}}])
+            [unit] = await self._client.data_units.create(
+                [
+                    {
+                        "data_collection": data_collection,
+                        "meta": {},
+                        "files": {
+                            slot: {"checksum": uploaded["checksum"], "path": Path(file_path).name}
+                        },
+                    }
+                ]
+            )
             uploaded["data_unit_id"] = unit.id
         return uploaded
 
-    async def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
-                               use_chunked_upload: bool | None = False, *,
-                               read_timeout: int | None = None) -> dict[str, Any]:
+    async def upload_data_file(
+        self,
+        organized_file: dict[str, Any],
+        collection_id: int,
+        use_chunked_upload: bool | None = False,
+        *,
+        read_timeout: int | None = None,
+    ) -> dict[str, Any]:
         """Upload ``organized_file["files"]`` (slot -> path); returns the data unit spec.
 
         The result (``{"files": {slot: {"checksum", "path"}}, "data_collection", "meta"}``,
@@ -265,16 +312,24 @@ class AsyncBackendClient:
         for slot, path in dict(organized_file.get("files", {})).items():
             uploaded = await self.create_data_file(file_path(path))
             files[slot] = {"checksum": uploaded["checksum"], "path": Path(path).name}
-        payload: dict[str, Any] = {"files": files, "data_collection": collection_id,
-                                   "meta": organized_file.get("meta", {})}
+        payload: dict[str, Any] = {
+            "files": files,
+            "data_collection": collection_id,
+            "meta": organized_file.get("meta", {}),
+        }
         groups = organized_file.get("groups")
         if groups:
             payload["groups"] = [groups] if isinstance(groups, str) else list(groups)
         return payload
 
     async def upload_data_collection(
-        self, collection_id: int, data: list[dict[str, Any]], *, project_id: int | None = None,
-        batch_size: int = 1000, max_workers: int = 10,
+        self,
+        collection_id: int,
+        data: list[dict[str, Any]],
+        *,
+        project_id: int | None = None,
+        batch_size: int = 1000,
+        max_workers: int = 10,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         """Upload items ``{"files": {slot: path}, "meta": {...}}`` as data units (and tasks).
@@ -295,29 +350,41 @@ class AsyncBackendClient:
             if on_progress is not None:
                 on_progress(p.items_done + p.items_failed, total)
 
-        run = BulkUpload(self._client._http, collection=collection_id, project=project_id,
-                         journal=None, max_concurrency=max_workers,
-                         on_progress=progress if on_progress is not None else None,
-                         fail_fast=False, unit_batch_size=min(batch_size, 1000))
+        run = BulkUpload(
+            self._client._http,
+            collection=collection_id,
+            project=project_id,
+            journal=None,
+            max_concurrency=max_workers,
+            on_progress=progress if on_progress is not None else None,
+            fail_fast=False,
+            unit_batch_size=min(batch_size, 1000),
+        )
         report = await run.run(items)
         if report.failed:
             first = report.failures[0]
             raise BulkUploadError(
                 f"{report.failed} of {report.items} items failed; the first, #{first.index}: "
-                f"{first.error_type}: {first.message} (see .report.failures)", report=report)
+                f"{first.error_type}: {first.message} (see .report.failures)",
+                report=report,
+            )
 
     async def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""
         return [as_dict(u) for u in await self._client.data_units.create(uploaded_files)]
 
-    async def get_data_unit(self, data_unit_id: int, params: dict[str, Any] | None = None
-                            ) -> dict[str, Any]:
+    async def get_data_unit(
+        self, data_unit_id: int, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """``data_units/{id}/``."""
         return as_dict(await self._client.data_units.get(data_unit_id))
 
-    async def list_data_units(self, params: dict[str, Any] | None = None,
-                              url_conversion: dict[str, Any] | None = None, list_all: bool = False
-                              ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_data_units(
+        self,
+        params: dict[str, Any] | None = None,
+        url_conversion: dict[str, Any] | None = None,
+        list_all: bool = False,
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``data_units/`` filtered by ``params`` (``data_collection``, ...)."""
         return await self._list("data_units", params, list_all, url_conversion)
 
@@ -327,25 +394,32 @@ class AsyncBackendClient:
         """``assignments/{pk}/``."""
         return as_dict(await self._client.assignments.get(pk))
 
-    async def list_assignments(self, params: dict[str, Any] | None = None,
-                               url_conversion: dict[str, Any] | None = None, list_all: bool = False
-                               ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_assignments(
+        self,
+        params: dict[str, Any] | None = None,
+        url_conversion: dict[str, Any] | None = None,
+        list_all: bool = False,
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/assignments/`` filtered by ``params`` (``project``, ``status``, ...)."""
         return await self._list("assignments", params, list_all, url_conversion)
 
-    async def set_tags_assignments(self, data: dict[str, Any], params: dict[str, Any] | None = None
-                                   ) -> dict[str, Any]:
+    async def set_tags_assignments(
+        self, data: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Set ``data["tag_ids"]`` on ``data["assignment_ids"]``; returns ``{"updated": n}``."""
         ids = data.get("assignment_ids", data.get("ids"))
         if data.get("action", "set") != "set" or ids is None:
-            raise InvalidInputError("set_tags_assignments takes {'assignment_ids': [...], "
-                                    "'tag_ids': [...]} (action 'set' only)")
+            raise InvalidInputError(
+                "set_tags_assignments takes {'assignment_ids': [...], "
+                "'tag_ids': [...]} (action 'set' only)"
+            )
         return {"updated": await self._client.assignments.set_tags(ids, data.get("tag_ids", []))}
 
     # -- integration -----------------------------------------------------------------------
 
-    async def list_agents(self, params: dict[str, Any] | None = None, list_all: bool = False
-                          ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_agents(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``agents/``."""
         return await self._list("agents", params, list_all)
 
@@ -377,8 +451,9 @@ class AsyncBackendClient:
         job = as_dict(await self._client.plugins.run(pk, **fields))
         return {**job, "job_id": job["id"]}
 
-    async def get_plugin_release(self, pk: int | str, params: dict[str, Any] | None = None
-                                 ) -> dict[str, Any]:
+    async def get_plugin_release(
+        self, pk: int | str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """``plugin_releases/{pk}/``; ``pk`` may be ``"code@version"``."""
         return as_dict(await self._client.plugin_releases.get(pk))
 
@@ -387,12 +462,13 @@ class AsyncBackendClient:
         file, rest = pop_field(data, "file", "create_plugin_release")
         plugin, rest = pop_field(rest, "plugin", "create_plugin_release")
         version, rest = pop_field(rest, "version", "create_plugin_release")
-        return as_dict(await self._client.plugin_releases.create(
-            plugin, version, file_path(file), **rest))
+        return as_dict(
+            await self._client.plugin_releases.create(plugin, version, file_path(file), **rest)
+        )
 
-    async def list_plugin_releases(self, params: dict[str, Any] | None = None,
-                                   list_all: bool = False
-                                   ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_plugin_releases(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``plugin_releases/`` (filter ``plugin``)."""
         return await self._list("plugin_releases", params, list_all)
 
@@ -401,8 +477,9 @@ class AsyncBackendClient:
         query = dict(params or {})
         expand = query.pop("expand", None)
         if query:
-            raise InvalidInputError(f"get_job takes params={{'expand': 'logs'}} only, got "
-                                    f"{sorted(query)}")
+            raise InvalidInputError(
+                f"get_job takes params={{'expand': 'logs'}} only, got {sorted(query)}"
+            )
         if expand not in (None, "logs"):
             raise InvalidInputError(f"get_job can expand 'logs' only, got {expand!r}")
         job = as_dict(await self._client.jobs.get(pk))
@@ -410,8 +487,9 @@ class AsyncBackendClient:
             job["logs"] = await self._client.jobs.console_logs(pk)
         return job
 
-    async def list_jobs(self, params: dict[str, Any] | None = None, list_all: bool = False
-                        ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_jobs(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``jobs/`` filtered by ``params`` (``status``, ``plugin``)."""
         return await self._list("jobs", params, list_all)
 
@@ -432,8 +510,9 @@ class AsyncBackendClient:
         finally:
             await lines.aclose()  # type: ignore[attr-defined]
 
-    async def create_logs(self, data: list[dict[str, Any]] | dict[str, Any]
-                          ) -> list[dict[str, Any]] | dict[str, Any]:
+    async def create_logs(
+        self, data: list[dict[str, Any]] | dict[str, Any]
+    ) -> list[dict[str, Any]] | dict[str, Any]:
         """Write one log entry (a dict) or several (a list)."""
         entries = [data] if isinstance(data, Mapping) else list(data)
         created = [as_dict(e) for e in await self._client.logs.create_many(entries)]
@@ -443,8 +522,9 @@ class AsyncBackendClient:
         """Start a serve application: ``{"name", "plugin_release", "action"?, "params"?}``."""
         name, rest = pop_field(data, "name", "create_serve_application")
         release, rest = pop_field(rest, "plugin_release", "create_serve_application")
-        return as_dict(await self._client.serve_applications.create(
-            name, plugin_release=release, **rest))
+        return as_dict(
+            await self._client.serve_applications.create(name, plugin_release=release, **rest)
+        )
 
     async def list_serve_applications(
         self, params: dict[str, Any] | None = None, list_all: bool = False
@@ -466,11 +546,15 @@ class AsyncBackendClient:
         async for storage in self._client.storages.list():
             if storage.is_default:
                 return await self.get_storage(storage.id)
-        raise NotFoundError("no storage is marked as the default (is_default)",
-                            status_code=404, detail="No default storage.")
+        raise NotFoundError(
+            "no storage is marked as the default (is_default)",
+            status_code=404,
+            detail="No default storage.",
+        )
 
-    async def list_storages(self, params: dict[str, Any] | None = None, list_all: bool = False
-                            ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_storages(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``storages/`` (filters ``category``, ``provider``)."""
         return await self._list("storages", params, list_all)
 
@@ -481,13 +565,18 @@ class AsyncBackendClient:
 
     # -- ML --------------------------------------------------------------------------------
 
-    async def list_models(self, params: dict[str, Any] | None = None, list_all: bool = False
-                          ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
+    async def list_models(
+        self, params: dict[str, Any] | None = None, list_all: bool = False
+    ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``models/`` filtered by ``params`` (``project``, ``plugin``)."""
         return await self._list("ml_models", params, list_all)
 
-    async def get_model(self, pk: int, params: dict[str, Any] | None = None,
-                        url_conversion: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def get_model(
+        self,
+        pk: int,
+        params: dict[str, Any] | None = None,
+        url_conversion: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
 
         ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
@@ -495,7 +584,8 @@ class AsyncBackendClient:
         """
         if params:
             data = await self._client._http.request(
-                "GET", build_path("models", check_id(pk)), params=dict(params))
+                "GET", build_path("models", check_id(pk)), params=dict(params)
+            )
             return convert_urls(url_conversion)(dict(data))
         return convert_urls(url_conversion)(as_dict(await self._client.ml_models.get(pk)))
 
@@ -506,7 +596,9 @@ class AsyncBackendClient:
         return as_dict(await self._client.ml_models.create(name, file_path(file), **rest))
 
     async def list_ground_truth_events(
-        self, params: dict[str, Any] | None = None, url_conversion: dict[str, Any] | None = None,
+        self,
+        params: dict[str, Any] | None = None,
+        url_conversion: dict[str, Any] | None = None,
         list_all: bool = False,
     ) -> dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]:
         """``sdk/ground_truth_events/`` (``ground_truth_dataset_versions``: [ids], ...)."""

@@ -45,10 +45,10 @@ class Timeout:
     """
 
     connect: float | None = attrs.field(
-        default=C.DEFAULT_CONNECT_TIMEOUT, validator=_positive_or_none)
+        default=C.DEFAULT_CONNECT_TIMEOUT, validator=_positive_or_none
+    )
     read: float | None = attrs.field(default=C.DEFAULT_READ_TIMEOUT, validator=_positive_or_none)
-    total: float | None = attrs.field(
-        default=C.DEFAULT_TOTAL_TIMEOUT, validator=_positive_or_none)
+    total: float | None = attrs.field(default=C.DEFAULT_TOTAL_TIMEOUT, validator=_positive_or_none)
 
 
 TimeoutTypes = Union[float, Timeout]
@@ -61,8 +61,9 @@ def coerce_timeout(value: TimeoutTypes) -> Timeout:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInputError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
-    return Timeout(connect=min(C.DEFAULT_CONNECT_TIMEOUT, float(value)), read=float(value),
-                   total=float(value))
+    return Timeout(
+        connect=min(C.DEFAULT_CONNECT_TIMEOUT, float(value)), read=float(value), total=float(value)
+    )
 
 
 @attrs.frozen
@@ -89,7 +90,8 @@ class RetryPolicy:
     retry_after_cap: float = C.DEFAULT_RETRY_AFTER_CAP
     budget: float = C.DEFAULT_RETRY_BUDGET
     retry_statuses: frozenset[int] = attrs.field(
-        default=C.DEFAULT_RETRY_STATUSES, converter=frozenset)
+        default=C.DEFAULT_RETRY_STATUSES, converter=frozenset
+    )
 
     @max_retries.validator
     def _check_retries(self, _a: attrs.Attribute[int], value: int) -> None:
@@ -139,16 +141,19 @@ def _check_base_url(_inst: object, _a: attrs.Attribute[str], value: str) -> None
             f"base_url must be an absolute http(s) URL such as {C.DEFAULT_BASE_URL!r}; the "
             f"value given ({len(value.rstrip('/'))} characters, not shown in case it is a "
             "credential) has no http:// or https:// in front. Was the token passed as the "
-            "first argument? Use access_token=... for it")
+            "first argument? Use access_token=... for it"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"base_url must be an absolute http(s) URL such as {C.DEFAULT_BASE_URL!r}, "
-            f"got {redact_url(value)!r}")
+            f"got {redact_url(value)!r}"
+        )
     try:
         parts.port  # noqa: B018  (raises for a port outside 0-65535)
     except ValueError:
         raise ConfigurationError(
-            f"base_url {redact_url(value)!r} has an invalid port: use 1 to 65535") from None
+            f"base_url {redact_url(value)!r} has an invalid port: use 1 to 65535"
+        ) from None
 
 
 def _normalize_base_url(value: str) -> str:
@@ -158,7 +163,8 @@ def _normalize_base_url(value: str) -> str:
     if not value:
         raise ConfigurationError(
             f"base_url is empty: pass the API root such as {C.DEFAULT_BASE_URL!r}, or leave "
-            "it out to use SYNAPSE_HOST, the config file or the default")
+            "it out to use SYNAPSE_HOST, the config file or the default"
+        )
     return value if value.endswith("/") else value + "/"
 
 
@@ -245,27 +251,29 @@ class ClientConfig:
                 credential with a control character, or the config file is unreadable.
         """
         env = os.environ if env is None else env
-        path = Path(config_file or env.get(C.ENV_CONFIG_FILE) or C.DEFAULT_CONFIG_FILE
-                    ).expanduser()
+        path = Path(config_file or env.get(C.ENV_CONFIG_FILE) or C.DEFAULT_CONFIG_FILE).expanduser()
 
         def from_env(*names: str) -> str | None:
             return next((env[n] for n in names if env.get(n)), None)
 
         values: dict[str, Any] = {
-            "host": base_url if base_url is not None else from_env(
-                C.ENV_HOST, *C.ENV_HOST_ALIASES),
-            "access_token": access_token if access_token is not None else from_env(
-                C.ENV_ACCESS_TOKEN, *C.ENV_ACCESS_TOKEN_ALIASES),
+            "host": base_url if base_url is not None else from_env(C.ENV_HOST, *C.ENV_HOST_ALIASES),
+            "access_token": access_token
+            if access_token is not None
+            else from_env(C.ENV_ACCESS_TOKEN, *C.ENV_ACCESS_TOKEN_ALIASES),
             "user_token": user_token if user_token is not None else from_env(C.ENV_USER_TOKEN),
             "tenant": tenant if tenant is not None else from_env(C.ENV_TENANT),
-            "agent_token": agent_token if agent_token is not None else from_env(
-                C.ENV_AGENT_TOKEN),
+            "agent_token": agent_token if agent_token is not None else from_env(C.ENV_AGENT_TOKEN),
         }
         env_timeout = from_env(*C.ENV_TIMEOUT)
-        has_credential = any(values[k] is not None for k in (
-            "access_token", "user_token", "agent_token"))
-        if values["host"] is None or not has_credential or (
-                values["user_token"] is not None and values["tenant"] is None):
+        has_credential = any(
+            values[k] is not None for k in ("access_token", "user_token", "agent_token")
+        )
+        if (
+            values["host"] is None
+            or not has_credential
+            or (values["user_token"] is not None and values["tenant"] is None)
+        ):
             file_values = _read_config_file(path)
             for key, value in file_values.items():
                 if key == "timeout":
@@ -279,20 +287,25 @@ class ClientConfig:
         if not (values["access_token"] or values["user_token"] or values["agent_token"]):
             raise ConfigurationError(
                 "no credentials: pass access_token=... (or api_key=...), set "
-                f"SYNAPSE_ACCESS_TOKEN, or put \"access_token\" in {path}"
+                f'SYNAPSE_ACCESS_TOKEN, or put "access_token" in {path}'
             )
         if values["user_token"] and not values["tenant"]:
             raise ConfigurationError(
                 "user_token needs a tenant: pass tenant=... or set SYNAPSE_TENANT"
             )
         return cls(
-            base_url=url, access_token=values["access_token"], user_token=values["user_token"],
-            tenant=values["tenant"], agent_token=values["agent_token"], **settings,
+            base_url=url,
+            access_token=values["access_token"],
+            user_token=values["user_token"],
+            tenant=values["tenant"],
+            agent_token=values["agent_token"],
+            **settings,
         )
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], *,
-                  env: Mapping[str, str] | None = None) -> ClientConfig:
+    def from_file(
+        cls, path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None
+    ) -> ClientConfig:
         """A config from the JSON file at ``path``, which must exist.
 
         Its values count as explicit arguments: they beat the environment, which fills only
@@ -303,8 +316,9 @@ class ClientConfig:
         settings: dict[str, Any] = {}
         if "timeout" in values:
             settings["timeout"] = _timeout_setting(values.pop("timeout"))
-        return cls.resolve(values.pop("host", None), env=env, config_file=file, **values,
-                           **settings)
+        return cls.resolve(
+            values.pop("host", None), env=env, config_file=file, **values, **settings
+        )
 
     def auth_headers(self) -> dict[str, str]:
         """The credential headers (DESIGN 5.1), to be sent to ``origin`` only."""
@@ -324,8 +338,11 @@ class ClientConfig:
 
         The password of ``base_url`` (``http://user:pw@host/``) is one of them.
         """
-        found = [s.reveal() for s in (self.access_token, self.user_token, self.tenant,
-                                       self.agent_token) if s]
+        found = [
+            s.reveal()
+            for s in (self.access_token, self.user_token, self.tenant, self.agent_token)
+            if s
+        ]
         password = urlsplit(self.base_url).password
         if password:
             found.append(password)
@@ -340,13 +357,21 @@ def _timeout_setting(value: Any) -> float:
     if not seconds > 0:
         raise ConfigurationError(
             f"the timeout from the environment or config file must be a positive number of "
-            f"seconds, got {value!r}")
+            f"seconds, got {value!r}"
+        )
     return seconds
 
 
-_FILE_KEYS = {"host": "host", "base_url": "host", "access_token": "access_token",
-              "api_key": "access_token", "user_token": "user_token", "tenant": "tenant",
-              "agent_token": "agent_token", "timeout": "timeout"}
+_FILE_KEYS = {
+    "host": "host",
+    "base_url": "host",
+    "access_token": "access_token",
+    "api_key": "access_token",
+    "user_token": "user_token",
+    "tenant": "tenant",
+    "agent_token": "agent_token",
+    "timeout": "timeout",
+}
 
 
 def _read_config_file(path: Path, *, must_exist: bool = False) -> dict[str, Any]:
@@ -371,7 +396,8 @@ def _read_config_file(path: Path, *, must_exist: bool = False) -> dict[str, Any]
     unknown = sorted(str(k) for k in data if k not in _FILE_KEYS)
     if unknown:
         raise ConfigurationError(
-            f"config file {path} has unknown keys {unknown}; known: {sorted(_FILE_KEYS)}")
+            f"config file {path} has unknown keys {unknown}; known: {sorted(_FILE_KEYS)}"
+        )
     out: dict[str, Any] = {}
     for key, value in data.items():
         if value is None:
@@ -379,6 +405,7 @@ def _read_config_file(path: Path, *, must_exist: bool = False) -> dict[str, Any]
         canonical = _FILE_KEYS[key]
         if canonical in out:
             raise ConfigurationError(
-                f"config file {path} sets {canonical} twice (under two names): keep one")
+                f"config file {path} sets {canonical} twice (under two names): keep one"
+            )
         out[canonical] = value if canonical == "timeout" else str(value)
     return out

@@ -70,8 +70,7 @@ __all__ = [
 ]
 
 
-def _restore(cls: type[SynapseError], args: tuple[Any, ...], state: dict[str, Any]
-             ) -> SynapseError:
+def _restore(cls: type[SynapseError], args: tuple[Any, ...], state: dict[str, Any]) -> SynapseError:
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
@@ -105,8 +104,9 @@ class TransportError(SynapseError):
         retryable: whether another attempt may help (False for TLS failures and bad URLs).
     """
 
-    def __init__(self, message: str, *, method: str = "", url: str = "",
-                 retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
@@ -339,7 +339,12 @@ class UploadError(SynapseError):
     """
 
     def __init__(
-        self, message: str, *, path: str, reason: str, part: int | None = None,
+        self,
+        message: str,
+        *,
+        path: str,
+        reason: str,
+        part: int | None = None,
         upload_id: str | None = None,
     ) -> None:
         super().__init__(message)

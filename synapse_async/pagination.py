@@ -60,9 +60,7 @@ class Page(Generic[T]):
 
 def check_page_size(page_size: int) -> int:
     """Validate a page size (1..1000) before any request is sent."""
-    if not is_int(page_size) or not (
-        1 <= page_size <= MAX_PAGE_SIZE
-    ):
+    if not is_int(page_size) or not (1 <= page_size <= MAX_PAGE_SIZE):
         raise InvalidInputError(
             f"page_size must be an integer between 1 and {MAX_PAGE_SIZE}, got {page_size!r}"
         )
@@ -123,14 +121,16 @@ class AsyncPaginator(Generic[T]):
 
     async def _fetch(self, number: int) -> Any:
         return await self._http.request(
-            "GET", self._path, params={**self._params, "page": number,
-                                       "page_size": self._page_size})
+            "GET", self._path, params={**self._params, "page": number, "page_size": self._page_size}
+        )
 
     def _to_page(self, data: Any, number: int | None) -> Page[T]:
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise UnexpectedResponseError(
                 f"GET {self._path}: expected a page object with 'results', got "
-                f"{type(data).__name__}", status_code=200)
+                f"{type(data).__name__}",
+                status_code=200,
+            )
         count = data.get("count")
         try:
             items = [self._decode(item) for item in data["results"]]
@@ -138,13 +138,16 @@ class AsyncPaginator(Generic[T]):
             where = f"page {number}" if number is not None else "a page"
             raise UnexpectedResponseError(
                 f"GET {self._path}: {where} holds an item the SDK cannot read: {exc}",
-                status_code=200) from exc
+                status_code=200,
+            ) from exc
         next_url = data.get("next")
         if next_url is not None and not isinstance(next_url, str):
             where = f"page {number}" if number is not None else "a page"
             raise UnexpectedResponseError(
                 f"GET {self._path}: {where} has a 'next' link that is not a URL "
-                f"({type(next_url).__name__}: {next_url!r})", status_code=200)
+                f"({type(next_url).__name__}: {next_url!r})",
+                status_code=200,
+            )
         return Page(
             items=items,
             count=count if isinstance(count, int) else None,
@@ -201,7 +204,8 @@ class AsyncPaginator(Generic[T]):
         except SynapseError as exc:
             raise PageFetchError(
                 f"page {number} of {self._path} failed after retries: {exc}",
-                page=number, url=self._http.url_for(self._path, {**self._params, "page": number}),
+                page=number,
+                url=self._http.url_for(self._path, {**self._params, "page": number}),
             ) from exc
 
     async def _follow_next(self, url: str | None) -> AsyncIterator[Page[T]]:
@@ -209,13 +213,15 @@ class AsyncPaginator(Generic[T]):
         while url:
             if url in seen:  # a server bug must not make the listing loop forever
                 raise UnexpectedResponseError(
-                    f"GET {self._path}: the server's next link repeats ({url})", status_code=200)
+                    f"GET {self._path}: the server's next link repeats ({url})", status_code=200
+                )
             seen.add(url)
             try:
                 data = await self._http.request("GET", url)
             except SynapseError as exc:
-                raise PageFetchError(f"page {url} of {self._path} failed after retries: {exc}",
-                                     page=None, url=url) from exc
+                raise PageFetchError(
+                    f"page {url} of {self._path} failed after retries: {exc}", page=None, url=url
+                ) from exc
             page = self._to_page(data, None)
             if not page.items:  # an empty page ends the listing, whatever its next link
                 return

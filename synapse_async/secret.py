@@ -38,7 +38,8 @@ def check_credential(value: Any, name: str) -> str:
     if bad is not None:
         raise ConfigurationError(
             f"{name} contains the control character {bad!r} (value not shown): an HTTP header "
-            "cannot carry it; check how the credential was read or pasted")
+            "cannot carry it; check how the credential was read or pasted"
+        )
     return text
 
 
@@ -56,8 +57,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         if not isinstance(value, str):
-            raise ConfigurationError(
-                f"a credential must be a string, got {type(value).__name__}")
+            raise ConfigurationError(f"a credential must be a string, got {type(value).__name__}")
         self._value = value
 
     def reveal(self) -> str:

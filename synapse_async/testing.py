@@ -30,11 +30,15 @@ Handler = Callable[[Request], Union[Response, Awaitable[Response]]]
 """A function (plain or async) from a request to its answer; it may raise ``TransportError``."""
 
 
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-                  ) -> Response:
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """An answer with ``data`` as its JSON body."""
-    return Response(status, {"Content-Type": "application/json", **(headers or {})},
-                    content=json.dumps(data).encode())
+    return Response(
+        status,
+        {"Content-Type": "application/json", **(headers or {})},
+        content=json.dumps(data).encode(),
+    )
 
 
 class MockTransport:

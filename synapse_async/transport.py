@@ -35,8 +35,17 @@ from synapse_async.errors import (
     TransportError,
 )
 
-__all__ = ["AiohttpTransport", "ConnectFailed", "Request", "Response", "SSLTypes", "Transport",
-           "TransportTypes", "as_transport", "map_transport_error"]
+__all__ = [
+    "AiohttpTransport",
+    "ConnectFailed",
+    "Request",
+    "Response",
+    "SSLTypes",
+    "Transport",
+    "TransportTypes",
+    "as_transport",
+    "map_transport_error",
+]
 
 
 class Request:
@@ -53,9 +62,16 @@ class Request:
 
     __slots__ = ("body", "decompress", "headers", "method", "timeout", "url")
 
-    def __init__(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                 body: Any = None, timeout: Timeout | None = None,
-                 decompress: bool = True) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        timeout: Timeout | None = None,
+        decompress: bool = True,
+    ) -> None:
         self.method = method
         self.url = url
         self.headers: Mapping[str, str] = headers or {}
@@ -86,13 +102,21 @@ class Response:
 
     __slots__ = ("_release", "_stream", "body", "headers", "status")
 
-    def __init__(self, status: int, headers: Mapping[str, str] | None = None, *,
-                 content: bytes = b"", stream: AsyncIterable[bytes] | None = None,
-                 release: Callable[[], Awaitable[None] | None] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str] | None = None,
+        *,
+        content: bytes = b"",
+        stream: AsyncIterable[bytes] | None = None,
+        release: Callable[[], Awaitable[None] | None] | None = None,
+    ) -> None:
         self.status = status
         self.headers: Mapping[str, str] = (
-            headers if isinstance(headers, (CIMultiDict, CIMultiDictProxy))
-            else CIMultiDict(headers or {}))
+            headers
+            if isinstance(headers, (CIMultiDict, CIMultiDictProxy))
+            else CIMultiDict(headers or {})
+        )
         self.body = content
         self._stream = stream
         self._release = release
@@ -171,8 +195,7 @@ SSLTypes = Union[bool, _ssl.SSLContext]
 """TLS settings: verify (True), do not verify (False), or a configured ``ssl.SSLContext``."""
 
 
-def as_transport(value: TransportTypes | None, *, max_connections: int, ssl: SSLTypes
-                 ) -> Transport:
+def as_transport(value: TransportTypes | None, *, max_connections: int, ssl: SSLTypes) -> Transport:
     """The transport for ``AsyncClient(transport=...)``: as given, or aiohttp's."""
     if value is None:
         return AiohttpTransport(max_connections=max_connections, ssl=ssl)
@@ -181,7 +204,8 @@ def as_transport(value: TransportTypes | None, *, max_connections: int, ssl: SSL
     if not callable(getattr(value, "send", None)):
         raise ConfigurationError(
             f"transport must have an async send(request) method or be an aiohttp "
-            f"ClientSession, got {type(value).__name__}")
+            f"ClientSession, got {type(value).__name__}"
+        )
     return value
 
 
@@ -196,26 +220,49 @@ def map_transport_error(exc: BaseException, method: str, url: str) -> TransportE
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectTimeoutError(
             f"{method} {url}: timed out connecting to {target}; check the host and network, "
-            "or raise Timeout(connect=...)", method=method, url=url)
-    if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError,
-                        asyncio.TimeoutError)):
+            "or raise Timeout(connect=...)",
+            method=method,
+            url=url,
+        )
+    if isinstance(
+        exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, asyncio.TimeoutError)
+    ):
         return TimeoutError(
             f"{method} {url}: timed out waiting for the server; retry later or raise the "
-            "timeout (Timeout(read=..., total=...))", method=method, url=url)
-    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError,
-                        aiohttp.ServerFingerprintMismatch, _ssl.SSLError)):
+            "timeout (Timeout(read=..., total=...))",
+            method=method,
+            url=url,
+        )
+    if isinstance(
+        exc,
+        (
+            aiohttp.ClientConnectorCertificateError,
+            aiohttp.ClientSSLError,
+            aiohttp.ServerFingerprintMismatch,
+            _ssl.SSLError,
+        ),
+    ):
         return TransportError(
             f"{method} {url}: TLS verification with {target} failed ({type(exc).__name__}); "
-            "check the certificate or the host name", method=method, url=url, retryable=False)
+            "check the certificate or the host name",
+            method=method,
+            url=url,
+            retryable=False,
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectFailed(
             f"{method} {url}: cannot connect to {target} ({exc.os_error.strerror or exc}); "
-            "is the server running and is base_url right?", method=method, url=url)
+            "is the server running and is base_url right?",
+            method=method,
+            url=url,
+        )
     if isinstance(exc, aiohttp.InvalidURL):
-        return TransportError(f"{method}: invalid URL {url!r}", method=method, url=url,
-                              retryable=False)
-    return TransportError(f"{method} {url}: connection to {target} failed ({_describe(exc)})",
-                          method=method, url=url)
+        return TransportError(
+            f"{method}: invalid URL {url!r}", method=method, url=url, retryable=False
+        )
+    return TransportError(
+        f"{method} {url}: connection to {target} failed ({_describe(exc)})", method=method, url=url
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -227,8 +274,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect,
-                                 sock_read=timeout.read)
+    return aiohttp.ClientTimeout(
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+    )
 
 
 class AiohttpTransport:
@@ -244,9 +292,15 @@ class AiohttpTransport:
         headers: default headers of the session made here.
     """
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, *,
-                 max_connections: int = 100, ssl: SSLTypes = True,
-                 trust_env: bool = True, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        max_connections: int = 100,
+        ssl: SSLTypes = True,
+        trust_env: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self._session = session
         self._owned = session is None
         self._max_connections = max_connections
@@ -270,15 +324,19 @@ class AiohttpTransport:
                 connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
                 # trust_env here would cost two worker-thread hops per request (netrc and
                 # proxy lookups): proxies from the environment are looked up in _proxy instead
-                headers=self._headers, trust_env=False, auto_decompress=True,
-                timeout=aiohttp.ClientTimeout(total=None))
+                headers=self._headers,
+                trust_env=False,
+                auto_decompress=True,
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
             self._loop = loop
             self._pid = os.getpid()
         elif self._owned and self._loop is not loop:
             if self._pid != os.getpid():
                 raise LoopMismatchError(
                     "this client was created in another process (before os.fork()); its "
-                    "connections belong to the parent: make a new client in this process")
+                    "connections belong to the parent: make a new client in this process"
+                )
             raise LoopMismatchError(
                 "this client belongs to another event loop: use the async client in async code "
                 "and synapse_sync.Client in sync code, and do not share one instance between "
@@ -289,13 +347,21 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request`` with aiohttp (no redirects followed)."""
         session = self.session
-        proxy, proxy_auth = self._proxy(request.url) if self._owned and self._trust_env else (
-            None, None)
+        proxy, proxy_auth = (
+            self._proxy(request.url) if self._owned and self._trust_env else (None, None)
+        )
         try:
             resp = await session.request(
-                request.method, request.url, data=request.body, headers=request.headers,
-                timeout=_client_timeout(request.timeout), allow_redirects=False,
-                auto_decompress=request.decompress, proxy=proxy, proxy_auth=proxy_auth)
+                request.method,
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                timeout=_client_timeout(request.timeout),
+                allow_redirects=False,
+                auto_decompress=request.decompress,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+            )
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise map_transport_error(exc, request.method, _plain(request.url)) from exc
         return _AiohttpResponse(resp, request)
@@ -325,8 +391,9 @@ class _AiohttpResponse(Response):
     __slots__ = ("_request", "_resp")
 
     def __init__(self, resp: aiohttp.ClientResponse, request: Request) -> None:
-        super().__init__(resp.status, resp.headers, stream=self._chunks(resp, request),
-                         release=resp.release)
+        super().__init__(
+            resp.status, resp.headers, stream=self._chunks(resp, request), release=resp.release
+        )
         self._resp = resp
         self._request = request
 
@@ -338,8 +405,7 @@ class _AiohttpResponse(Response):
         try:
             self.body = await self._resp.read()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise map_transport_error(exc, self._request.method, _plain(self._request.url)
-                                      ) from exc
+            raise map_transport_error(exc, self._request.method, _plain(self._request.url)) from exc
         return self.body
 
     @staticmethod

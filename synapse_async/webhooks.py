@@ -59,7 +59,8 @@ def _body(payload: bytes | str) -> bytes:
     if isinstance(payload, (bytes, bytearray, memoryview)):
         return bytes(payload)
     raise InvalidInputError(
-        f"payload must be the raw request body (bytes), got {type(payload).__name__}")
+        f"payload must be the raw request body (bytes), got {type(payload).__name__}"
+    )
 
 
 def sign(payload: bytes | str, secret: str | bytes) -> str:
@@ -98,8 +99,9 @@ class ReplayGuard:
     def __repr__(self) -> str:
         return f"ReplayGuard(max_size={self.max_size}, ttl={self.ttl}, held={len(self)})"
 
-    def check_and_add(self, event_id: str, now: float | None = None,
-                      keep_for: float | None = None) -> bool:
+    def check_and_add(
+        self, event_id: str, now: float | None = None, keep_for: float | None = None
+    ) -> bool:
         """Record ``event_id``; False when it was already recorded (a replay).
 
         The id is kept for ``ttl`` seconds, or ``keep_for`` when that is longer (what
@@ -107,8 +109,11 @@ class ReplayGuard:
         however long it is), unless ``max_size`` forces the oldest out first.
         """
         now = time.time() if now is None else now
-        hold = self.ttl if keep_for is None or not _positive(keep_for) else max(
-            self.ttl, float(keep_for))
+        hold = (
+            self.ttl
+            if keep_for is None or not _positive(keep_for)
+            else max(self.ttl, float(keep_for))
+        )
         with self._lock:
             while self._seen and next(iter(self._seen.values())) < now:
                 self._seen.popitem(last=False)
@@ -123,8 +128,12 @@ class ReplayGuard:
 
 
 def _positive(value: Any) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, (int, float))
-            and math.isfinite(value) and value > 0)
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def verify_signature(
@@ -159,42 +168,54 @@ def verify_signature(
     key = _key(secret)
     body = _body(payload)
     if not _positive(tolerance):
-        raise InvalidInputError(f"tolerance must be a positive number of seconds, "
-                                f"got {tolerance!r}")
+        raise InvalidInputError(
+            f"tolerance must be a positive number of seconds, got {tolerance!r}"
+        )
     if not signature or not isinstance(signature, str):
         raise WebhookVerificationError(
-            f"the {SIGNATURE_HEADER} header is missing", reason="missing_signature")
+            f"the {SIGNATURE_HEADER} header is missing", reason="missing_signature"
+        )
     expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
     given = signature.strip().lower().encode("utf-8", "replace")
     if not hmac.compare_digest(expected, given):
         raise WebhookVerificationError(
             "the signature does not match the body (wrong secret, or the body was altered)",
-            reason="bad_signature")
+            reason="bad_signature",
+        )
     try:
         event = json.loads(body)
     except ValueError:
         event = None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str)
-            and isinstance(event.get("type"), str) and "data" in event
-            and _timestamp(event.get("created")) is not None):
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and "data" in event
+        and _timestamp(event.get("created")) is not None
+    ):
         raise WebhookVerificationError(
             "the body is not an event object with id, type, created and data",
-            reason="malformed_payload")
+            reason="malformed_payload",
+        )
     created = _timestamp(event["created"])
     assert created is not None
     current = time.time() if now is None else now
     if current - created > tolerance:
         raise WebhookVerificationError(
             f"event {event['id']} was created {current - created:.0f}s ago, more than the "
-            f"{tolerance:g}s tolerance (a delayed or replayed delivery)", reason="stale")
+            f"{tolerance:g}s tolerance (a delayed or replayed delivery)",
+            reason="stale",
+        )
     if created - current > tolerance:
         raise WebhookVerificationError(
             f"event {event['id']} is dated {created - current:.0f}s in the future, more than "
-            f"the {tolerance:g}s tolerance (check the clock)", reason="future")
-    if seen is not None and not seen.check_and_add(event["id"], current,
-                                                   keep_for=2 * tolerance):
+            f"the {tolerance:g}s tolerance (check the clock)",
+            reason="future",
+        )
+    if seen is not None and not seen.check_and_add(event["id"], current, keep_for=2 * tolerance):
         raise WebhookVerificationError(
-            f"event {event['id']} was already received (a replay)", reason="replayed")
+            f"event {event['id']} was already received (a replay)", reason="replayed"
+        )
     return event
 
 

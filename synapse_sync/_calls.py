@@ -23,8 +23,15 @@ from typing import Any, TypeVar
 
 from synapse_sync.errors import FacadeReentrancyError
 
-__all__ = ["Escaped", "SubmitFuture", "cancel_call", "describe", "guarded", "public_name",
-           "strip_guard_frame"]
+__all__ = [
+    "Escaped",
+    "SubmitFuture",
+    "cancel_call",
+    "describe",
+    "guarded",
+    "public_name",
+    "strip_guard_frame",
+]
 
 T = TypeVar("T")
 
@@ -73,8 +80,9 @@ class Escaped:
         self.exc = exc
 
 
-async def guarded(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...],
-                  kwargs: dict[str, Any]) -> T | Escaped:
+async def guarded(
+    fn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T | Escaped:
     """``await fn(*args, **kwargs)`` on the loop, boxing interrupts (see ``Escaped``)."""
     try:
         return await fn(*args, **kwargs)
@@ -122,4 +130,5 @@ class SubmitFuture(concurrent.futures.Future[T]):
         if not self.done() and threading.get_ident() == self.loop_ident:
             raise FacadeReentrancyError(
                 "waiting on a Portal.submit() future on the facade's own loop thread would "
-                "deadlock; await the coroutine instead")
+                "deadlock; await the coroutine instead"
+            )

@@ -150,8 +150,11 @@ class ModuleOut:
 
 
 def _is_async_class(obj: object) -> bool:
-    return inspect.isclass(obj) and obj.__module__.startswith("synapse_async.") and \
-        obj.__name__.startswith("Async")
+    return (
+        inspect.isclass(obj)
+        and obj.__module__.startswith("synapse_async.")
+        and obj.__name__.startswith("Async")
+    )
 
 
 def _public_members(cls: type) -> list[tuple[str, Any]]:
@@ -189,14 +192,14 @@ def discover(roots: Iterable[tuple[str, str]] = ROOTS) -> dict[type, ClassPlan]:
     queue: list[type] = []
     for module_name, class_name in roots:
         cls = getattr(importlib.import_module(module_name), class_name)
-        plans[cls] = ClassPlan(cls, sync_class_name(cls.__name__),
-                               sync_module_name(cls.__module__), is_root=True)
+        plans[cls] = ClassPlan(
+            cls, sync_class_name(cls.__name__), sync_module_name(cls.__module__), is_root=True
+        )
         queue.append(cls)
     while queue:
         cls = queue.pop()
         module_globals = vars(sys.modules[cls.__module__])
-        texts = [t for t in inspect.get_annotations(cls).values()
-                 if isinstance(t, str)]
+        texts = [t for t in inspect.get_annotations(cls).values() if isinstance(t, str)]
         for _name, raw in _public_members(cls):
             fn = raw.fget if isinstance(raw, property) else raw
             if inspect.isfunction(fn):
@@ -209,8 +212,9 @@ def discover(roots: Iterable[tuple[str, str]] = ROOTS) -> dict[type, ClassPlan]:
                 obj = module_globals.get(name)
                 if _is_async_class(obj) and obj not in plans:
                     assert isinstance(obj, type)
-                    plans[obj] = ClassPlan(obj, sync_class_name(obj.__name__),
-                                           sync_module_name(obj.__module__))
+                    plans[obj] = ClassPlan(
+                        obj, sync_class_name(obj.__name__), sync_module_name(obj.__module__)
+                    )
                     queue.append(obj)
     _check_collisions(plans.values())
     return plans
@@ -225,7 +229,8 @@ def _check_collisions(plans: Iterable[ClassPlan]) -> None:
             other = seen[key]
             raise CodegenError(
                 f"{plan.cls.__module__}.{plan.cls.__name__} and "
-                f"{other.cls.__module__}.{other.cls.__name__} both map to {key!r}")
+                f"{other.cls.__module__}.{other.cls.__name__} both map to {key!r}"
+            )
         if key in runtime:
             raise CodegenError(f"{key!r} collides with a name of the facade runtime")
         seen[key] = plan
@@ -247,8 +252,9 @@ class Renderer:
         self.used_doc_rewrites: set[str] = set()
         self.modules: dict[str, ModuleOut] = {}
         renames = {**self.type_renames, **METHOD_RENAMES}
-        self.doc_names = re.compile(r"\b(" + "|".join(
-            re.escape(n) for n in sorted(renames, key=len, reverse=True)) + r")\b")
+        self.doc_names = re.compile(
+            r"\b(" + "|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True)) + r")\b"
+        )
         self.doc_renames = renames
 
     # -- types -------------------------------------------------------------------------
@@ -285,8 +291,9 @@ class Renderer:
                 raise CodegenError(f"cannot resolve {name!r} in annotation {text!r}")
             obj = fn_globals[name]
             if inspect.ismodule(obj):
-                out.plain_imports.add(obj.__name__ if obj.__name__ == name
-                                      else f"{obj.__name__} as {name}")
+                out.plain_imports.add(
+                    obj.__name__ if obj.__name__ == name else f"{obj.__name__} as {name}"
+                )
             elif isinstance(obj, typing.TypeVar):
                 out.typevars.add(name)
             else:
@@ -297,11 +304,13 @@ class Renderer:
         for plan in sorted(self.plans.values(), key=lambda p: (p.sync_module, p.sync_name)):
             out = self.modules.setdefault(plan.sync_module, ModuleOut(plan.sync_module))
             out.bodies.append(self.render_class(out, plan))
-        unused = (set(METHOD_RENAMES) - self.used_method_renames) | (
-            set(TYPE_RENAMES) - self.used_type_renames) | (
-            set(FLAT_ITERATION) - self.used_flat_iteration) | (
-            set(RESULT_RULES) - self.used_result_rules) | (
-            {p for p, _ in DOC_REWRITES} - self.used_doc_rewrites)
+        unused = (
+            (set(METHOD_RENAMES) - self.used_method_renames)
+            | (set(TYPE_RENAMES) - self.used_type_renames)
+            | (set(FLAT_ITERATION) - self.used_flat_iteration)
+            | (set(RESULT_RULES) - self.used_result_rules)
+            | ({p for p, _ in DOC_REWRITES} - self.used_doc_rewrites)
+        )
         if unused:
             raise CodegenError(f"unused mapping rules (remove or fix them): {sorted(unused)}")
         return {name: self.module_text(out) for name, out in self.modules.items()}
@@ -344,8 +353,10 @@ class Renderer:
         doc = self.doc_names.sub(lambda m: self.doc_renames[m.group(1)], doc)
         left = re.search(ASYNC_WORDING, doc)
         if left is not None:
-            raise CodegenError(f"{where}: {left.group(0)!r} still reads as async code after "
-                               "the rewrites; add a DOC_REWRITES rule")
+            raise CodegenError(
+                f"{where}: {left.group(0)!r} still reads as async code after "
+                "the rewrites; add a DOC_REWRITES rule"
+            )
         return doc
 
     def attribute_wrappers(self, out: ModuleOut, plan: ClassPlan) -> list[tuple[str, str, str]]:
@@ -358,8 +369,10 @@ class Renderer:
                 continue
             obj = module_globals.get(text)
             if not _is_async_class(obj):
-                raise CodegenError(f"{plan.cls.__name__}.{name}: only wrapped classes may be "
-                                   f"class-level attributes, got {text!r}")
+                raise CodegenError(
+                    f"{plan.cls.__name__}.{name}: only wrapped classes may be "
+                    f"class-level attributes, got {text!r}"
+                )
             sync = self.plans[obj].sync_name  # type: ignore[index]
             out.need(self.plans[obj].sync_module, sync)  # type: ignore[index]
             out.need("synapse_sync._resource", "attribute")
@@ -374,8 +387,9 @@ class Renderer:
         doc = self.sync_doc(_own_doc(init), f"{plan.cls.__name__}.__init__")
         return f"{head}\n" + _docstring(doc, 8, skip_empty=True) + body
 
-    def signature_text(self, out: ModuleOut, fn: Callable[..., Any], sig: inspect.Signature,
-                       name: str, ret: str) -> str:
+    def signature_text(
+        self, out: ModuleOut, fn: Callable[..., Any], sig: inspect.Signature, name: str, ret: str
+    ) -> str:
         parts = []
         seen_kwonly = False
         previous_kind = None
@@ -393,13 +407,16 @@ class Renderer:
                 text = "**" + text
             if param.annotation is not param.empty:
                 if not isinstance(param.annotation, str):
-                    raise CodegenError(f"{fn.__qualname__}: annotations must be strings "
-                                       "(use `from __future__ import annotations`)")
+                    raise CodegenError(
+                        f"{fn.__qualname__}: annotations must be strings "
+                        "(use `from __future__ import annotations`)"
+                    )
                 self.resolve(out, param.annotation, fn.__globals__)
                 text += f": {param.annotation}"
             if param.default is not param.empty:
-                text += (" = " if param.annotation is not param.empty else "=") + \
-                    _literal(param.default, fn)
+                text += (" = " if param.annotation is not param.empty else "=") + _literal(
+                    param.default, fn
+                )
             parts.append(text)
             previous_kind = param.kind
         if previous_kind is param.POSITIONAL_ONLY:
@@ -414,8 +431,10 @@ class Renderer:
         if isinstance(raw, classmethod):
             return self.render_classmethod(out, plan, name, raw.__func__)
         if not inspect.isfunction(raw):
-            raise CodegenError(f"{plan.cls.__name__}.{name}: unsupported member "
-                               f"{type(raw).__name__} (add a rule for it)")
+            raise CodegenError(
+                f"{plan.cls.__name__}.{name}: unsupported member "
+                f"{type(raw).__name__} (add a rule for it)"
+            )
         fn = raw
         sig = inspect.signature(fn)
         sync_name = METHOD_RENAMES.get(name, name)
@@ -439,8 +458,9 @@ class Renderer:
             self.used_flat_iteration.add(plan.cls.__name__)
             method, attr = FLAT_ITERATION[plan.cls.__name__]
             if not inspect.isasyncgenfunction(getattr(plan.cls, method, None)):
-                raise CodegenError(f"{plan.cls.__name__}.{method}: FLAT_ITERATION needs an "
-                                   "async generator method")
+                raise CodegenError(
+                    f"{plan.cls.__name__}.{method}: FLAT_ITERATION needs an async generator method"
+                )
             out.need("operator", "attrgetter")
             body = f"return self._portal.iterate_flat(attrgetter({attr!r}), self._aio.{method})"
         elif name == "__aiter__":
@@ -460,10 +480,15 @@ class Renderer:
         if isinstance(head, ast.Name) and head.id in self.by_async_name:
             return "wrap", self.by_async_name[head.id]
         members = _union_members(tree)
-        if len(members) > 1 and any(_is_iterator_count_tuple(m) for m in members) and all(
-                _is_iterator_count_tuple(m) or not any(
-                    n in self.type_renames for n in _annotation_names(ast.unparse(m)))
-                for m in members):
+        if (
+            len(members) > 1
+            and any(_is_iterator_count_tuple(m) for m in members)
+            and all(
+                _is_iterator_count_tuple(m)
+                or not any(n in self.type_renames for n in _annotation_names(ast.unparse(m)))
+                for m in members
+            )
+        ):
             return "list_all", None
         raise CodegenError(f"no rule maps the result {ret!r}")
 
@@ -472,20 +497,24 @@ class Renderer:
         sig = inspect.signature(fn)
         ret = sig.return_annotation
         if inspect.iscoroutinefunction(fn) or ret != plan.cls.__name__:
-            raise CodegenError(f"{plan.cls.__name__}.{name}: a public classmethod must be a "
-                               f"plain function returning {plan.cls.__name__}")
+            raise CodegenError(
+                f"{plan.cls.__name__}.{name}: a public classmethod must be a "
+                f"plain function returning {plan.cls.__name__}"
+            )
         params = list(sig.parameters.values())
         call = _call_args(sig.replace(parameters=params[1:]), skip_self=False)
         head = self.signature_text(out, fn, sig, name, plan.sync_name)
-        doc = _docstring(self.sync_doc(_own_doc(fn), f"{plan.cls.__name__}.{name}"), 8,
-                         skip_empty=True)
+        doc = _docstring(
+            self.sync_doc(_own_doc(fn), f"{plan.cls.__name__}.{name}"), 8, skip_empty=True
+        )
         # Opened like a constructed client: closed at exit and on garbage collection.
-        body = (f"self = object.__new__(cls)\n        "
-                f"self._open({plan.cls.__name__}.{name}({call}))\n        return self")
+        body = (
+            f"self = object.__new__(cls)\n        "
+            f"self._open({plan.cls.__name__}.{name}({call}))\n        return self"
+        )
         return f"    @classmethod\n{head}\n{doc}        {body}\n"
 
-    def wrap_result(self, out: ModuleOut, plan: ClassPlan, name: str, ret: str,
-                    value: str) -> str:
+    def wrap_result(self, out: ModuleOut, plan: ClassPlan, name: str, ret: str, value: str) -> str:
         try:
             rule, target = self.result_rule(ret)
         except CodegenError as exc:
@@ -495,8 +524,7 @@ class Renderer:
             out.need(target.sync_module, target.sync_name)
         return RESULT_RULES[rule].format(value=value, sync=target.sync_name if target else "")
 
-    def render_property(self, out: ModuleOut, plan: ClassPlan, name: str,
-                        prop: property) -> str:
+    def render_property(self, out: ModuleOut, plan: ClassPlan, name: str, prop: property) -> str:
         fget = prop.fget
         assert fget is not None
         ret = inspect.signature(fget).return_annotation
@@ -504,13 +532,20 @@ class Renderer:
         self.resolve(out, mapped, fget.__globals__)
         body = self.wrap_result(out, plan, name, ret, f"self._aio.{name}")
         doc = self.sync_doc(inspect.getdoc(fget) or "", f"{plan.cls.__name__}.{name}")
-        return (f"    @property\n    def {name}(self) -> {mapped}:\n"
-                f"{_docstring(doc, 8, skip_empty=True)}        {body}\n")
+        return (
+            f"    @property\n    def {name}(self) -> {mapped}:\n"
+            f"{_docstring(doc, 8, skip_empty=True)}        {body}\n"
+        )
 
     def module_text(self, out: ModuleOut) -> str:
         source = out.name.replace("synapse_sync", "synapse_async", 1)
-        lines = [HEADER, f'"""Blocking twins of ``{source}`` (generated)."""', "",
-                 "from __future__ import annotations", ""]
+        lines = [
+            HEADER,
+            f'"""Blocking twins of ``{source}`` (generated)."""',
+            "",
+            "from __future__ import annotations",
+            "",
+        ]
         for mod in sorted(out.plain_imports):
             lines.append(f"import {mod}")
         reexported = REEXPORTS.get(out.name, ())
@@ -526,8 +561,10 @@ class Renderer:
         lines.append("")
         for tv in sorted(out.typevars):
             lines.append(f'{tv} = TypeVar("{tv}")')
-        exported = sorted([p.sync_name for p in self.plans.values()
-                           if p.sync_module == out.name] + list(reexported))
+        exported = sorted(
+            [p.sync_name for p in self.plans.values() if p.sync_module == out.name]
+            + list(reexported)
+        )
         lines += ["", f"__all__ = {exported!r}", "", ""]
         lines.append("\n\n".join(out.bodies))
         return "\n".join(lines) + "\n"
@@ -542,14 +579,22 @@ def _union_members(node: ast.expr) -> list[ast.expr]:
 
 def _is_iterator_count_tuple(node: ast.expr) -> bool:
     """``tuple[AsyncIterator[X], int]``."""
-    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
-            and node.value.id == "tuple" and isinstance(node.slice, ast.Tuple)
-            and len(node.slice.elts) == 2):
+    if not (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "tuple"
+        and isinstance(node.slice, ast.Tuple)
+        and len(node.slice.elts) == 2
+    ):
         return False
     first, second = node.slice.elts
-    return (isinstance(first, ast.Subscript) and isinstance(first.value, ast.Name)
-            and first.value.id == "AsyncIterator"
-            and isinstance(second, ast.Name) and second.id == "int")
+    return (
+        isinstance(first, ast.Subscript)
+        and isinstance(first.value, ast.Name)
+        and first.value.id == "AsyncIterator"
+        and isinstance(second, ast.Name)
+        and second.id == "int"
+    )
 
 
 def generic_args(params: tuple[Any, ...]) -> str:
@@ -565,8 +610,11 @@ def _home_module(name: str, obj: Any, fn_globals: dict[str, Any]) -> str:
         if getattr(importlib.import_module(stdlib), name, None) is obj:
             return stdlib
     for mod_name, mod in sorted(sys.modules.items()):
-        if mod_name.startswith("synapse_async") and name in getattr(mod, "__all__", ()) and \
-                getattr(mod, name, None) is obj:
+        if (
+            mod_name.startswith("synapse_async")
+            and name in getattr(mod, "__all__", ())
+            and getattr(mod, name, None) is obj
+        ):
             return mod_name
     home = fn_globals.get("__name__")
     if not isinstance(home, str):
@@ -625,34 +673,45 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     docs: dict[str, str] = {}
     assert isinstance(body, ast.ClassDef)
     for stmt, nxt in zip(body.body, [*body.body[1:], None], strict=True):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and \
-                isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and \
-                isinstance(nxt.value.value, str):
+        if (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
             docs[stmt.target.id] = inspect.cleandoc(nxt.value.value)
     return docs
 
 
 def _ruff(*args: str, path: Path, text: str) -> subprocess.CompletedProcess[str]:
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    return subprocess.run([ruff, *args, "--stdin-filename", str(path), "-"], input=text,
-                          capture_output=True, text=True, check=False, cwd=PACKAGE_DIR.parent)
+    return subprocess.run(
+        [ruff, *args, "--stdin-filename", str(path), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PACKAGE_DIR.parent,
+    )
 
 
 def _format(sources: dict[Path, str]) -> dict[Path, str]:
     """Sort imports, format, then lint with the project's ruff settings (failure: error)."""
     formatted = {}
     for path, text in sources.items():
-        fixed = _ruff("check", "--fix-only", "--select", "I,F401,UP", "--quiet", path=path,
-                      text=text)
+        fixed = _ruff(
+            "check", "--fix-only", "--select", "I,F401,UP", "--quiet", path=path, text=text
+        )
         text = fixed.stdout if fixed.returncode == 0 and fixed.stdout else text
         result = _ruff("format", path=path, text=text)
         if result.returncode != 0:
             raise CodegenError(f"ruff format failed on generated {path}: {result.stderr}")
-        lint = _ruff("check", "--quiet", "--output-format", "concise", path=path,
-                     text=result.stdout)
+        lint = _ruff(
+            "check", "--quiet", "--output-format", "concise", path=path, text=result.stdout
+        )
         if lint.returncode != 0:
-            raise CodegenError(f"ruff check fails on generated {path}:\n"
-                               f"{lint.stdout}{lint.stderr}")
+            raise CodegenError(f"ruff check fails on generated {path}:\n{lint.stdout}{lint.stderr}")
         formatted[path] = str(result.stdout)
     return formatted
 
@@ -675,15 +734,19 @@ def generate() -> dict[Path, str]:
 
 
 def _generated_on_disk() -> set[Path]:
-    return {p for p in PACKAGE_DIR.rglob("*.py") if p.read_text(encoding="utf-8").startswith(
-        HEADER)}
+    return {
+        p for p in PACKAGE_DIR.rglob("*.py") if p.read_text(encoding="utf-8").startswith(HEADER)
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the generated modules, or with ``--check`` report (exit 1) when they are stale."""
     parser = argparse.ArgumentParser(prog="python -m synapse_sync._codegen")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; fail with a diff when the files are stale")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; fail with a diff when the files are stale",
+    )
     args = parser.parse_args(argv)
     try:
         files = generate()
@@ -696,8 +759,11 @@ def main(argv: list[str] | None = None) -> int:
         if current != text:
             stale.append(path)
             if args.check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    current.splitlines(True), text.splitlines(True), str(path), f"{path} (new)"))
+                sys.stdout.writelines(
+                    difflib.unified_diff(
+                        current.splitlines(True), text.splitlines(True), str(path), f"{path} (new)"
+                    )
+                )
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
@@ -708,8 +774,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path.unlink()
     if args.check and (stale or orphans):
-        print(f"\nsync facade is stale ({len(stale)} changed, {len(orphans)} orphaned): run "
-              "`python -m synapse_sync._codegen`", file=sys.stderr)
+        print(
+            f"\nsync facade is stale ({len(stale)} changed, {len(orphans)} orphaned): run "
+            "`python -m synapse_sync._codegen`",
+            file=sys.stderr,
+        )
         return 1
     if not args.check:
         print(f"wrote {len(stale)} of {len(files)} generated modules; removed {len(orphans)}")

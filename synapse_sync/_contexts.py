@@ -30,8 +30,13 @@ class SyncContextManager(Generic[T]):
 
     __slots__ = ("_acm", "_args", "_fn", "_kwargs", "_portal", "_used")
 
-    def __init__(self, portal: Portal, fn: Callable[..., AbstractAsyncContextManager[T]],
-                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        fn: Callable[..., AbstractAsyncContextManager[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
         self._portal = portal
         self._fn = fn
         self._args = args
@@ -56,8 +61,12 @@ class SyncContextManager(Generic[T]):
                 self.__exit__(type(exc), exc, exc.__traceback__)
             raise
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
         acm, self._acm = self._acm, None
         if acm is None:
             return False

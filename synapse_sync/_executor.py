@@ -23,8 +23,7 @@ __all__ = ["LoopExecutor"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_Job = tuple[concurrent.futures.Future[Any], Callable[..., Any], tuple[Any, ...],
-             dict[str, Any]]
+_Job = tuple[concurrent.futures.Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 class LoopExecutor(concurrent.futures.ThreadPoolExecutor):
@@ -49,8 +48,9 @@ class LoopExecutor(concurrent.futures.ThreadPoolExecutor):
         self.threads: list[threading.Thread] = []
         """The worker threads started so far."""
 
-    def submit(self, fn: Callable[P, T], /, *args: P.args,
-               **kwargs: P.kwargs) -> concurrent.futures.Future[T]:
+    def submit(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[T]:
         """Run ``fn(*args, **kwargs)`` on a worker; raises ``RuntimeError`` after shutdown."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         with self._lock:
@@ -58,8 +58,9 @@ class LoopExecutor(concurrent.futures.ThreadPoolExecutor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             self._jobs.put((future, fn, args, kwargs))
             if not self._idle.acquire(blocking=False) and len(self.threads) < self._max:
-                thread = threading.Thread(target=self._work, daemon=True,
-                                          name=f"{self._name}_{len(self.threads)}")
+                thread = threading.Thread(
+                    target=self._work, daemon=True, name=f"{self._name}_{len(self.threads)}"
+                )
                 thread.start()
                 self.threads.append(thread)
         return future

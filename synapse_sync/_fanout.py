@@ -37,8 +37,9 @@ async def _one(factory: Callable[[], Awaitable[Any]], sem: anyio.Semaphore | Non
         raise _Interrupted(exc) from exc
 
 
-async def run_all(factories: Sequence[Callable[[], Awaitable[Any]]], limit: int | None,
-                  return_exceptions: bool) -> list[Any]:
+async def run_all(
+    factories: Sequence[Callable[[], Awaitable[Any]]], limit: int | None, return_exceptions: bool
+) -> list[Any]:
     """Await every ``factory()`` concurrently; results in input order.
 
     Without ``return_exceptions``, the first failure cancels and awaits the others, then is

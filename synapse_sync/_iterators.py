@@ -31,12 +31,20 @@ __all__ = ["Feed", "SyncIterator"]
 
 T = TypeVar("T")
 
+
 class Feed(Generic[T]):
     """The loop-side state of one sync iteration (touched only on the loop thread)."""
 
-    def __init__(self, fn: Callable[..., AsyncIterable[Any]], args: tuple[Any, ...],
-                 kwargs: dict[str, Any], batch: int, loop: asyncio.AbstractEventLoop,
-                 strip: bool, flatten: Callable[[Any], Iterable[T]] | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., AsyncIterable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        batch: int,
+        loop: asyncio.AbstractEventLoop,
+        strip: bool,
+        flatten: Callable[[Any], Iterable[T]] | None = None,
+    ) -> None:
         self.fn = fn
         self.flatten = flatten
         self.args = args
@@ -86,8 +94,12 @@ class Feed(Generic[T]):
     def _flush(self) -> None:
         self.flush_due = False
         waiter = self.waiter
-        if (waiter is not None and not waiter.done() and (self.items or self.ended)
-                and not self.loop.is_closed()):  # closed: a producer finalized after shutdown
+        if (
+            waiter is not None
+            and not waiter.done()
+            and (self.items or self.ended)
+            and not self.loop.is_closed()
+        ):  # closed: a producer finalized after shutdown
             waiter.set_result(None)
 
     async def _produce(self) -> None:
@@ -153,12 +165,30 @@ class SyncIterator(Generic[T]):
     iterate from one thread at a time, like a generator.
     """
 
-    __slots__ = ("_args", "_batch", "_done", "_end", "_feed", "_flatten", "_fn", "_items",
-                 "_kwargs", "_n", "_portal", "_pos")
+    __slots__ = (
+        "_args",
+        "_batch",
+        "_done",
+        "_end",
+        "_feed",
+        "_flatten",
+        "_fn",
+        "_items",
+        "_kwargs",
+        "_n",
+        "_portal",
+        "_pos",
+    )
 
-    def __init__(self, portal: Portal, fn: Callable[..., AsyncIterable[Any]],
-                 args: tuple[Any, ...], kwargs: dict[str, Any], batch: int,
-                 flatten: Callable[[Any], Iterable[T]] | None = None) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        fn: Callable[..., AsyncIterable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        batch: int,
+        flatten: Callable[[Any], Iterable[T]] | None = None,
+    ) -> None:
         self._portal = portal
         self._flatten = flatten
         self._fn = fn
@@ -186,8 +216,9 @@ class SyncIterator(Generic[T]):
         while not self._done:
             feed = self._feed
             if feed is None:
-                feed = self._feed = self._portal._new_feed(self._fn, self._args, self._kwargs,
-                                                           self._batch, self._flatten)
+                feed = self._feed = self._portal._new_feed(
+                    self._fn, self._args, self._kwargs, self._batch, self._flatten
+                )
             items, ended, end = self._portal._take(feed)
             if ended:
                 self._done, self._end = True, end
@@ -213,8 +244,12 @@ class SyncIterator(Generic[T]):
     def __enter__(self) -> SyncIterator[T]:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -81,7 +81,8 @@ from synapse_sync.errors import (
 __all__ = ["Portal", "State", "call_timeout", "get_portal"]
 
 _CALL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "synapse_sync_call_timeout", default=None)
+    "synapse_sync_call_timeout", default=None
+)
 
 
 @contextlib.contextmanager
@@ -161,20 +162,28 @@ class Portal:
     ``close()``; the atexit hook closes whatever is left.
     """
 
-    def __init__(self, *, name: str = _config.LOOP_THREAD_NAME, debug: bool | None = None,
-                 running_loop_policy: _config.RunningLoopPolicy | None = None,
-                 shutdown_timeout: float | None = None,
-                 cancel_grace: float = _config.CANCEL_GRACE,
-                 batch_size: int = _config.DEFAULT_BATCH) -> None:
+    def __init__(
+        self,
+        *,
+        name: str = _config.LOOP_THREAD_NAME,
+        debug: bool | None = None,
+        running_loop_policy: _config.RunningLoopPolicy | None = None,
+        shutdown_timeout: float | None = None,
+        cancel_grace: float = _config.CANCEL_GRACE,
+        batch_size: int = _config.DEFAULT_BATCH,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         self._name = name
         self._debug = _config.debug_enabled() if debug is None else debug
         self.running_loop_policy: _config.RunningLoopPolicy = (
-            _config.running_loop_policy() if running_loop_policy is None
-            else _config.check_policy(running_loop_policy))
-        self.shutdown_timeout = (_config.shutdown_timeout() if shutdown_timeout is None
-                                 else shutdown_timeout)
+            _config.running_loop_policy()
+            if running_loop_policy is None
+            else _config.check_policy(running_loop_policy)
+        )
+        self.shutdown_timeout = (
+            _config.shutdown_timeout() if shutdown_timeout is None else shutdown_timeout
+        )
         self.cancel_grace = cancel_grace
         self.batch_size = batch_size
         self._strip = not self._debug
@@ -252,8 +261,14 @@ class Portal:
         """
         return self._run(_CALL_TIMEOUT.get(), fn, args, kwargs)
 
-    def call_with_timeout(self, timeout: float | None, fn: Callable[P, Awaitable[T]], /,
-                          *args: P.args, **kwargs: P.kwargs) -> T:
+    def call_with_timeout(
+        self,
+        timeout: float | None,
+        fn: Callable[P, Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         """Like ``call``, but give up after ``timeout`` seconds (None: no limit).
 
         On expiry the task is cancelled and awaited (at most ``cancel_grace`` s), then
@@ -264,8 +279,9 @@ class Portal:
             raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
         return self._run(timeout, fn, args, kwargs)
 
-    def submit(self, fn: Callable[P, Awaitable[T]], /, *args: P.args,
-               **kwargs: P.kwargs) -> concurrent.futures.Future[T]:
+    def submit(
+        self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[T]:
         """Start ``await fn(*args, **kwargs)`` on the loop; return a ``Future`` at once.
 
         Does not block, so it is allowed on the loop thread too (but never block on the
@@ -287,8 +303,9 @@ class Portal:
         outer.add_done_callback(self._submitted.discard)
         return outer
 
-    def _settle_submitted(self, outer: concurrent.futures.Future[Any],
-                          inner: concurrent.futures.Future[Any]) -> None:
+    def _settle_submitted(
+        self, outer: concurrent.futures.Future[Any], inner: concurrent.futures.Future[Any]
+    ) -> None:
         if outer.done():
             return
         with contextlib.suppress(concurrent.futures.InvalidStateError):
@@ -298,18 +315,39 @@ class Portal:
                 outer.set_exception(exc)
 
     @overload
-    def map(self, fn: Callable[[A], Awaitable[T]], items: Iterable[A], /, *,
-            limit: int | None = ..., timeout: float | None = ...,
-            return_exceptions: Literal[False] = ...) -> list[T]: ...
+    def map(
+        self,
+        fn: Callable[[A], Awaitable[T]],
+        items: Iterable[A],
+        /,
+        *,
+        limit: int | None = ...,
+        timeout: float | None = ...,
+        return_exceptions: Literal[False] = ...,
+    ) -> list[T]: ...
 
     @overload
-    def map(self, fn: Callable[[A], Awaitable[T]], items: Iterable[A], /, *,
-            limit: int | None = ..., timeout: float | None = ...,
-            return_exceptions: Literal[True]) -> list[T | BaseException]: ...
+    def map(
+        self,
+        fn: Callable[[A], Awaitable[T]],
+        items: Iterable[A],
+        /,
+        *,
+        limit: int | None = ...,
+        timeout: float | None = ...,
+        return_exceptions: Literal[True],
+    ) -> list[T | BaseException]: ...
 
-    def map(self, fn: Callable[[A], Awaitable[Any]], items: Iterable[A], /, *,
-            limit: int | None = None, timeout: float | None = None,
-            return_exceptions: bool = False) -> list[Any]:
+    def map(
+        self,
+        fn: Callable[[A], Awaitable[Any]],
+        items: Iterable[A],
+        /,
+        *,
+        limit: int | None = None,
+        timeout: float | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
         """Run ``fn(item)`` for every item concurrently on the loop, in one hop.
 
         Results come back in input order. ``limit`` caps how many run at once. On the first
@@ -319,13 +357,18 @@ class Portal:
         factories = [functools.partial(fn, item) for item in items]
         return self.call_with_timeout(timeout, run_all, factories, limit, return_exceptions)
 
-    def gather(self, *factories: Callable[[], Awaitable[T]], limit: int | None = None,
-               timeout: float | None = None) -> list[T]:
+    def gather(
+        self,
+        *factories: Callable[[], Awaitable[T]],
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> list[T]:
         """Run every zero-argument async callable concurrently in one hop (see ``map``)."""
         return self.call_with_timeout(timeout, run_all, list(factories), limit, False)
 
-    def iterate(self, fn: Callable[P, AsyncIterable[T]], /, *args: P.args,
-                **kwargs: P.kwargs) -> SyncIterator[T]:
+    def iterate(
+        self, fn: Callable[P, AsyncIterable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> SyncIterator[T]:
         """A sync iterator over the async iterable ``fn(*args, **kwargs)``.
 
         Nothing runs until the first ``next()``; then ``fn`` is called on the loop and up to
@@ -333,9 +376,14 @@ class Portal:
         """
         return SyncIterator(self, fn, args, kwargs, self.batch_size)
 
-    def iterate_flat(self, flatten: Callable[[Any], Iterable[T]],
-                     fn: Callable[P, AsyncIterable[Any]], /, *args: P.args,
-                     **kwargs: P.kwargs) -> SyncIterator[T]:
+    def iterate_flat(
+        self,
+        flatten: Callable[[Any], Iterable[T]],
+        fn: Callable[P, AsyncIterable[Any]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> SyncIterator[T]:
         """A sync iterator over the items of each chunk ``fn(*args, **kwargs)`` yields.
 
         ``flatten(chunk)`` gives a chunk's items (e.g. a page's). The loop steps the async
@@ -344,15 +392,22 @@ class Portal:
         """
         return SyncIterator(self, fn, args, kwargs, self.batch_size, flatten)
 
-    def iterate_batched(self, batch_size: int, fn: Callable[P, AsyncIterable[T]], /,
-                        *args: P.args, **kwargs: P.kwargs) -> SyncIterator[T]:
+    def iterate_batched(
+        self,
+        batch_size: int,
+        fn: Callable[P, AsyncIterable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> SyncIterator[T]:
         """``iterate`` with an explicit number of items per hop."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         return SyncIterator(self, fn, args, kwargs, batch_size)
 
-    def context(self, fn: Callable[P, AbstractAsyncContextManager[T]], /, *args: P.args,
-                **kwargs: P.kwargs) -> SyncContextManager[T]:
+    def context(
+        self, fn: Callable[P, AbstractAsyncContextManager[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> SyncContextManager[T]:
         """A sync context manager over the async one ``fn(*args, **kwargs)`` returns."""
         return SyncContextManager(self, fn, args, kwargs)
 
@@ -367,9 +422,14 @@ class Portal:
 
     # -- iterator support (used by SyncIterator) ------------------------------------------
 
-    def _new_feed(self, fn: Callable[..., AsyncIterable[Any]], args: tuple[Any, ...],
-                  kwargs: dict[str, Any], batch: int,
-                  flatten: Callable[[Any], Iterable[T]] | None = None) -> Feed[T]:
+    def _new_feed(
+        self,
+        fn: Callable[..., AsyncIterable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        batch: int,
+        flatten: Callable[[Any], Iterable[T]] | None = None,
+    ) -> Feed[T]:
         return Feed(fn, args, kwargs, batch, self.loop, self._strip, flatten)
 
     def _take(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
@@ -377,7 +437,8 @@ class Portal:
         if feed.loop is not self.loop:
             raise FacadeClosedError(
                 "this iterator belongs to an event loop that no longer exists (the process "
-                "forked, or the facade restarted); start a new listing")
+                "forked, or the facade restarted); start a new listing"
+            )
         return self._run(None, feed.take, (), {})
 
     def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
@@ -397,8 +458,13 @@ class Portal:
 
     # -- the one blocking path ------------------------------------------------------------
 
-    def _run(self, timeout: float | None, fn: Callable[..., Awaitable[T]],
-             args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    def _run(
+        self,
+        timeout: float | None,
+        fn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
         """Run ``fn`` on the loop and wait for it: the body of every blocking call."""
         if self._state is not _RUNNING or self._pid != _getpid():
             self._ensure_running()
@@ -441,10 +507,12 @@ class Portal:
             raise self._state_error()
         raise FacadeTimeoutError(
             f"{describe(fn)} did not finish within the facade timeout of {timeout:g} s; it "
-            f"was cancelled{'' if ended else ' but is still running'}")
+            f"was cancelled{'' if ended else ' but is still running'}"
+        )
 
-    def _cancel(self, coro: Coroutine[Any, Any, Any],
-                future: concurrent.futures.Future[Any]) -> bool:
+    def _cancel(
+        self, coro: Coroutine[Any, Any, Any], future: concurrent.futures.Future[Any]
+    ) -> bool:
         """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended.
 
         Returns whether it ended (its future is done).
@@ -456,8 +524,9 @@ class Portal:
             remaining = deadline - _monotonic()
             if remaining <= 0:
                 break
-            with contextlib.suppress(concurrent.futures.TimeoutError,
-                                     concurrent.futures.CancelledError):
+            with contextlib.suppress(
+                concurrent.futures.TimeoutError, concurrent.futures.CancelledError
+            ):
                 future.exception(min(remaining, _config.WAIT_SLICE))
         return future.done()
 
@@ -502,7 +571,8 @@ class Portal:
         return FacadeReentrancyError(
             f"sync facade call to {name} made on the facade's own event-loop thread (from a "
             f"coroutine, callback, logging handler or __del__ running on that loop); blocking "
-            f"here would deadlock. In async code, use `await {public_name(fn)}(...)` instead.")
+            f"here would deadlock. In async code, use `await {public_name(fn)}(...)` instead."
+        )
 
     def _on_running_loop(self, fn: object) -> None:
         global _warned_running_loop
@@ -516,7 +586,8 @@ class Portal:
             f"`async with synapse_async.AsyncClient(...) as client:`, then "
             f"`await client.tasks.get(...)` or `async for task in client.tasks.list(...)`. "
             f"Shown once per process; SYNAPSE_SYNC_RUNNING_LOOP=ignore (or "
-            f"Portal.running_loop_policy) silences it, 'raise' makes it an error.")
+            f"Portal.running_loop_policy) silences it, 'raise' makes it an error."
+        )
         if self.running_loop_policy == "raise":
             raise FacadeRunningLoopError(message)
         _warned_running_loop = True
@@ -543,7 +614,8 @@ class Portal:
         if self._state is _CRASHED:
             err = FacadeCrashedError(
                 "the facade's event-loop thread died; every pending and later call fails. "
-                "The cause is chained below.")
+                "The cause is chained below."
+            )
             err.__cause__ = self._crash
             return err
         if self._state is _NEW:  # start refused at exit
@@ -554,7 +626,8 @@ class Portal:
         if _lifecycle.in_exit():
             raise FacadeClosedError(
                 "the interpreter is exiting: the facade never starts its loop thread from an "
-                "atexit handler or a finalizer. Make the call before exit begins.")
+                "atexit handler or a finalizer. Make the call before exit begins."
+            )
         loop = _new_loop()
         if self._debug:
             loop.set_debug(True)  # otherwise asyncio's default (on under -X dev)
@@ -562,14 +635,14 @@ class Portal:
         loop.set_default_executor(executor)
         self._executor = executor
         ready = threading.Event()
-        thread = threading.Thread(target=self._serve, args=(loop, ready), name=self._name,
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self._serve, args=(loop, ready), name=self._name, daemon=True
+        )
         try:
             thread.start()
         except RuntimeError as exc:  # "can't create new thread at interpreter shutdown"
             loop.close()
-            raise FacadeClosedError("the interpreter is exiting; the facade cannot start") \
-                from exc
+            raise FacadeClosedError("the interpreter is exiting; the facade cannot start") from exc
         try:
             ready.wait()  # the thread id is known (re-entrancy checks) once this is set
         finally:  # even if Ctrl-C lands here: the thread runs, so the state must say so
@@ -626,7 +699,8 @@ class Portal:
         if self._state is _RUNNING and self.in_loop_thread():
             raise FacadeReentrancyError(
                 "Portal.close() called on the facade's own loop thread: it would wait for "
-                "itself. Close it from another thread.")
+                "itself. Close it from another thread."
+            )
         bound = self.shutdown_timeout if timeout is None else timeout
         with self._close_lock:
             with self._start_lock:
@@ -673,12 +747,17 @@ class Portal:
             warnings.warn(
                 f"synapse_sync: the facade's loop thread is still blocked after {bound:g} s "
                 f"(at {where}); abandoning it (daemon thread). Tasks left: "
-                f"{'; '.join(tasks) or 'none'}", FacadeShutdownWarning, stacklevel=3)
+                f"{'; '.join(tasks) or 'none'}",
+                FacadeShutdownWarning,
+                stacklevel=3,
+            )
         elif stuck:
             warnings.warn(
                 f"synapse_sync: {len(stuck)} task(s) ignored cancellation for {bound:g} s "
                 f"and were abandoned at shutdown: {'; '.join(stuck)}",
-                FacadeShutdownWarning, stacklevel=3)
+                FacadeShutdownWarning,
+                stacklevel=3,
+            )
 
     def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
         assert self._executor is not None
@@ -715,8 +794,12 @@ class Portal:
     def __enter__(self) -> Portal:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

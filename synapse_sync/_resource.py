@@ -39,8 +39,9 @@ class SyncResource(Generic[A]):
     _owner: SyncResource[Any] | None
 
     @classmethod
-    def _from_async(cls: type[S], aio: Any, portal: Portal,
-                    owner: SyncResource[Any] | None = None) -> S:
+    def _from_async(
+        cls: type[S], aio: Any, portal: Portal, owner: SyncResource[Any] | None = None
+    ) -> S:
         """Wrap the async object ``aio`` (it lives on ``portal``'s loop)."""
         self = object.__new__(cls)
         self._aio = aio
@@ -72,9 +73,9 @@ class SyncResource(Generic[A]):
         text = repr(self._aio)
         async_name = type(self._aio).__name__
         if text.startswith(async_name):
-            text = type(self).__name__ + text[len(async_name):]
+            text = type(self).__name__ + text[len(async_name) :]
         elif text.startswith(f"<{async_name}"):
-            text = f"<{type(self).__name__}{text[len(async_name) + 1:]}"
+            text = f"<{type(self).__name__}{text[len(async_name) + 1 :]}"
         return text
 
 
@@ -101,8 +102,9 @@ class _Attribute(Generic[S]):
     @overload
     def __get__(self, obj: SyncResource[Any], objtype: type | None = None) -> S: ...
 
-    def __get__(self, obj: SyncResource[Any] | None,
-                objtype: type | None = None) -> S | _Attribute[S]:
+    def __get__(
+        self, obj: SyncResource[Any] | None, objtype: type | None = None
+    ) -> S | _Attribute[S]:
         if obj is None:
             return self
         value = obj._wrap(self.kind, getattr(obj._aio, self.name))

@@ -99,9 +99,12 @@ async def _stop_executor(executor: LoopExecutor, deadline: float) -> None:
         log.warning("synapse_sync shutdown: executor jobs still running were left behind")
 
 
-async def drain(deadline: float, closers: list[weakref.ref[SupportsAclose]],
-                on_stuck: Callable[[list[asyncio.Task[Any]]], None],
-                executor: LoopExecutor) -> list[str]:
+async def drain(
+    deadline: float,
+    closers: list[weakref.ref[SupportsAclose]],
+    on_stuck: Callable[[list[asyncio.Task[Any]]], None],
+    executor: LoopExecutor,
+) -> list[str]:
     """Cancel and await every other task, close resources, finalize; return what is stuck.
 
     ``executor`` is the loop's default executor.

@@ -17,16 +17,29 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[None]:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """Tests never read the developer's real credentials or config file."""
-    for key in ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_USER_TOKEN", "SYNAPSE_TENANT",
-                "SYNAPSE_AGENT_TOKEN", "SYNAPSE_API_TOKEN", "cynaps_API_KEY", "CYNAPS_API_KEY",
-                "cynaps_BASE_URL", "CYNAPS_BASE_URL", "SYNAPSE_TIMEOUT", "cynaps_TIMEOUT",
-                "CYNAPS_TIMEOUT"):
+    for key in (
+        "SYNAPSE_HOST",
+        "SYNAPSE_ACCESS_TOKEN",
+        "SYNAPSE_USER_TOKEN",
+        "SYNAPSE_TENANT",
+        "SYNAPSE_AGENT_TOKEN",
+        "SYNAPSE_API_TOKEN",
+        "cynaps_API_KEY",
+        "CYNAPS_API_KEY",
+        "cynaps_BASE_URL",
+        "CYNAPS_BASE_URL",
+        "SYNAPSE_TIMEOUT",
+        "cynaps_TIMEOUT",
+        "CYNAPS_TIMEOUT",
+    ):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("SYNAPSE_CONFIG_FILE",
-                       str(tmp_path_factory.mktemp("cfg") / "absent-config.json"))
+    monkeypatch.setenv(
+        "SYNAPSE_CONFIG_FILE", str(tmp_path_factory.mktemp("cfg") / "absent-config.json")
+    )
     yield
 
 

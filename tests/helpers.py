@@ -15,8 +15,9 @@ from synapse_async.emulator import Emulator
 def make_client(emu: Emulator, **settings: Any) -> AsyncClient:
     """A client for ``emu`` with strict decoding and fast retries (tests stay quick)."""
     settings.setdefault("retry", RetryPolicy(max_retries=6, initial_delay=0.01, max_delay=0.1))
-    config = ClientConfig.resolve(emu.url, access_token=emu.access_token, strict_decoding=True,
-                                  **settings)
+    config = ClientConfig.resolve(
+        emu.url, access_token=emu.access_token, strict_decoding=True, **settings
+    )
     return AsyncClient(config=config)
 
 
@@ -33,8 +34,12 @@ def tasks_created() -> Iterator[list[asyncio.Task[Any]]]:
     created: list[asyncio.Task[Any]] = []
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kw: Any) -> asyncio.Task[Any]:
-        task = cast("asyncio.Task[Any]", previous(loop, coro, **kw) if previous is not None
-                    else asyncio.Task(coro, loop=loop, **kw))
+        task = cast(
+            "asyncio.Task[Any]",
+            previous(loop, coro, **kw)
+            if previous is not None
+            else asyncio.Task(coro, loop=loop, **kw),
+        )
         if asyncio.current_task() is owner:
             created.append(task)
         return task
@@ -52,8 +57,9 @@ from a callback (``run_coroutine_threadsafe`` starts each facade call that way).
 
 
 @contextlib.contextmanager
-def tasks_created_on(loop: asyncio.AbstractEventLoop,
-                     on_create: Callable[[Spawn], None] | None = None) -> Iterator[list[Spawn]]:
+def tasks_created_on(
+    loop: asyncio.AbstractEventLoop, on_create: Callable[[Spawn], None] | None = None
+) -> Iterator[list[Spawn]]:
     """Every asyncio task created on ``loop`` inside the block, with the task that created it.
 
     For a loop running on another thread (the sync facade's): the task factory is installed

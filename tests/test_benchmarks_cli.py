@@ -20,8 +20,9 @@ def fake_benchmark(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     module = types.ModuleType("benchmarks.fake")
 
     def run(*, smoke: bool = False) -> str:
-        return common.target("fake", "speed >= 2x", "1.5x" if not outcome[0] else "3.0x",
-                             outcome[0], smoke=smoke)
+        return common.target(
+            "fake", "speed >= 2x", "1.5x" if not outcome[0] else "3.0x", outcome[0], smoke=smoke
+        )
 
     module.run = run  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "benchmarks.fake", module)
@@ -31,8 +32,9 @@ def fake_benchmark(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     yield outcome
 
 
-def test_check_fails_only_on_a_missed_target(fake_benchmark: list[bool],
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_fails_only_on_a_missed_target(
+    fake_benchmark: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["fake", "--check"]) == 0
     assert "measured 3.0x: **met**" in capsys.readouterr().out
     fake_benchmark[0] = False
@@ -43,7 +45,8 @@ def test_check_fails_only_on_a_missed_target(fake_benchmark: list[bool],
 
 
 def test_smoke_never_judges_and_skips_the_official_baseline(
-        fake_benchmark: list[bool], capsys: pytest.CaptureFixture[str]) -> None:
+    fake_benchmark: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_benchmark[0] = False
     assert cli.main(["--smoke"]) == 0
     out = capsys.readouterr().out

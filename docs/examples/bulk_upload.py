@@ -17,8 +17,12 @@ from synapse_async.bulk import BulkProgress, scan_directory
 
 def show(p: BulkProgress) -> None:
     total = f"/{p.files_total}" if p.scan_complete else f"/{p.files_total}+"
-    print(f"\r{p.files_done}{total} files, {p.bytes_done / 1e6:.1f} MB, "
-          f"{p.rate / 1e6:.1f} MB/s, {p.items_failed} failed", end="", flush=True)
+    print(
+        f"\r{p.files_done}{total} files, {p.bytes_done / 1e6:.1f} MB, "
+        f"{p.rate / 1e6:.1f} MB/s, {p.items_failed} failed",
+        end="",
+        flush=True,
+    )
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -37,15 +41,16 @@ async def main(argv: list[str] | None = None) -> int:
         collection = await client.data_collections.get(args.collection)
         # One data unit per file; with several slots (e.g. image + json), files sharing a
         # stem (0001.jpg + 0001.json) become one unit.
-        items = scan_directory(args.folder, file_specifications=collection,
-                               pattern=args.pattern)
+        items = scan_directory(args.folder, file_specifications=collection, pattern=args.pattern)
         report = await client.data_collections.upload(
-            collection, items, project=args.project, journal=args.journal,
-            on_progress=show)
+            collection, items, project=args.project, journal=args.journal, on_progress=show
+        )
     print()
-    print(f"{report.items} items: {report.sent} files sent, {report.already_on_server} already "
-          f"on the server, {report.skipped} done earlier, {report.failed} failed "
-          f"({report.bytes_sent / 1e6:.1f} MB in {report.seconds:.1f} s)")
+    print(
+        f"{report.items} items: {report.sent} files sent, {report.already_on_server} already "
+        f"on the server, {report.skipped} done earlier, {report.failed} failed "
+        f"({report.bytes_sent / 1e6:.1f} MB in {report.seconds:.1f} s)"
+    )
     for failure in report.failures[:20]:
         print(f"  #{failure.index} {failure.paths}: {failure.error_type}: {failure.message}")
     report.to_json(args.report)

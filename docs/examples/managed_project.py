@@ -47,8 +47,10 @@ def write_json_atomic(path: Path, data: Any) -> None:
 def print_progress(status: ProjectStatus) -> None:
     """The progress callback: one line per poll."""
     agreement = status.quality_metrics.get("average_agreement", 0.0)
-    print(f"Progress: {status.progress:.1f}% ({status.completed_tasks}/{status.total_tasks})"
-          f"  agreement {agreement:.2%}  state {status.state}")
+    print(
+        f"Progress: {status.progress:.1f}% ({status.completed_tasks}/{status.total_tasks})"
+        f"  agreement {agreement:.2%}  state {status.state}"
+    )
 
 
 async def run_workflow(
@@ -68,17 +70,21 @@ async def run_workflow(
     print(f"Created project {project.id} ({project.state})")
 
     # 2. Upload tasks (batched by the SDK).
-    tasks = [{"image_url": f"https://cdn.example.com/products/{i}.jpg",
-              "product_id": f"SKU{i:04d}"} for i in range(n_tasks)]
+    tasks = [
+        {"image_url": f"https://cdn.example.com/products/{i}.jpg", "product_id": f"SKU{i:04d}"}
+        for i in range(n_tasks)
+    ]
     upload = await project.upload_tasks(tasks)
     print(f"Uploaded {upload.task_count} tasks")
 
     # 3. Check the balance, then pay the deposit (the project becomes active).
     deposit = await project.calculate_deposit()
-    print(f"Deposit required: {deposit.currency} {deposit.amount} "
-          f"(annotation {deposit.breakdown['annotation_cost']}, "
-          f"QA {deposit.breakdown['quality_assurance']}, "
-          f"fee {deposit.breakdown['platform_fee']})")
+    print(
+        f"Deposit required: {deposit.currency} {deposit.amount} "
+        f"(annotation {deposit.breakdown['annotation_cost']}, "
+        f"QA {deposit.breakdown['quality_assurance']}, "
+        f"fee {deposit.breakdown['platform_fee']})"
+    )
     balance = await client.billing.get_balance()
     if balance.available < deposit.amount:
         raise SystemExit(f"Insufficient credits: {balance.available} < {deposit.amount}")
@@ -87,21 +93,26 @@ async def run_workflow(
     await project.start()  # already active after the payment: a no-op, as in the seeds
 
     # 4. Wait for completion, printing progress on every poll.
-    final = await project.wait_for_completion(poll_interval=poll_interval,
-                                              callback=print_progress, max_wait=600)
+    final = await project.wait_for_completion(
+        poll_interval=poll_interval, callback=print_progress, max_wait=600
+    )
     print(f"Project complete: {final.completed_tasks} tasks")
 
     # 5. Export the annotations (DM schema v1 documents) as one JSON file.
     annotations = [
-        {"assignment": a.id, "task": a.task, "status": a.status, "data": a.data,
-         "file": a.file}
+        {"assignment": a.id, "task": a.task, "status": a.status, "data": a.data, "file": a.file}
         async for a in client.assignments.list(project=project.id)
     ]
     write_json_atomic(out, annotations)
     print(f"Exported {len(annotations)} annotations to {out}")
-    return {"project": project.id, "tasks": upload.task_count,
-            "annotations": len(annotations), "deposit": str(deposit.amount),
-            "final": final, "out": str(out)}
+    return {
+        "project": project.id,
+        "tasks": upload.task_count,
+        "annotations": len(annotations),
+        "deposit": str(deposit.amount),
+        "final": final,
+        "out": str(out),
+    }
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -115,8 +126,10 @@ async def main(argv: list[str] | None = None) -> int:
         async with AsyncClient() as client:
             await run_workflow(client, args.out, n_tasks=args.tasks, poll_interval=60)
         return 0
-    async with Emulator(annotation_speed=200) as emu, \
-            AsyncClient(emu.url, access_token=emu.access_token) as client:
+    async with (
+        Emulator(annotation_speed=200) as emu,
+        AsyncClient(emu.url, access_token=emu.access_token) as client,
+    ):
         await run_workflow(client, args.out, n_tasks=args.tasks)
     return 0
 

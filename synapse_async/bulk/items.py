@@ -18,7 +18,8 @@ __all__ = ["BulkItem", "check_slots", "item_key", "to_item"]
 def _to_files(value: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
     if not isinstance(value, Mapping) or not value:
         raise InvalidInputError(
-            f"an item's files must be a non-empty mapping of slot -> path, got {value!r}")
+            f"an item's files must be a non-empty mapping of slot -> path, got {value!r}"
+        )
     files: dict[str, Path] = {}
     for slot, path in value.items():
         if not isinstance(slot, str) or not slot:
@@ -74,12 +75,14 @@ def to_item(value: Any) -> BulkItem:
     if not isinstance(value, Mapping):
         raise InvalidInputError(
             f"expected a BulkItem or a mapping {{'files': {{slot: path}}, 'meta': {{...}}}}, "
-            f"got {type(value).__name__}")
+            f"got {type(value).__name__}"
+        )
     unknown = set(value) - {"files", "meta", "groups"}
     if unknown:
         raise InvalidInputError(
             f"unknown item keys {sorted(map(str, unknown))}: an item has 'files', 'meta' and "
-            "'groups'")
+            "'groups'"
+        )
     if "files" not in value:
         raise InvalidInputError("an item needs 'files': {slot: path}")
     return BulkItem(files=value["files"], meta=value.get("meta"), groups=value.get("groups"))
@@ -98,12 +101,14 @@ def check_slots(item: BulkItem, specs: Sequence[Mapping[str, Any]], collection: 
         if slot not in names:
             raise InvalidInputError(
                 f"slot {slot!r} is not defined by data collection {collection} (its slots: "
-                f"{', '.join(names)}); rename the slot or pick another collection")
+                f"{', '.join(names)}); rename the slot or pick another collection"
+            )
     for spec in specs:
         if spec.get("is_required") and spec.get("name") not in item.files:
             raise InvalidInputError(
                 f"required slot {spec.get('name')!r} of data collection {collection} is "
-                "missing; add that file to the item")
+                "missing; add that file to the item"
+            )
 
 
 def item_key(item: BulkItem) -> str:

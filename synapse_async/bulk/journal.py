@@ -98,11 +98,13 @@ class Journal:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self._conn = sqlite3.connect(str(self.path), check_same_thread=False,
-                                         isolation_level=None)
+            self._conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None
+            )
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot open journal {str(self.path)!r}: {exc}",
-                               path=str(self.path)) from exc
+            raise JournalError(
+                f"cannot open journal {str(self.path)!r}: {exc}", path=str(self.path)
+            ) from exc
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -112,15 +114,20 @@ class Journal:
             self._conn.close()
             raise JournalError(
                 f"{str(self.path)!r} is not a readable bulk upload journal ({exc}); move it "
-                "away or pass another journal path", path=str(self.path)) from exc
+                "away or pass another journal path",
+                path=str(self.path),
+            ) from exc
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
     def _check_meta(self, collection: int, project: int | None) -> None:
         rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        want = {"version": _VERSION, "collection": str(collection),
-                "project": "" if project is None else str(project)}
+        want = {
+            "version": _VERSION,
+            "collection": str(collection),
+            "project": "" if project is None else str(project),
+        }
         if not rows:
             self._write("INSERT INTO meta(key, value) VALUES (?, ?)", list(want.items()))
             return
@@ -129,10 +136,12 @@ class Journal:
                 raise JournalError(
                     f"journal {str(self.path)!r} belongs to {name} {rows.get(name) or 'none'!s}"
                     f", not {value or 'none'}; pass another journal path for this upload",
-                    path=str(self.path))
+                    path=str(self.path),
+                )
 
-    def _write(self, sql: str, rows: Sequence[Sequence[Any]], *more: tuple[str, Sequence[Any]]
-               ) -> None:
+    def _write(
+        self, sql: str, rows: Sequence[Sequence[Any]], *more: tuple[str, Sequence[Any]]
+    ) -> None:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -150,7 +159,9 @@ class Journal:
                 raise JournalError(
                     f"cannot write journal {str(self.path)!r}: {exc}. What the server already "
                     "holds is kept; free the space (or fix the file) and run the upload again "
-                    "with the same journal to finish", path=str(self.path)) from exc
+                    "with the same journal to finish",
+                    path=str(self.path),
+                ) from exc
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -159,27 +170,32 @@ class Journal:
         out: dict[str, JournalRow] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
-                chunk = list(keys[start:start + 500])
-                sql = ("SELECT i.key, i.files, i.unit_id, i.task_id, ub.done, tb.done FROM items i"
-                       " LEFT JOIN batches ub ON ub.id = i.unit_batch"
-                       " LEFT JOIN batches tb ON tb.id = i.task_batch"
-                       f" WHERE i.key IN ({','.join('?' * len(chunk))})")
+                chunk = list(keys[start : start + 500])
+                sql = (
+                    "SELECT i.key, i.files, i.unit_id, i.task_id, ub.done, tb.done FROM items i"
+                    " LEFT JOIN batches ub ON ub.id = i.unit_batch"
+                    " LEFT JOIN batches tb ON tb.id = i.task_batch"
+                    f" WHERE i.key IN ({','.join('?' * len(chunk))})"
+                )
                 for key, files, unit, task, ub_done, tb_done in self._conn.execute(sql, chunk):
-                    out[key] = JournalRow(key, _files_from(files), unit, task,
-                                          ub_done == 0, tb_done == 0)
+                    out[key] = JournalRow(
+                        key, _files_from(files), unit, task, ub_done == 0, tb_done == 0
+                    )
         return out
 
     def pending_batches(self) -> list[PendingBatch]:
         """Batches recorded as about to be sent with no recorded answer, oldest first."""
         with self._lock:
             batches = self._conn.execute(
-                "SELECT id, kind, idem_key FROM batches WHERE done = 0 ORDER BY id").fetchall()
+                "SELECT id, kind, idem_key FROM batches WHERE done = 0 ORDER BY id"
+            ).fetchall()
             out = []
             for batch_id, kind, idem in batches:
                 col = "unit_batch" if kind == "unit" else "task_batch"
                 rows = self._conn.execute(
                     f"SELECT key, body, unit_id FROM items WHERE {col} = ? ORDER BY rowid",
-                    (batch_id,)).fetchall()
+                    (batch_id,),
+                ).fetchall()
                 payload = [json.loads(b) if kind == "unit" else u for _k, b, u in rows]
                 out.append(PendingBatch(batch_id, kind, idem, [r[0] for r in rows], payload))
         return out
@@ -191,7 +207,8 @@ class Journal:
         self._write(
             "INSERT INTO items(key, files) VALUES (?, ?)"
             " ON CONFLICT(key) DO UPDATE SET files = excluded.files",
-            [(key, _files_json(files)) for key, files in rows])
+            [(key, _files_json(files)) for key, files in rows],
+        )
 
     def begin_batch(self, kind: str, entries: Sequence[tuple[str, Any]]) -> str:
         """Record a batch as about to be sent; returns its Idempotency-Key.
@@ -204,17 +221,22 @@ class Journal:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     cur = self._conn.execute(
-                        "INSERT INTO batches(kind, idem_key) VALUES (?, ?)", (kind, idem))
+                        "INSERT INTO batches(kind, idem_key) VALUES (?, ?)", (kind, idem)
+                    )
                     batch_id = cur.lastrowid
                     if kind == "unit":
                         self._conn.executemany(
                             "UPDATE items SET body = ?, unit_batch = ? WHERE key = ?",
-                            [(json.dumps(body, ensure_ascii=False), batch_id, key)
-                             for key, body in entries])
+                            [
+                                (json.dumps(body, ensure_ascii=False), batch_id, key)
+                                for key, body in entries
+                            ],
+                        )
                     else:
                         self._conn.executemany(
                             "UPDATE items SET task_batch = ? WHERE key = ?",
-                            [(batch_id, key) for key, _unit in entries])
+                            [(batch_id, key) for key, _unit in entries],
+                        )
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
@@ -224,21 +246,27 @@ class Journal:
                 raise JournalError(
                     f"cannot write journal {str(self.path)!r}: {exc}. Free the space (or fix "
                     "the file) and run the upload again with the same journal to finish",
-                    path=str(self.path)) from exc
+                    path=str(self.path),
+                ) from exc
         return idem
 
     def finish_batch(self, kind: str, idem_key: str, results: Sequence[tuple[str, int]]) -> None:
         """Record the ids a batch created (``(key, id)``) and mark it answered."""
         col = "unit_id" if kind == "unit" else "task_id"
-        self._write(f"UPDATE items SET {col} = ? WHERE key = ?",
-                    [(new_id, key) for key, new_id in results],
-                    ("UPDATE batches SET done = 1 WHERE idem_key = ?", (idem_key,)))
+        self._write(
+            f"UPDATE items SET {col} = ? WHERE key = ?",
+            [(new_id, key) for key, new_id in results],
+            ("UPDATE batches SET done = 1 WHERE idem_key = ?", (idem_key,)),
+        )
 
     def abandon_batch(self, kind: str, idem_key: str, keys: Sequence[str]) -> None:
         """Forget a batch the server refused (its items may be sent again in a new batch)."""
         col = "unit_batch" if kind == "unit" else "task_batch"
-        self._write(f"UPDATE items SET {col} = NULL WHERE key = ?", [(k,) for k in keys],
-                    ("DELETE FROM batches WHERE idem_key = ?", (idem_key,)))
+        self._write(
+            f"UPDATE items SET {col} = NULL WHERE key = ?",
+            [(k,) for k in keys],
+            ("DELETE FROM batches WHERE idem_key = ?", (idem_key,)),
+        )
 
     def forget(self, keys: Sequence[str]) -> None:
         """Drop items whose files changed, so they are hashed and sent afresh."""

@@ -45,8 +45,7 @@ try:
     import ray
     import ray.exceptions
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "synapse_async.bulk.ray needs Ray: pip install 'synapse-async[ray]'") from exc
+    raise ImportError("synapse_async.bulk.ray needs Ray: pip install 'synapse-async[ray]'") from exc
 
 __all__ = ["DEFAULT_SHARD_SIZE", "upload_on_ray"]
 
@@ -115,8 +114,13 @@ def _shards(items: Iterable[Any], size: int) -> Iterator[_Shard]:
         for item in chunk:
             digest.update(_describe(item).encode("utf-8", "surrogateescape") + b"\n")
         files = sum(len(i["files"]) if isinstance(i, dict) else 1 for i in chunk)
-        yield _Shard(index=index, offset=index * size, items=chunk, files=files,
-                     fingerprint=digest.hexdigest())
+        yield _Shard(
+            index=index,
+            offset=index * size,
+            items=chunk,
+            files=files,
+            fingerprint=digest.hexdigest(),
+        )
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -141,13 +145,16 @@ def _check_run(journal_dir: Path, collection: int, project: int | None, size: in
         try:
             found = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise JournalError(f"{str(path)!r} is unreadable ({exc}); use a fresh journal_dir",
-                               path=str(path)) from None
+            raise JournalError(
+                f"{str(path)!r} is unreadable ({exc}); use a fresh journal_dir", path=str(path)
+            ) from None
         if found != wanted:
             raise JournalError(
                 f"journal_dir {str(journal_dir)!r} belongs to another run ({found}); this run is "
                 f"{wanted}: pass the same collection, project and shard size, or a fresh "
-                "journal_dir", path=str(path))
+                "journal_dir",
+                path=str(path),
+            )
         return
     _write_json(path, wanted)
 
@@ -161,16 +168,29 @@ def _finished(journal_dir: Path, shard: _Shard) -> BulkUploadReport | None:
             return None
         done = data["report"]
         return BulkUploadReport(
-            collection=done["collection"], project=done["project"], items=done["items"],
-            skipped=done["items"], bytes_total=done["bytes_total"],
-            data_unit_ids=list(done["data_unit_ids"]), task_ids=list(done["task_ids"]))
+            collection=done["collection"],
+            project=done["project"],
+            items=done["items"],
+            skipped=done["items"],
+            bytes_total=done["bytes_total"],
+            data_unit_ids=list(done["data_unit_ids"]),
+            task_ids=list(done["task_ids"]),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no marker, or not one of ours: the shard runs (its journal skips work)
 
 
-def _run_shard(config: ClientConfig, collection: int, project: int | None, items: list[Any],
-               journal: str, concurrency: int, fail_fast: bool, board: Any, shard: int
-               ) -> BulkUploadReport:
+def _run_shard(
+    config: ClientConfig,
+    collection: int,
+    project: int | None,
+    items: list[Any],
+    journal: str,
+    concurrency: int,
+    fail_fast: bool,
+    board: Any,
+    shard: int,
+) -> BulkUploadReport:
     """One shard on a Ray worker: the async bulk pipeline with the shard's own journal."""
     Path(journal).parent.mkdir(parents=True, exist_ok=True)
 
@@ -180,9 +200,14 @@ def _run_shard(config: ClientConfig, collection: int, project: int | None, items
     async def main() -> BulkUploadReport:
         async with AsyncClient(config=config) as client:
             return await client.data_collections.upload(
-                collection, items, project=project, journal=journal,
-                max_concurrency=concurrency, fail_fast=fail_fast,
-                on_progress=progress if board is not None else None)
+                collection,
+                items,
+                project=project,
+                journal=journal,
+                max_concurrency=concurrency,
+                fail_fast=fail_fast,
+                on_progress=progress if board is not None else None,
+            )
 
     return anyio.run(main)
 
@@ -200,8 +225,12 @@ class _ProgressBoard:
         return dict(self._latest)
 
 
-def _merge(collection: int, project: int | None, parts: list[tuple[_Shard, BulkUploadReport]],
-           seconds: float) -> BulkUploadReport:
+def _merge(
+    collection: int,
+    project: int | None,
+    parts: list[tuple[_Shard, BulkUploadReport]],
+    seconds: float,
+) -> BulkUploadReport:
     """One report from the shards' reports, in input order; failure indexes are global."""
     merged = BulkUploadReport(collection=collection, project=project, seconds=seconds)
     for shard, part in sorted(parts, key=lambda p: p[0].index):
@@ -214,14 +243,17 @@ def _merge(collection: int, project: int | None, parts: list[tuple[_Shard, BulkU
         merged.bytes_total += part.bytes_total
         merged.data_unit_ids.extend(part.data_unit_ids)
         merged.task_ids.extend(part.task_ids)
-        merged.failures.extend(attrs.evolve(f, index=f.index + shard.offset)
-                               for f in part.failures)
+        merged.failures.extend(attrs.evolve(f, index=f.index + shard.offset) for f in part.failures)
     return merged
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int) or value < low
-            or (high is not None and value > high)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
         bound = f"from {low} to {high}" if high is not None else f">= {low}"
         raise InvalidInputError(f"{name} must be an integer {bound}, got {value!r}")
 
@@ -240,7 +272,8 @@ def _shard_size(items: Iterable[Any], shards: int | None, shard_size: int | None
     except TypeError:
         raise InvalidInputError(
             f"shards={shards} needs items with a length (a list); for a generator such as "
-            "scan_directory(...) pass shard_size=N instead") from None
+            "scan_directory(...) pass shard_size=N instead"
+        ) from None
     return max(1, -(-total // shards))
 
 
@@ -266,16 +299,18 @@ class _Progress:
         latest: dict[int, BulkProgress] = ray.get(self._board.take.remote())
         files = sum(s.files for s in self._skipped)
         items = sum(len(s.items) for s in self._skipped)
-        self._callback(BulkProgress(
-            files_done=files + sum(p.files_done for p in latest.values()),
-            files_total=files + sum(p.files_total for p in latest.values()),
-            bytes_done=self._skipped_bytes + sum(p.bytes_done for p in latest.values()),
-            bytes_total=self._skipped_bytes + sum(p.bytes_total for p in latest.values()),
-            items_done=items + sum(p.items_done for p in latest.values()),
-            items_failed=sum(p.items_failed for p in latest.values()),
-            rate=sum(p.rate for p in latest.values() if not p.scan_complete or p.rate),
-            scan_complete=scan_complete and all(p.scan_complete for p in latest.values()),
-        ))
+        self._callback(
+            BulkProgress(
+                files_done=files + sum(p.files_done for p in latest.values()),
+                files_total=files + sum(p.files_total for p in latest.values()),
+                bytes_done=self._skipped_bytes + sum(p.bytes_done for p in latest.values()),
+                bytes_total=self._skipped_bytes + sum(p.bytes_total for p in latest.values()),
+                items_done=items + sum(p.items_done for p in latest.values()),
+                items_failed=sum(p.items_failed for p in latest.values()),
+                rate=sum(p.rate for p in latest.values() if not p.scan_complete or p.rate),
+                scan_complete=scan_complete and all(p.scan_complete for p in latest.values()),
+            )
+        )
 
 
 def upload_on_ray(
@@ -351,7 +386,8 @@ def upload_on_ray(
         raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
     if isinstance(items, (str, bytes, os.PathLike)) or not isinstance(items, Iterable):
         raise InvalidInputError(
-            f"items must be an iterable of items (e.g. scan_directory(...)), got {items!r}")
+            f"items must be an iterable of items (e.g. scan_directory(...)), got {items!r}"
+        )
     size = _shard_size(items, shards, shard_size)
     config = config if config is not None else ClientConfig.resolve()
     folder = Path(journal_dir).resolve()
@@ -364,25 +400,48 @@ def upload_on_ray(
         ray.init(address=address, log_to_driver=False)
     elif address is not None:
         raise InvalidInputError(
-            f"Ray is already initialised in this process; pass address=None, not {address!r}")
+            f"Ray is already initialised in this process; pass address=None, not {address!r}"
+        )
     try:
-        return _drive(collection, items, config=config, project=project, folder=folder,
-                      size=size, concurrency=per_worker_concurrency,
-                      max_in_flight=max_in_flight, max_retries=max_retries,
-                      on_progress=on_progress, fail_fast=fail_fast, started=started)
+        return _drive(
+            collection,
+            items,
+            config=config,
+            project=project,
+            folder=folder,
+            size=size,
+            concurrency=per_worker_concurrency,
+            max_in_flight=max_in_flight,
+            max_retries=max_retries,
+            on_progress=on_progress,
+            fail_fast=fail_fast,
+            started=started,
+        )
     finally:
         if own_ray:
             ray.shutdown()
 
 
-def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, project: int | None,
-           folder: Path, size: int, concurrency: int, max_in_flight: int | None,
-           max_retries: int, on_progress: Callable[[BulkProgress], None] | None,
-           fail_fast: bool, started: float) -> BulkUploadReport:
+def _drive(
+    collection: int,
+    items: Iterable[Any],
+    *,
+    config: ClientConfig,
+    project: int | None,
+    folder: Path,
+    size: int,
+    concurrency: int,
+    max_in_flight: int | None,
+    max_retries: int,
+    on_progress: Callable[[BulkProgress], None] | None,
+    fail_fast: bool,
+    started: float,
+) -> BulkUploadReport:
     resources: Callable[[], dict[str, float]] = ray.cluster_resources
     limit = max_in_flight or max(1, int(resources().get("CPU", 1)))
-    task = ray.remote(_run_shard).options(num_cpus=1, max_retries=max_retries,
-                                         name="synapse_bulk_shard")
+    task = ray.remote(_run_shard).options(
+        num_cpus=1, max_retries=max_retries, name="synapse_bulk_shard"
+    )
     board = ray.remote(num_cpus=0)(_ProgressBoard).remote() if on_progress else None
     progress = _Progress(on_progress, board) if on_progress is not None else None
     parts: list[tuple[_Shard, BulkUploadReport]] = []
@@ -403,8 +462,17 @@ def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, proje
                     progress.skipped(shard, earlier)
                 continue
             journal = str(folder / f"{shard.name}.journal")
-            ref = task.remote(config, collection, project, shard.items, journal, concurrency,
-                              fail_fast, board, shard.index)
+            ref = task.remote(
+                config,
+                collection,
+                project,
+                shard.items,
+                journal,
+                concurrency,
+                fail_fast,
+                board,
+                shard.index,
+            )
             pending[ref] = shard
         if not pending:
             break
@@ -429,8 +497,10 @@ def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, proje
                 continue
             parts.append((shard, report))
             if report.failed == 0:
-                _write_json(folder / f"{shard.name}.done.json",
-                            {"fingerprint": shard.fingerprint, "report": report.to_dict()})
+                _write_json(
+                    folder / f"{shard.name}.done.json",
+                    {"fingerprint": shard.fingerprint, "report": report.to_dict()},
+                )
         if progress is not None:
             progress.publish(scan_complete=exhausted)
     if progress is not None:
@@ -440,7 +510,9 @@ def _drive(collection: int, items: Iterable[Any], *, config: ClientConfig, proje
         first = min(merged.failures, key=lambda f: f.index)
         raise BulkUploadError(
             f"bulk upload stopped at item #{first.index} (fail_fast): {first.error_type}: "
-            f"{first.message}; run again with the same journal_dir to go on", report=merged)
+            f"{first.message}; run again with the same journal_dir to go on",
+            report=merged,
+        )
     if error is not None:
         raise error
     return merged

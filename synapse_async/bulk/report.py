@@ -102,8 +102,9 @@ class BulkUploadReport:
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the report as JSON to ``path`` atomically (a temp file renamed over it)."""
         target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent or ".")
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
+        )
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(self.to_dict(), fh, indent=2, ensure_ascii=False)

@@ -34,12 +34,16 @@ Specs = Sequence[Mapping[str, Any]] | DataCollection
 
 
 def _spec_list(file_specifications: Specs) -> list[Mapping[str, Any]]:
-    specs = (file_specifications.file_specifications
-             if isinstance(file_specifications, DataCollection) else file_specifications)
+    specs = (
+        file_specifications.file_specifications
+        if isinstance(file_specifications, DataCollection)
+        else file_specifications
+    )
     if isinstance(specs, (str, bytes)) or not isinstance(specs, Sequence) or not specs:
         raise InvalidInputError(
             "file_specifications must be the collection's non-empty list of slots "
-            f"([{{'name', 'file_type', ...}}]) or the DataCollection, got {specs!r}")
+            f"([{{'name', 'file_type', ...}}]) or the DataCollection, got {specs!r}"
+        )
     for spec in specs:
         if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
             raise InvalidInputError(f"each file specification needs a 'name', got {spec!r}")
@@ -81,8 +85,9 @@ def _walk(root: Path, recursive: bool) -> Iterator[tuple[Path, list[os.DirEntry[
             logger.warning("skipping %s: %s", directory, exc)
             continue
         if (st.st_dev, st.st_ino) in seen:
-            logger.warning("skipping %s: a symlink loop back to a directory already scanned",
-                           directory)
+            logger.warning(
+                "skipping %s: a symlink loop back to a directory already scanned", directory
+            )
             continue
         seen.add((st.st_dev, st.st_ino))
         with os.scandir(directory) as it:
@@ -141,8 +146,9 @@ def scan_directory(
     return _scan(base, specs, pattern, recursive)
 
 
-def _scan(base: Path, specs: list[Mapping[str, Any]], pattern: str, recursive: bool
-          ) -> Iterator[BulkItem]:
+def _scan(
+    base: Path, specs: list[Mapping[str, Any]], pattern: str, recursive: bool
+) -> Iterator[BulkItem]:
     found = 0
     for _directory, entries in _walk(base, recursive):
         names = [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
@@ -168,4 +174,5 @@ def _scan(base: Path, specs: list[Mapping[str, Any]], pattern: str, recursive: b
                 yield BulkItem(files=files)
     if not found:
         raise InvalidInputError(
-            f"no files matching {pattern!r} under {str(base)!r}: check the folder and pattern")
+            f"no files matching {pattern!r} under {str(base)!r}: check the folder and pattern"
+        )

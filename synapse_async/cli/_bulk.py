@@ -17,8 +17,9 @@ from synapse_async.bulk import BulkItem, scan_directory
 __all__ = ["items_from_paths"]
 
 
-def items_from_paths(paths: Iterable[Path], specs: list[dict[str, Any]],
-                     pattern: str = "*") -> Iterator[BulkItem | Mapping[str, Any]]:
+def items_from_paths(
+    paths: Iterable[Path], specs: list[dict[str, Any]], pattern: str = "*"
+) -> Iterator[BulkItem | Mapping[str, Any]]:
     """Bulk items for ``paths``, lazily.
 
     A directory is scanned (files grouped by stem into the collection's slots); a file is
@@ -37,4 +38,5 @@ def items_from_paths(paths: Iterable[Path], specs: list[dict[str, Any]],
         else:
             raise InvalidInputError(
                 f"{root} is a file but collection slots are {slots}: pass the directory, "
-                "whose files are grouped by stem into the slots")
+                "whose files are grouped by stem into the slots"
+            )

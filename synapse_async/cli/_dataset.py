@@ -37,12 +37,17 @@ def png_bytes(width: int, height: int, rng: random.Random) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
-def make_dataset(root: Path, images: int, big_bytes: int, seed: int = 0
-                 ) -> tuple[list[Path], Path | None]:
+def make_dataset(
+    root: Path, images: int, big_bytes: int, seed: int = 0
+) -> tuple[list[Path], Path | None]:
     """Write ``images`` PNGs under ``root/images`` and one ``big_bytes`` file (0: none).
 
     Returns the image paths and the large file's path.

@@ -35,8 +35,13 @@ class Answer:
     body: Any
 
 
-def fetch(url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
-          json_body: Any = None) -> Answer:
+def fetch(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    json_body: Any = None,
+) -> Answer:
     """One request; an HTTP error status is an answer too (raises OSError with no answer)."""
     data = None if json_body is None else json.dumps(json_body).encode()
     hdrs = {"Accept": "application/json", **(headers or {})}
@@ -71,8 +76,12 @@ def server_time(answer: Answer) -> datetime | None:
 
 def parallel_upload_probe(base_url: str, auth: Mapping[str, str]) -> tuple[bool, str | None]:
     """Whether ``POST chunked_upload/`` creates a parallel upload, and its id (to abort)."""
-    answer = fetch(base_url + "chunked_upload/", method="POST", headers=auth,
-                   json_body={"filename": PROBE_FILENAME, "size": 1, "part_size": 5 * 2**20})
+    answer = fetch(
+        base_url + "chunked_upload/",
+        method="POST",
+        headers=auth,
+        json_body={"filename": PROBE_FILENAME, "size": 1, "part_size": 5 * 2**20},
+    )
     body = answer.body if isinstance(answer.body, dict) else {}
     if answer.status in (200, 201) and body.get("parallel"):
         return True, str(body.get("id")) if body.get("id") is not None else None

@@ -21,9 +21,16 @@ __all__ = ["TransferBars", "count_progress", "megabytes"]
 
 def count_progress() -> Progress:
     """A bar counting items: ``label ━━━━ 40% 400/1000 0:00:03 ETA 0:00:05``."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), console=err_console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+    )
 
 
 def megabytes(n: float) -> str:
@@ -39,14 +46,23 @@ class TransferBars:
 
     def __init__(self, label: str = "upload") -> None:
         self.progress = Progress(
-            TextColumn("{task.description:<12}"), BarColumn(bar_width=32), TaskProgressColumn(),
-            TextColumn("{task.fields[detail]:>24}"), TextColumn("{task.fields[speed]:>12}"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=err_console, refresh_per_second=8)
-        self._files: TaskID = self.progress.add_task(f"{label} files", total=None, detail="",
-                                                     speed="")
-        self._bytes: TaskID = self.progress.add_task(f"{label} bytes", total=None, detail="",
-                                                     speed="")
+            TextColumn("{task.description:<12}"),
+            BarColumn(bar_width=32),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[detail]:>24}"),
+            TextColumn("{task.fields[speed]:>12}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            refresh_per_second=8,
+        )
+        self._files: TaskID = self.progress.add_task(
+            f"{label} files", total=None, detail="", speed=""
+        )
+        self._bytes: TaskID = self.progress.add_task(
+            f"{label} bytes", total=None, detail="", speed=""
+        )
 
     def __enter__(self) -> TransferBars:
         self.progress.start()
@@ -60,10 +76,17 @@ class TransferBars:
         elapsed = self.progress.tasks[0].elapsed or 0.0
         files_rate = snap.files_done / elapsed if elapsed > 0 else 0.0
         more = "" if snap.scan_complete else "+"  # the input is still being read
-        self.progress.update(self._files, completed=snap.files_done, total=snap.files_total,
-                             detail=f"{snap.files_done:,}/{snap.files_total:,}{more} files",
-                             speed=f"{files_rate:,.0f} files/s")
-        self.progress.update(self._bytes, completed=snap.bytes_done, total=snap.bytes_total,
-                             detail=f"{megabytes(snap.bytes_done)}/"
-                                    f"{megabytes(snap.bytes_total)}{more}",
-                             speed=f"{snap.rate / 1e6:,.1f} MB/s")
+        self.progress.update(
+            self._files,
+            completed=snap.files_done,
+            total=snap.files_total,
+            detail=f"{snap.files_done:,}/{snap.files_total:,}{more} files",
+            speed=f"{files_rate:,.0f} files/s",
+        )
+        self.progress.update(
+            self._bytes,
+            completed=snap.bytes_done,
+            total=snap.bytes_total,
+            detail=f"{megabytes(snap.bytes_done)}/{megabytes(snap.bytes_total)}{more}",
+            speed=f"{snap.rate / 1e6:,.1f} MB/s",
+        )

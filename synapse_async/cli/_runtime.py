@@ -14,8 +14,18 @@ from rich.markup import escape
 
 from synapse_async import AsyncClient
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "State", "err_console",
-           "fail", "out_console", "run", "state_of"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "State",
+    "err_console",
+    "fail",
+    "out_console",
+    "run",
+    "state_of",
+]
 
 T = TypeVar("T")
 

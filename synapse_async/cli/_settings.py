@@ -11,15 +11,26 @@ from typing import Any
 
 from synapse_async import ConfigurationError
 
-__all__ = ["CREDENTIAL_KEYS", "config_path", "read_config", "redact", "sources", "write_config",
-           "write_text_atomic"]
+__all__ = [
+    "CREDENTIAL_KEYS",
+    "config_path",
+    "read_config",
+    "redact",
+    "sources",
+    "write_config",
+    "write_text_atomic",
+]
 
 CREDENTIAL_KEYS = ("access_token", "user_token", "tenant", "agent_token")
 """Keys of the config file whose values are secrets."""
 
-_ENV_FOR = {"host": "SYNAPSE_HOST", "access_token": "SYNAPSE_ACCESS_TOKEN",
-            "user_token": "SYNAPSE_USER_TOKEN", "tenant": "SYNAPSE_TENANT",
-            "agent_token": "SYNAPSE_AGENT_TOKEN"}
+_ENV_FOR = {
+    "host": "SYNAPSE_HOST",
+    "access_token": "SYNAPSE_ACCESS_TOKEN",
+    "user_token": "SYNAPSE_USER_TOKEN",
+    "tenant": "SYNAPSE_TENANT",
+    "agent_token": "SYNAPSE_AGENT_TOKEN",
+}
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -36,8 +47,8 @@ def read_config(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, ValueError) as exc:
         raise ConfigurationError(
-            f"cannot read config file {path}: {exc}; fix or delete it, then run "
-            "`synapse login`") from None
+            f"cannot read config file {path}: {exc}; fix or delete it, then run `synapse login`"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigurationError(f"config file {path} must hold a JSON object")
     return data
@@ -71,8 +82,7 @@ def redact(key: str, value: Any) -> str:
     return "-" if value in (None, "") else str(value)
 
 
-def sources(env: Mapping[str, str], file_values: Mapping[str, Any]
-            ) -> dict[str, tuple[Any, str]]:
+def sources(env: Mapping[str, str], file_values: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
     """Each setting's effective value and where it came from (environment > file)."""
     found: dict[str, tuple[Any, str]] = {}
     for key, env_key in _ENV_FOR.items():

@@ -80,11 +80,18 @@ def _debug(ctx: click.Context) -> bool:
 
 
 @click.group(cls=SynapseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", metavar="URL", default=None,
-              help="API base URL (default: SYNAPSE_HOST, then the config file, then "
-                   "https://api.synapse.sh).")
-@click.option("--debug", is_flag=True, default=False,
-              help="Show tracebacks and the SDK's debug log (requests with their queries).")
+@click.option(
+    "--host",
+    metavar="URL",
+    default=None,
+    help="API base URL (default: SYNAPSE_HOST, then the config file, then https://api.synapse.sh).",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    default=False,
+    help="Show tracebacks and the SDK's debug log (requests with their queries).",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="synapse")
 @click.pass_context
 def cli(ctx: click.Context, host: str | None, debug: bool) -> None:
@@ -98,9 +105,17 @@ def cli(ctx: click.Context, host: str | None, debug: bool) -> None:
         setup_logging(logging.DEBUG)
 
 
-for _command in (cmd_demo.demo, cmd_config.login, cmd_config.config, cmd_doctor.doctor,
-                 cmd_emulator.emulator, cmd_upload.upload, cmd_ls.ls, cmd_export.export,
-                 cmd_jobs.jobs):
+for _command in (
+    cmd_demo.demo,
+    cmd_config.login,
+    cmd_config.config,
+    cmd_doctor.doctor,
+    cmd_emulator.emulator,
+    cmd_upload.upload,
+    cmd_ls.ls,
+    cmd_export.export,
+    cmd_jobs.jobs,
+):
     cli.add_command(_command)
 
 

@@ -27,10 +27,18 @@ async def check_token(host: str, token: str) -> int:
 
 
 @click.command()
-@click.option("--token", default=None, metavar="TOKEN",
-              help="The access token (prompted for, hidden, when not given; '-' reads stdin).")
-@click.option("--verify/--no-verify", default=True, show_default=True,
-              help="Check the token against the server before saving it.")
+@click.option(
+    "--token",
+    default=None,
+    metavar="TOKEN",
+    help="The access token (prompted for, hidden, when not given; '-' reads stdin).",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Check the token against the server before saving it.",
+)
 @click.pass_context
 def login(ctx: click.Context, token: str | None, verify: bool) -> None:
     """Check an access token and save it in ~/.synapse/config.json (mode 0600).
@@ -39,8 +47,12 @@ def login(ctx: click.Context, token: str | None, verify: bool) -> None:
     """
     path = config_path()
     values = read_config(path)
-    host = (state_of(ctx).host or os.environ.get("SYNAPSE_HOST") or values.get("host")
-            or DEFAULT_BASE_URL)
+    host = (
+        state_of(ctx).host
+        or os.environ.get("SYNAPSE_HOST")
+        or values.get("host")
+        or DEFAULT_BASE_URL
+    )
     if token == "-":
         token = sys.stdin.readline().strip()
     if token is None:

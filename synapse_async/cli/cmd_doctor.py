@@ -61,8 +61,9 @@ async def diagnose(state: State) -> list[Check]:
     try:
         config = ClientConfig.resolve(state.host, retry=RetryPolicy(max_retries=1))
     except ConfigurationError as exc:
-        checks.append(Check("settings", False, str(exc),
-                            "run `synapse login` or set SYNAPSE_ACCESS_TOKEN"))
+        checks.append(
+            Check("settings", False, str(exc), "run `synapse login` or set SYNAPSE_ACCESS_TOKEN")
+        )
         return checks
     url = config.base_url
     checks.append(Check("settings", True, f"base URL {url}"))
@@ -70,8 +71,14 @@ async def diagnose(state: State) -> list[Check]:
         answer = await anyio.to_thread.run_sync(_probe.fetch, url)
     except OSError as exc:
         reason = getattr(exc, "reason", exc)
-        checks.append(Check("reachable", False, f"no answer from {url}: {reason}",
-                            "check --host / SYNAPSE_HOST, the network and any proxy"))
+        checks.append(
+            Check(
+                "reachable",
+                False,
+                f"no answer from {url}: {reason}",
+                "check --host / SYNAPSE_HOST, the network and any proxy",
+            )
+        )
         return checks
     server = answer.headers.get("Server", "unknown server")
     checks.append(Check("reachable", True, f"{url} answered HTTP {answer.status} ({server})"))
@@ -89,8 +96,12 @@ def _clock(answer: _probe.Answer) -> Check:
         return Check("clock", None, "the server sent no Date header: skew unknown")
     skew = (datetime.now(timezone.utc) - when).total_seconds()
     if abs(skew) > MAX_SKEW_SECONDS:
-        return Check("clock", False, f"this machine's clock is {skew:+.0f} s off the server's",
-                     "sync the clock (NTP): webhook freshness checks and expiries depend on it")
+        return Check(
+            "clock",
+            False,
+            f"this machine's clock is {skew:+.0f} s off the server's",
+            "sync the clock (NTP): webhook freshness checks and expiries depend on it",
+        )
     return Check("clock", True, f"skew {skew:+.1f} s (Date has 1 s resolution)")
 
 
@@ -98,21 +109,34 @@ async def _credentials(client: AsyncClient) -> Check:
     try:
         page = await client.projects.list(page_size=1).page(1)
     except AuthenticationError as exc:
-        return Check("credentials", False, f"refused: {exc.detail or exc}",
-                     "run `synapse login` with a valid token")
+        return Check(
+            "credentials",
+            False,
+            f"refused: {exc.detail or exc}",
+            "run `synapse login` with a valid token",
+        )
     except PermissionDeniedError as exc:
-        return Check("credentials", False, f"valid but not allowed to list projects: "
-                                           f"{exc.detail or exc}", "ask for access")
+        return Check(
+            "credentials",
+            False,
+            f"valid but not allowed to list projects: {exc.detail or exc}",
+            "ask for access",
+        )
     except (APIError, TransportError) as exc:
-        return Check("credentials", False, f"{type(exc).__name__}: {exc}",
-                     "retry later; run with --debug for details")
+        return Check(
+            "credentials",
+            False,
+            f"{type(exc).__name__}: {exc}",
+            "retry later; run with --debug for details",
+        )
     return Check("credentials", True, f"accepted ({page.count} projects visible)")
 
 
 async def _upload_protocol(client: AsyncClient, config: ClientConfig) -> Check:
     try:
         offered, upload_id = await anyio.to_thread.run_sync(
-            _probe.parallel_upload_probe, config.base_url, config.auth_headers())
+            _probe.parallel_upload_probe, config.base_url, config.auth_headers()
+        )
     except OSError as exc:
         return Check("uploads", False, f"probe failed: {exc}", "retry; run with --debug")
     if upload_id is not None:
@@ -139,7 +163,8 @@ def doctor(ctx: click.Context) -> None:
         mark = {True: "[green]ok[/]", False: "[red]problem[/]", None: "[cyan]info[/]"}[check.ok]
         problems += check.ok is False
         detail = escape(check.detail) + (
-            f"\n[yellow]→ {escape(check.advice)}[/]" if check.advice else "")
+            f"\n[yellow]→ {escape(check.advice)}[/]" if check.advice else ""
+        )
         table.add_row(mark, check.name, detail)
     out_console.print(table)
     if problems:

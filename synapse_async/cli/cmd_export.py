@@ -32,12 +32,20 @@ def parse_split(text: str | None) -> dict[str, float] | None:
             split[name.strip()] = float(ratio)
         except ValueError:
             raise InvalidInputError(
-                f"--split must look like train=0.8,val=0.2, got {text!r}") from None
+                f"--split must look like train=0.8,val=0.2, got {text!r}"
+            ) from None
     return split
 
 
-async def run_export(state: State, project: int, fmt: str, target: str, out: Path,
-                     split: dict[str, float] | None, include_files: bool) -> ExportReport:
+async def run_export(
+    state: State,
+    project: int,
+    fmt: str,
+    target: str,
+    out: Path,
+    split: dict[str, float] | None,
+    include_files: bool,
+) -> ExportReport:
     """Export ``target`` records of ``project`` to ``out`` with a progress bar."""
     with count_progress() as progress:
         bar = progress.add_task(f"export {fmt}", total=None)
@@ -47,8 +55,14 @@ async def run_export(state: State, project: int, fmt: str, target: str, out: Pat
 
         async with state.client() as client:
             return await client.exports.export(
-                target=target, filter={"project": project}, format=fmt, output_dir=out,
-                split=split, include_files=include_files, on_progress=on_progress)
+                target=target,
+                filter={"project": project},
+                format=fmt,
+                output_dir=out,
+                split=split,
+                include_files=include_files,
+                on_progress=on_progress,
+            )
 
 
 def report_table(report: ExportReport) -> Table:
@@ -59,28 +73,56 @@ def report_table(report: ExportReport) -> Table:
         table.add_column(header, justify="right")
     for name, counts in report.splits.items():
         table.add_row(name, str(counts.items), str(counts.images), str(counts.annotations))
-    table.add_row("total", str(report.items), str(report.images),
-                  str(report.annotations_written), style="bold")
+    table.add_row(
+        "total",
+        str(report.items),
+        str(report.images),
+        str(report.annotations_written),
+        style="bold",
+    )
     if report.invalid_total or report.outside or report.unknown_total:
-        table.caption = (f"left out: {report.invalid_total} invalid, {report.outside} outside "
-                         f"the image, {report.unknown_total} unknown tools")
+        table.caption = (
+            f"left out: {report.invalid_total} invalid, {report.outside} outside "
+            f"the image, {report.unknown_total} unknown tools"
+        )
     return table
 
 
 @click.command()
 @click.argument("project", type=int)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--target", type=click.Choice(TARGETS), default="assignment", show_default=True,
-              help="Annotators' work, ground truth events, or tasks.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output directory (created if missing).")
-@click.option("--split", default=None, metavar="NAME=RATIO,...",
-              help="Split records, e.g. train=0.8,val=0.1,test=0.1.")
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    default="assignment",
+    show_default=True,
+    help="Annotators' work, ground truth events, or tasks.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output directory (created if missing).",
+)
+@click.option(
+    "--split",
+    default=None,
+    metavar="NAME=RATIO,...",
+    help="Split records, e.g. train=0.8,val=0.1,test=0.1.",
+)
 @click.option("--include-files", is_flag=True, help="Also download the original files.")
 @click.pass_context
-def export(ctx: click.Context, project: int, fmt: str, target: str, out: Path, split: str | None,
-           include_files: bool) -> None:
+def export(
+    ctx: click.Context,
+    project: int,
+    fmt: str,
+    target: str,
+    out: Path,
+    split: str | None,
+    include_files: bool,
+) -> None:
     """Export a project's annotations to COCO, YOLO, VOC, CSV, JSON or spaCy files."""
-    report = run(run_export(state_of(ctx), project, fmt, target, out, parse_split(split),
-                            include_files))
+    report = run(
+        run_export(state_of(ctx), project, fmt, target, out, parse_split(split), include_files)
+    )
     out_console.print(report_table(report))

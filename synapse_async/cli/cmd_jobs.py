@@ -25,8 +25,12 @@ async def _tail(state: State, job_id: int, max_wait: float | None) -> str:
 
 @jobs.command("tail")
 @click.argument("job_id", type=int, metavar="JOB")
-@click.option("--max-wait", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop following after this many seconds (default: until the job ends).")
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop following after this many seconds (default: until the job ends).",
+)
 @click.pass_context
 def tail(ctx: click.Context, job_id: int, max_wait: float | None) -> None:
     """Print the job's console log so far, then each new line, until the job finishes.

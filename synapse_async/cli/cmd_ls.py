@@ -38,27 +38,40 @@ def _slots(specs: list[dict[str, Any]]) -> str:
 
 
 KINDS: dict[str, tuple[Column, ...]] = {
-    "projects": (Column("id", 8, lambda p: p.id), Column("name", 36, lambda p: p.name),
-                 Column("state", 16, lambda p: p.state),
-                 Column("annotation", 16, lambda p: p.annotation_type or ""),
-                 Column("data", 8, lambda p: p.data_type or "")),
-    "tasks": (Column("id", 10, lambda t: t.id), Column("project", 8, lambda t: t.project),
-              Column("status", 12, lambda t: t.status),
-              Column("data unit", 10, lambda t: t.data_unit or ""),
-              Column("created", 16, lambda t: _when(t.created))),
-    "collections": (Column("id", 8, lambda c: c.id), Column("name", 36, lambda c: c.name),
-                    Column("slots (* required)", 32, lambda c: _slots(c.file_specifications)),
-                    Column("created", 16, lambda c: _when(c.created))),
-    "jobs": (Column("id", 8, lambda j: j.id), Column("status", 10, lambda j: j.status),
-             Column("action", 14, lambda j: j.action or ""),
-             Column("plugin", 8, lambda j: j.plugin or ""),
-             Column("created", 16, lambda j: _when(j.created))),
+    "projects": (
+        Column("id", 8, lambda p: p.id),
+        Column("name", 36, lambda p: p.name),
+        Column("state", 16, lambda p: p.state),
+        Column("annotation", 16, lambda p: p.annotation_type or ""),
+        Column("data", 8, lambda p: p.data_type or ""),
+    ),
+    "tasks": (
+        Column("id", 10, lambda t: t.id),
+        Column("project", 8, lambda t: t.project),
+        Column("status", 12, lambda t: t.status),
+        Column("data unit", 10, lambda t: t.data_unit or ""),
+        Column("created", 16, lambda t: _when(t.created)),
+    ),
+    "collections": (
+        Column("id", 8, lambda c: c.id),
+        Column("name", 36, lambda c: c.name),
+        Column("slots (* required)", 32, lambda c: _slots(c.file_specifications)),
+        Column("created", 16, lambda c: _when(c.created)),
+    ),
+    "jobs": (
+        Column("id", 8, lambda j: j.id),
+        Column("status", 10, lambda j: j.status),
+        Column("action", 14, lambda j: j.action or ""),
+        Column("plugin", 8, lambda j: j.plugin or ""),
+        Column("created", 16, lambda j: _when(j.created)),
+    ),
 }
 """What ``ls`` lists, and the table columns of each."""
 
 
-def listing(client: AsyncClient, kind: str, project: int | None, status: str | None,
-            page_size: int) -> AsyncPaginator[Any]:
+def listing(
+    client: AsyncClient, kind: str, project: int | None, status: str | None, page_size: int
+) -> AsyncPaginator[Any]:
     """The SDK listing behind ``synapse ls KIND``."""
     filters: dict[str, Any] = {} if status is None else {"status": status}
     if kind == "tasks":
@@ -81,8 +94,15 @@ def _table(columns: tuple[Column, ...], header: bool) -> Table:
     return table
 
 
-async def _ls(state: State, kind: str, project: int | None, status: str | None,
-              as_json: bool, limit: int | None, page_size: int) -> int:
+async def _ls(
+    state: State,
+    kind: str,
+    project: int | None,
+    status: str | None,
+    as_json: bool,
+    limit: int | None,
+    page_size: int,
+) -> int:
     columns = KINDS[kind]
     shown = 0
     async with state.client() as client:
@@ -109,11 +129,23 @@ async def _ls(state: State, kind: str, project: int | None, status: str | None,
 @click.option("--status", default=None, help="Only items with this status (tasks, jobs).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (for pipes).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Stop after N items.")
-@click.option("--page-size", type=click.IntRange(1, 1000), default=100, show_default=True,
-              help="Items per request.")
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="Items per request.",
+)
 @click.pass_context
-def ls(ctx: click.Context, kind: str, project: int | None, status: str | None, as_json: bool,
-       limit: int | None, page_size: int) -> None:
+def ls(
+    ctx: click.Context,
+    kind: str,
+    project: int | None,
+    status: str | None,
+    as_json: bool,
+    limit: int | None,
+    page_size: int,
+) -> None:
     """List projects, tasks, collections or jobs (pages fetched concurrently, streamed)."""
     shown = run(_ls(state_of(ctx), kind, project, status, as_json, limit, page_size))
     if not as_json:

@@ -33,8 +33,7 @@ SHOWN_FAILURES = 10
 """Failed items listed on the terminal (all of them are in the JSON report)."""
 
 
-def default_journal(base_url: str, collection: int, project: int | None,
-                    paths: list[Path]) -> Path:
+def default_journal(base_url: str, collection: int, project: int | None, paths: list[Path]) -> Path:
     """Where the same command's journal lives, so rerunning it resumes.
 
     ``$SYNAPSE_CACHE_DIR/bulk`` (default ``~/.cache/synapse-async/bulk``), named by a hash of
@@ -46,15 +45,28 @@ def default_journal(base_url: str, collection: int, project: int | None,
     return cache / "bulk" / f"upload-{collection}-{digest}.sqlite3"
 
 
-async def upload_with_progress(client: AsyncClient, collection: int, items: Any, *,
-                               project: int | None, journal: Path | None,
-                               concurrency: int, fail_fast: bool = False,
-                               label: str = "upload") -> BulkUploadReport:
+async def upload_with_progress(
+    client: AsyncClient,
+    collection: int,
+    items: Any,
+    *,
+    project: int | None,
+    journal: Path | None,
+    concurrency: int,
+    fail_fast: bool = False,
+    label: str = "upload",
+) -> BulkUploadReport:
     """Run the bulk upload under a two-line progress bar (files and bytes)."""
     with TransferBars(label) as bars:
         return await client.data_collections.upload(
-            collection, items, project=project, journal=journal, max_concurrency=concurrency,
-            on_progress=bars.update, fail_fast=fail_fast)
+            collection,
+            items,
+            project=project,
+            journal=journal,
+            max_concurrency=concurrency,
+            on_progress=bars.update,
+            fail_fast=fail_fast,
+        )
 
 
 def summary_table(summary: BulkUploadReport) -> Table:
@@ -63,13 +75,16 @@ def summary_table(summary: BulkUploadReport) -> Table:
     table.add_column(style="bold")
     table.add_column(justify="right")
     rate = summary.bytes_sent / summary.seconds if summary.seconds > 0 else 0.0
-    rows = [("items", f"{summary.items:,}"), ("sent", f"{summary.sent:,}"),
-            ("already on server", f"{summary.already_on_server:,}"),
-            ("done in an earlier run", f"{summary.skipped:,}"),
-            ("failed", f"{summary.failed:,}"),
-            ("bytes sent", f"{megabytes(summary.bytes_sent)} of {megabytes(summary.bytes_total)}"),
-            ("time", f"{summary.seconds:.1f} s ({rate / 1e6:,.1f} MB/s)"),
-            ("data units", f"{len(summary.data_unit_ids):,}")]
+    rows = [
+        ("items", f"{summary.items:,}"),
+        ("sent", f"{summary.sent:,}"),
+        ("already on server", f"{summary.already_on_server:,}"),
+        ("done in an earlier run", f"{summary.skipped:,}"),
+        ("failed", f"{summary.failed:,}"),
+        ("bytes sent", f"{megabytes(summary.bytes_sent)} of {megabytes(summary.bytes_total)}"),
+        ("time", f"{summary.seconds:.1f} s ({rate / 1e6:,.1f} MB/s)"),
+        ("data units", f"{len(summary.data_unit_ids):,}"),
+    ]
     if summary.project is not None:
         rows.append((f"tasks in project {summary.project}", f"{len(summary.task_ids):,}"))
     for name, value in rows:
@@ -82,29 +97,56 @@ def _failures_table(summary: BulkUploadReport) -> Table:
     for header in ("#", "paths", "error"):
         table.add_column(header)
     for failure in summary.failures[:SHOWN_FAILURES]:
-        table.add_row(str(failure.index), escape(", ".join(failure.paths.values())),
-                      escape(f"{failure.error_type}: {failure.message}"))
+        table.add_row(
+            str(failure.index),
+            escape(", ".join(failure.paths.values())),
+            escape(f"{failure.error_type}: {failure.message}"),
+        )
     return table
 
 
-async def _upload(state: State, paths: list[Path], collection: int, project: int | None,
-                  journal: Path | None, concurrency: int, pattern: str,
-                  fail_fast: bool) -> BulkUploadReport:
+async def _upload(
+    state: State,
+    paths: list[Path],
+    collection: int,
+    project: int | None,
+    journal: Path | None,
+    concurrency: int,
+    pattern: str,
+    fail_fast: bool,
+) -> BulkUploadReport:
     async with state.client() as client:
         coll = await client.data_collections.get(collection)
         items = items_from_paths(paths, coll.file_specifications, pattern)
         if journal is not None:
             journal.parent.mkdir(parents=True, exist_ok=True)
-            err_console.print(f"journal: {journal} (rerun the same command to resume)",
-                              style="dim", highlight=False)
-        return await upload_with_progress(client, collection, items, project=project,
-                                          journal=journal, concurrency=concurrency,
-                                          fail_fast=fail_fast)
+            err_console.print(
+                f"journal: {journal} (rerun the same command to resume)",
+                style="dim",
+                highlight=False,
+            )
+        return await upload_with_progress(
+            client,
+            collection,
+            items,
+            project=project,
+            journal=journal,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+        )
 
 
-def _upload_on_ray(state: State, paths: list[Path], collection: int, project: int | None,
-                   journal: Path | None, concurrency: int, pattern: str, fail_fast: bool,
-                   address: str | None) -> BulkUploadReport:
+def _upload_on_ray(
+    state: State,
+    paths: list[Path],
+    collection: int,
+    project: int | None,
+    journal: Path | None,
+    concurrency: int,
+    pattern: str,
+    fail_fast: bool,
+    address: str | None,
+) -> BulkUploadReport:
     """The same upload sharded over a Ray cluster (the ``[ray]`` extra)."""
     try:
         from synapse_async.bulk.ray import upload_on_ray
@@ -120,43 +162,95 @@ def _upload_on_ray(state: State, paths: list[Path], collection: int, project: in
     if journal is None:
         raise click.UsageError("--ray keeps one journal per shard: drop --no-journal")
     journal_dir = journal.with_suffix(".ray")
-    err_console.print(f"journals: {journal_dir} (rerun the same command to resume)",
-                      style="dim", highlight=False)
+    err_console.print(
+        f"journals: {journal_dir} (rerun the same command to resume)", style="dim", highlight=False
+    )
     with TransferBars("upload (ray)") as bars:
-        return upload_on_ray(collection, items_from_paths(paths, specs, pattern),
-                             journal_dir=journal_dir, config=config, project=project,
-                             per_worker_concurrency=concurrency, on_progress=bars.update,
-                             fail_fast=fail_fast, address=address)
+        return upload_on_ray(
+            collection,
+            items_from_paths(paths, specs, pattern),
+            journal_dir=journal_dir,
+            config=config,
+            project=project,
+            per_worker_concurrency=concurrency,
+            on_progress=bars.update,
+            fail_fast=fail_fast,
+            address=address,
+        )
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path), metavar="PATH...")
-@click.option("--collection", type=click.IntRange(min=1), required=True,
-              help="The data collection to fill.")
-@click.option("--project", type=click.IntRange(min=1), default=None,
-              help="Also create one task per data unit in this project.")
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Resume journal (default: one per command under ~/.cache/synapse-async).")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH...",
+)
+@click.option(
+    "--collection", type=click.IntRange(min=1), required=True, help="The data collection to fill."
+)
+@click.option(
+    "--project",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Also create one task per data unit in this project.",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Resume journal (default: one per command under ~/.cache/synapse-async).",
+)
 @click.option("--no-journal", is_flag=True, help="Do not keep a journal (no resume).")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
-              help="Requests in flight.")
-@click.option("--pattern", default="*", show_default=True,
-              help="Only files whose names match this glob.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=32,
+    show_default=True,
+    help="Requests in flight.",
+)
+@click.option(
+    "--pattern", default="*", show_default=True, help="Only files whose names match this glob."
+)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed item.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report as JSON to this file.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the report as JSON on stdout instead of the table.")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
-              metavar="[ADDRESS]",
-              help="Shard the upload over Ray: a local Ray when no ADDRESS is given, 'auto' "
-                   "for the cluster this machine joined, or ray://host:port ([ray] extra).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report as JSON to this file.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the report as JSON on stdout instead of the table.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Shard the upload over Ray: a local Ray when no ADDRESS is given, 'auto' "
+    "for the cluster this machine joined, or ray://host:port ([ray] extra).",
+)
 @click.pass_context
-def upload(ctx: click.Context, paths: tuple[Path, ...], collection: int, project: int | None,
-           journal: Path | None, no_journal: bool, concurrency: int, pattern: str,
-           fail_fast: bool, report: Path | None, as_json: bool,
-           ray_address: str | None) -> None:
+def upload(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    collection: int,
+    project: int | None,
+    journal: Path | None,
+    no_journal: bool,
+    concurrency: int,
+    pattern: str,
+    fail_fast: bool,
+    report: Path | None,
+    as_json: bool,
+    ray_address: str | None,
+) -> None:
     """Upload files and directories into a data collection, with a progress bar.
 
     One data unit per file (and one task per unit with --project). Exits 0 when every item
@@ -171,12 +265,30 @@ def upload(ctx: click.Context, paths: tuple[Path, ...], collection: int, project
         journal = default_journal(host, collection, project, list(paths))
     try:
         if ray_address is not None:
-            summary = _upload_on_ray(state, list(paths), collection, project, journal,
-                                     concurrency, pattern, fail_fast,
-                                     None if ray_address == "local" else ray_address)
+            summary = _upload_on_ray(
+                state,
+                list(paths),
+                collection,
+                project,
+                journal,
+                concurrency,
+                pattern,
+                fail_fast,
+                None if ray_address == "local" else ray_address,
+            )
         else:
-            summary = run(_upload(state, list(paths), collection, project, journal,
-                                  concurrency, pattern, fail_fast))
+            summary = run(
+                _upload(
+                    state,
+                    list(paths),
+                    collection,
+                    project,
+                    journal,
+                    concurrency,
+                    pattern,
+                    fail_fast,
+                )
+            )
     except KeyboardInterrupt:
         err_console.print("stopped; run the same command again to resume", style="yellow")
         sys.exit(EXIT_INTERRUPTED)

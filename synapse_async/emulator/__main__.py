@@ -43,29 +43,62 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--retry-after", type=float, default=0.05, help="Retry-After seconds")
     p.add_argument("--fault-paths", default=None, help="regex: fault only matching paths")
     p.add_argument("--seed", type=int, default=0, help="fault RNG seed")
-    p.add_argument("--bandwidth", type=float, default=None,
-                   help="bytes/s cap per connection on upload bodies (default: none)")
-    p.add_argument("--drop-rate", type=float, default=0.0,
-                   help="fraction of request bodies whose connection is dropped mid-body")
-    p.add_argument("--corrupt-rate", type=float, default=0.0,
-                   help="fraction of request bodies with one byte flipped")
-    p.add_argument("--no-parallel-uploads", action="store_true",
-                   help="serve only the v1 sequential chunked upload (405 on POST chunked_upload/)")
-    p.add_argument("--upload-ttl", type=float, default=None,
-                   help="seconds before an incomplete chunked upload expires (default 1 day)")
+    p.add_argument(
+        "--bandwidth",
+        type=float,
+        default=None,
+        help="bytes/s cap per connection on upload bodies (default: none)",
+    )
+    p.add_argument(
+        "--drop-rate",
+        type=float,
+        default=0.0,
+        help="fraction of request bodies whose connection is dropped mid-body",
+    )
+    p.add_argument(
+        "--corrupt-rate",
+        type=float,
+        default=0.0,
+        help="fraction of request bodies with one byte flipped",
+    )
+    p.add_argument(
+        "--no-parallel-uploads",
+        action="store_true",
+        help="serve only the v1 sequential chunked upload (405 on POST chunked_upload/)",
+    )
+    p.add_argument(
+        "--upload-ttl",
+        type=float,
+        default=None,
+        help="seconds before an incomplete chunked upload expires (default 1 day)",
+    )
     p.add_argument(
         "--seed-tasks", type=int, default=0, help="create one project with this many tasks at start"
     )
-    p.add_argument("--seed-boxes", type=int, default=0,
-                   help="create one project of completed assignments holding this many bounding "
-                        "boxes at start (--boxes-per-item per assignment)")
-    p.add_argument("--boxes-per-item", type=int, default=5,
-                   help="bounding boxes per seeded assignment (default 5)")
-    p.add_argument("--annotation-speed", type=float, default=10.0,
-                   help="tasks per second the annotation simulator completes (0: only on demand)")
-    p.add_argument("--s3-root", default=None,
-                   help="directory standing in for S3 (buckets are subdirectories; "
-                        "default DATA_DIR/s3)")
+    p.add_argument(
+        "--seed-boxes",
+        type=int,
+        default=0,
+        help="create one project of completed assignments holding this many bounding "
+        "boxes at start (--boxes-per-item per assignment)",
+    )
+    p.add_argument(
+        "--boxes-per-item",
+        type=int,
+        default=5,
+        help="bounding boxes per seeded assignment (default 5)",
+    )
+    p.add_argument(
+        "--annotation-speed",
+        type=float,
+        default=10.0,
+        help="tasks per second the annotation simulator completes (0: only on demand)",
+    )
+    p.add_argument(
+        "--s3-root",
+        default=None,
+        help="directory standing in for S3 (buckets are subdirectories; default DATA_DIR/s3)",
+    )
     return p.parse_args(argv)
 
 

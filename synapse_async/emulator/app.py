@@ -41,8 +41,20 @@ CLIENT_MAX_SIZE = 6 * 2**30
 PLATFORM_ROUTE_MODULES = (task_extras, agents, jobs, plugins, storages, ml)
 """Route modules of the platform resources (task tags, agents, jobs, plugins, storages, ML)."""
 
-ROUTE_MODULES = (control, projects, tasks, assignments, data, billing, webhooks, workflow, imports,
-                 exports, *PLATFORM_ROUTE_MODULES, uploads)
+ROUTE_MODULES = (
+    control,
+    projects,
+    tasks,
+    assignments,
+    data,
+    billing,
+    webhooks,
+    workflow,
+    imports,
+    exports,
+    *PLATFORM_ROUTE_MODULES,
+    uploads,
+)
 """The route modules whose ``setup(app, store)`` ``build_app`` calls, in order."""
 
 

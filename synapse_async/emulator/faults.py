@@ -90,8 +90,9 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _positive_or_none(_inst: Any, attribute: attrs.Attribute[float | None], value: float | None
-                      ) -> None:
+def _positive_or_none(
+    _inst: Any, attribute: attrs.Attribute[float | None], value: float | None
+) -> None:
     if value is not None and not value > 0:
         raise ValueError(f"{attribute.name} must be > 0 bytes/s or None, got {value!r}")
 
@@ -144,18 +145,22 @@ class Faults:
     paths: str | None = attrs.field(default=None, validator=_regex)
     # Body faults (neutral defaults, so existing Faults(...) calls keep their meaning).
     bandwidth: float | None = attrs.field(
-        default=None, converter=_optional_float, validator=_positive_or_none)
+        default=None, converter=_optional_float, validator=_positive_or_none
+    )
     drop_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
     corrupt_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
     # Request filter and reply faults (neutral defaults as well).
     methods: tuple[str, ...] | None = attrs.field(default=None, converter=_methods)
     lost_reply_rate: float = attrs.field(default=0.0, converter=float, validator=_fraction)
     wrong_part_md5: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    wrong_part_size: bool = attrs.field(default=False,
-                                        validator=attrs.validators.instance_of(bool))
+    wrong_part_size: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     wrong_checksum: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    disk_free: int | None = attrs.field(default=None, validator=attrs.validators.optional(
-        attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0))))
+    disk_free: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(
+            attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0))
+        ),
+    )
 
     @property
     def has_body_faults(self) -> bool:
@@ -183,8 +188,9 @@ class Faults:
         if "paths" in data and data["paths"] is not None and not isinstance(data["paths"], str):
             raise ValueError("paths must be a string or null")
         methods = data.get("methods")
-        if methods is not None and (not isinstance(methods, list)
-                                    or not all(isinstance(m, str) for m in methods)):
+        if methods is not None and (
+            not isinstance(methods, list) or not all(isinstance(m, str) for m in methods)
+        ):
             raise ValueError("methods must be a list of strings or null")
         try:
             return cls(**data)
@@ -407,8 +413,11 @@ class BodyTap:
 
 
 _RequestKey: Any = getattr(web, "RequestKey", None)  # aiohttp >= 3.12
-BODY_TAP_KEY: Any = (_RequestKey("synapse_body_tap", BodyTap) if _RequestKey is not None
-                     else "synapse_emulator.body_tap")
+BODY_TAP_KEY: Any = (
+    _RequestKey("synapse_body_tap", BodyTap)
+    if _RequestKey is not None
+    else "synapse_emulator.body_tap"
+)
 """Request key under which the middleware leaves the request's :class:`BodyTap`."""
 
 
@@ -423,8 +432,9 @@ def _other_md5(md5: str) -> str:
     return hashlib.md5(b"not " + md5.encode(), usedforsecurity=False).hexdigest()
 
 
-def reply_lies(injector: FaultInjector, request: web.Request, reply: dict[str, Any]
-               ) -> dict[str, Any]:
+def reply_lies(
+    injector: FaultInjector, request: web.Request, reply: dict[str, Any]
+) -> dict[str, Any]:
     """``reply`` as the faults in force make the server state it (a copy when it lies).
 
     Part PUT replies (keys ``n``, ``size``, ``md5``) get a wrong ``md5`` / ``size`` with

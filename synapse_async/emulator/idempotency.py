@@ -41,8 +41,11 @@ class IdempotencyCache:
         # The keys stored, kept in memory too: almost every key is new, and a set lookup
         # spares those a query (bulk uploads send thousands of keyed POSTs a second).
         self._known: set[str] = {
-            str(row[0]) for row in store.execute(
-                "SELECT key FROM idempotency WHERE created >= ?", (time.time() - ttl,))}
+            str(row[0])
+            for row in store.execute(
+                "SELECT key FROM idempotency WHERE created >= ?", (time.time() - ttl,)
+            )
+        }
 
     def lookup(self, key: str, path: str) -> web.Response | None:
         """The stored answer as a fresh response, or None (also when expired)."""
@@ -77,8 +80,11 @@ class IdempotencyCache:
             cutoff = time.time() - self._ttl
             self._store.execute("DELETE FROM idempotency WHERE created < ?", (cutoff,))
             self._known = {
-                str(row[0]) for row in self._store.execute(
-                    "SELECT key FROM idempotency WHERE created >= ?", (cutoff,))}
+                str(row[0])
+                for row in self._store.execute(
+                    "SELECT key FROM idempotency WHERE created >= ?", (cutoff,)
+                )
+            }
 
 
 def idempotency_middleware(cache: IdempotencyCache) -> Middleware:

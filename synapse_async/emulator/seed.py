@@ -28,8 +28,17 @@ SAMPLE_ANNOTATION: dict[str, Any] = {
 }
 """The annotation seeded assignments carry (DM schema v1 shape, one bounding box)."""
 
-SEED_KINDS = ("project", "tasks", "data_collection", "data_units", "assignments",
-              "annotated_assignments", "job", "ground_truth", "balance")
+SEED_KINDS = (
+    "project",
+    "tasks",
+    "data_collection",
+    "data_units",
+    "assignments",
+    "annotated_assignments",
+    "job",
+    "ground_truth",
+    "balance",
+)
 """The ``kind`` values ``POST _emulator/seed/`` accepts (the Seeder method names)."""
 
 
@@ -154,8 +163,12 @@ class Seeder:
         Deterministic per ``seed``. Returns ``{"project", "items", "boxes", "first_task",
         "first_assignment"}``.
         """
-        for name, value, low in (("n_items", n_items, 0), ("boxes_per_item", boxes_per_item, 0),
-                                 ("width", width, 8), ("height", height, 8)):
+        for name, value, low in (
+            ("n_items", n_items, 0),
+            ("boxes_per_item", boxes_per_item, 0),
+            ("width", width, 8),
+            ("height", height, 8),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         project = self.store.get(projects.TABLE, project_id)
@@ -170,10 +183,13 @@ class Seeder:
         task_cols = self.store.tables()[tasks.TABLE]
         metas = [_dumps(m) for m in _item_metas(n_items, width, height, names, links)]
         task_rows = (
-            (tuple({"project": project_id, "status": "completed"}.get(c) for c in task_cols),
-             f'{{"project":{project_id},"data_unit":null,"data":{meta},"status":"completed",'
-             f'"tags":[],"created":"{now}","modified":"{now}"}}')
-            for meta in metas)
+            (
+                tuple({"project": project_id, "status": "completed"}.get(c) for c in task_cols),
+                f'{{"project":{project_id},"data_unit":null,"data":{meta},"status":"completed",'
+                f'"tags":[],"created":"{now}","modified":"{now}"}}',
+            )
+            for meta in metas
+        )
         task_ids = self.store.insert_encoded(tasks.TABLE, task_rows)
         cols = self.store.tables()[assignments.TABLE]
         labels_json = [_dumps(lb) for lb in chosen]
@@ -183,15 +199,21 @@ class Seeder:
             for task_id, meta in zip(task_ids, metas, strict=True):
                 doc = _box_document(rng, task_id, boxes_per_item, width, height, labels_json)
                 values = {"project": project_id, "task": task_id, "status": "completed"}
-                yield (tuple(values.get(c) for c in cols),
-                       f'{{"project":{project_id},"task":{task_id},"status":"completed",'
-                       f'"data":{doc},"file":{{"image_1":{meta}}},"tags":[],'
-                       f'"created":"{now}","modified":"{now}"}}')
+                yield (
+                    tuple(values.get(c) for c in cols),
+                    f'{{"project":{project_id},"task":{task_id},"status":"completed",'
+                    f'"data":{doc},"file":{{"image_1":{meta}}},"tags":[],'
+                    f'"created":"{now}","modified":"{now}"}}',
+                )
 
         made = self.store.insert_encoded(assignments.TABLE, rows())
-        return {"project": project_id, "items": n_items, "boxes": n_items * boxes_per_item,
-                "first_task": task_ids.start if n_items else 0,
-                "first_assignment": made.start if n_items else 0}
+        return {
+            "project": project_id,
+            "items": n_items,
+            "boxes": n_items * boxes_per_item,
+            "first_task": task_ids.start if n_items else 0,
+            "first_assignment": made.start if n_items else 0,
+        }
 
     def job(
         self,
@@ -208,8 +230,14 @@ class Seeder:
         ``running`` job stays so until PATCHed); with it, one line comes per step and the job
         then ends with ``outcome``. ``fields``: ``plugin``, ``action``, ``params``, ...
         """
-        return jobs.seed_job(self.store, lines=lines or [], status=status,
-                             step_seconds=step_seconds, outcome=outcome, **fields)
+        return jobs.seed_job(
+            self.store,
+            lines=lines or [],
+            status=status,
+            step_seconds=step_seconds,
+            outcome=outcome,
+            **fields,
+        )
 
     def ground_truth(
         self, name: str = "Seeded ground truth", *, versions: int = 1, events: int = 0
@@ -245,20 +273,22 @@ _BOX_LABELS = ("car", "truck", "motorcycle", "bicycle", "bus", "pedestrian")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _item_metas(n: int, width: int, height: int, names: list[str],
-                urls: list[str]) -> Any:
+def _item_metas(n: int, width: int, height: int, names: list[str], urls: list[str]) -> Any:
     """The file metadata of each seeded item (also its task's data)."""
     for i in range(n):
         meta: dict[str, Any] = {
             "file_name": names[i] if i < len(names) else f"img_{i + 1:07d}.jpg",
-            "width": width, "height": height}
+            "width": width,
+            "height": height,
+        }
         if i < len(urls):
             meta["url"] = urls[i]
         yield meta
 
 
-def _box_document(rng: random.Random, task_id: int, n: int, width: int, height: int,
-                  labels: list[str]) -> str:
+def _box_document(
+    rng: random.Random, task_id: int, n: int, width: int, height: int, labels: list[str]
+) -> str:
     """The JSON text of a DM schema v1 document with ``n`` integer boxes inside the image."""
     metas, datas = [], []
     rand = rng.random
@@ -269,9 +299,13 @@ def _box_document(rng: random.Random, task_id: int, n: int, width: int, height: 
         y = int(rand() * (height - h))
         label = labels[int(rand() * len(labels))]
         ident = f"ann-{task_id}-{k}"
-        metas.append(f'{{"id":"{ident}","tool":"bounding_box","classification":{{"class":'
-                     f'{label}}}}}')
-        datas.append(f'{{"id":"{ident}","coordinate":{{"x":{x},"y":{y},"width":{w},'
-                     f'"height":{h}}}}}')
-    return (f'{{"annotations":{{"image_1":[{",".join(metas)}]}},'
-            f'"annotationsData":{{"image_1":[{",".join(datas)}]}}}}')
+        metas.append(
+            f'{{"id":"{ident}","tool":"bounding_box","classification":{{"class":{label}}}}}'
+        )
+        datas.append(
+            f'{{"id":"{ident}","coordinate":{{"x":{x},"y":{y},"width":{w},"height":{h}}}}}'
+        )
+    return (
+        f'{{"annotations":{{"image_1":[{",".join(metas)}]}},'
+        f'"annotationsData":{{"image_1":[{",".join(datas)}]}}}}'
+    )

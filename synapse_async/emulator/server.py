@@ -73,9 +73,12 @@ class Emulator:
         self._agent_token = agent_token
         self._injector = FaultInjector(faults)
         self._workflow_settings = WorkflowSettings(
-            annotation_speed=annotation_speed, s3_root=s3_root,
-            delivery=DeliverySettings(max_attempts=webhook_max_attempts,
-                                      retry_delay=webhook_retry_delay))
+            annotation_speed=annotation_speed,
+            s3_root=s3_root,
+            delivery=DeliverySettings(
+                max_attempts=webhook_max_attempts, retry_delay=webhook_retry_delay
+            ),
+        )
         self._store: Store | None = None
         self._seeder: Seeder | None = None
         self._runner: web.AppRunner | None = None

@@ -57,19 +57,29 @@ PROGRESS = "project_progress"
 """Per-project workflow bookkeeping: started/completed times and quality sums."""
 
 _TOOLS = {
-    "bounding_box": "bounding_box", "bbox": "bounding_box", "object_detection": "bounding_box",
-    "polygon": "polygon", "segmentation": "polygon",
-    "keypoint": "keypoint", "keypoints": "keypoint", "pose": "keypoint",
-    "named_entity": "named_entity", "ner": "named_entity",
+    "bounding_box": "bounding_box",
+    "bbox": "bounding_box",
+    "object_detection": "bounding_box",
+    "polygon": "polygon",
+    "segmentation": "polygon",
+    "keypoint": "keypoint",
+    "keypoints": "keypoint",
+    "pose": "keypoint",
+    "named_entity": "named_entity",
+    "ner": "named_entity",
     "named_entity_recognition": "named_entity",
     "classification": "classification",
 }
 _SIZES = ((640, 480), (1280, 720), (1920, 1080), (800, 600))
 _EXT = {"image": "jpg", "video": "mp4", "text": "txt", "audio": "wav"}
 _WORD = re.compile(r"\w+")
-_EVENTS = {"active": "project.started", "paused": "project.paused",
-           "review": "project.review", "completed": "project.completed",
-           "cancelled": "project.cancelled"}
+_EVENTS = {
+    "active": "project.started",
+    "paused": "project.paused",
+    "review": "project.review",
+    "completed": "project.completed",
+    "cancelled": "project.cancelled",
+}
 
 
 def register_tables(store: Store) -> None:
@@ -82,18 +92,30 @@ def progress_doc(store: Store, project_id: int) -> Doc:
     found = store.list(PROGRESS, limit=1, project=project_id)
     if found:
         return found[0]
-    return store.insert(PROGRESS, {"project": project_id, "started_at": None,
-                                   "completed_at": None, "agreement_sum": 0.0,
-                                   "honeypots": 0, "honeypots_passed": 0})
+    return store.insert(
+        PROGRESS,
+        {
+            "project": project_id,
+            "started_at": None,
+            "completed_at": None,
+            "agreement_sum": 0.0,
+            "honeypots": 0,
+            "honeypots_passed": 0,
+        },
+    )
 
 
 def event_data(store: Store, project: Doc) -> dict[str, Any]:
     """The ``data`` of a ``project.*`` event."""
     pid = project["id"]
-    return {"project_id": pid, "name": project.get("name", ""), "state": project["state"],
-            "total_tasks": store.count(tasks.TABLE, project=pid),
-            "completed_tasks": store.count(tasks.TABLE, project=pid, status="completed"),
-            "metadata": project.get("metadata") or {}}
+    return {
+        "project_id": pid,
+        "name": project.get("name", ""),
+        "state": project["state"],
+        "total_tasks": store.count(tasks.TABLE, project=pid),
+        "completed_tasks": store.count(tasks.TABLE, project=pid, status="completed"),
+        "metadata": project.get("metadata") or {},
+    }
 
 
 def set_state(store: Store, dispatcher: WebhookDispatcher, project: Doc, state: str) -> Doc:
@@ -133,8 +155,10 @@ def _size(data: dict[str, Any], rng: random.Random) -> tuple[int, int]:
 
 
 def _box(rng: random.Random, w: int, h: int) -> dict[str, int]:
-    bw, bh = rng.randint(max(2, w // 10), max(3, w // 2)), rng.randint(max(2, h // 10),
-                                                                       max(3, h // 2))
+    bw, bh = (
+        rng.randint(max(2, w // 10), max(3, w // 2)),
+        rng.randint(max(2, h // 10), max(3, h // 2)),
+    )
     return {"x": rng.randint(0, w - bw), "y": rng.randint(0, h - bh), "width": bw, "height": bh}
 
 
@@ -151,8 +175,10 @@ def _polygon(rng: random.Random, w: int, h: int) -> list[dict[str, Any]]:
     sector = 2 * math.pi / n
     start = rng.uniform(0, 2 * math.pi)
     angles = [start + sector * (k + rng.uniform(0.25, 0.75)) for k in range(n)]
-    return [{"x": round(cx + r * math.cos(a)), "y": round(cy + r * math.sin(a)), "id": f"p{k}"}
-            for k, a in enumerate(angles)]
+    return [
+        {"x": round(cx + r * math.cos(a)), "y": round(cy + r * math.sin(a)), "id": f"p{k}"}
+        for k, a in enumerate(angles)
+    ]
 
 
 def _text(data: dict[str, Any], task_id: int) -> str:
@@ -160,8 +186,10 @@ def _text(data: dict[str, Any], task_id: int) -> str:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return value
-    return (f"Report {task_id} says Acme Corporation paid Jane Doe 2500 dollars in "
-            f"Springfield on 15 January 2024.")
+    return (
+        f"Report {task_id} says Acme Corporation paid Jane Doe 2500 dollars in "
+        f"Springfield on 15 January 2024."
+    )
 
 
 def _entities(rng: random.Random, text: str) -> list[tuple[int, int]]:
@@ -173,8 +201,11 @@ def _entities(rng: random.Random, text: str) -> list[tuple[int, int]]:
     for n, i in enumerate(chosen):
         start, end = spans[i]
         nxt = i + 1
-        joinable = (nxt < len(spans) and (n + 1 == len(chosen) or chosen[n + 1] > nxt)
-                    and text[end:spans[nxt][0]] == " ")
+        joinable = (
+            nxt < len(spans)
+            and (n + 1 == len(chosen) or chosen[n + 1] > nxt)
+            and text[end : spans[nxt][0]] == " "
+        )
         if joinable and rng.random() < 0.3:
             end = spans[nxt][1]
         out.append((start, end))
@@ -186,8 +217,11 @@ def _label_sets(project: Doc) -> list[tuple[str, list[str]]]:
     kinds = project.get("annotation_type")
     kinds = list(kinds) if isinstance(kinds, list) else [kinds]
     raw = project.get("labels") or []
-    flat = ([lb for names in raw.values() for lb in names] if isinstance(raw, dict)
-            else [lb for lb in raw if isinstance(lb, str)])
+    flat = (
+        [lb for names in raw.values() for lb in names]
+        if isinstance(raw, dict)
+        else [lb for lb in raw if isinstance(lb, str)]
+    )
     out = []
     for kind in kinds:
         own = raw.get(kind) if isinstance(raw, dict) and isinstance(kind, str) else None
@@ -196,8 +230,7 @@ def _label_sets(project: Doc) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _video_frames(project: Doc, data: dict[str, Any], fps: float, duration: float
-                  ) -> list[int]:
+def _video_frames(project: Doc, data: dict[str, Any], fps: float, duration: float) -> list[int]:
     """The frames annotated in a video: every ``frame_sampling_rate``-th, at most 3."""
     rate = (project.get("quality_settings") or {}).get("frame_sampling_rate", 10)
     rate = rate if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0 else 10
@@ -220,8 +253,7 @@ def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, 
     assert isinstance(data, dict)
     sets = _label_sets(project)
     tools = [tool for tool, _names in sets]
-    media_type = ("text" if "named_entity" in tools
-                  else str(project.get("data_type") or "image"))
+    media_type = "text" if "named_entity" in tools else str(project.get("data_type") or "image")
     media = f"{media_type}_1"
     metas: list[dict[str, Any]] = []
     datas: list[dict[str, Any]] = []
@@ -242,8 +274,11 @@ def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, 
         file: dict[str, Any] = {"file_name": _file_name(data, task_id, media_type), "text": text}
     else:
         width, height = _size(data, rng)
-        file = {"file_name": _file_name(data, task_id, media_type), "width": width,
-                "height": height}
+        file = {
+            "file_name": _file_name(data, task_id, media_type),
+            "width": width,
+            "height": height,
+        }
     frames: list[int | None] = [None]
     if media_type == "video":
         given_fps, given_duration = data.get("fps"), data.get("duration")
@@ -254,8 +289,12 @@ def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, 
     for tool, labels in sets:
         if tool == "named_entity":
             for start, end in _entities(rng, file["text"]):
-                add(tool, rng.choice(labels), ranges=[{"start": start, "end": end}],
-                    content=file["text"][start:end])
+                add(
+                    tool,
+                    rng.choice(labels),
+                    ranges=[{"start": start, "end": end}],
+                    content=file["text"][start:end],
+                )
         elif tool == "bounding_box":
             for _ in range(rng.randint(1, 3)):
                 add(tool, rng.choice(labels), coordinate=_box(rng, width, height))
@@ -265,8 +304,11 @@ def make_annotation(project: Doc, task: Doc) -> tuple[dict[str, Any], dict[str, 
         elif tool == "keypoint":
             for frame in frames:
                 for label in labels[:32]:
-                    point = {"x": rng.randint(0, width - 1), "y": rng.randint(0, height - 1),
-                             "visible": 1 if rng.random() < 0.1 else 2}
+                    point = {
+                        "x": rng.randint(0, width - 1),
+                        "y": rng.randint(0, height - 1),
+                        "visible": 1 if rng.random() < 0.1 else 2,
+                    }
                     extra = {} if frame is None else {"frame": frame}
                     add(tool, label, coordinate=point, **extra)
         else:
@@ -285,8 +327,9 @@ class AnnotationSimulator:
         tick: seconds between steps.
     """
 
-    def __init__(self, store: Store, dispatcher: WebhookDispatcher, *, speed: float,
-                 tick: float = 0.05) -> None:
+    def __init__(
+        self, store: Store, dispatcher: WebhookDispatcher, *, speed: float, tick: float = 0.05
+    ) -> None:
         if not (math.isfinite(speed) and speed >= 0) or not (math.isfinite(tick) and tick > 0):
             raise ValueError(f"speed must be >= 0 and tick > 0, got {speed!r}, {tick!r}")
         self._store = store
@@ -300,8 +343,9 @@ class AnnotationSimulator:
     async def start(self) -> None:
         """Start the background loop."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(),
-                                                                name="annotation-simulator")
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="annotation-simulator"
+            )
 
     async def close(self) -> None:
         """Stop the background loop and wait for it."""
@@ -380,22 +424,40 @@ class AnnotationSimulator:
             document, file, score = make_annotation(project, task)
             agreement += score
             passed += score >= 0.75
-            new_docs.append(assignments.new_assignment(pid, task["id"], status="completed",
-                                                       data=document, file=file, now=now))
+            new_docs.append(
+                assignments.new_assignment(
+                    pid, task["id"], status="completed", data=document, file=file, now=now
+                )
+            )
         with store.transaction():
-            store.update_many(tasks.TABLE, [t["id"] for t in todo],
-                              {"status": "completed", "modified": now})
+            store.update_many(
+                tasks.TABLE, [t["id"] for t in todo], {"status": "completed", "modified": now}
+            )
             created = store.insert_many(assignments.TABLE, new_docs)
             progress = progress_doc(store, pid)
-            store.update(PROGRESS, progress["id"], {
-                "agreement_sum": progress["agreement_sum"] + agreement,
-                "honeypots": progress["honeypots"] + len(todo),
-                "honeypots_passed": progress["honeypots_passed"] + passed})
+            store.update(
+                PROGRESS,
+                progress["id"],
+                {
+                    "agreement_sum": progress["agreement_sum"] + agreement,
+                    "honeypots": progress["honeypots"] + len(todo),
+                    "honeypots_passed": progress["honeypots_passed"] + passed,
+                },
+            )
         hooks = self._dispatcher.subscribers("task.completed", pid)
         if hooks:
             total = store.count(tasks.TABLE, project=pid)
             before = store.count(tasks.TABLE, project=pid, status="completed") - len(todo)
             for k, (task, assignment) in enumerate(zip(todo, created, strict=True), 1):
-                self._dispatcher.emit("task.completed", pid, {
-                    "project_id": pid, "task_id": task["id"], "assignment_id": assignment["id"],
-                    "completed_count": before + k, "total_count": total}, hooks=hooks)
+                self._dispatcher.emit(
+                    "task.completed",
+                    pid,
+                    {
+                        "project_id": pid,
+                        "task_id": task["id"],
+                        "assignment_id": assignment["id"],
+                        "completed_count": before + k,
+                        "total_count": total,
+                    },
+                    hooks=hooks,
+                )

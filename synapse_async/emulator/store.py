@@ -383,16 +383,20 @@ class Store:
         List endpoints splice these into their response, so a page costs no decode/encode.
         """
         if any(_is_seq(v) and len(v) > _IN_CHUNK for v in filters.values()):
-            return [json.dumps(d) for d in self.list(name, offset=offset, limit=limit,
-                                                     **filters)]
+            return [json.dumps(d) for d in self.list(name, offset=offset, limit=limit, **filters)]
         where, params = self._where(name, filters)
         with self._lock:
             sql, params = self._page_query(name, where, params, offset, limit)
             return [r[0] for r in self._conn.execute(sql, params).fetchall()]
 
     def _page_query(
-        self, name: str, where: str, params: builtins.list[Any], offset: int,
-        limit: int | None, descending: bool = False,
+        self,
+        name: str,
+        where: str,
+        params: builtins.list[Any],
+        offset: int,
+        limit: int | None,
+        descending: bool = False,
     ) -> tuple[str, builtins.list[Any]]:
         """``SELECT doc ... ORDER BY id LIMIT limit OFFSET offset`` (its SQL and parameters).
 
@@ -410,8 +414,13 @@ class Store:
         version = self._conn.total_changes
         cached = self._id_lists.get(key)
         if cached is None or cached[0] != version:
-            ids = array("q", (r[0] for r in self._conn.execute(
-                f"SELECT id FROM {name}{where} ORDER BY id", params)))
+            ids = array(
+                "q",
+                (
+                    r[0]
+                    for r in self._conn.execute(f"SELECT id FROM {name}{where} ORDER BY id", params)
+                ),
+            )
             if len(self._id_lists) >= _SEEK_CACHE_SIZE:
                 self._id_lists.clear()
             cached = self._id_lists[key] = (version, ids)
@@ -419,8 +428,10 @@ class Store:
         if offset >= len(ids):
             return f"SELECT doc FROM {name} WHERE 0", []
         bound = f"{where} AND id >= ?" if where else " WHERE id >= ?"
-        return (f"SELECT doc FROM {name}{bound} ORDER BY id LIMIT ?",
-                [*params, ids[offset], -1 if limit is None else limit])
+        return (
+            f"SELECT doc FROM {name}{bound} ORDER BY id LIMIT ?",
+            [*params, ids[offset], -1 if limit is None else limit],
+        )
 
     def _list_chunked(
         self,

@@ -254,9 +254,12 @@ class UploadService:
         """507 unless ``size`` more bytes fit beside what open uploads still need."""
         room = self.free_space() - self.reserved()
         if size > room:
-            raise ApiError(507, f"Insufficient storage: the upload needs {size} bytes and "
-                                f"{max(room, 0)} are free. Abort unfinished uploads "
-                                f"(DELETE chunked_upload/{{id}}/) or free space, then retry.")
+            raise ApiError(
+                507,
+                f"Insufficient storage: the upload needs {size} bytes and "
+                f"{max(room, 0)} are free. Abort unfinished uploads "
+                f"(DELETE chunked_upload/{{id}}/) or free space, then retry.",
+            )
 
     def _check_write(self, nbytes: int) -> None:
         """Emulated full disk (``Faults.disk_free``): ENOSPC before a write that would not fit."""
@@ -276,14 +279,26 @@ class UploadService:
             os.close(fd)
         now = time.time()
         expires = datetime.fromtimestamp(now + self.settings.ttl, tz=timezone.utc)
-        return self.store.insert(TABLE, {
-            "upload_id": upload_id, "filename": filename, "size": size,
-            "part_size": part_size, "part_count": max(1, math.ceil(size / part_size)),
-            "parallel": parallel, "status": "uploading", "offset": 0, "parts": {},
-            "created": now_iso(), "expires": expires.isoformat().replace("+00:00", "Z"),
-            "completed_at": None, "checksum": None, "_expires_ts": now + self.settings.ttl,
-            "_storage": storage,
-        })
+        return self.store.insert(
+            TABLE,
+            {
+                "upload_id": upload_id,
+                "filename": filename,
+                "size": size,
+                "part_size": part_size,
+                "part_count": max(1, math.ceil(size / part_size)),
+                "parallel": parallel,
+                "status": "uploading",
+                "offset": 0,
+                "parts": {},
+                "created": now_iso(),
+                "expires": expires.isoformat().replace("+00:00", "Z"),
+                "completed_at": None,
+                "checksum": None,
+                "_expires_ts": now + self.settings.ttl,
+                "_storage": storage,
+            },
+        )
 
     def drop_live(self, upload_id: str) -> None:
         """Forget the in-memory state of an upload (completed or deleted)."""
@@ -311,8 +326,14 @@ class UploadService:
     # -- bytes ---------------------------------------------------------------------------
 
     async def receive(
-        self, chunks: AsyncIterator[bytes], doc: Doc, offset: int, limit: int,
-        hashers: list[Any], counter: UploadCounters, resend: bool = False,
+        self,
+        chunks: AsyncIterator[bytes],
+        doc: Doc,
+        offset: int,
+        limit: int,
+        hashers: list[Any],
+        counter: UploadCounters,
+        resend: bool = False,
         on_written: Callable[[int], None] | None = None,
     ) -> int:
         """Stream body ``chunks`` into the upload's file at ``offset``; returns their length.
@@ -331,8 +352,9 @@ class UploadService:
                     counter.resent_bytes += len(chunk)
                 size += len(chunk)
                 if size > limit:
-                    raise bad_request(f"The body is longer than {limit} bytes.",
-                                      code="size_mismatch")
+                    raise bad_request(
+                        f"The body is longer than {limit} bytes.", code="size_mismatch"
+                    )
                 pending.append(chunk)
                 pending_len += len(chunk)
                 if pending_len >= BATCH:
@@ -355,8 +377,7 @@ class UploadService:
         """Drop part ``n`` from the record before its bytes are rewritten."""
         doc = self.find_open(upload_id)
         if doc["parts"].pop(str(n), None) is not None:
-            self.store.update(TABLE, doc["id"], {"parts": doc["parts"],
-                                                 "offset": _prefix(doc)})
+            self.store.update(TABLE, doc["id"], {"parts": doc["parts"], "offset": _prefix(doc)})
         self.live(doc).drop_part(n)
 
     def part_failed(self, upload_id: str, n: int) -> None:
@@ -408,8 +429,7 @@ class UploadService:
                 if upto <= live.hashed:
                     return
                 generation, h = live.generation, live.md5.copy()
-                await asyncio.to_thread(_hash_range, live.path, live.hashed, upto - live.hashed,
-                                        h)
+                await asyncio.to_thread(_hash_range, live.path, live.hashed, upto - live.hashed, h)
                 if live.generation != generation:
                     continue  # part n was dropped meanwhile
                 live.md5, live.hashed = h, upto
@@ -448,10 +468,15 @@ class UploadService:
     def counters_json(self) -> dict[str, Any]:
         """Settings, counters per upload and in total, and the body-fault counters."""
         per = {uid: attrs.asdict(c) for uid, c in self.counters.items()}
-        totals = {f.name: sum(c[f.name] for c in per.values())
-                  for f in attrs.fields(UploadCounters)}
-        return {"settings": attrs.asdict(self.settings), "totals": totals, "uploads": per,
-                "faults": self.injector.body_counters}
+        totals = {
+            f.name: sum(c[f.name] for c in per.values()) for f in attrs.fields(UploadCounters)
+        }
+        return {
+            "settings": attrs.asdict(self.settings),
+            "totals": totals,
+            "uploads": per,
+            "faults": self.injector.body_counters,
+        }
 
 
 def _prefix(doc: Doc) -> int:

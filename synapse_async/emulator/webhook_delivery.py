@@ -83,7 +83,8 @@ class WebhookDispatcher:
         """Open the HTTP session deliveries use."""
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout),
-            headers={"User-Agent": "synapse-emulator-webhooks"})
+            headers={"User-Agent": "synapse-emulator-webhooks"},
+        )
 
     async def close(self) -> None:
         """Stop delivering (queued deliveries stay ``pending``) and close the session."""
@@ -133,13 +134,28 @@ class WebhookDispatcher:
         if not targets:
             return 0
         event_id = "evt_" + uuid.uuid4().hex
-        body = json.dumps({"id": event_id, "type": event_type, "created": int(time.time()),
-                           "data": data}, separators=(",", ":")).encode()
+        body = json.dumps(
+            {"id": event_id, "type": event_type, "created": int(time.time()), "data": data},
+            separators=(",", ":"),
+        ).encode()
         now = now_iso()
-        records = self._store.insert_many(webhooks.DELIVERIES, [
-            {"webhook": h["id"], "event_id": event_id, "event_type": event_type,
-             "status": "pending", "attempts": 0, "response_status": None, "last_error": None,
-             "created": now, "modified": now} for h in targets])
+        records = self._store.insert_many(
+            webhooks.DELIVERIES,
+            [
+                {
+                    "webhook": h["id"],
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "status": "pending",
+                    "attempts": 0,
+                    "response_status": None,
+                    "last_error": None,
+                    "created": now,
+                    "modified": now,
+                }
+                for h in targets
+            ],
+        )
         for record in records:
             self._enqueue(_Job(record["id"], record["webhook"], body, event_id, event_type))
         return len(records)
@@ -149,7 +165,8 @@ class WebhookDispatcher:
         queue.append(job)
         if job.webhook not in self._workers:
             self._workers[job.webhook] = asyncio.get_running_loop().create_task(
-                self._drain_queue(job.webhook), name=f"webhook-{job.webhook}")
+                self._drain_queue(job.webhook), name=f"webhook-{job.webhook}"
+            )
 
     async def _drain_queue(self, webhook_id: int) -> None:
         queue = self._queues[webhook_id]
@@ -175,8 +192,13 @@ class WebhookDispatcher:
             status, error = await self._post(hook, job)
             ok = status is not None and 200 <= status < 300
             final = ok or attempt == settings.max_attempts
-            self._record(job, attempts=attempt, response_status=status, last_error=error,
-                         status="succeeded" if ok else ("failed" if final else "pending"))
+            self._record(
+                job,
+                attempts=attempt,
+                response_status=status,
+                last_error=error,
+                status="succeeded" if ok else ("failed" if final else "pending"),
+            )
             if final:
                 return
             await asyncio.sleep(settings.delay(attempt))

@@ -22,8 +22,14 @@ from .simulator import AnnotationSimulator
 from .store import Store
 from .webhook_delivery import DeliverySettings, WebhookDispatcher
 
-__all__ = ["DEFAULT_SPEED", "WORKFLOW", "WORKFLOW_SETTINGS", "Workflow", "WorkflowSettings",
-           "install"]
+__all__ = [
+    "DEFAULT_SPEED",
+    "WORKFLOW",
+    "WORKFLOW_SETTINGS",
+    "Workflow",
+    "WorkflowSettings",
+    "install",
+]
 
 log = logging.getLogger("synapse_async.emulator.workflow")
 
@@ -61,8 +67,9 @@ class Workflow:
         self.settings = settings
         self.s3_root = s3_root
         self.dispatcher = WebhookDispatcher(store, settings.delivery)
-        self.simulator = AnnotationSimulator(store, self.dispatcher,
-                                             speed=settings.annotation_speed, tick=settings.tick)
+        self.simulator = AnnotationSimulator(
+            store, self.dispatcher, speed=settings.annotation_speed, tick=settings.tick
+        )
         self._jobs: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

@@ -36,8 +36,9 @@ class FormatOptions:
     """
 
     json_lines: bool = True
-    yolo_task: str = attrs.field(default="detect", validator=attrs.validators.in_(
-        ("detect", "segment", "obb", "pose")))
+    yolo_task: str = attrs.field(
+        default="detect", validator=attrs.validators.in_(("detect", "segment", "obb", "pose"))
+    )
     keypoint_count: int | None = None
     spacy_lang: str = "en"
     spacy_docbin: bool = True

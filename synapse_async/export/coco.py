@@ -113,9 +113,11 @@ class CocoWriter(Writer):
                 continue
             self._image_id += 1
             image_id = self._image_id
-            images.write(f'{"," if images.count else ""}{{"id":{image_id},"file_name":'
-                         f'{_encode(rec.file_name)},"width":{rec.width},'
-                         f'"height":{rec.height}}}')
+            images.write(
+                f'{"," if images.count else ""}{{"id":{image_id},"file_name":'
+                f'{_encode(rec.file_name)},"width":{rec.width},'
+                f'"height":{rec.height}}}'
+            )
             parts = []
             ids = self.ctx.labels.id
             for ann in rec.annotations:
@@ -130,7 +132,8 @@ class CocoWriter(Writer):
                         f'{{"id":{self._ann_id},"image_id":{image_id},'
                         f'"category_id":{ids(ann.label) + 1},"bbox":[{a},{b},{_n(x1 - x0)},'
                         f'{_n(y1 - y0)}],"area":{_n(g.w * g.h)},"iscrowd":0,'
-                        f'"segmentation":[[{a},{b},{c},{b},{c},{d},{a},{d}]]}}')
+                        f'"segmentation":[[{a},{b},{c},{b},{c},{d},{a},{d}]]}}'
+                    )
                     continue
                 out = self._convert(ann, rec)
                 if out is None:
@@ -170,9 +173,14 @@ class CocoWriter(Writer):
             x0, x1 = _at_least_one(x0, x1)
             y0, y1 = _at_least_one(y0, y1)
             area = (x1 - x0) * (y1 - y0)
-            extra = {"keypoints": [_r(v) for p in points for v in (
-                         (p.x, p.y, p.visible) if p.visible > 0 else (0, 0, 0))],
-                     "num_keypoints": len(labeled)}
+            extra = {
+                "keypoints": [
+                    _r(v)
+                    for p in points
+                    for v in ((p.x, p.y, p.visible) if p.visible > 0 else (0, 0, 0))
+                ],
+                "num_keypoints": len(labeled),
+            }
             pose = (g, len(points))
         elif isinstance(g, Mask) and g.pixel_indices:
             if not rec.has_size:
@@ -196,7 +204,10 @@ class CocoWriter(Writer):
         out: dict[str, Any] = {
             "category_id": cid,
             "bbox": [_r(x0), _r(y0), _r(x1 - x0), _r(y1 - y0)],
-            "area": _r(area), "iscrowd": 0, **extra}
+            "area": _r(area),
+            "iscrowd": 0,
+            **extra,
+        }
         if segmentation is not None:
             out["segmentation"] = segmentation
         if attributes:
@@ -226,8 +237,11 @@ class CocoWriter(Writer):
 
     def finish(self) -> None:
         """Assemble ``instances_<split>.json`` for every split, atomically."""
-        head = {"info": {"description": "synapse-async export", "version": "1.0"},
-                "licenses": [], "categories": self._categories()}
+        head = {
+            "info": {"description": "synapse-async export", "version": "1.0"},
+            "licenses": [],
+            "categories": self._categories(),
+        }
         prefix = json.dumps(head, separators=_SEP, ensure_ascii=False)[:-1]
         if not self._images:  # nothing exported and no split configured: one empty file
             self._scratch("default")

@@ -29,8 +29,13 @@ from .base import FormatOptions
 from .pipeline import Exporter
 from .report import ExportReport
 
-__all__ = ["DMtoCOCOConverter", "DMtoCSVConverter", "DMtoPascalConverter", "DMtoVOCConverter",
-           "DMtoYOLOConverter"]
+__all__ = [
+    "DMtoCOCOConverter",
+    "DMtoCSVConverter",
+    "DMtoPascalConverter",
+    "DMtoVOCConverter",
+    "DMtoYOLOConverter",
+]
 
 
 def _records(data: Any) -> list[Mapping[str, Any]]:
@@ -45,8 +50,10 @@ def _records(data: Any) -> list[Mapping[str, Any]]:
         elif "annotations" in item or "annotationsData" in item:
             out.append({"id": str(n), "data": item})
         else:
-            raise ValueError(f"DM data item #{n} is neither a DM schema v1 document "
-                             "(annotations, annotationsData) nor a record with 'data'")
+            raise ValueError(
+                f"DM data item #{n} is neither a DM schema v1 document "
+                "(annotations, annotationsData) nor a record with 'data'"
+            )
     return out
 
 
@@ -62,22 +69,37 @@ class _DMConverter:
 
     format: ClassVar[str] = ""
 
-    def __init__(self, *, labels: Sequence[str] | None = None,
-                 split: Mapping[str, float] | None = None, seed: int = 0,
-                 options: FormatOptions | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        labels: Sequence[str] | None = None,
+        split: Mapping[str, float] | None = None,
+        seed: int = 0,
+        options: FormatOptions | None = None,
+    ) -> None:
         self.labels = labels
         self.split = split
         self.seed = seed
         self.options = options
         self.report: ExportReport | None = None
 
-    def _run(self, data: Any, output_dir: str | os.PathLike[str],
-             original_file_dir: str | os.PathLike[str] | None) -> ExportReport:
+    def _run(
+        self,
+        data: Any,
+        output_dir: str | os.PathLike[str],
+        original_file_dir: str | os.PathLike[str] | None,
+    ) -> ExportReport:
         source = Path(original_file_dir) if original_file_dir is not None else None
         if source is not None and not source.is_dir():
             raise FileNotFoundError(f"original_file_dir {source} is not a folder")
-        exporter = Exporter(self.format, output_dir, split=self.split, seed=self.seed,
-                            labels=self.labels, options=self.options)
+        exporter = Exporter(
+            self.format,
+            output_dir,
+            split=self.split,
+            seed=self.seed,
+            labels=self.labels,
+            options=self.options,
+        )
         missing = copied = 0
         with exporter:
             for raw in _records(data):
@@ -94,13 +116,18 @@ class _DMConverter:
                     shutil.copyfile(original, dest)
                     copied += 1
             if source is not None:
-                exporter.tally.note(f"original_file_dir: {copied} files copied, {missing} not "
-                                    f"found in {source}")
+                exporter.tally.note(
+                    f"original_file_dir: {copied} files copied, {missing} not found in {source}"
+                )
         self.report = exporter.report
         return exporter.report
 
-    def convert(self, dm_v1_data: Any, output_dir: str | os.PathLike[str],
-                original_file_dir: str | os.PathLike[str] | None = None) -> Any:
+    def convert(
+        self,
+        dm_v1_data: Any,
+        output_dir: str | os.PathLike[str],
+        original_file_dir: str | os.PathLike[str] | None = None,
+    ) -> Any:
         """Write ``dm_v1_data`` to ``output_dir``; returns the report (also ``self.report``)."""
         return self._run(dm_v1_data, output_dir, original_file_dir)
 
@@ -110,8 +137,12 @@ class DMtoCOCOConverter(_DMConverter):
 
     format = "coco"
 
-    def convert(self, dm_v1_data: Any, output_dir: str | os.PathLike[str],
-                original_file_dir: str | os.PathLike[str] | None = None) -> Any:
+    def convert(
+        self,
+        dm_v1_data: Any,
+        output_dir: str | os.PathLike[str],
+        original_file_dir: str | os.PathLike[str] | None = None,
+    ) -> Any:
         """Write the COCO files; returns the COCO document.
 
         With several splits: ``{split: document}``. The report is ``self.report``.

@@ -27,14 +27,25 @@ from .schema import (
 __all__ = ["PARSERS", "TOOL_ALIASES", "InvalidAnnotation", "canonical_tool"]
 
 TOOL_ALIASES: Mapping[str, str] = {
-    "bounding_box": "bounding_box", "bbox": "bounding_box", "box": "bounding_box",
-    "rbox": "bounding_box", "rotated_bbox": "bounding_box",
-    "polygon": "polygon", "poly": "polygon",
-    "polyline": "polyline", "line": "polyline",
-    "keypoint": "keypoint", "keypoints": "keypoint", "point": "keypoint",
-    "classification": "classification", "class": "classification",
-    "named_entity": "named_entity", "ner": "named_entity", "entity": "named_entity",
-    "segmentation": "segmentation", "mask": "segmentation",
+    "bounding_box": "bounding_box",
+    "bbox": "bounding_box",
+    "box": "bounding_box",
+    "rbox": "bounding_box",
+    "rotated_bbox": "bounding_box",
+    "polygon": "polygon",
+    "poly": "polygon",
+    "polyline": "polyline",
+    "line": "polyline",
+    "keypoint": "keypoint",
+    "keypoints": "keypoint",
+    "point": "keypoint",
+    "classification": "classification",
+    "class": "classification",
+    "named_entity": "named_entity",
+    "ner": "named_entity",
+    "entity": "named_entity",
+    "segmentation": "segmentation",
+    "mask": "segmentation",
 }
 """Accepted tool spellings (``tool`` in the full shape, ``type`` in the compact one)."""
 
@@ -152,8 +163,12 @@ def parse_bounding_box(fields: Mapping[str, Any]) -> BoundingBox:
 
 def _twice_area(points: tuple[Point, ...]) -> float:
     n = len(points)
-    return abs(sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
-                   for i in range(n)))
+    return abs(
+        sum(
+            points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1]
+            for i in range(n)
+        )
+    )
 
 
 def parse_polygon(fields: Mapping[str, Any]) -> Polygon:
@@ -221,16 +236,24 @@ def parse_keypoint(fields: Mapping[str, Any]) -> Keypoint | KeypointSet:
     (False = occluded, 1), or ``occluded: true`` (1); absent = 2.
     """
     value = _payload(fields)
-    nested = (isinstance(value, Sequence) and not isinstance(value, str) and bool(value)
-              and not isinstance(value[0], (int, float)))
+    nested = (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and bool(value)
+        and not isinstance(value[0], (int, float))
+    )
     if not nested:
         return _keypoint(value)
     points = tuple(_keypoint(v) for v in value)
     names_raw = _first(fields, "names", "keypoint_names")
     names: tuple[str, ...] = ()
     if names_raw is not None:
-        if (not isinstance(names_raw, Sequence) or isinstance(names_raw, str)
-                or len(names_raw) != len(points) or not all(isinstance(n, str) for n in names_raw)):
+        if (
+            not isinstance(names_raw, Sequence)
+            or isinstance(names_raw, str)
+            or len(names_raw) != len(points)
+            or not all(isinstance(n, str) for n in names_raw)
+        ):
             raise InvalidAnnotation("keypoint_names")
         names = tuple(names_raw)
     return KeypointSet(points, names, _skeleton(fields.get("skeleton"), len(points)))
@@ -246,8 +269,9 @@ def parse_named_entity(fields: Mapping[str, Any]) -> NamedEntity:
     ranges = fields.get("ranges")
     if ranges is not None:
         if not isinstance(ranges, Sequence) or isinstance(ranges, str) or len(ranges) != 1:
-            raise InvalidAnnotation("multi_range" if isinstance(ranges, Sequence) and ranges
-                                    else "arity")
+            raise InvalidAnnotation(
+                "multi_range" if isinstance(ranges, Sequence) and ranges else "arity"
+            )
         value: Any = ranges[0]
     elif "start" in fields and "end" in fields:
         value = fields

@@ -35,9 +35,18 @@ _MAX_NAME_BYTES = 200
 """Room for a ``" (NNNN)"`` suffix and the temp-file decoration under the usual 255 limit."""
 
 _FORBIDDEN = set('<>:"|?*\\/')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-             *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
-             *(f"COM{c}" for c in "¹²³"), *(f"LPT{c}" for c in "¹²³")}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "CONIN$",
+    "CONOUT$",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+    *(f"COM{c}" for c in "¹²³"),
+    *(f"LPT{c}" for c in "¹²³"),
+}
 
 
 def split_ext(name: str) -> tuple[str, str]:
@@ -182,13 +191,16 @@ def _temp_path(path: Path) -> Path:
 
 
 @overload
-def atomic_write(path: str | os.PathLike[str], mode: Literal["w"] = "w", *,
-                 durable: bool = False) -> contextlib.AbstractContextManager[IO[str]]: ...
+def atomic_write(
+    path: str | os.PathLike[str], mode: Literal["w"] = "w", *, durable: bool = False
+) -> contextlib.AbstractContextManager[IO[str]]: ...
 @overload
-def atomic_write(path: str | os.PathLike[str], mode: Literal["wb"], *,
-                 durable: bool = False) -> contextlib.AbstractContextManager[IO[bytes]]: ...
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", *,
-                 durable: bool = False) -> contextlib.AbstractContextManager[IO[Any]]:
+def atomic_write(
+    path: str | os.PathLike[str], mode: Literal["wb"], *, durable: bool = False
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, durable: bool = False
+) -> contextlib.AbstractContextManager[IO[Any]]:
     """Write ``path`` atomically: a temp file in the same directory, then ``os.replace``.
 
     Text mode is UTF-8 with ``newline=""`` (what you write is what lands). If the block raises,
@@ -228,7 +240,7 @@ def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
         finally:
@@ -249,8 +261,9 @@ class AtomicFile:
     and the first one wins.
     """
 
-    def __init__(self, path: str | os.PathLike[str], mode: str = "w", *,
-                 durable: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], mode: str = "w", *, durable: bool = False
+    ) -> None:
         if mode not in ("w", "wb"):
             raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
         self.path = Path(path)

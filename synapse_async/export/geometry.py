@@ -48,8 +48,9 @@ def clamp_bounds(bounds: Bounds, width: float, height: float) -> tuple[Bounds, b
     return c, c != (x0, y0, x1, y1)
 
 
-def clamp_points(points: Iterable[Point], width: float,
-                 height: float) -> tuple[tuple[Point, ...], bool]:
+def clamp_points(
+    points: Iterable[Point], width: float, height: float
+) -> tuple[tuple[Point, ...], bool]:
     """Clip every point into the image; returns the points and whether any moved."""
     src = tuple(points)
     out = tuple((_clip(x, width), _clip(y, height)) for x, y in src)

@@ -16,14 +16,27 @@ import attrs
 
 __all__ = ["EXTENSIONS", "MIME_EXTENSIONS", "ImageInfo", "image_info", "kind_of", "sniff"]
 
-EXTENSIONS: dict[str, str] = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif",
-                              "bmp": ".bmp", "tiff": ".tif"}
+EXTENSIONS: dict[str, str] = {
+    "jpeg": ".jpg",
+    "png": ".png",
+    "webp": ".webp",
+    "gif": ".gif",
+    "bmp": ".bmp",
+    "tiff": ".tif",
+}
 """Image type -> the extension written for it."""
 
 MIME_EXTENSIONS: dict[str, str] = {
-    "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/pjpeg": ".jpg", "image/png": ".png",
-    "image/webp": ".webp", "image/gif": ".gif", "image/bmp": ".bmp", "image/x-ms-bmp": ".bmp",
-    "image/tiff": ".tif"}
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/pjpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/bmp": ".bmp",
+    "image/x-ms-bmp": ".bmp",
+    "image/tiff": ".tif",
+}
 """MIME type -> extension, for media whose metadata names a type."""
 
 _HEAD = 64
@@ -158,13 +171,13 @@ def _tiff(fh: IO[bytes], head: bytes) -> tuple[int, int] | None:
     entries = fh.read(12 * min(count, 4096))
     size: dict[int, int] = {}
     for i in range(0, len(entries) - 11, 12):
-        tag, typ = struct.unpack(order + "HH", entries[i:i + 4])
+        tag, typ = struct.unpack(order + "HH", entries[i : i + 4])
         if tag not in (256, 257):
             continue
         if typ == 3:  # SHORT
-            size[tag] = struct.unpack(order + "H", entries[i + 8:i + 10])[0]
+            size[tag] = struct.unpack(order + "H", entries[i + 8 : i + 10])[0]
         elif typ == 4:  # LONG
-            size[tag] = struct.unpack(order + "I", entries[i + 8:i + 12])[0]
+            size[tag] = struct.unpack(order + "I", entries[i + 8 : i + 12])[0]
     if 256 in size and 257 in size:
         return size[256], size[257]
     return None

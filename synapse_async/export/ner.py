@@ -59,7 +59,7 @@ def align_entities(rec: ImageRecord) -> tuple[AlignedDoc | None, list[Misaligned
     for ann, ent in spans:
         if ent.end > len(text):
             reason = "out_of_range"
-        elif ent.text is not None and text[ent.start:ent.end] != ent.text:
+        elif ent.text is not None and text[ent.start : ent.end] != ent.text:
             reason = "text_mismatch"
         elif ent.start not in starts or ent.end not in ends:
             reason = "token_boundary"

@@ -37,17 +37,35 @@ from .tabular import CsvWriter
 from .voc import VocWriter
 from .yolo import YoloWriter
 
-__all__ = ["FORMATS", "REPORT_FILE", "STAGING_MARK", "Exporter", "awrite_export",
-           "canonical_format", "remove_stale_staging", "write_export"]
+__all__ = [
+    "FORMATS",
+    "REPORT_FILE",
+    "STAGING_MARK",
+    "Exporter",
+    "awrite_export",
+    "canonical_format",
+    "remove_stale_staging",
+    "write_export",
+]
 
 FORMATS: Mapping[str, type[Writer]] = {
-    "json": JsonWriter, "coco": CocoWriter, "yolo": YoloWriter, "voc": VocWriter,
-    "csv": CsvWriter, "spacy": SpacyWriter,
+    "json": JsonWriter,
+    "coco": CocoWriter,
+    "yolo": YoloWriter,
+    "voc": VocWriter,
+    "csv": CsvWriter,
+    "spacy": SpacyWriter,
 }
 """Format name -> writer class."""
 
-_ALIASES = {"synapse": "json", "jsonl": "json", "synapse_json": "json", "pascal_voc": "voc",
-            "pascalvoc": "voc", "ner": "spacy"}
+_ALIASES = {
+    "synapse": "json",
+    "jsonl": "json",
+    "synapse_json": "json",
+    "pascal_voc": "voc",
+    "pascalvoc": "voc",
+    "ner": "spacy",
+}
 _SIZED = ("coco", "yolo", "voc")
 _NON_SPATIAL = ("classification", "named_entity")
 _PER_EXPORT_NAMES = ("voc",)  # one image folder for all splits
@@ -103,22 +121,29 @@ class Exporter:
             False (at ``begin`` and again before the final rename).
     """
 
-    def __init__(self, format: str, output_dir: str | os.PathLike[str], *,
-                 split: Mapping[str, float] | None = None, seed: int = 0,
-                 labels: Sequence[str] | None = None,
-                 options: FormatOptions | None = None, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        format: str,
+        output_dir: str | os.PathLike[str],
+        *,
+        split: Mapping[str, float] | None = None,
+        seed: int = 0,
+        labels: Sequence[str] | None = None,
+        options: FormatOptions | None = None,
+        overwrite: bool = False,
+    ) -> None:
         self.format = canonical_format(format)
         self.output_dir = Path(output_dir)
         self.overwrite = bool(overwrite)
         name = self.output_dir.resolve().name or "export"
         self.staging_dir = self.output_dir.resolve().parent / (
-            f".{name}{STAGING_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+            f".{name}{STAGING_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+        )
         self.plan = SplitPlan(split, seed)
         self.labels = LabelMap(labels)
         self.tally = Tally()
         self.options = options or FormatOptions()
-        ctx = WriterContext(self.tally, self.labels, self.plan.names if split else (),
-                            self.options)
+        ctx = WriterContext(self.tally, self.labels, self.plan.names if split else (), self.options)
         self.writer: Writer = FORMATS[self.format](self.staging_dir, ctx)
         self._namer = UniqueNamer()
         self._state = "new"
@@ -131,7 +156,8 @@ class Exporter:
         if not self.overwrite and out.is_dir() and any(os.scandir(out)):
             raise InvalidInputError(
                 f"output_dir {str(out)!r} is not empty; pass overwrite=True to replace it, "
-                "or choose a new or empty directory")
+                "or choose a new or empty directory"
+            )
 
     def begin(self) -> None:
         """Check ``output_dir``, clear stale staging folders, create the staging layout."""
@@ -165,8 +191,9 @@ class Exporter:
         ident = str(raw_id) if raw_id is not None and raw_id != "" else f"item-{self._placed}"
         split = self.plan.assign(ident, raw.get("split"))
         scope = "" if self.format in _PER_EXPORT_NAMES else split
-        return read_item(raw, split=split, fallback_id=ident,
-                         namer=lambda n: self._namer.claim(n, scope))
+        return read_item(
+            raw, split=split, fallback_id=ident, namer=lambda n: self._namer.claim(n, scope)
+        )
 
     def write(self, item: Item) -> Item:
         """Count and write one placed record (see :meth:`place`); returns it."""
@@ -191,8 +218,11 @@ class Exporter:
                 tally.images_without_size += len(unsized)
                 if any(_spatial(r) for r in unsized):
                     tally.fail(item.id, "missing_image_size")
-                    _log.warning("export record %s: media without width/height and no file "
-                                 "to read them from; its labels are not written", item.id)
+                    _log.warning(
+                        "export record %s: media without width/height and no file "
+                        "to read them from; its labels are not written",
+                        item.id,
+                    )
         self.writer.write(item)
         return item
 
@@ -313,9 +343,13 @@ class Exporter:
 
     def _freeze(self, *, complete: bool) -> ExportReport:
         splits = self.plan.names if self.plan.ratios or not self.tally.items else ()
-        return self.tally.freeze(format=self.format, output_dir=str(self.output_dir),
-                                 labels=self.labels.names, splits=splits,
-                                 complete=complete)
+        return self.tally.freeze(
+            format=self.format,
+            output_dir=str(self.output_dir),
+            labels=self.labels.names,
+            splits=splits,
+            complete=complete,
+        )
 
     def __enter__(self) -> Exporter:
         self.begin()
@@ -361,7 +395,7 @@ def remove_stale_staging(output_dir: str | os.PathLike[str]) -> int:
     for entry in entries:
         if not entry.name.startswith(prefix) or not entry.is_dir(follow_symlinks=False):
             continue
-        pid_text = entry.name[len(prefix):].split("-", 1)[0]
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
         if pid_text.isdigit() and _alive(int(pid_text)):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
@@ -369,11 +403,18 @@ def remove_stale_staging(output_dir: str | os.PathLike[str]) -> int:
     return removed
 
 
-def write_export(items: Iterable[Mapping[str, Any]], *, format: str,
-                 output_dir: str | os.PathLike[str], split: Mapping[str, float] | None = None,
-                 seed: int = 0, labels: Sequence[str] | None = None,
-                 options: FormatOptions | None = None, overwrite: bool = False,
-                 on_progress: Progress | None = None) -> ExportReport:
+def write_export(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    format: str,
+    output_dir: str | os.PathLike[str],
+    split: Mapping[str, float] | None = None,
+    seed: int = 0,
+    labels: Sequence[str] | None = None,
+    options: FormatOptions | None = None,
+    overwrite: bool = False,
+    on_progress: Progress | None = None,
+) -> ExportReport:
     """Export raw records to ``format`` under ``output_dir``; returns the report.
 
     ``items`` is any iterable of raw records (see :func:`~.reader.read_item` for their
@@ -382,8 +423,15 @@ def write_export(items: Iterable[Mapping[str, Any]], *, format: str,
     for :class:`Exporter`. On an exception nothing appears at ``output_dir``: the staging
     folder is removed.
     """
-    exporter = Exporter(format, output_dir, split=split, seed=seed, labels=labels,
-                        options=options, overwrite=overwrite)
+    exporter = Exporter(
+        format,
+        output_dir,
+        split=split,
+        seed=seed,
+        labels=labels,
+        options=options,
+        overwrite=overwrite,
+    )
     with exporter:
         for n, raw in enumerate(items, 1):
             exporter.add(raw)
@@ -392,13 +440,19 @@ def write_export(items: Iterable[Mapping[str, Any]], *, format: str,
     return exporter.report
 
 
-async def awrite_export(items: AsyncIterable[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
-                        *, format: str, output_dir: str | os.PathLike[str],
-                        split: Mapping[str, float] | None = None, seed: int = 0,
-                        labels: Sequence[str] | None = None,
-                        options: FormatOptions | None = None, overwrite: bool = False,
-                        batch_size: int = 256,
-                        on_progress: Progress | None = None) -> ExportReport:
+async def awrite_export(
+    items: AsyncIterable[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+    *,
+    format: str,
+    output_dir: str | os.PathLike[str],
+    split: Mapping[str, float] | None = None,
+    seed: int = 0,
+    labels: Sequence[str] | None = None,
+    options: FormatOptions | None = None,
+    overwrite: bool = False,
+    batch_size: int = 256,
+    on_progress: Progress | None = None,
+) -> ExportReport:
     """:func:`write_export` for an async (or sync) iterator of records.
 
     Records are collected in batches of ``batch_size`` and converted in a worker thread
@@ -409,8 +463,15 @@ async def awrite_export(items: AsyncIterable[Mapping[str, Any]] | Iterable[Mappi
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    exporter = Exporter(format, output_dir, split=split, seed=seed, labels=labels,
-                        options=options, overwrite=overwrite)
+    exporter = Exporter(
+        format,
+        output_dir,
+        split=split,
+        seed=seed,
+        labels=labels,
+        options=options,
+        overwrite=overwrite,
+    )
     done = 0
 
     async def flush(batch: list[Mapping[str, Any]]) -> None:

@@ -51,11 +51,30 @@ from .files import safe_filename, split_ext
 from .imagesize import MIME_EXTENSIONS
 from .schema import Annotation, ImageRecord, Item
 
-__all__ = ["IMAGE_EXTENSIONS", "ParsedDocument", "has_image_extension", "read_document",
-           "read_item"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ParsedDocument",
+    "has_image_extension",
+    "read_document",
+    "read_item",
+]
 
-IMAGE_EXTENSIONS = frozenset((".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif",
-                              ".tiff", ".webp", ".pfm", ".heic", ".gif"))
+IMAGE_EXTENSIONS = frozenset(
+    (
+        ".bmp",
+        ".dng",
+        ".jpeg",
+        ".jpg",
+        ".mpo",
+        ".png",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".pfm",
+        ".heic",
+        ".gif",
+    )
+)
 """Extensions image readers (Ultralytics, supervision, Datumaro) recognise as images."""
 
 
@@ -175,8 +194,7 @@ def read_document(doc: Mapping[str, Any] | None) -> ParsedDocument:
         if datas[key]:
             invalid = invalid or Counter()
             invalid["orphan_data"] += len(datas[key])
-    return ParsedDocument(media, dict(unknown) if unknown else {},
-                          dict(invalid) if invalid else {})
+    return ParsedDocument(media, dict(unknown) if unknown else {}, dict(invalid) if invalid else {})
 
 
 def _positive_int(value: Any) -> int | None:
@@ -234,8 +252,13 @@ def _files(raw: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {}
 
 
-def read_item(raw: Mapping[str, Any], *, split: str = "default",
-              fallback_id: str = "", namer: Callable[[str], str] | None = None) -> Item:
+def read_item(
+    raw: Mapping[str, Any],
+    *,
+    split: str = "default",
+    fallback_id: str = "",
+    namer: Callable[[str], str] | None = None,
+) -> Item:
     """Parse one raw export record into an :class:`Item`.
 
     The record: ``{"id", "data": <DM schema v1 document or None>, "file_name"?, "width"?,
@@ -271,12 +294,18 @@ def read_item(raw: Mapping[str, Any], *, split: str = "default",
         fallback = ident if len(keys) == 1 or key is None else f"{ident}_{key}"
         name = _name_from(meta) or (top_name if len(keys) == 1 else None)
         media_type = _media_type(meta) or top_type
-        file_name = _with_extension(safe_filename(name, fallback=fallback or "item"),
-                                    media_type)
-        records.append(ImageRecord(
-            item_id=ident, media_id=key,
-            file_name=namer(file_name) if namer is not None else file_name,
-            width=width or top_width, height=height or top_height,
-            text=text if isinstance(text, str) else top_text,
-            annotations=parsed.media.get(key, ()), split=split, media_type=media_type))
+        file_name = _with_extension(safe_filename(name, fallback=fallback or "item"), media_type)
+        records.append(
+            ImageRecord(
+                item_id=ident,
+                media_id=key,
+                file_name=namer(file_name) if namer is not None else file_name,
+                width=width or top_width,
+                height=height or top_height,
+                text=text if isinstance(text, str) else top_text,
+                annotations=parsed.media.get(key, ()),
+                split=split,
+                media_type=media_type,
+            )
+        )
     return Item(ident, raw, tuple(records), parsed.unknown_tools, parsed.invalid, split)

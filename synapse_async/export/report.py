@@ -117,9 +117,11 @@ class ExportReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``export_report.json`` holds)."""
-        return attrs.asdict(self, recurse=True,
-                            value_serializer=lambda _i, _a, v: list(v) if isinstance(v, tuple)
-                            else v)
+        return attrs.asdict(
+            self,
+            recurse=True,
+            value_serializer=lambda _i, _a, v: list(v) if isinstance(v, tuple) else v,
+        )
 
 
 @attrs.define
@@ -182,22 +184,43 @@ class Tally:
         if text not in self.notes:
             self.notes.append(text)
 
-    def freeze(self, *, format: str, output_dir: str, labels: tuple[str, ...],
-               splits: tuple[str, ...], complete: bool = True) -> ExportReport:
+    def freeze(
+        self,
+        *,
+        format: str,
+        output_dir: str,
+        labels: tuple[str, ...],
+        splits: tuple[str, ...],
+        complete: bool = True,
+    ) -> ExportReport:
         """Snapshot the counters as an :class:`ExportReport`."""
         names = list(splits) + sorted(set(self.split_items) - set(splits))
         return ExportReport(
-            format=format, output_dir=output_dir, complete=complete, items=self.items,
-            images=self.images, annotations_read=self.annotations_read,
+            format=format,
+            output_dir=output_dir,
+            complete=complete,
+            items=self.items,
+            images=self.images,
+            annotations_read=self.annotations_read,
             annotations_written=self.annotations_written,
-            splits={s: SplitCounts(self.split_items[s], self.split_images[s],
-                                   self.split_annotations[s]) for s in names},
-            clamped=self.clamped, outside=self.outside, invalid=dict(self.invalid),
-            unknown_tools=dict(self.unknown_tools), skipped=dict(self.skipped),
+            splits={
+                s: SplitCounts(self.split_items[s], self.split_images[s], self.split_annotations[s])
+                for s in names
+            },
+            clamped=self.clamped,
+            outside=self.outside,
+            invalid=dict(self.invalid),
+            unknown_tools=dict(self.unknown_tools),
+            skipped=dict(self.skipped),
             unlisted_labels=dict(self.unlisted_labels),
-            images_without_size=self.images_without_size, failed=dict(self.failed),
-            failed_items=tuple(self.failed_items), skipped_media=self.skipped_media,
+            images_without_size=self.images_without_size,
+            failed=dict(self.failed),
+            failed_items=tuple(self.failed_items),
+            skipped_media=self.skipped_media,
             misaligned_entities=self.misaligned,
-            misaligned_samples=tuple(self.misaligned_samples), labels=labels,
-            files=tuple(self.files), per_image_files=dict(self.per_image_files),
-            notes=tuple(self.notes))
+            misaligned_samples=tuple(self.misaligned_samples),
+            labels=labels,
+            files=tuple(self.files),
+            per_image_files=dict(self.per_image_files),
+            notes=tuple(self.notes),
+        )

@@ -37,9 +37,27 @@ Point = tuple[float, float]
 
 Bounds = tuple[float, float, float, float]
 
-_NON_IMAGE_EXTENSIONS = frozenset((".txt", ".md", ".json", ".jsonl", ".csv", ".tsv", ".html",
-                              ".htm", ".xml", ".pdf", ".doc", ".docx", ".mp3", ".wav", ".mp4",
-                              ".mov", ".avi"))
+_NON_IMAGE_EXTENSIONS = frozenset(
+    (
+        ".txt",
+        ".md",
+        ".json",
+        ".jsonl",
+        ".csv",
+        ".tsv",
+        ".html",
+        ".htm",
+        ".xml",
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".mp3",
+        ".wav",
+        ".mp4",
+        ".mov",
+        ".avi",
+    )
+)
 
 TOOLS = (
     "bounding_box",
@@ -83,14 +101,20 @@ class BoundingBox:
 
     def corners(self) -> tuple[Point, ...]:
         """The four corners, clockwise on screen from the (unrotated) top-left one."""
-        raw = ((self.x, self.y), (self.x + self.w, self.y),
-               (self.x + self.w, self.y + self.h), (self.x, self.y + self.h))
+        raw = (
+            (self.x, self.y),
+            (self.x + self.w, self.y),
+            (self.x + self.w, self.y + self.h),
+            (self.x, self.y + self.h),
+        )
         if not self.rotation:
             return raw
         cx, cy = self.x + self.w / 2, self.y + self.h / 2
         cos, sin = math.cos(self.rotation), math.sin(self.rotation)
-        return tuple((cx + (px - cx) * cos - (py - cy) * sin,
-                      cy + (px - cx) * sin + (py - cy) * cos) for px, py in raw)
+        return tuple(
+            (cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos)
+            for px, py in raw
+        )
 
     def bounds(self) -> Bounds:
         """Axis-aligned bounds ``(x0, y0, x1, y1)``; for a rotated box, of its corners."""
@@ -169,8 +193,9 @@ class Segmentation:
     frames: tuple[int, int] | None = None
 
 
-Geometry = Union[BoundingBox, Polygon, Polyline, Keypoint, KeypointSet, Classification,
-                 NamedEntity, Segmentation]
+Geometry = Union[
+    BoundingBox, Polygon, Polyline, Keypoint, KeypointSet, Classification, NamedEntity, Segmentation
+]
 """Any of the geometry types."""
 
 
@@ -238,8 +263,9 @@ class ImageRecord:
         """
         if self.text is not None:
             return False
-        if self.media_type is not None and not (self.media_type.startswith("image/")
-                                                or self.media_type == "application/octet-stream"):
+        if self.media_type is not None and not (
+            self.media_type.startswith("image/") or self.media_type == "application/octet-stream"
+        ):
             return False
         dot = self.file_name.rfind(".")
         return dot <= 0 or self.file_name[dot:].lower() not in _NON_IMAGE_EXTENSIONS

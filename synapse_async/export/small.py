@@ -21,8 +21,15 @@ from .spacy_out import DocBinBuilder, spacy_available
 from .split import DEFAULT_SPLIT
 from .yolo import YoloWriter
 
-__all__ = ["export_coco", "export_csv", "export_json", "export_small", "export_spacy",
-           "export_voc", "export_yolo"]
+__all__ = [
+    "export_coco",
+    "export_csv",
+    "export_json",
+    "export_small",
+    "export_spacy",
+    "export_voc",
+    "export_yolo",
+]
 
 Records = Iterable[Mapping[str, Any]]
 
@@ -32,12 +39,18 @@ def export_json(items: Records) -> list[dict[str, Any]]:
     return [json.loads(json.dumps(raw, ensure_ascii=False, default=str)) for raw in items]
 
 
-def export_coco(items: Records, *, split: Mapping[str, float] | None = None, seed: int = 0,
-                labels: Sequence[str] | None = None) -> dict[str, Any]:
+def export_coco(
+    items: Records,
+    *,
+    split: Mapping[str, float] | None = None,
+    seed: int = 0,
+    labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """The COCO document (a dict); with ``split``, ``{split name: COCO document}``."""
     with tempfile.TemporaryDirectory(prefix="synapse_export_") as tmp:
-        report = write_export(items, format="coco", output_dir=tmp, split=split, seed=seed,
-                              labels=labels)
+        report = write_export(
+            items, format="coco", output_dir=tmp, split=split, seed=seed, labels=labels
+        )
         docs = {}
         for name in report.splits:
             path = Path(tmp) / "annotations" / f"instances_{name}.json"
@@ -48,10 +61,15 @@ def export_coco(items: Records, *, split: Mapping[str, float] | None = None, see
     return docs
 
 
-def export_yolo(items: Records, *, output_dir: str | os.PathLike[str] | None = None,
-                split: Mapping[str, float] | None = DEFAULT_SPLIT, seed: int = 0,
-                labels: Sequence[str] | None = None,
-                options: FormatOptions | None = None) -> dict[str, Any]:
+def export_yolo(
+    items: Records,
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+    split: Mapping[str, float] | None = DEFAULT_SPLIT,
+    seed: int = 0,
+    labels: Sequence[str] | None = None,
+    options: FormatOptions | None = None,
+) -> dict[str, Any]:
     """Write a YOLO dataset and describe it as the seeds show.
 
     Returns ``{"images_dir", "labels_dir", "classes", "data_yaml", "output_dir", "report"}``:
@@ -60,17 +78,25 @@ def export_yolo(items: Records, *, output_dir: str | os.PathLike[str] | None = N
     root, and the :class:`~.report.ExportReport`. ``output_dir`` defaults to a new
     ``synapse_export_*`` temp folder, which the caller owns. Splits default to 80/10/10.
     """
-    out = Path(output_dir) if output_dir is not None else Path(
-        tempfile.mkdtemp(prefix="synapse_export_"))
+    out = (
+        Path(output_dir)
+        if output_dir is not None
+        else Path(tempfile.mkdtemp(prefix="synapse_export_"))
+    )
     exporter = Exporter("yolo", out, split=split, seed=seed, labels=labels, options=options)
     with exporter:
         exporter.add_many(items)
     writer = exporter.writer
     assert isinstance(writer, YoloWriter)
     data_yaml = {"path": str(out.resolve()), **writer.data_yaml()}
-    return {"images_dir": str(out / "images") + os.sep, "labels_dir": str(out / "labels") + os.sep,
-            "classes": list(exporter.report.labels), "data_yaml": data_yaml,
-            "output_dir": str(out), "report": exporter.report}
+    return {
+        "images_dir": str(out / "images") + os.sep,
+        "labels_dir": str(out / "labels") + os.sep,
+        "classes": list(exporter.report.labels),
+        "data_yaml": data_yaml,
+        "output_dir": str(out),
+        "report": exporter.report,
+    }
 
 
 def export_spacy(items: Records, *, lang: str = "en") -> bytes:
@@ -113,6 +139,12 @@ def export_small(items: Records, format: str, **kwargs: Any) -> Any:
     json -> list, coco -> dict, yolo -> dict, voc -> dict, csv -> str, spacy -> bytes;
     ``kwargs`` go to the helper.
     """
-    helpers: dict[str, Any] = {"json": export_json, "coco": export_coco, "yolo": export_yolo,
-                               "voc": export_voc, "csv": export_csv, "spacy": export_spacy}
+    helpers: dict[str, Any] = {
+        "json": export_json,
+        "coco": export_coco,
+        "yolo": export_yolo,
+        "voc": export_voc,
+        "csv": export_csv,
+        "spacy": export_spacy,
+    }
     return helpers[canonical_format(format)](items, **kwargs)

@@ -58,8 +58,7 @@ class DocBinBuilder:
         for start, end, label, ann_id in doc.entities:
             span = sp.char_span(start, end, label=label, alignment_mode="strict")
             if span is None:
-                bad.append(MisalignedEntity(item_id, ann_id, start, end, label,
-                                            "spacy_tokenizer"))
+                bad.append(MisalignedEntity(item_id, ann_id, start, end, label, "spacy_tokenizer"))
             else:
                 spans.append(span)
         sp.ents = spans
@@ -113,13 +112,16 @@ class SpacyWriter(Writer):
         self._shards: dict[str, int] = {}
         self.docbin = ctx.options.spacy_docbin and spacy_available()
         if ctx.options.spacy_docbin and not self.docbin:
-            self.tally.note("spaCy is not installed: DocBin (.spacy) output skipped; "
-                            "install the 'spacy' extra to get it")
+            self.tally.note(
+                "spaCy is not installed: DocBin (.spacy) output skipped; "
+                "install the 'spacy' extra to get it"
+            )
 
     def _file(self, split: str) -> AtomicFile:
         if split not in self._files:
-            self._files[split] = AtomicFile(self.output_dir / f"{split}.jsonl",
-                                            durable=self.ctx.options.durable)
+            self._files[split] = AtomicFile(
+                self.output_dir / f"{split}.jsonl", durable=self.ctx.options.durable
+            )
         return self._files[split]
 
     def begin(self) -> None:

@@ -29,8 +29,12 @@ def normalize_split(split: Mapping[str, float] | None) -> dict[str, float] | Non
     for name, ratio in split.items():
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"invalid split name {name!r}")
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) \
-                or not math.isfinite(ratio) or ratio < 0:
+        if (
+            isinstance(ratio, bool)
+            or not isinstance(ratio, (int, float))
+            or not math.isfinite(ratio)
+            or ratio < 0
+        ):
             raise ValueError(f"invalid ratio for split {name!r}: {ratio!r}")
         total += ratio
     if total <= 0:
@@ -76,5 +80,6 @@ class SplitPlan:
         for edge, name in self._edges:
             if u < edge and edge > 0:
                 return name
-        return next(name for _, name in reversed(self._edges) if self.ratios
-                    and self.ratios[name] > 0)
+        return next(
+            name for _, name in reversed(self._edges) if self.ratios and self.ratios[name] > 0
+        )

@@ -37,8 +37,9 @@ def dump_line(value: Any) -> str:
     line splitters (``str.splitlines``, JavaScript) treat them as line breaks. Non-JSON values
     such as datetimes become strings.
     """
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                      default=str).translate(_LINE_BREAKS)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).translate(
+        _LINE_BREAKS
+    )
 
 
 def dump_record(raw: Any) -> str:
@@ -72,15 +73,16 @@ def _geometry(ann: Annotation) -> dict[str, Any]:
     if isinstance(g, Keypoint):
         return {"x": g.x, "y": g.y, "visible": g.visible}
     if isinstance(g, KeypointSet):
-        return {"points": [{"x": p.x, "y": p.y, "visible": p.visible} for p in g.points],
-                "names": list(g.names)}
+        return {
+            "points": [{"x": p.x, "y": p.y, "visible": p.visible} for p in g.points],
+            "names": list(g.names),
+        }
     if isinstance(g, NamedEntity):
         return {"start": g.start, "end": g.end, "text": g.text}
     return {}
 
 
-def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
-                   ) -> dict[str, Any]:
+def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None) -> dict[str, Any]:
     """One record of ``project.export(format="json")``: the task and its annotations.
 
     Keys: ``id`` (the assignment), ``assignment``, ``project``, ``status``, ``task`` (the
@@ -110,12 +112,17 @@ def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
         for ann in rec.annotations:
             raw = raw_by_id.get(ann.id, {})
             geometry = _geometry(ann)
-            annotations.append({"id": ann.id, "type": ann.tool, "label": ann.label,
-                                "result": {"value": ann.label, **geometry}})
+            annotations.append(
+                {
+                    "id": ann.id,
+                    "type": ann.tool,
+                    "label": ann.label,
+                    "result": {"value": ann.label, **geometry},
+                }
+            )
             if ann.tool == "classification":
                 confidence = raw.get("confidence", ann.attributes.get("confidence"))
-                result.setdefault("classification",
-                                  {"label": ann.label, "confidence": confidence})
+                result.setdefault("classification", {"label": ann.label, "confidence": confidence})
             elif isinstance(ann.geometry, BoundingBox):
                 result.setdefault("boxes", []).append({"label": ann.label, **geometry})
             elif isinstance(ann.geometry, (Polygon, Polyline)):
@@ -127,9 +134,14 @@ def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
                 else:
                     result.setdefault("keypoints", []).append({"label": ann.label, **geometry})
             elif isinstance(ann.geometry, NamedEntity):
-                result.setdefault("entities", []).append({
-                    "start": ann.geometry.start, "end": ann.geometry.end, "label": ann.label,
-                    "text": ann.geometry.text})
+                result.setdefault("entities", []).append(
+                    {
+                        "start": ann.geometry.start,
+                        "end": ann.geometry.end,
+                        "label": ann.label,
+                        "text": ann.geometry.text,
+                    }
+                )
     if frames:
         result["keypoints"] = frames
     if is_text:
@@ -137,11 +149,18 @@ def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
     task_wire = dict(task) if task else {"id": assignment.get("task")}
     task_wire["data"] = task_data
     record: dict[str, Any] = {
-        "id": assignment.get("id"), "assignment": assignment.get("id"),
-        "project": assignment.get("project"), "status": assignment.get("status"),
-        "task": task_wire, "data": task_data, "file": files, "result": result,
-        "annotations": annotations, DM_KEY: doc,
-        "created": assignment.get("created"), "modified": assignment.get("modified"),
+        "id": assignment.get("id"),
+        "assignment": assignment.get("id"),
+        "project": assignment.get("project"),
+        "status": assignment.get("status"),
+        "task": task_wire,
+        "data": task_data,
+        "file": files,
+        "result": result,
+        "annotations": annotations,
+        DM_KEY: doc,
+        "created": assignment.get("created"),
+        "modified": assignment.get("modified"),
     }
     if is_video:
         meta = next((m for m in files.values() if isinstance(m, Mapping)), {})
@@ -149,7 +168,9 @@ def project_record(assignment: Mapping[str, Any], task: Mapping[str, Any] | None
             video_url=task_data.get("video_url", task_data.get("url", meta.get("file_name"))),
             duration=task_data.get("duration", meta.get("duration")),
             fps=task_data.get("fps", meta.get("fps")),
-            classification=result.get("classification"), keypoints=frames)
+            classification=result.get("classification"),
+            keypoints=frames,
+        )
     return record
 
 
@@ -179,8 +200,9 @@ class JsonWriter(Writer):
     def _file(self, split: str) -> AtomicFile:
         out = self._files.get(split)
         if out is None:
-            out = self._files[split] = AtomicFile(self.path(split),
-                                                  durable=self.ctx.options.durable)
+            out = self._files[split] = AtomicFile(
+                self.path(split), durable=self.ctx.options.durable
+            )
             self._counts[split] = 0
             if not self.lines:
                 out.handle.write("[")

@@ -17,9 +17,16 @@ SYNTHETIC_LABELS = ("car", "truck", "motorcycle", "bicycle", "bus", "pedestrian"
 """The labels synthetic boxes are drawn from (the seeds' YOLO example)."""
 
 
-def synthetic_items(n_images: int, boxes_per_image: int = 5, *, seed: int = 0,
-                    width: int = 1280, height: int = 720, compact: bool = False,
-                    overflow: float = 0.02) -> Iterator[dict[str, Any]]:
+def synthetic_items(
+    n_images: int,
+    boxes_per_image: int = 5,
+    *,
+    seed: int = 0,
+    width: int = 1280,
+    height: int = 720,
+    compact: bool = False,
+    overflow: float = 0.02,
+) -> Iterator[dict[str, Any]]:
     """Yield ``n_images`` raw records with ``boxes_per_image`` bounding boxes each.
 
     Records look like assignments: ``{"id", "file_name", "width", "height", "data"}`` with
@@ -41,25 +48,39 @@ def synthetic_items(n_images: int, boxes_per_image: int = 5, *, seed: int = 0,
             label = SYNTHETIC_LABELS[rng.randrange(len(SYNTHETIC_LABELS))]
             ident = f"a{i}_{j}"
             if compact:
-                compacts.append({"id": ident, "type": "bbox", "data": [x, y, w, h],
-                                 "classification": label})
+                compacts.append(
+                    {"id": ident, "type": "bbox", "data": [x, y, w, h], "classification": label}
+                )
             else:
-                metas.append({"id": ident, "tool": "bounding_box",
-                              "classification": {"class": label}})
-                datas.append({"id": ident, "coordinate": {"x": x, "y": y, "width": w,
-                                                          "height": h}})
+                metas.append(
+                    {"id": ident, "tool": "bounding_box", "classification": {"class": label}}
+                )
+                datas.append({"id": ident, "coordinate": {"x": x, "y": y, "width": w, "height": h}})
         data: dict[str, Any] = (
-            {"annotations": {"image_1": compacts}} if compact else
-            {"annotations": {"image_1": metas}, "annotationsData": {"image_1": datas}})
-        yield {"id": i + 1, "file_name": f"img_{i + 1:07d}.jpg", "width": width,
-               "height": height, "data": data}
+            {"annotations": {"image_1": compacts}}
+            if compact
+            else {"annotations": {"image_1": metas}, "annotationsData": {"image_1": datas}}
+        )
+        yield {
+            "id": i + 1,
+            "file_name": f"img_{i + 1:07d}.jpg",
+            "width": width,
+            "height": height,
+            "data": data,
+        }
 
 
-def convert_synthetic(n_boxes: int, *, format: str, output_dir: str | os.PathLike[str],
-                      boxes_per_image: int = 5, seed: int = 0,
-                      split: Mapping[str, float] | None = None,
-                      labels: Sequence[str] | None = SYNTHETIC_LABELS,
-                      options: FormatOptions | None = None) -> ExportReport:
+def convert_synthetic(
+    n_boxes: int,
+    *,
+    format: str,
+    output_dir: str | os.PathLike[str],
+    boxes_per_image: int = 5,
+    seed: int = 0,
+    split: Mapping[str, float] | None = None,
+    labels: Sequence[str] | None = SYNTHETIC_LABELS,
+    options: FormatOptions | None = None,
+) -> ExportReport:
     """Export ``n_boxes`` synthetic bounding boxes (``n_boxes / boxes_per_image`` images).
 
     The benchmark entry point: the records are generated on the fly and streamed through
@@ -67,5 +88,12 @@ def convert_synthetic(n_boxes: int, *, format: str, output_dir: str | os.PathLik
     """
     n_images = -(-n_boxes // boxes_per_image)
     items = synthetic_items(n_images, boxes_per_image, seed=seed)
-    return write_export(items, format=format, output_dir=output_dir, split=split, seed=seed,
-                        labels=labels, options=options)
+    return write_export(
+        items,
+        format=format,
+        output_dir=output_dir,
+        split=split,
+        seed=seed,
+        labels=labels,
+        options=options,
+    )

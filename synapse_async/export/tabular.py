@@ -27,15 +27,34 @@ from .schema import (
 __all__ = ["CSV_COLUMNS", "CsvWriter", "csv_row", "escape_formula"]
 
 CSV_COLUMNS = (
-    "item_id", "media_id", "file_name", "split", "image_width", "image_height",
-    "annotation_id", "tool", "label", "x", "y", "width", "height", "rotation",
-    "points", "start", "end", "text", "attributes",
+    "item_id",
+    "media_id",
+    "file_name",
+    "split",
+    "image_width",
+    "image_height",
+    "annotation_id",
+    "tool",
+    "label",
+    "x",
+    "y",
+    "width",
+    "height",
+    "rotation",
+    "points",
+    "start",
+    "end",
+    "text",
+    "attributes",
 )
 """The CSV header, in order. New columns are only ever appended."""
 
 
-_TEXT_COLUMNS = tuple(i for i, c in enumerate(CSV_COLUMNS) if c in (
-    "item_id", "media_id", "file_name", "split", "annotation_id", "tool", "label", "text"))
+_TEXT_COLUMNS = tuple(
+    i
+    for i, c in enumerate(CSV_COLUMNS)
+    if c in ("item_id", "media_id", "file_name", "split", "annotation_id", "tool", "label", "text")
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -75,8 +94,9 @@ def csv_row(ann: Annotation, rec: ImageRecord) -> list[str]:
     cells: dict[str, str] = {}
     bounds = geometry_bounds(g, rec.width)
     if isinstance(g, BoundingBox):
-        cells.update(x=_num(g.x), y=_num(g.y), width=_num(g.w), height=_num(g.h),
-                     rotation=_num(g.rotation))
+        cells.update(
+            x=_num(g.x), y=_num(g.y), width=_num(g.w), height=_num(g.h), rotation=_num(g.rotation)
+        )
     elif bounds is not None:
         x0, y0, x1, y1 = bounds
         cells.update(x=_num(x0), y=_num(y0), width=_num(x1 - x0), height=_num(y1 - y0))
@@ -88,14 +108,22 @@ def csv_row(ann: Annotation, rec: ImageRecord) -> list[str]:
     elif isinstance(g, NamedEntity):
         text = g.text
         if text is None and rec.text is not None and g.end <= len(rec.text):
-            text = rec.text[g.start:g.end]
+            text = rec.text[g.start : g.end]
         cells.update(start=str(g.start), end=str(g.end), text=text or "")
     elif isinstance(g, Segmentation) and g.frames is not None:
         cells.update(start=str(g.frames[0]), end=str(g.frames[1]))
-    base = {"item_id": rec.item_id, "media_id": rec.media_id or "", "file_name": rec.file_name,
-            "split": rec.split, "image_width": _num(rec.width),
-            "image_height": _num(rec.height), "annotation_id": ann.id, "tool": ann.tool,
-            "label": ann.label, "attributes": _json(dict(ann.attributes))}
+    base = {
+        "item_id": rec.item_id,
+        "media_id": rec.media_id or "",
+        "file_name": rec.file_name,
+        "split": rec.split,
+        "image_width": _num(rec.width),
+        "image_height": _num(rec.height),
+        "annotation_id": ann.id,
+        "tool": ann.tool,
+        "label": ann.label,
+        "attributes": _json(dict(ann.attributes)),
+    }
     base.update(cells)
     return [base.get(col, "") for col in CSV_COLUMNS]
 

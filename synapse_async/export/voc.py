@@ -34,8 +34,12 @@ def labelmap_safe(name: str) -> bool:
 
     Their reader splits lines on ``:``, strips them, and skips those starting with ``#``.
     """
-    return (":" not in name and not name.startswith("#") and name == name.strip()
-            and not re.search(r"[\x00-\x1f\x7f]", name))
+    return (
+        ":" not in name
+        and not name.startswith("#")
+        and name == name.strip()
+        and not re.search(r"[\x00-\x1f\x7f]", name)
+    )
 
 
 def labelmap_line(name: str, index: int) -> str:
@@ -165,14 +169,19 @@ class VocWriter(Writer):
                 name = escaped.get(ann.label)
                 if name is None:
                     name = escaped[ann.label] = _xml_text(ann.label)
-                parts.append(f"{_OBJECT_HEAD}{name}{_OBJECT_MID}{int(changed)}{_OBJECT_BOX}"
-                             f"{floor(cx0) + 1}</xmin>\n      <ymin>{floor(cy0) + 1}</ymin>\n"
-                             f"      <xmax>{ceil(cx1)}</xmax>\n      <ymax>{ceil(cy1)}"
-                             f"{_OBJECT_END}")
+                parts.append(
+                    f"{_OBJECT_HEAD}{name}{_OBJECT_MID}{int(changed)}{_OBJECT_BOX}"
+                    f"{floor(cx0) + 1}</xmin>\n      <ymin>{floor(cy0) + 1}</ymin>\n"
+                    f"      <xmax>{ceil(cx1)}</xmax>\n      <ymax>{ceil(cy1)}"
+                    f"{_OBJECT_END}"
+                )
                 objects += 1
                 continue
-            bounds = geometry_bounds(g, rec.width) if isinstance(
-                g, (BoundingBox, Polygon, Segmentation)) else None
+            bounds = (
+                geometry_bounds(g, rec.width)
+                if isinstance(g, (BoundingBox, Polygon, Segmentation))
+                else None
+            )
             if bounds is None:
                 tally.skip(ann.tool)
                 continue
@@ -184,8 +193,16 @@ class VocWriter(Writer):
             tally.clamped += changed
             self.ctx.labels.id(ann.label)
             xmin, ymin, xmax, ymax = voc_box(*box)
-            parts.append(_OBJECT.format(name=_xml_text(ann.label), truncated=int(changed),
-                                        xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
+            parts.append(
+                _OBJECT.format(
+                    name=_xml_text(ann.label),
+                    truncated=int(changed),
+                    xmin=xmin,
+                    ymin=ymin,
+                    xmax=xmax,
+                    ymax=ymax,
+                )
+            )
             objects += 1
         parts.append("</annotation>\n")
         return "".join(parts), objects
@@ -203,8 +220,7 @@ class VocWriter(Writer):
         names = self.ctx.labels.names
         labels = self.output_dir / "labels.txt"
         with atomic_write(labels, durable=durable) as fh:
-            fh.write("".join(_text(n).replace("\n", " ").replace("\r", " ") + "\n"
-                             for n in names))
+            fh.write("".join(_text(n).replace("\n", " ").replace("\r", " ") + "\n" for n in names))
         self._record_file(labels)
         labelmap = self.output_dir / "labelmap.txt"
         with atomic_write(labelmap, durable=durable) as fh:
@@ -213,9 +229,11 @@ class VocWriter(Writer):
         self._record_file(labelmap)
         unsafe = [n for n in names if not labelmap_safe(n)]
         if unsafe:
-            self.tally.note(f"voc: {len(unsafe)} label(s) cannot be declared in labelmap.txt "
-                            f"as written (':', a leading '#', surrounding spaces or control "
-                            f"characters), so Datumaro/CVAT will reject them: {unsafe[:5]!r}")
+            self.tally.note(
+                f"voc: {len(unsafe)} label(s) cannot be declared in labelmap.txt "
+                f"as written (':', a leading '#', surrounding spaces or control "
+                f"characters), so Datumaro/CVAT will reject them: {unsafe[:5]!r}"
+            )
 
     def abort(self) -> None:
         """Delete the image-set scratch files."""

@@ -136,8 +136,9 @@ class YoloWriter(Writer):
             text = self._rows(rec)
             name = rec.file_name
             dot = name.rfind(".")
-            fd = os.open(labels_dir + (name[:dot] if dot > 0 else name) + ".txt",
-                         _OPEN_FLAGS, 0o666)
+            fd = os.open(
+                labels_dir + (name[:dot] if dot > 0 else name) + ".txt", _OPEN_FLAGS, 0o666
+            )
             try:
                 if text:
                     os.write(fd, text.encode())
@@ -168,9 +169,11 @@ class YoloWriter(Writer):
                     continue
                 if cx0 != x0 or cy0 != y0 or cx1 != x1 or cy1 != y1:
                     tally.clamped += 1
-                rows.append(f"{ids(ann.label)} {(cx0 + cx1) / 2 / width:.6f} "
-                            f"{(cy0 + cy1) / 2 / height:.6f} {(cx1 - cx0) / width:.6f} "
-                            f"{(cy1 - cy0) / height:.6f}\n")
+                rows.append(
+                    f"{ids(ann.label)} {(cx0 + cx1) / 2 / width:.6f} "
+                    f"{(cy0 + cy1) / 2 / height:.6f} {(cx1 - cx0) / width:.6f} "
+                    f"{(cy1 - cy0) / height:.6f}\n"
+                )
                 continue
             row = self._row(ann, rec)
             if row is not None:
@@ -193,10 +196,16 @@ class YoloWriter(Writer):
             (x0, y0, x1, y1), changed = clamped
             self.tally.clamped += changed
             return f"{self._cls(ann)} " + _fmt(
-                ((x0 + x1) / 2 / width, (y0 + y1) / 2 / height,
-                 (x1 - x0) / width, (y1 - y0) / height))
+                (
+                    (x0 + x1) / 2 / width,
+                    (y0 + y1) / 2 / height,
+                    (x1 - x0) / width,
+                    (y1 - y0) / height,
+                )
+            )
         if (task == "segment" and isinstance(g, (BoundingBox, Polygon))) or (
-                task == "obb" and isinstance(g, BoundingBox)):
+            task == "obb" and isinstance(g, BoundingBox)
+        ):
             points = g.corners() if isinstance(g, BoundingBox) else g.points
             return self._polygon_row(ann, points, width, height)
         if task == "pose" and isinstance(g, (Keypoint, KeypointSet)):
@@ -207,8 +216,9 @@ class YoloWriter(Writer):
     def _cls(self, ann: Annotation) -> int:
         return self.ctx.labels.id(ann.label)
 
-    def _polygon_row(self, ann: Annotation, points: tuple[Point, ...], width: float,
-                     height: float) -> str | None:
+    def _polygon_row(
+        self, ann: Annotation, points: tuple[Point, ...], width: float, height: float
+    ) -> str | None:
         if clamp_bounds(points_bounds(points), width, height) is None:
             self.tally.outside += 1
             return None
@@ -217,11 +227,11 @@ class YoloWriter(Writer):
             self.tally.outside += 1
             return None
         self.tally.clamped += changed
-        return f"{self._cls(ann)} " + _fmt([c for x, y in inside for c in (x / width,
-                                                                             y / height)])
+        return f"{self._cls(ann)} " + _fmt([c for x, y in inside for c in (x / width, y / height)])
 
-    def _pose_row(self, ann: Annotation, g: Keypoint | KeypointSet, width: float,
-                  height: float) -> str | None:
+    def _pose_row(
+        self, ann: Annotation, g: Keypoint | KeypointSet, width: float, height: float
+    ) -> str | None:
         points = g.points if isinstance(g, KeypointSet) else (g,)
         if self.kpt_count is None:
             self.kpt_count = len(points)
@@ -244,10 +254,10 @@ class YoloWriter(Writer):
         values += (0.0, 0.0, 0.0) * (self.kpt_count - len(points))
         self.tally.clamped += changed
         x0, y0, x1, y1 = points_bounds(tuple(inside))
-        box = ((x0 + x1) / 2 / width, (y0 + y1) / 2 / height,
-               (x1 - x0) / width, (y1 - y0) / height)
+        box = ((x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height)
         return f"{self._cls(ann)} {_fmt(box)} " + " ".join(
-            f"{v:.6f}" if i % 3 != 2 else str(int(v)) for i, v in enumerate(values))
+            f"{v:.6f}" if i % 3 != 2 else str(int(v)) for i, v in enumerate(values)
+        )
 
     def data_yaml(self) -> dict[str, Any]:
         """The content of ``data.yaml`` as a dict (``names``: id -> name)."""
@@ -279,8 +289,10 @@ class YoloWriter(Writer):
     def finish(self) -> None:
         """Write ``classes.txt`` then ``data.yaml`` (neither when there is no class)."""
         if not self.ctx.labels.names:
-            self.tally.note("yolo: no class in the export, so no data.yaml or classes.txt "
-                            "(Ultralytics rejects a dataset with nc: 0)")
+            self.tally.note(
+                "yolo: no class in the export, so no data.yaml or classes.txt "
+                "(Ultralytics rejects a dataset with nc: 0)"
+            )
             return
         durable = self.ctx.options.durable
         classes = self.output_dir / "classes.txt"

@@ -92,8 +92,9 @@ def _container_fn(kind: type) -> FieldFn:
     def check(value: Any) -> Any:
         if isinstance(value, kind):
             return value
-        raise TypeError(f"expected a JSON {'object' if kind is dict else 'array'}, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"expected a JSON {'object' if kind is dict else 'array'}, got {type(value).__name__}"
+        )
 
     return check
 
@@ -186,8 +187,8 @@ def _compile_structure(
     field_names = frozenset(a.name for a in fields)
     name = cls.__name__
     via_init = hasattr(cls, "__attrs_post_init__") or any(
-        a.converter is not None or a.validator is not None or not a.init
-        for a in attrs.fields(cls))
+        a.converter is not None or a.validator is not None or not a.init for a in attrs.fields(cls)
+    )
     src = _Source()
     missing_sentinel = src.ref(object(), "missing")
     cls_ref = src.ref(cls, "cls")
@@ -222,8 +223,11 @@ def _compile_structure(
     known = src.ref(field_names, "known")
     src.add(2, f"extra = {{k: x for k, x in data.items() if k not in {known}}}")
     if strict:
-        src.add(2, f"raise {err}(f'{name} got unknown fields {{sorted(extra)}} "
-                   "(strict decoding)', status_code=200)")
+        src.add(
+            2,
+            f"raise {err}(f'{name} got unknown fields {{sorted(extra)}} "
+            "(strict decoding)', status_code=200)",
+        )
     src.add(1, "else:")
     src.add(2, "extra = {}")
     if via_init:
@@ -261,7 +265,8 @@ def _missing_error(cls: type, fields: list[attrs.Attribute[Any]]) -> Callable[[A
     def missing(data: dict[str, Any]) -> Exception:
         absent = [name for name in required if name not in data]
         return UnexpectedResponseError(
-            f"{cls.__name__} is missing required fields {absent}", status_code=200)
+            f"{cls.__name__} is missing required fields {absent}", status_code=200
+        )
 
     return missing
 
@@ -273,8 +278,8 @@ def _structure_other(data: Any, cls: type[Model], fast: Callable[[Any, Any], Mod
     if isinstance(data, dict):
         return fast(dict(data), cls)
     raise UnexpectedResponseError(
-        f"expected a JSON object for {cls.__name__}, got {type(data).__name__}",
-        status_code=200)
+        f"expected a JSON object for {cls.__name__}, got {type(data).__name__}", status_code=200
+    )
 
 
 def _str_or_list(value: Any, optional: bool) -> str | list[str] | None:
@@ -289,8 +294,9 @@ def _labels(value: Any) -> list[str] | dict[str, list[str]]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     if isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
-            for k, v in value.items()):
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in value.items()
+    ):
         return {k: list(v) for k, v in value.items()}
     raise ValueError(f"expected a list of labels or {{type: [labels]}}, got {value!r:.80}")
 
@@ -312,15 +318,18 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     # Multi-type projects: ``annotation_type`` is a name or a list of names, ``labels`` a
     # list or ``{annotation type: [labels]}``. JSON containers of strings, checked as such.
     conv.register_structure_hook_func(
-        lambda t: t == (str | list[str] | None), lambda v, _t: _str_or_list(v, True))
+        lambda t: t == (str | list[str] | None), lambda v, _t: _str_or_list(v, True)
+    )
     conv.register_structure_hook_func(
-        lambda t: t == (list[str] | dict[str, list[str]]), lambda v, _t: _labels(v))
+        lambda t: t == (list[str] | dict[str, list[str]]), lambda v, _t: _labels(v)
+    )
 
     def is_model(cls: Any) -> bool:
         return isinstance(cls, type) and issubclass(cls, Model) and attrs.has(cls)
 
     conv.register_structure_hook_factory(
-        is_model, lambda cls: _compile_structure(cls, conv, strict=strict))
+        is_model, lambda cls: _compile_structure(cls, conv, strict=strict)
+    )
     return conv
 
 
@@ -353,7 +362,11 @@ def structure(data: Any, cls: type[T], *, strict: bool = False) -> T:
 
 
 def _read_error(exc: Exception, cls: Any) -> UnexpectedResponseError:
-    msgs = "; ".join(cattrs.transform_error(exc)) if isinstance(
-        exc, cattrs.BaseValidationError) else str(exc)
+    msgs = (
+        "; ".join(cattrs.transform_error(exc))
+        if isinstance(exc, cattrs.BaseValidationError)
+        else str(exc)
+    )
     return UnexpectedResponseError(
-        f"cannot read the server's {getattr(cls, '__name__', cls)}: {msgs}", status_code=200)
+        f"cannot read the server's {getattr(cls, '__name__', cls)}: {msgs}", status_code=200
+    )

@@ -70,6 +70,10 @@ class AsyncResource:
         self, path: str, params: Mapping[str, Any], cls: type[T], page_size: int
     ) -> AsyncPaginator[T]:
         return AsyncPaginator(
-            self._http, path, params, structurer(cls, strict=self._http.config.strict_decoding),
-            page_size=page_size, concurrency=self._http.config.page_concurrency,
+            self._http,
+            path,
+            params,
+            structurer(cls, strict=self._http.config.strict_decoding),
+            page_size=page_size,
+            concurrency=self._http.config.page_concurrency,
         )

@@ -19,8 +19,18 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.models import Model
 from synapse_async.pagination import AsyncPaginator, Page
 
-__all__ = ["ListResult", "StorageCategory", "StorageProvider", "as_dict", "convert_urls",
-           "dm_from_annotation_list", "file_path", "listing", "plugin_run_fields", "pop_field"]
+__all__ = [
+    "ListResult",
+    "StorageCategory",
+    "StorageProvider",
+    "as_dict",
+    "convert_urls",
+    "dm_from_annotation_list",
+    "file_path",
+    "listing",
+    "plugin_run_fields",
+    "pop_field",
+]
 
 
 class _StrEnum(str, Enum):
@@ -51,12 +61,14 @@ class StorageProvider(_StrEnum):
     SYNOLOGY = "synology"
     SMB = "smb"
 
+
 Dict = dict[str, Any]
 ListResult = Union[Dict, tuple[AsyncIterator[Dict], int]]
 """One page as a dict, or ``(iterator of every item, count)`` with ``list_all=True``."""
 
-_ID_PARAMS = frozenset({"project", "data_collection", "plugin", "job", "ground_truth",
-                        "data_unit", "task"})
+_ID_PARAMS = frozenset(
+    {"project", "data_collection", "plugin", "job", "ground_truth", "data_unit", "task"}
+)
 
 
 def as_dict(obj: Any) -> Dict:
@@ -83,8 +95,9 @@ def _identity(item: Dict) -> Dict:
     return item
 
 
-async def _all_items(first: Page[Any], pages: AsyncIterator[Page[Any]],
-                     convert: Callable[[Dict], Dict]) -> AsyncIterator[Dict]:
+async def _all_items(
+    first: Page[Any], pages: AsyncIterator[Page[Any]], convert: Callable[[Dict], Dict]
+) -> AsyncIterator[Dict]:
     for item in first.items:
         yield convert(as_dict(item))
     async for page in pages:
@@ -92,9 +105,12 @@ async def _all_items(first: Page[Any], pages: AsyncIterator[Page[Any]],
             yield convert(as_dict(item))
 
 
-async def listing(make: Callable[[Dict, int], AsyncPaginator[Any]],
-                  params: Mapping[str, Any] | None, list_all: bool,
-                  convert: Callable[[Dict], Dict] = _identity) -> ListResult:
+async def listing(
+    make: Callable[[Dict, int], AsyncPaginator[Any]],
+    params: Mapping[str, Any] | None,
+    list_all: bool,
+    convert: Callable[[Dict], Dict] = _identity,
+) -> ListResult:
     """One page as the official client's dict, or ``(iterator of every item, count)``.
 
     ``make(filters, page_size)`` builds the resource's paginator; ``convert`` is applied to
@@ -104,8 +120,12 @@ async def listing(make: Callable[[Dict, int], AsyncPaginator[Any]],
     paginator = make(query, size)
     if not list_all:
         page = await paginator.page(number)
-        return {"count": page.count, "next": page.next_url, "previous": None,
-                "results": [convert(as_dict(i)) for i in page.items]}
+        return {
+            "count": page.count,
+            "next": page.next_url,
+            "previous": None,
+            "results": [convert(as_dict(i)) for i in page.items],
+        }
     pages = paginator.pages()
     first = await pages.__anext__()
     count = first.count if first.count is not None else len(first.items)
@@ -137,18 +157,19 @@ def convert_urls(url_conversion: Mapping[str, Any] | None) -> Callable[[Dict], D
         return _identity
     if not isinstance(url_conversion, Mapping):
         raise InvalidInputError(
-            f"url_conversion must be a dict {{field: function}}, got {url_conversion!r}")
+            f"url_conversion must be a dict {{field: function}}, got {url_conversion!r}"
+        )
     bad = sorted(str(k) for k, v in url_conversion.items() if not callable(v))
     if bad:
         raise InvalidInputError(
             f"url_conversion values must be functions of a URL; {bad} are not (the official "
             "client's download settings are not supported: export with include_files=True "
-            "to download files)")
+            "to download files)"
+        )
     functions = dict(url_conversion)
 
     def convert(item: Dict) -> Dict:
-        return {k: _map_urls(v, functions[k]) if k in functions else v
-                for k, v in item.items()}
+        return {k: _map_urls(v, functions[k]) if k in functions else v for k, v in item.items()}
 
     return convert
 
@@ -180,7 +201,8 @@ def dm_from_annotation_list(data: Mapping[str, Any], media: str = "image_1") -> 
         if not isinstance(entry, Mapping) or not set(entry) <= _LIST_KEYS:
             raise InvalidInputError(
                 f"annotation #{n} must be a dict with keys from {sorted(_LIST_KEYS)}, "
-                f"got {entry!r:.80}")
+                f"got {entry!r:.80}"
+            )
         kind = _BOX_TYPES.get(entry.get("type", ""), entry.get("type"))
         coords: Any = entry.get("coordinates")
         ident = str(entry.get("id") or uuid.uuid4().hex[:10])
@@ -188,28 +210,47 @@ def dm_from_annotation_list(data: Mapping[str, Any], media: str = "image_1") -> 
         if kind not in ("bounding_box", "polygon", "keypoint", "classification"):
             raise InvalidInputError(
                 f"annotation #{n}: unknown type {entry.get('type')!r} (bbox, polygon, "
-                "keypoint, classification)")
+                "keypoint, classification)"
+            )
         try:
             if kind == "bounding_box":
                 x, y, w, h = (float(v) for v in coords)
-                datas.append({"id": ident, "coordinate": {"x": x, "y": y, "width": w,
-                                                          "height": h}})
+                datas.append({"id": ident, "coordinate": {"x": x, "y": y, "width": w, "height": h}})
             elif kind == "polygon":
-                datas.append({"id": ident, "coordinate": [
-                    {"x": float(px), "y": float(py), "id": f"p{k}"}
-                    for k, (px, py) in enumerate(coords)]})
+                datas.append(
+                    {
+                        "id": ident,
+                        "coordinate": [
+                            {"x": float(px), "y": float(py), "id": f"p{k}"}
+                            for k, (px, py) in enumerate(coords)
+                        ],
+                    }
+                )
             elif kind == "keypoint":
                 px, py = (float(v) for v in coords)
                 datas.append({"id": ident, "coordinate": {"x": px, "y": py}})
         except (TypeError, ValueError):
             raise InvalidInputError(
-                f"annotation #{n}: coordinates {coords!r:.60} do not fit type {kind!r}") from None
+                f"annotation #{n}: coordinates {coords!r:.60} do not fit type {kind!r}"
+            ) from None
         metas.append({"id": ident, "tool": kind, "classification": {"class": str(label)}})
     return {"annotations": {media: metas}, "annotationsData": {media: datas}}
 
 
-_RUN_KEYS = frozenset({"action", "params", "parameters", "context", "agent", "version",
-                       "storage_id", "job_id", "debug", "language"})
+_RUN_KEYS = frozenset(
+    {
+        "action",
+        "params",
+        "parameters",
+        "context",
+        "agent",
+        "version",
+        "storage_id",
+        "job_id",
+        "debug",
+        "language",
+    }
+)
 
 
 def plugin_run_fields(data: Mapping[str, Any]) -> Dict:
@@ -222,8 +263,9 @@ def plugin_run_fields(data: Mapping[str, Any]) -> Dict:
         raise InvalidInputError(f"run_plugin data must be a dict, got {data!r:.80}")
     unknown = sorted(set(data) - _RUN_KEYS)
     if unknown:
-        raise InvalidInputError(f"run_plugin data has unknown keys {unknown}; known: "
-                                f"{sorted(_RUN_KEYS)}")
+        raise InvalidInputError(
+            f"run_plugin data has unknown keys {unknown}; known: {sorted(_RUN_KEYS)}"
+        )
     fields = dict(data)
     if "parameters" in fields:
         if "params" in fields:

@@ -45,17 +45,37 @@ from synapse_async.transfer.download import download
 if TYPE_CHECKING:
     from synapse_async.http import HTTPClient
 
-__all__ = ["Fetcher", "FileLocator", "FileSource", "Tracker", "assignment_record", "event_record",
-           "media_source", "task_record"]
+__all__ = [
+    "Fetcher",
+    "FileLocator",
+    "FileSource",
+    "Tracker",
+    "assignment_record",
+    "event_record",
+    "media_source",
+    "task_record",
+]
 
-URL_KEYS = ("url", "file_url", "download_url", "image_url", "video_url", "audio_url", "file",
-            "path")
+URL_KEYS = (
+    "url",
+    "file_url",
+    "download_url",
+    "image_url",
+    "video_url",
+    "audio_url",
+    "file",
+    "path",
+)
 """Metadata keys that may hold a file's URL (only absolute http(s) values count)."""
 
 Progress = Callable[[int, int], None]
 
-_LIFTED = {"file_name": ("file_name", "filename", "name"), "width": ("width",),
-           "height": ("height",), "text": ("text", "content")}
+_LIFTED = {
+    "file_name": ("file_name", "filename", "name"),
+    "width": ("width",),
+    "height": ("height",),
+    "text": ("text", "content"),
+}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -68,17 +88,32 @@ def _iso(value: datetime | None) -> str | None:
 
 def assignment_record(a: Assignment) -> dict[str, Any]:
     """The export record of an assignment (its wire form)."""
-    return {"id": a.id, "project": a.project, "task": a.task, "status": a.status,
-            "data": a.data, "file": a.file, "tags": a.tags, "created": _iso(a.created),
-            "modified": _iso(a.modified), **a.extra}
+    return {
+        "id": a.id,
+        "project": a.project,
+        "task": a.task,
+        "status": a.status,
+        "data": a.data,
+        "file": a.file,
+        "tags": a.tags,
+        "created": _iso(a.created),
+        "modified": _iso(a.modified),
+        **a.extra,
+    }
 
 
 def event_record(e: GroundTruthEvent) -> dict[str, Any]:
     """The export record of a ground truth event (its wire form, plus its split if any)."""
     record: dict[str, Any] = {
-        "id": e.id, "ground_truth_dataset_version": e.ground_truth_dataset_version,
-        "data_unit": e.data_unit, "files": e.files, "data": e.data, "meta": e.meta,
-        "created": _iso(e.created), **e.extra}
+        "id": e.id,
+        "ground_truth_dataset_version": e.ground_truth_dataset_version,
+        "data_unit": e.data_unit,
+        "files": e.files,
+        "data": e.data,
+        "meta": e.meta,
+        "created": _iso(e.created),
+        **e.extra,
+    }
     category = e.extra.get("category", e.meta.get("category"))
     if isinstance(category, str) and "split" not in record:
         record["split"] = category
@@ -87,12 +122,25 @@ def event_record(e: GroundTruthEvent) -> dict[str, Any]:
 
 def task_record(t: Task, a: Assignment | None) -> dict[str, Any]:
     """The export record of a task and its latest assignment (None: not annotated)."""
-    wire = {"id": t.id, "project": t.project, "data_unit": t.data_unit, "data": t.data,
-            "status": t.status, "tags": t.tags, "created": _iso(t.created),
-            "modified": _iso(t.modified), **t.extra}
-    record: dict[str, Any] = {"id": t.id, "task": wire, "status": t.status,
-                              "assignment": a.id if a else None,
-                              "data": a.data if a else None, "file": a.file if a else None}
+    wire = {
+        "id": t.id,
+        "project": t.project,
+        "data_unit": t.data_unit,
+        "data": t.data,
+        "status": t.status,
+        "tags": t.tags,
+        "created": _iso(t.created),
+        "modified": _iso(t.modified),
+        **t.extra,
+    }
+    record: dict[str, Any] = {
+        "id": t.id,
+        "task": wire,
+        "status": t.status,
+        "assignment": a.id if a else None,
+        "data": a.data if a else None,
+        "file": a.file if a else None,
+    }
     inline = t.data or {}
     for field, keys in _LIFTED.items():
         value = next((inline[k] for k in keys if inline.get(k) is not None), None)
@@ -131,8 +179,11 @@ def _source_in(meta: Any) -> FileSource | None:
     if url is None:
         return None
     checksum = meta.get("checksum")
-    md5 = checksum.lower() if isinstance(checksum, str) and len(checksum) == 32 and \
-        _HEX.issuperset(checksum.lower()) else None
+    md5 = (
+        checksum.lower()
+        if isinstance(checksum, str) and len(checksum) == 32 and _HEX.issuperset(checksum.lower())
+        else None
+    )
     return FileSource(url, md5)
 
 
@@ -156,8 +207,7 @@ def media_source(raw: Mapping[str, Any], media_id: str | None) -> FileSource | N
 
 
 def _int_id(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
-        else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class FileLocator:
@@ -195,8 +245,9 @@ class FileLocator:
             unit = unit.get("id")
         if _int_id(unit) is not None:
             doc = await self._http.request("GET", build_path("data_units", unit))
-            slot = _media_meta({"files": doc.get("files") if isinstance(doc, Mapping) else None},
-                               media_id)
+            slot = _media_meta(
+                {"files": doc.get("files") if isinstance(doc, Mapping) else None}, media_id
+            )
             if slot is not None:
                 return await self._slot_source(slot)
         meta = _media_meta(raw, media_id)
@@ -210,8 +261,9 @@ class FileLocator:
             return await self._data_file_source(slot["data_file"])
         checksum = slot.get("checksum")
         if isinstance(checksum, str) and checksum:
-            found = await self._http.request("POST", "data_files/verify_checksums/",
-                                             json_body={"checksums": [checksum]})
+            found = await self._http.request(
+                "POST", "data_files/verify_checksums/", json_body={"checksums": [checksum]}
+            )
             existing = found.get("existing") if isinstance(found, Mapping) else None
             if isinstance(existing, Mapping) and _int_id(existing.get(checksum)) is not None:
                 return await self._data_file_source(existing[checksum])
@@ -250,8 +302,16 @@ class Fetcher:
     ``same_origin_only`` (the files the API itself serves).
     """
 
-    def __init__(self, http: HTTPClient, group: FirstError, limit: int, root: Path,
-                 tracker: Tracker, *, same_origin_only: bool = False) -> None:
+    def __init__(
+        self,
+        http: HTTPClient,
+        group: FirstError,
+        limit: int,
+        root: Path,
+        tracker: Tracker,
+        *,
+        same_origin_only: bool = False,
+    ) -> None:
         self._http = http
         self._same_origin_only = same_origin_only
         self._group = group
@@ -279,8 +339,9 @@ class Fetcher:
             await self._write_ready(exporter)
         for rec in records:
             await self._slots.acquire()  # bounds the downloads (and records) in flight
-            self._group.start_soon(self._fetch, raw, rec.media_id, exporter.image_path(rec),
-                                   one_done)
+            self._group.start_soon(
+                self._fetch, raw, rec.media_id, exporter.image_path(rec), one_done
+            )
 
     async def _write_ready(self, exporter: Exporter) -> None:
         """Write the records at the head of the queue whose files are all down."""
@@ -290,8 +351,13 @@ class Fetcher:
                 await anyio.to_thread.run_sync(_write_downloaded, exporter, item)
                 self._tracker.advance(1)
 
-    async def _fetch(self, raw: Mapping[str, Any], media_id: str | None, dest: Path,
-                     done: Callable[[], Awaitable[None]]) -> None:
+    async def _fetch(
+        self,
+        raw: Mapping[str, Any],
+        media_id: str | None,
+        dest: Path,
+        done: Callable[[], Awaitable[None]],
+    ) -> None:
         try:
             await self._download(raw, media_id, dest)
             await done()
@@ -300,9 +366,11 @@ class Fetcher:
 
     async def _download(self, raw: Mapping[str, Any], media_id: str | None, dest: Path) -> None:
         source = media_source(raw, media_id) or await self._locator.locate(raw, media_id)
-        if source is None or (self._same_origin_only and (
-                urlsplit(source.url).scheme, urlsplit(source.url).netloc
-        ) != self._http.config.origin):
+        if source is None or (
+            self._same_origin_only
+            and (urlsplit(source.url).scheme, urlsplit(source.url).netloc)
+            != self._http.config.origin
+        ):
             self.missing += 1  # nothing names the file, or (auto mode) not the API's own
             return
         folder = dest.parent.resolve()
@@ -313,6 +381,7 @@ class Fetcher:
         self.bytes += size  # after the await: concurrent downloads must not lose updates
         self.files += 1
         self.per_dir[folder.relative_to(self._root).as_posix()] += 1
+
 
 def _write_downloaded(exporter: Exporter, item: Item) -> None:
     """Size and name ``item``'s media from their downloaded files, then write the record."""

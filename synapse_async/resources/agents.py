@@ -17,11 +17,16 @@ __all__ = ["AsyncAgents", "check_agent_token"]
 
 def check_agent_token(token: Any) -> str:
     """Validate an agent token before it goes into a URL (never echoing it back)."""
-    if not isinstance(token, str) or not token or token != token.strip() or any(
-            c.isspace() for c in token):
+    if (
+        not isinstance(token, str)
+        or not token
+        or token != token.strip()
+        or any(c.isspace() for c in token)
+    ):
         kind = type(token).__name__ if not isinstance(token, str) else "a blank or spaced string"
         raise InvalidInputError(
-            f"agent token must be a non-empty string without spaces, got {kind}")
+            f"agent token must be a non-empty string without spaces, got {kind}"
+        )
     return token
 
 
@@ -56,5 +61,6 @@ class AsyncAgents(AsyncResource):
         """
         token = check_agent_token(agent_token)
         data = await self._http.request(
-            "POST", build_path("agents", token, "connect"), redact=(token,))
+            "POST", build_path("agents", token, "connect"), redact=(token,)
+        )
         return self._decode(data, Agent)

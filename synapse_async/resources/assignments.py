@@ -27,18 +27,22 @@ class AsyncAssignments(AsyncResource):
         """Every assignment (of ``project`` when given), in server order."""
         if project is not None:
             check_id(project, "project")
-        return self._paginate("sdk/assignments/", {"project": project, **filters}, Assignment,
-                              page_size)
+        return self._paginate(
+            "sdk/assignments/", {"project": project, **filters}, Assignment, page_size
+        )
 
     async def get(self, assignment_id: int) -> Assignment:
         """One assignment by id."""
         data = await self._http.request(
-            "GET", build_path("assignments", check_id(assignment_id, "assignment_id")))
+            "GET", build_path("assignments", check_id(assignment_id, "assignment_id"))
+        )
         return self._decode(data, Assignment)
 
     async def set_tags(self, assignment_ids: Iterable[int], tag_ids: Iterable[int]) -> int:
         """Set tags on assignments; returns how many were updated."""
-        body = {"assignment_ids": [check_id(a, "assignment id") for a in assignment_ids],
-                "tag_ids": [check_id(t, "tag id") for t in tag_ids]}
+        body = {
+            "assignment_ids": [check_id(a, "assignment id") for a in assignment_ids],
+            "tag_ids": [check_id(t, "tag id") for t in tag_ids],
+        }
         data = await self._http.request("POST", "assignments/set_tags/", json_body=body)
         return int(data.get("updated", 0)) if isinstance(data, dict) else 0

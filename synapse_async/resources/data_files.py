@@ -65,9 +65,11 @@ class AsyncDataFiles(AsyncResource):
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
             upload = await self._uploads.upload_file(
-                p, on_progress=on_progress, max_concurrency=max_concurrency)
-            data = await self._http.request("POST", "data_files/",
-                                            json_body={"chunked_upload": upload.id})
+                p, on_progress=on_progress, max_concurrency=max_concurrency
+            )
+            data = await self._http.request(
+                "POST", "data_files/", json_body={"chunked_upload": upload.id}
+            )
             return self._decode(data, DataFile)
 
         content = await anyio.to_thread.run_sync(p.read_bytes)
@@ -82,7 +84,8 @@ class AsyncDataFiles(AsyncResource):
     async def get(self, data_file_id: int) -> DataFile:
         """One data file by id."""
         data = await self._http.request(
-            "GET", build_path("data_files", check_id(data_file_id, "data_file_id")))
+            "GET", build_path("data_files", check_id(data_file_id, "data_file_id"))
+        )
         return self._decode(data, DataFile)
 
     async def verify_checksums(self, checksums: Iterable[str]) -> dict[str, int]:
@@ -91,7 +94,8 @@ class AsyncDataFiles(AsyncResource):
         for s in sums:
             if not isinstance(s, str) or len(s) != 32:
                 raise InvalidInputError(f"not an MD5 hex checksum: {s!r}")
-        data = await self._http.request("POST", "data_files/verify_checksums/",
-                                        json_body={"checksums": sums})
+        data = await self._http.request(
+            "POST", "data_files/verify_checksums/", json_body={"checksums": sums}
+        )
         existing = data.get("existing", {}) if isinstance(data, dict) else {}
         return {str(k): int(v) for k, v in existing.items()}

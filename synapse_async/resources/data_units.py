@@ -21,40 +21,53 @@ DATA_UNIT_BATCH_SIZE = 1000
 
 
 def _check_unit(unit: Any, index: int) -> dict[str, Any]:
-    if not isinstance(unit, Mapping) or "data_collection" not in unit or not isinstance(
-            unit.get("files"), Mapping):
+    if (
+        not isinstance(unit, Mapping)
+        or "data_collection" not in unit
+        or not isinstance(unit.get("files"), Mapping)
+    ):
         raise InvalidInputError(
             f"data unit #{index} must be a mapping with 'data_collection' and 'files' "
-            f"(slot -> {{'checksum', 'path'}}), got {unit!r}")
+            f"(slot -> {{'checksum', 'path'}}), got {unit!r}"
+        )
     check_id(unit["data_collection"], f"data unit #{index} data_collection")
     for slot, info in unit["files"].items():
         path = info.get("path") if isinstance(info, Mapping) else None
         if isinstance(path, str) and os.path.isabs(path):
             raise InvalidInputError(
                 f"data unit #{index} file {slot!r} has a local absolute path {path!r}; send "
-                "the uploaded file's server path or checksum instead")
+                "the uploaded file's server path or checksum instead"
+            )
     return dict(unit)
 
 
 class AsyncDataUnits(AsyncResource):
     """``client.data_units``: items of data collections."""
 
-    def list(self, *, data_collection: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
-             **filters: Any) -> AsyncPaginator[DataUnit]:
+    def list(
+        self,
+        *,
+        data_collection: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        **filters: Any,
+    ) -> AsyncPaginator[DataUnit]:
         """Every data unit (of ``data_collection`` when given), in server order."""
         if data_collection is not None:
             check_id(data_collection, "data_collection")
-        return self._paginate("data_units/", {"data_collection": data_collection, **filters},
-                              DataUnit, page_size)
+        return self._paginate(
+            "data_units/", {"data_collection": data_collection, **filters}, DataUnit, page_size
+        )
 
     async def get(self, data_unit_id: int) -> DataUnit:
         """One data unit by id."""
         data = await self._http.request(
-            "GET", build_path("data_units", check_id(data_unit_id, "data_unit_id")))
+            "GET", build_path("data_units", check_id(data_unit_id, "data_unit_id"))
+        )
         return self._decode(data, DataUnit)
 
-    async def create(self, units: Iterable[Mapping[str, Any]], *,
-                     idempotency_key: str | None = None) -> builtins.list[DataUnit]:
+    async def create(
+        self, units: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> builtins.list[DataUnit]:
         """Create data units, validated first, sent in batches of 1,000 in order.
 
         Each batch carries an Idempotency-Key, so a retried batch never creates twice: a fresh
@@ -71,7 +84,10 @@ class AsyncDataUnits(AsyncResource):
         for n, start in enumerate(range(0, len(checked), DATA_UNIT_BATCH_SIZE)):
             key = batch_key(idempotency_key, n)
             data = await self._http.request(
-                "POST", "data_units/", json_body=checked[start:start + DATA_UNIT_BATCH_SIZE],
-                idempotency_key=key)
+                "POST",
+                "data_units/",
+                json_body=checked[start : start + DATA_UNIT_BATCH_SIZE],
+                idempotency_key=key,
+            )
             created.extend(self._decode(item, DataUnit) for item in created_items(data))
         return created

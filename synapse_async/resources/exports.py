@@ -71,15 +71,18 @@ from synapse_async.resources.assignments import AsyncAssignments
 from synapse_async.resources.ground_truths import AsyncGroundTruthEvents
 from synapse_async.resources.tasks import AsyncTasks
 
-__all__ = ["TARGETS", "AsyncExports", "ExportResult", "export_project",
-           "export_project_to_s3"]
+__all__ = ["TARGETS", "AsyncExports", "ExportResult", "export_project", "export_project_to_s3"]
 
 TARGETS = ("assignment", "ground_truth", "task")
 """What an export reads: assignments, ground truth events or tasks."""
 
-_TARGET_ALIASES = {"assignments": "assignment", "ground_truths": "ground_truth",
-                   "ground_truth_event": "ground_truth", "ground_truth_events": "ground_truth",
-                   "tasks": "task"}
+_TARGET_ALIASES = {
+    "assignments": "assignment",
+    "ground_truths": "ground_truth",
+    "ground_truth_event": "ground_truth",
+    "ground_truth_events": "ground_truth",
+    "tasks": "task",
+}
 
 
 def _invalid(exc: Exception) -> InvalidInputError:
@@ -98,8 +101,9 @@ def _check_filter(target: str, filter: Any) -> dict[str, Any]:
     if filter is None:
         return {}
     if not isinstance(filter, Mapping) or not all(isinstance(k, str) for k in filter):
-        raise InvalidInputError(f"filter must be a dict of query filters such as "
-                                f"{{'project': 12}}, got {filter!r}")
+        raise InvalidInputError(
+            f"filter must be a dict of query filters such as {{'project': 12}}, got {filter!r}"
+        )
     out = dict(filter)
     if "page_size" in out:
         raise InvalidInputError("pass page_size as an argument, not in filter")
@@ -120,8 +124,11 @@ def _check_output_dir(output_dir: Any) -> Path:
 def _check_labels(labels: Any) -> list[str] | None:
     if labels is None:
         return None
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or not all(
-            isinstance(lb, str) and lb for lb in labels):
+    if (
+        isinstance(labels, (str, bytes))
+        or not isinstance(labels, Sequence)
+        or not all(isinstance(lb, str) and lb for lb in labels)
+    ):
         raise InvalidInputError(f"labels must be a list of non-empty names, got {labels!r}")
     return list(labels)
 
@@ -141,18 +148,27 @@ def _check_format(format: Any) -> str:
         raise _invalid(exc) from None
 
 
-def _make_exporter(format: Any, out: Path, split: Any, seed: int, labels: list[str] | None,
-                   options: Any, overwrite: bool = False) -> Exporter:
+def _make_exporter(
+    format: Any,
+    out: Path,
+    split: Any,
+    seed: int,
+    labels: list[str] | None,
+    options: Any,
+    overwrite: bool = False,
+) -> Exporter:
     """The pure exporter; its ValueError/TypeError become ``InvalidInputError`` here."""
     _check_format(format)
     if split is not None and not isinstance(split, Mapping):
-        raise InvalidInputError(f"split must be a dict of ratios such as "
-                                f"{{'train': 0.8, 'val': 0.2}}, got {split!r}")
+        raise InvalidInputError(
+            f"split must be a dict of ratios such as {{'train': 0.8, 'val': 0.2}}, got {split!r}"
+        )
     if options is not None and not isinstance(options, FormatOptions):
         raise InvalidInputError(f"options must be a FormatOptions, got {options!r}")
     try:
-        return Exporter(format, out, split=split, seed=seed, labels=labels, options=options,
-                        overwrite=overwrite)
+        return Exporter(
+            format, out, split=split, seed=seed, labels=labels, options=options, overwrite=overwrite
+        )
     except (ValueError, TypeError) as exc:
         raise _invalid(exc) from None
 
@@ -174,9 +190,14 @@ class AsyncExports(AsyncResource):
             reads through (``AsyncClient`` passes its own; omitted, one is made on ``http``).
     """
 
-    def __init__(self, http: HTTPClient, *, assignments: AsyncAssignments | None = None,
-                 tasks: AsyncTasks | None = None,
-                 ground_truth_events: AsyncGroundTruthEvents | None = None) -> None:
+    def __init__(
+        self,
+        http: HTTPClient,
+        *,
+        assignments: AsyncAssignments | None = None,
+        tasks: AsyncTasks | None = None,
+        ground_truth_events: AsyncGroundTruthEvents | None = None,
+    ) -> None:
         super().__init__(http)
         self._assignments = self._sibling(assignments, AsyncAssignments)
         self._tasks = self._sibling(tasks, AsyncTasks)
@@ -238,14 +259,25 @@ class AsyncExports(AsyncResource):
                 good; the export is then aborted (no report file).
         """
         report, _ = await self._run(
-            target=target, filter=filter, format=format, output_dir=output_dir, split=split,
-            include_files=include_files, on_progress=on_progress, seed=seed, labels=labels,
-            options=options, page_size=page_size, max_concurrency=max_concurrency,
-            overwrite=overwrite)
+            target=target,
+            filter=filter,
+            format=format,
+            output_dir=output_dir,
+            split=split,
+            include_files=include_files,
+            on_progress=on_progress,
+            seed=seed,
+            labels=labels,
+            options=options,
+            page_size=page_size,
+            max_concurrency=max_concurrency,
+            overwrite=overwrite,
+        )
         return report
 
-    def _pages(self, target: str, filters: dict[str, Any], page_size: int
-               ) -> AsyncGenerator[tuple[int | None, list[dict[str, Any]]], None]:
+    def _pages(
+        self, target: str, filters: dict[str, Any], page_size: int
+    ) -> AsyncGenerator[tuple[int | None, list[dict[str, Any]]], None]:
         """The listing as ``(count, records)`` pages; builds the paginator (checks) now."""
         assignments = self._assignments
         if target == "assignment":
@@ -273,12 +305,24 @@ class AsyncExports(AsyncResource):
 
         return pages()
 
-    async def _run(self, *, target: str, filter: Mapping[str, Any] | None, format: str,
-                   output_dir: str | os.PathLike[str], split: Mapping[str, float] | None,
-                   include_files: bool, on_progress: Progress | None, seed: int,
-                   labels: Sequence[str] | None, options: FormatOptions | None,
-                   page_size: int, max_concurrency: int, same_origin_only: bool = False,
-                   overwrite: bool = False) -> tuple[ExportReport, Exporter]:
+    async def _run(
+        self,
+        *,
+        target: str,
+        filter: Mapping[str, Any] | None,
+        format: str,
+        output_dir: str | os.PathLike[str],
+        split: Mapping[str, float] | None,
+        include_files: bool,
+        on_progress: Progress | None,
+        seed: int,
+        labels: Sequence[str] | None,
+        options: FormatOptions | None,
+        page_size: int,
+        max_concurrency: int,
+        same_origin_only: bool = False,
+        overwrite: bool = False,
+    ) -> tuple[ExportReport, Exporter]:
         kind = _check_target(target)
         filters = _check_filter(kind, filter)
         if on_progress is not None and not callable(on_progress):
@@ -292,8 +336,9 @@ class AsyncExports(AsyncResource):
         out = _check_output_dir(output_dir)
         if not isinstance(overwrite, bool):
             raise InvalidInputError(f"overwrite must be True or False, got {overwrite!r}")
-        exporter = _make_exporter(format, out, split, seed, _check_labels(labels), options,
-                                  overwrite)
+        exporter = _make_exporter(
+            format, out, split, seed, _check_labels(labels), options, overwrite
+        )
         pages = self._pages(kind, filters, page_size)
         tracker = Tracker(on_progress)
         fetched: Fetcher | None = None
@@ -301,12 +346,19 @@ class AsyncExports(AsyncResource):
             await anyio.to_thread.run_sync(exporter.begin)
             async with first_error() as group:
                 if include_files:
-                    fetched = Fetcher(self._http, group, limit, exporter.staging_dir, tracker,
-                                      same_origin_only=same_origin_only)
+                    fetched = Fetcher(
+                        self._http,
+                        group,
+                        limit,
+                        exporter.staging_dir,
+                        tracker,
+                        same_origin_only=same_origin_only,
+                    )
                 async for count, records in pages:
                     tracker.total = max(tracker.total, count or 0)
                     items = await anyio.to_thread.run_sync(
-                        _add_all if fetched is None else _place_all, exporter, records)
+                        _add_all if fetched is None else _place_all, exporter, records
+                    )
                     if fetched is None:
                         tracker.advance(len(items))
                         continue
@@ -315,11 +367,15 @@ class AsyncExports(AsyncResource):
             if fetched is not None:
                 tally = exporter.tally
                 tally.per_image_files.update(fetched.per_dir)
-                tally.note(f"include_files: {fetched.files} original files downloaded "
-                           f"({fetched.bytes} bytes)")
+                tally.note(
+                    f"include_files: {fetched.files} original files downloaded "
+                    f"({fetched.bytes} bytes)"
+                )
                 if fetched.missing:
-                    tally.note(f"include_files: {fetched.missing} media without a file URL "
-                               "(not downloaded)")
+                    tally.note(
+                        f"include_files: {fetched.missing} media without a file URL "
+                        "(not downloaded)"
+                    )
             report = await anyio.to_thread.run_sync(exporter.finish)
         except BaseException:
             exporter.abort()
@@ -330,9 +386,15 @@ class AsyncExports(AsyncResource):
 
 
 async def export_project(
-    exports: AsyncExports, project_id: int, format: str, *,
-    output_dir: str | os.PathLike[str] | None, split: Mapping[str, float] | None, seed: int,
-    labels: Sequence[str] | None, include_files: bool | None,
+    exports: AsyncExports,
+    project_id: int,
+    format: str,
+    *,
+    output_dir: str | os.PathLike[str] | None,
+    split: Mapping[str, float] | None,
+    seed: int,
+    labels: Sequence[str] | None,
+    include_files: bool | None,
 ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
     """``AsyncProjectHandle.export``: a project's assignments as the examples use them.
 
@@ -347,51 +409,84 @@ async def export_project(
     fmt = _check_format(format)
     if include_files is not None and not isinstance(include_files, bool):
         raise InvalidInputError(
-            f"include_files must be True, False or None (auto), got {include_files!r}")
+            f"include_files must be True, False or None (auto), got {include_files!r}"
+        )
     if fmt != "yolo" and (output_dir is not None or include_files):
-        raise InvalidInputError(f"output_dir and include_files apply to format='yolo' only; "
-                                f"use client.exports.export(format={fmt!r}, ...) for files")
+        raise InvalidInputError(
+            f"output_dir and include_files apply to format='yolo' only; "
+            f"use client.exports.export(format={fmt!r}, ...) for files"
+        )
     if fmt == "yolo":
-        out = Path(output_dir) if output_dir is not None else Path(
-            tempfile.mkdtemp(prefix="synapse_export_"))
+        out = (
+            Path(output_dir)
+            if output_dir is not None
+            else Path(tempfile.mkdtemp(prefix="synapse_export_"))
+        )
         report, exporter = await exports._run(
-            target="assignment", filter={"project": project_id}, format="yolo", output_dir=out,
+            target="assignment",
+            filter={"project": project_id},
+            format="yolo",
+            output_dir=out,
             split=DEFAULT_SPLIT if split is None else split,
-            include_files=include_files is not False, on_progress=None, seed=seed,
-            labels=labels, options=None, page_size=DEFAULT_PAGE_SIZE, max_concurrency=8,
-            same_origin_only=include_files is None)
+            include_files=include_files is not False,
+            on_progress=None,
+            seed=seed,
+            labels=labels,
+            options=None,
+            page_size=DEFAULT_PAGE_SIZE,
+            max_concurrency=8,
+            same_origin_only=include_files is None,
+        )
         writer = exporter.writer
         assert isinstance(writer, YoloWriter)
-        return {"images_dir": str(out / "images") + os.sep,
-                "labels_dir": str(out / "labels") + os.sep, "classes": list(report.labels),
-                "data_yaml": {"path": str(out.resolve()), **writer.data_yaml()},
-                "output_dir": str(out), "report": report}
+        return {
+            "images_dir": str(out / "images") + os.sep,
+            "labels_dir": str(out / "labels") + os.sep,
+            "classes": list(report.labels),
+            "data_yaml": {"path": str(out.resolve()), **writer.data_yaml()},
+            "output_dir": str(out),
+            "report": report,
+        }
     kwargs: dict[str, Any] = {}
     if fmt == "coco":
         kwargs = {"split": split, "seed": seed, "labels": _check_labels(labels)}
-    records = [assignment_record(a) async for a in exports._assignments.list(
-        project=project_id, page_size=1000)]
+    records = [
+        assignment_record(a)
+        async for a in exports._assignments.list(project=project_id, page_size=1000)
+    ]
     if fmt == "json":
-        tasks = {t.id: task_record(t, None)["task"] async for t in exports._tasks.list(
-            project=project_id, page_size=1000)}
+        tasks = {
+            t.id: task_record(t, None)["task"]
+            async for t in exports._tasks.list(project=project_id, page_size=1000)
+        }
         return [project_record(r, tasks.get(r["task"])) for r in records]
     result: list[dict[str, Any]] | dict[str, Any] | bytes | str = await anyio.to_thread.run_sync(
-        lambda: export_small(records, fmt, **kwargs))
+        lambda: export_small(records, fmt, **kwargs)
+    )
     return result
 
 
-async def export_project_to_s3(http: HTTPClient, project_id: int, bucket: str, key: str,
-                               format: str) -> ExportResult:
+async def export_project_to_s3(
+    http: HTTPClient, project_id: int, bucket: str, key: str, format: str
+) -> ExportResult:
     """``AsyncProjectHandle.export_to_s3``: ``POST projects/{id}/exports/`` (EXT)."""
     check_id(project_id, "project")
     if not isinstance(bucket, str) or not bucket.strip():
         raise InvalidInputError(f"bucket must be a non-empty string, got {bucket!r}")
-    if not isinstance(key, str) or not key.strip() or key.startswith("/") or any(
-            part in ("", ".", "..") for part in key.split("/")):
-        raise InvalidInputError(f"key must be an object key like 'exports/run1.json' (no "
-                                f"leading '/', no empty, '.' or '..' parts), got {key!r}")
+    if (
+        not isinstance(key, str)
+        or not key.strip()
+        or key.startswith("/")
+        or any(part in ("", ".", "..") for part in key.split("/"))
+    ):
+        raise InvalidInputError(
+            f"key must be an object key like 'exports/run1.json' (no "
+            f"leading '/', no empty, '.' or '..' parts), got {key!r}"
+        )
     fmt = _check_format(format)
     data = await http.request(
-        "POST", build_path("projects", project_id, "exports"),
-        json_body={"destination": "s3", "bucket": bucket.strip(), "key": key, "format": fmt})
+        "POST",
+        build_path("projects", project_id, "exports"),
+        json_body={"destination": "s3", "bucket": bucket.strip(), "key": key, "format": fmt},
+    )
     return structure(data, ExportResult, strict=http.config.strict_decoding)

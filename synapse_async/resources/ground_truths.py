@@ -28,15 +28,18 @@ class AsyncGroundTruths(AsyncResource):
     async def get(self, ground_truth_id: int) -> GroundTruth:
         """One ground truth by id."""
         data = await self._http.request(
-            "GET", build_path("ground_truths", check_id(ground_truth_id, "ground_truth_id")))
+            "GET", build_path("ground_truths", check_id(ground_truth_id, "ground_truth_id"))
+        )
         return self._decode(data, GroundTruth)
 
     async def create(
         self, name: str, *, description: str = "", data_collection: int | None = None
     ) -> GroundTruth:
         """Create a ground truth (over ``data_collection``'s units when given)."""
-        body: dict[str, Any] = {"name": check_name(name, "ground truth name"),
-                                "description": description}
+        body: dict[str, Any] = {
+            "name": check_name(name, "ground truth name"),
+            "description": description,
+        }
         if data_collection is not None:
             body["data_collection"] = check_id(data_collection, "data_collection")
         data = await self._http.request("POST", "ground_truths/", json_body=body)
@@ -56,14 +59,18 @@ class AsyncGroundTruthDatasetVersions(AsyncResource):
         """Every version (of ``ground_truth`` when given), in server order."""
         if ground_truth is not None:
             check_id(ground_truth, "ground_truth")
-        return self._paginate("ground_truth_dataset_versions/",
-                              {"ground_truth": ground_truth, **filters},
-                              GroundTruthDatasetVersion, page_size)
+        return self._paginate(
+            "ground_truth_dataset_versions/",
+            {"ground_truth": ground_truth, **filters},
+            GroundTruthDatasetVersion,
+            page_size,
+        )
 
     async def get(self, version_id: int) -> GroundTruthDatasetVersion:
         """One version by id."""
         data = await self._http.request(
-            "GET", build_path("ground_truth_dataset_versions", check_id(version_id, "version_id")))
+            "GET", build_path("ground_truth_dataset_versions", check_id(version_id, "version_id"))
+        )
         return self._decode(data, GroundTruthDatasetVersion)
 
 
@@ -73,8 +80,9 @@ def _version_ids(value: int | Iterable[int] | None) -> list[int] | None:
     if isinstance(value, int):
         return [check_id(value, "ground_truth_dataset_versions")]
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidInputError("ground_truth_dataset_versions must be an id or a list of ids, "
-                                f"got {value!r}")
+        raise InvalidInputError(
+            f"ground_truth_dataset_versions must be an id or a list of ids, got {value!r}"
+        )
     ids = [check_id(v, "ground truth dataset version id") for v in value]
     if not ids:
         raise InvalidInputError("ground_truth_dataset_versions is empty; pass None for all")
@@ -106,6 +114,10 @@ class AsyncGroundTruthEvents(AsyncResource):
             check_id(ground_truth, "ground_truth")
         if data_unit is not None:
             check_id(data_unit, "data_unit")
-        params = {"ground_truth_dataset_versions": _version_ids(ground_truth_dataset_versions),
-                  "ground_truth": ground_truth, "data_unit": data_unit, **filters}
+        params = {
+            "ground_truth_dataset_versions": _version_ids(ground_truth_dataset_versions),
+            "ground_truth": ground_truth,
+            "data_unit": data_unit,
+            **filters,
+        }
         return self._paginate("sdk/ground_truth_events/", params, GroundTruthEvent, page_size)

@@ -61,8 +61,9 @@ class AsyncJobs(AsyncResource):
         """Every job (filtered by ``status``/``plugin`` when given), in server order."""
         if plugin is not None:
             check_id(plugin, "plugin")
-        return self._paginate("jobs/", {"status": status, "plugin": plugin, **filters}, Job,
-                              page_size)
+        return self._paginate(
+            "jobs/", {"status": status, "plugin": plugin, **filters}, Job, page_size
+        )
 
     async def get(self, job_id: int) -> Job:
         """One job by id."""
@@ -84,20 +85,25 @@ class AsyncJobs(AsyncResource):
         """
         check_id(job_id, "job_id")
         body: dict[str, Any] = dict(fields)
-        for key, value in (("status", status), ("progress_record", progress_record),
-                           ("metrics_record", metrics_record)):
+        for key, value in (
+            ("status", status),
+            ("progress_record", progress_record),
+            ("metrics_record", metrics_record),
+        ):
             if value is not None:
                 body[key] = value
         if not body:
-            raise InvalidInputError("nothing to update: pass status, progress_record, "
-                                    "metrics_record or other fields")
+            raise InvalidInputError(
+                "nothing to update: pass status, progress_record, metrics_record or other fields"
+            )
         data = await self._http.request("PATCH", build_path("jobs", job_id), json_body=body)
         return self._decode(data, Job)
 
     async def console_logs(self, job_id: int) -> builtins.list[str]:
         """The job's console log so far, one string per line, oldest first."""
         data = await self._http.request(
-            "GET", build_path("jobs", check_id(job_id, "job_id"), "console_logs"))
+            "GET", build_path("jobs", check_id(job_id, "job_id"), "console_logs")
+        )
         lines = data.get("lines", []) if isinstance(data, dict) else data
         return [str(line) for line in lines or []]
 
@@ -122,8 +128,9 @@ class AsyncJobs(AsyncResource):
         check_id(job_id, "job_id")
         limit = check_seconds(max_wait, "max_wait", optional=True)
         timeout = Timeout(connect=self._http.config.timeout.connect, read=None, total=limit)
-        lines = self._http.stream_lines("GET", build_path("jobs", job_id, "tail_console_logs"),
-                                        timeout=timeout)
+        lines = self._http.stream_lines(
+            "GET", build_path("jobs", job_id, "tail_console_logs"), timeout=timeout
+        )
         events = sse_events(lines)
         try:
             async for event, data in events:
@@ -137,7 +144,8 @@ class AsyncJobs(AsyncResource):
             raise WaitTimeoutError(
                 f"job {job_id} was still running after max_wait={limit:g}s of tailing; the "
                 "lines until then were yielded (raise max_wait to follow it longer)",
-                waited=limit) from exc
+                waited=limit,
+            ) from exc
         finally:  # close the connection now, not when the generators are collected
             await events.aclose()
             await lines.aclose()
@@ -155,6 +163,9 @@ class AsyncJobs(AsyncResource):
         limit = check_seconds(max_wait, "max_wait", optional=True)
         assert interval is not None
         return await poll(
-            lambda: self.get(job_id), lambda job: job.is_finished, interval=interval,
+            lambda: self.get(job_id),
+            lambda job: job.is_finished,
+            interval=interval,
             max_wait=limit,
-            describe=lambda job: f"job {job_id} was still {job.status} after max_wait={limit:g}s")
+            describe=lambda job: f"job {job_id} was still {job.status} after max_wait={limit:g}s",
+        )

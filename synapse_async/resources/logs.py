@@ -21,7 +21,8 @@ LOG_BATCH_SIZE = 1000
 def _check_entry(entry: Any, index: int) -> dict[str, Any]:
     if not isinstance(entry, Mapping) or not isinstance(entry.get("message"), str):
         raise InvalidInputError(
-            f"log entry #{index} must be a mapping with a string 'message', got {entry!r}")
+            f"log entry #{index} must be a mapping with a string 'message', got {entry!r}"
+        )
     if entry.get("job") is not None:
         check_id(entry["job"], f"log entry #{index} job")
     level = entry.get("level", "info")
@@ -44,8 +45,7 @@ class AsyncLogs(AsyncResource):
         """Every log entry (of ``job`` / at ``level`` when given), oldest first."""
         if job is not None:
             check_id(job, "job")
-        return self._paginate("logs/", {"job": job, "level": level, **filters}, LogEntry,
-                              page_size)
+        return self._paginate("logs/", {"job": job, "level": level, **filters}, LogEntry, page_size)
 
     async def create(
         self,
@@ -73,6 +73,7 @@ class AsyncLogs(AsyncResource):
         created: builtins.list[LogEntry] = []
         for start in range(0, len(checked), LOG_BATCH_SIZE):
             result = await self._http.request(
-                "POST", "logs/", json_body=checked[start:start + LOG_BATCH_SIZE])
+                "POST", "logs/", json_body=checked[start : start + LOG_BATCH_SIZE]
+            )
             created.extend(self._decode(item, LogEntry) for item in result)
         return created

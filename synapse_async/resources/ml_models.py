@@ -44,8 +44,9 @@ class AsyncMLModels(AsyncResource):
             check_id(project, "project")
         if plugin is not None:
             check_id(plugin, "plugin")
-        return self._paginate("models/", {"project": project, "plugin": plugin, **filters},
-                              MLModel, page_size)
+        return self._paginate(
+            "models/", {"project": project, "plugin": plugin, **filters}, MLModel, page_size
+        )
 
     async def get(self, model_id: int) -> MLModel:
         """One model by id."""
@@ -71,14 +72,18 @@ class AsyncMLModels(AsyncResource):
         Raises:
             InvalidInputError: a bad name, id or file (checked before any request).
         """
-        body: dict[str, Any] = {"name": check_name(name, "model name"),
-                                "description": description, **fields}
+        body: dict[str, Any] = {
+            "name": check_name(name, "model name"),
+            "description": description,
+            **fields,
+        }
         if project is not None:
             body["project"] = check_id(project, "project")
         if plugin is not None:
             body["plugin"] = check_id(plugin, "plugin")
         p = check_upload_path(path)
         uploaded = await self._uploads.upload_file(p, on_progress=on_progress)
-        data = await self._http.request("POST", "models/",
-                                        json_body={**body, "chunked_upload": uploaded.id})
+        data = await self._http.request(
+            "POST", "models/", json_body={**body, "chunked_upload": uploaded.id}
+        )
         return self._decode(data, MLModel)

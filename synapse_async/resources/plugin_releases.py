@@ -24,10 +24,14 @@ __all__ = ["AsyncPluginReleases", "check_version", "parse_release_ref"]
 
 def check_version(version: Any) -> str:
     """Validate a release version: non-empty, no whitespace, ``@`` or ``/``."""
-    if not isinstance(version, str) or not version or any(
-            c.isspace() or c in "@/" for c in version):
+    if (
+        not isinstance(version, str)
+        or not version
+        or any(c.isspace() or c in "@/" for c in version)
+    ):
         raise InvalidInputError(
-            f"a release version is non-empty, without spaces, '@' or '/', got {version!r}")
+            f"a release version is non-empty, without spaces, '@' or '/', got {version!r}"
+        )
     return version
 
 
@@ -36,7 +40,8 @@ def parse_release_ref(ref: Any) -> tuple[str, str]:
     if not isinstance(ref, str) or ref.count("@") != 1:
         raise InvalidInputError(
             f"a plugin release is named 'code@version' (e.g. 'yolov8@1.2.0') or by its integer "
-            f"id, got {ref!r}")
+            f"id, got {ref!r}"
+        )
     code, version = ref.split("@")
     return check_plugin_code(code), check_version(version)
 
@@ -67,8 +72,9 @@ class AsyncPluginReleases(AsyncResource):
         """Every release (of ``plugin`` when given, by id), newest last."""
         if plugin is not None:
             check_id(plugin, "plugin")
-        return self._paginate("plugin_releases/", {"plugin": plugin, **filters}, PluginRelease,
-                              page_size)
+        return self._paginate(
+            "plugin_releases/", {"plugin": plugin, **filters}, PluginRelease, page_size
+        )
 
     async def get(self, release: int | str) -> PluginRelease:
         """One release by id, or by name: ``get("yolov8@1.2.0")``.
@@ -102,15 +108,21 @@ class AsyncPluginReleases(AsyncResource):
         ref = check_plugin_ref(plugin)
         check_version(version)
         p = check_upload_path(path)
-        values: dict[str, Any] = {"plugin": ref, "version": version,
-                                  "config": dict(config or {}), **fields}
+        values: dict[str, Any] = {
+            "plugin": ref,
+            "version": version,
+            "config": dict(config or {}),
+            **fields,
+        }
         if p.stat().st_size > MULTIPART_LIMIT:
             uploaded = await self._uploads.upload_file(p)
             data = await self._http.request(
-                "POST", "plugin_releases/", json_body={**values, "chunked_upload": uploaded.id})
+                "POST", "plugin_releases/", json_body={**values, "chunked_upload": uploaded.id}
+            )
             return self._decode(data, PluginRelease)
         content = await anyio.to_thread.run_sync(p.read_bytes)
-        body = multipart_body({k: _form_value(v) for k, v in values.items()},
-                              {"file": (p.name, content)})
+        body = multipart_body(
+            {k: _form_value(v) for k, v in values.items()}, {"file": (p.name, content)}
+        )
         data = await self._http.request("POST", "plugin_releases/", data=body)
         return self._decode(data, PluginRelease)

@@ -24,7 +24,8 @@ def check_plugin_code(code: Any) -> str:
     if not isinstance(code, str) or not _CODE.match(code) or code.isdigit():
         raise InvalidInputError(
             "a plugin code is letters, digits, '_', '-' or '.', starts with a letter or digit "
-            f"and is not all digits (pass an int for an id), got {code!r}")
+            f"and is not all digits (pass an int for an id), got {code!r}"
+        )
     return code
 
 
@@ -59,8 +60,11 @@ class AsyncPlugins(AsyncResource):
         **fields: Any,
     ) -> Plugin:
         """Create a plugin; ``code`` defaults to a slug of ``name`` chosen by the server."""
-        body: dict[str, Any] = {"name": check_name(name, "plugin name"),
-                                "description": description, **fields}
+        body: dict[str, Any] = {
+            "name": check_name(name, "plugin name"),
+            "description": description,
+            **fields,
+        }
         if code is not None:
             body["code"] = check_plugin_code(code)
         if category is not None:

@@ -59,14 +59,16 @@ _DEAD_ENDS = ("cancelled",)
 def _check_tasks(tasks: Any) -> list[dict[str, Any]]:
     if isinstance(tasks, (str, bytes, Mapping)) or not isinstance(tasks, Sequence):
         raise InvalidInputError(
-            f"tasks must be a list of dicts (one per task), got {type(tasks).__name__}")
+            f"tasks must be a list of dicts (one per task), got {type(tasks).__name__}"
+        )
     if not tasks:
         raise InvalidInputError("tasks is empty: pass at least one task")
     checked = []
     for index, task in enumerate(tasks):
         if not isinstance(task, Mapping) or not all(isinstance(k, str) for k in task):
             raise InvalidInputError(
-                f"task #{index} must be a dict with string keys, got {task!r:.80}")
+                f"task #{index} must be a dict with string keys, got {task!r:.80}"
+            )
         checked.append(dict(task))
     return checked
 
@@ -76,8 +78,8 @@ def _check_file_types(file_types: Sequence[str] | None) -> list[str]:
         return []
     if isinstance(file_types, str) or not isinstance(file_types, Sequence):
         raise InvalidInputError(
-            f"file_types must be a list of extensions such as ['jpg', 'png'], "
-            f"got {file_types!r}")
+            f"file_types must be a list of extensions such as ['jpg', 'png'], got {file_types!r}"
+        )
     out = []
     for ext in file_types:
         if not isinstance(ext, str) or not ext.strip(". ") or "/" in ext:
@@ -96,8 +98,9 @@ class AsyncProjectHandle(AsyncResource):
             passes its own; omitted, one is made on ``http``).
     """
 
-    def __init__(self, http: HTTPClient, project: Project, *,
-                 exports: AsyncExports | None = None) -> None:
+    def __init__(
+        self, http: HTTPClient, project: Project, *, exports: AsyncExports | None = None
+    ) -> None:
         super().__init__(http)
         self._project = project
         self._exports = self._sibling(exports, AsyncExports)
@@ -215,20 +218,28 @@ class AsyncProjectHandle(AsyncResource):
             the totals over all batches (``task_count``, ``task_ids``, ...).
         """
         checked = _check_tasks(tasks)
-        if (not is_int(batch_size)
-                or not 1 <= batch_size <= TASK_IMPORT_BATCH_SIZE):
+        if not is_int(batch_size) or not 1 <= batch_size <= TASK_IMPORT_BATCH_SIZE:
             raise InvalidInputError(
                 f"batch_size must be an integer from 1 to {TASK_IMPORT_BATCH_SIZE}, "
-                f"got {batch_size!r}")
+                f"got {batch_size!r}"
+            )
         total: TaskUploadResult | None = None
         for start in range(0, len(checked), batch_size):
             data = await self._http.request(
-                "POST", self._path("tasks", "import"),
-                json_body={"tasks": checked[start:start + batch_size]})
+                "POST",
+                self._path("tasks", "import"),
+                json_body={"tasks": checked[start : start + batch_size]},
+            )
             part = self._decode(data, TaskUploadResult)
-            total = part if total is None else attrs.evolve(
-                part, task_count=total.task_count + part.task_count,
-                task_ids=total.task_ids + part.task_ids)
+            total = (
+                part
+                if total is None
+                else attrs.evolve(
+                    part,
+                    task_count=total.task_count + part.task_count,
+                    task_ids=total.task_ids + part.task_ids,
+                )
+            )
         assert total is not None
         return total
 
@@ -267,28 +278,42 @@ class AsyncProjectHandle(AsyncResource):
         interval = _check_interval(poll_interval)
         limit = check_seconds(max_wait, "max_wait", optional=True)
         data = await self._http.request(
-            "POST", self._path("imports"),
-            json_body={"source": "s3", "bucket": bucket.strip(), "prefix": prefix,
-                       "file_types": types})
+            "POST",
+            self._path("imports"),
+            json_body={
+                "source": "s3",
+                "bucket": bucket.strip(),
+                "prefix": prefix,
+                "file_types": types,
+            },
+        )
         job = self._decode(data, ImportJob)
         if not wait:
             return job
         if not job.is_finished:
             job = await poll(
-                lambda: self.get_import(job.id), lambda polled: polled.is_finished,
-                interval=interval, max_wait=limit,
-                describe=lambda _: f"gave up waiting for import {job.id} of project {self.id} "
-                                   f"after {limit:g}s (max_wait)")
+                lambda: self.get_import(job.id),
+                lambda polled: polled.is_finished,
+                interval=interval,
+                max_wait=limit,
+                describe=lambda _: (
+                    f"gave up waiting for import {job.id} of project {self.id} "
+                    f"after {limit:g}s (max_wait)"
+                ),
+            )
         if job.status == "failed":
             raise ImportFailedError(
                 f"import {job.id} of s3://{job.bucket}/{job.prefix} into project {self.id} "
-                f"failed: {job.error or 'no reason given'}", job=job)
+                f"failed: {job.error or 'no reason given'}",
+                job=job,
+            )
         return job
 
     async def get_import(self, import_id: int) -> ImportJob:
         """One import job of this project, by id."""
         data = await self._http.request(
-            "GET", self._path("imports", check_id(import_id, "import_id")))
+            "GET", self._path("imports", check_id(import_id, "import_id"))
+        )
         return self._decode(data, ImportJob)
 
     async def calculate_deposit(self) -> Deposit:
@@ -307,10 +332,13 @@ class AsyncProjectHandle(AsyncResource):
         if not isinstance(payment_method, str) or not payment_method.strip():
             raise InvalidInputError(
                 f"payment_method must be a non-empty string such as 'credits', "
-                f"got {payment_method!r}")
+                f"got {payment_method!r}"
+            )
         data = await self._http.request(
-            "POST", self._path("deposit", "pay"),
-            json_body={"payment_method": payment_method.strip()})
+            "POST",
+            self._path("deposit", "pay"),
+            json_body={"payment_method": payment_method.strip()},
+        )
         return self._decode(data, Payment)
 
     async def start(self) -> Project:
@@ -337,8 +365,7 @@ class AsyncProjectHandle(AsyncResource):
 
     async def get_status(self) -> ProjectStatus:
         """The project's progress, quality metrics and estimated completion."""
-        return self._decode(await self._http.request("GET", self._path("status")),
-                            ProjectStatus)
+        return self._decode(await self._http.request("GET", self._path("status")), ProjectStatus)
 
     async def is_complete(self) -> bool:
         """True once every task is annotated (the project is ``completed``)."""
@@ -375,17 +402,27 @@ class AsyncProjectHandle(AsyncResource):
             if callback is not None:
                 callback(status)
             if not status.is_complete and (
-                    status.state in _NOT_STARTED or status.state in _DEAD_ENDS):
-                hint = ("pay the deposit (pay_deposit) to start it"
-                        if status.state in _NOT_STARTED else "it cannot complete")
+                status.state in _NOT_STARTED or status.state in _DEAD_ENDS
+            ):
+                hint = (
+                    "pay the deposit (pay_deposit) to start it"
+                    if status.state in _NOT_STARTED
+                    else "it cannot complete"
+                )
                 raise ProjectStateError(
-                    f"project {self.id} is {status.state}: {hint}", state=status.state)
+                    f"project {self.id} is {status.state}: {hint}", state=status.state
+                )
             return status
 
         return await poll(
-            check, lambda status: status.is_complete, interval=interval, max_wait=limit,
-            describe=lambda _: f"gave up waiting for project {self.id} to complete after "
-                               f"{limit:g}s (max_wait)")
+            check,
+            lambda status: status.is_complete,
+            interval=interval,
+            max_wait=limit,
+            describe=lambda _: (
+                f"gave up waiting for project {self.id} to complete after {limit:g}s (max_wait)"
+            ),
+        )
 
     # -- exports ----------------------------------------------------------------------------
 
@@ -422,9 +459,15 @@ class AsyncProjectHandle(AsyncResource):
             ImportError: ``spacy`` without spaCy installed.
         """
         return await export_project(
-            self._exports, self.id, format, output_dir=output_dir, split=split, seed=seed,
+            self._exports,
+            self.id,
+            format,
+            output_dir=output_dir,
+            split=split,
+            seed=seed,
             labels=self._project.label_names or None if labels is None else labels,
-            include_files=include_files)
+            include_files=include_files,
+        )
 
     async def export_to_s3(self, bucket: str, key: str, format: str = "json") -> ExportResult:
         """Have the server export the project into ``s3://bucket/key`` (EXT).

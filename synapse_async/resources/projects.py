@@ -23,24 +23,33 @@ def _check_annotation_type(value: Any) -> str | builtins.list[str] | None:
         return None
     if isinstance(value, str):
         if not value.strip():
-            raise InvalidInputError("annotation_type is blank: name a type such as "
-                                    "'classification'")
+            raise InvalidInputError(
+                "annotation_type is blank: name a type such as 'classification'"
+            )
         return value.strip()
-    if isinstance(value, Sequence) and value and all(
-            isinstance(v, str) and v.strip() for v in value):
+    if (
+        isinstance(value, Sequence)
+        and value
+        and all(isinstance(v, str) and v.strip() for v in value)
+    ):
         names = [v.strip() for v in value]
         if len(set(names)) != len(names):
             raise InvalidInputError(f"annotation_type lists a type twice: {value!r}")
         return names
     raise InvalidInputError(
-        f"annotation_type must be a type name or a non-empty list of them, got {value!r}")
+        f"annotation_type must be a type name or a non-empty list of them, got {value!r}"
+    )
 
 
-def _check_labels(value: Any, types_: str | builtins.list[str] | None
-                  ) -> builtins.list[str] | dict[str, builtins.list[str]] | None:
+def _check_labels(
+    value: Any, types_: str | builtins.list[str] | None
+) -> builtins.list[str] | dict[str, builtins.list[str]] | None:
     def names(v: Any, where: str) -> builtins.list[str]:
-        if isinstance(v, str) or not isinstance(v, Sequence) or not all(
-                isinstance(x, str) and x.strip() for x in v):
+        if (
+            isinstance(v, str)
+            or not isinstance(v, Sequence)
+            or not all(isinstance(x, str) and x.strip() for x in v)
+        ):
             raise InvalidInputError(f"{where} must be a list of non-empty strings, got {v!r}")
         return builtins.list(v)
 
@@ -52,7 +61,8 @@ def _check_labels(value: Any, types_: str | builtins.list[str] | None
         if unknown:
             raise InvalidInputError(
                 f"labels has keys {unknown!r} that are not among annotation_type {known!r}: "
-                "key each label list by one of the project's annotation types")
+                "key each label list by one of the project's annotation types"
+            )
         return {k: names(v, f"labels[{k!r}]") for k, v in value.items()}
     return names(value, "labels")
 
@@ -134,10 +144,14 @@ class AsyncProjects(AsyncResource):
                 raise InvalidInputError(f"{key} must be a dict, got {type(value).__name__}")
         body: dict[str, Any] = {"name": name, "description": description, **fields}
         optional: dict[str, Any] = {
-            "annotation_type": types_, "data_type": data_type,
+            "annotation_type": types_,
+            "data_type": data_type,
             "labels": labels_,
-            "instructions": instructions, "quality_settings": quality_settings,
-            "pricing_tier": pricing_tier, "priority": priority, "metadata": metadata,
+            "instructions": instructions,
+            "quality_settings": quality_settings,
+            "pricing_tier": pricing_tier,
+            "priority": priority,
+            "metadata": metadata,
         }
         body.update((key, value) for key, value in optional.items() if value is not None)
         data = await self._http.request("POST", "projects/", json_body=body)

@@ -22,13 +22,15 @@ class AsyncServeApplications(AsyncResource):
         self, *, status: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any
     ) -> AsyncPaginator[ServeApplication]:
         """Every serve application (with ``status`` when given), in server order."""
-        return self._paginate("serve_applications/", {"status": status, **filters},
-                              ServeApplication, page_size)
+        return self._paginate(
+            "serve_applications/", {"status": status, **filters}, ServeApplication, page_size
+        )
 
     async def get(self, application_id: int) -> ServeApplication:
         """One serve application by id."""
         data = await self._http.request(
-            "GET", build_path("serve_applications", check_id(application_id, "application_id")))
+            "GET", build_path("serve_applications", check_id(application_id, "application_id"))
+        )
         return self._decode(data, ServeApplication)
 
     async def create(
@@ -41,10 +43,12 @@ class AsyncServeApplications(AsyncResource):
         agent: int | None = None,
     ) -> ServeApplication:
         """Start serving ``plugin_release`` (its ``action``) under ``name``."""
-        body: dict[str, Any] = {"name": check_name(name, "application name"),
-                                "plugin_release": check_id(plugin_release, "plugin_release"),
-                                "action": check_name(action, "action"),
-                                "params": dict(params or {})}
+        body: dict[str, Any] = {
+            "name": check_name(name, "application name"),
+            "plugin_release": check_id(plugin_release, "plugin_release"),
+            "action": check_name(action, "action"),
+            "params": dict(params or {}),
+        }
         if agent is not None:
             body["agent"] = check_id(agent, "agent")
         data = await self._http.request("POST", "serve_applications/", json_body=body)

@@ -18,8 +18,16 @@ __all__ = ["STORAGE_CATEGORIES", "STORAGE_PROVIDERS", "AsyncStorages"]
 STORAGE_CATEGORIES = ("internal", "external")
 """The storage categories."""
 
-STORAGE_PROVIDERS = ("amazon_s3", "azure", "digital_ocean", "file_system", "ftp", "sftp",
-                     "minio", "gcp")
+STORAGE_PROVIDERS = (
+    "amazon_s3",
+    "azure",
+    "digital_ocean",
+    "file_system",
+    "ftp",
+    "sftp",
+    "minio",
+    "gcp",
+)
 """The storage providers."""
 
 
@@ -49,15 +57,16 @@ class AsyncStorages(AsyncResource):
             _check_choice(category, STORAGE_CATEGORIES, "category")
         if provider is not None:
             _check_choice(provider, STORAGE_PROVIDERS, "provider")
-        return self._paginate("storages/",
-                              {"category": category, "provider": provider, **filters},
-                              Storage, page_size)
+        return self._paginate(
+            "storages/", {"category": category, "provider": provider, **filters}, Storage, page_size
+        )
 
     async def get(self, storage_id: int, with_configuration: bool = False) -> Storage:
         """One storage; ``with_configuration=True`` includes its provider settings."""
         params = {"with_configuration": True} if with_configuration else None
         data = await self._http.request(
-            "GET", build_path("storages", check_id(storage_id, "storage_id")), params=params)
+            "GET", build_path("storages", check_id(storage_id, "storage_id")), params=params
+        )
         return self._decode(data, Storage)
 
     async def default(self, with_configuration: bool = False) -> Storage:
@@ -71,8 +80,12 @@ class AsyncStorages(AsyncResource):
             if first is None or (storage.is_default and not first.is_default):
                 first = storage
         if first is None:
-            raise NotFoundError("no internal storage exists (storages/?category=internal is "
-                                "empty)", status_code=404, method="GET", url="storages/")
+            raise NotFoundError(
+                "no internal storage exists (storages/?category=internal is empty)",
+                status_code=404,
+                method="GET",
+                url="storages/",
+            )
         return await self.get(first.id, with_configuration=True) if with_configuration else first
 
     async def create(
@@ -87,9 +100,12 @@ class AsyncStorages(AsyncResource):
         """Register a storage; the answer does not echo the configuration back."""
         if not isinstance(configuration, Mapping):
             raise InvalidInputError("configuration must be a mapping of provider settings")
-        body = {"name": check_name(name, "storage name"),
-                "provider": _check_choice(provider, STORAGE_PROVIDERS, "provider"),
-                "category": _check_choice(category, STORAGE_CATEGORIES, "category"),
-                "configuration": dict(configuration), "is_default": bool(is_default)}
+        body = {
+            "name": check_name(name, "storage name"),
+            "provider": _check_choice(provider, STORAGE_PROVIDERS, "provider"),
+            "category": _check_choice(category, STORAGE_CATEGORIES, "category"),
+            "configuration": dict(configuration),
+            "is_default": bool(is_default),
+        }
         data = await self._http.request("POST", "storages/", json_body=body)
         return self._decode(data, Storage)

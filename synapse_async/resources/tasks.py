@@ -59,16 +59,27 @@ class AsyncTasks(AsyncResource):
         ``expand="data_unit"`` also fetches the unit into ``task.expanded_data_unit``.
         """
         data = await self._http.request(
-            "GET", build_path("tasks", check_id(task_id, "task_id")),
-            params={"expand": expand})
-        if expand == "data_unit" and isinstance(data, dict) and isinstance(
-                data.get("data_unit"), dict):
-            data = {**data, "data_unit": data["data_unit"].get("id"),
-                    "expanded_data_unit": data["data_unit"]}
+            "GET", build_path("tasks", check_id(task_id, "task_id")), params={"expand": expand}
+        )
+        if (
+            expand == "data_unit"
+            and isinstance(data, dict)
+            and isinstance(data.get("data_unit"), dict)
+        ):
+            data = {
+                **data,
+                "data_unit": data["data_unit"].get("id"),
+                "expanded_data_unit": data["data_unit"],
+            }
         return self._decode(data, Task)
 
-    async def create(self, project: int, specs: Iterable[Mapping[str, Any]], *,
-                     idempotency_key: str | None = None) -> builtins.list[Task]:
+    async def create(
+        self,
+        project: int,
+        specs: Iterable[Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> builtins.list[Task]:
         """Create tasks from specs (``{"data_unit": id}`` or ``{"data": {...}}``).
 
         Any number of specs: they are validated first, then sent in batches of 1,000 in order.
@@ -81,17 +92,22 @@ class AsyncTasks(AsyncResource):
             raise InvalidInputError("specs is empty: pass at least one task spec")
         created: builtins.list[Task] = []
         for n, start in enumerate(range(0, len(checked), TASK_BATCH_SIZE)):
-            batch = checked[start:start + TASK_BATCH_SIZE]
+            batch = checked[start : start + TASK_BATCH_SIZE]
             data = await self._http.request(
-                "POST", "tasks/", json_body={"project": project, "data": batch},
-                idempotency_key=batch_key(idempotency_key, n))
+                "POST",
+                "tasks/",
+                json_body={"project": project, "data": batch},
+                idempotency_key=batch_key(idempotency_key, n),
+            )
             created.extend(self._decode(item, Task) for item in created_items(data))
         return created
 
     async def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:
         """Set tags on tasks; returns how many tasks were updated."""
-        body = {"task_ids": [check_id(t, "task id") for t in task_ids],
-                "tag_ids": [check_id(t, "tag id") for t in tag_ids]}
+        body = {
+            "task_ids": [check_id(t, "task id") for t in task_ids],
+            "tag_ids": [check_id(t, "tag id") for t in tag_ids],
+        }
         data = await self._http.request("POST", "tasks/set_tags/", json_body=body)
         return int(data.get("updated", 0)) if isinstance(data, dict) else 0
 
@@ -111,10 +127,14 @@ class AsyncTasks(AsyncResource):
         check_id(task_id, "task_id")
         if not isinstance(data, Mapping):
             raise InvalidInputError(
-                f"annotation data must be a mapping (a DM schema document), got {data!r}")
+                f"annotation data must be a mapping (a DM schema document), got {data!r}"
+            )
         if not isinstance(schema, str) or not schema.strip():
             raise InvalidInputError(f"schema must be a non-empty string, got {schema!r}")
         result = await self._http.request(
-            "PUT", build_path("tasks", task_id, "annotate_task_data"),
-            params={"schema": schema}, json_body=dict(data))
+            "PUT",
+            build_path("tasks", task_id, "annotate_task_data"),
+            params={"schema": schema},
+            json_body=dict(data),
+        )
         return self._decode(result, Assignment)

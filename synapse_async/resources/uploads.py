@@ -63,16 +63,23 @@ class AsyncUploads(AsyncResource):
                 the server refused to complete; call again to resume.
         """
         return await Uploader(self._http, self._decode).upload(
-            path, part_size=part_size, max_concurrency=max_concurrency,
-            on_progress=on_progress, resume=resume, cache_dir=cache_dir)
+            path,
+            part_size=part_size,
+            max_concurrency=max_concurrency,
+            on_progress=on_progress,
+            resume=resume,
+            cache_dir=cache_dir,
+        )
 
     async def get(self, upload_id: str) -> ChunkedUpload:
         """The server's view of a chunked upload: offset, status, parts held."""
-        data = await self._http.request("GET", build_path("chunked_upload",
-                                                          check_upload_id(upload_id)))
+        data = await self._http.request(
+            "GET", build_path("chunked_upload", check_upload_id(upload_id))
+        )
         return self._decode(data, ChunkedUpload)
 
     async def abort(self, upload_id: str) -> None:
         """Abort an unfinished chunked upload (the server drops what it received)."""
-        await self._http.request("DELETE", build_path("chunked_upload",
-                                                      check_upload_id(upload_id)), expect="none")
+        await self._http.request(
+            "DELETE", build_path("chunked_upload", check_upload_id(upload_id)), expect="none"
+        )

@@ -30,7 +30,8 @@ def _check_url(url: Any) -> str:
 def _check_events(events: Any) -> builtins.list[str]:
     if isinstance(events, str) or not isinstance(events, Sequence) or not events:
         raise InvalidInputError(
-            f"events must be a non-empty list such as ['project.completed'], got {events!r}")
+            f"events must be a non-empty list such as ['project.completed'], got {events!r}"
+        )
     for event in events:
         if not isinstance(event, str) or not event.strip():
             raise InvalidInputError(f"invalid event type {event!r}")
@@ -66,8 +67,7 @@ class AsyncWebhooks(AsyncResource):
             if not isinstance(secret, str) or len(secret) < 8:
                 raise InvalidInputError("secret must be a string of at least 8 characters")
             body["secret"] = secret
-        return self._decode(await self._http.request("POST", "webhooks/", json_body=body),
-                            Webhook)
+        return self._decode(await self._http.request("POST", "webhooks/", json_body=body), Webhook)
 
     def list(
         self, *, project_id: int | None = None, page_size: int = DEFAULT_PAGE_SIZE
@@ -79,14 +79,15 @@ class AsyncWebhooks(AsyncResource):
     async def get(self, webhook_id: int) -> Webhook:
         """One webhook by id (its secret is never returned)."""
         data = await self._http.request(
-            "GET", build_path("webhooks", check_id(webhook_id, "webhook_id")))
+            "GET", build_path("webhooks", check_id(webhook_id, "webhook_id"))
+        )
         return self._decode(data, Webhook)
 
     async def delete(self, webhook_id: int) -> None:
         """Delete a webhook; deliveries not yet made are dropped."""
         await self._http.request(
-            "DELETE", build_path("webhooks", check_id(webhook_id, "webhook_id")),
-            expect="none")
+            "DELETE", build_path("webhooks", check_id(webhook_id, "webhook_id")), expect="none"
+        )
 
     def deliveries(
         self, webhook_id: int, *, page_size: int = DEFAULT_PAGE_SIZE

@@ -69,8 +69,9 @@ class StreamedBody:
     its open file) to the garbage collector; ``aclose()`` after the request closes them.
     """
 
-    def __init__(self, snapshot: FileSnapshot, make: Callable[[], AsyncGenerator[Chunk, None]]
-                 ) -> None:
+    def __init__(
+        self, snapshot: FileSnapshot, make: Callable[[], AsyncGenerator[Chunk, None]]
+    ) -> None:
         self._snapshot = snapshot
         self._make = make
         self._streams: list[AsyncGenerator[Chunk, None]] = []
@@ -113,12 +114,14 @@ def multipart_chunk(
     """
     boundary = uuid.uuid4().hex
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"filename\"\r\n\r\n"
-    ).encode() + filename.encode("utf-8") + (
-        f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"{_ascii_name(filename)}\"\r\nContent-Type: application/octet-stream"
-        "\r\n\r\n"
-    ).encode()
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="filename"\r\n\r\n').encode()
+        + filename.encode("utf-8")
+        + (
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{_ascii_name(filename)}"\r\nContent-Type: application/octet-stream'
+            "\r\n\r\n"
+        ).encode()
+    )
     tail = f"\r\n--{boundary}--\r\n".encode()
     headers = {
         "Content-Type": f"multipart/form-data; boundary={boundary}",

@@ -22,8 +22,13 @@ class _Stopped(Exception):
     """The hash was abandoned (its caller was cancelled)."""
 
 
-def md5_range(snapshot: FileSnapshot, offset: int, length: int,
-              stop: threading.Event | None = None, buf: bytearray | None = None) -> bytes:
+def md5_range(
+    snapshot: FileSnapshot,
+    offset: int,
+    length: int,
+    stop: threading.Event | None = None,
+    buf: bytearray | None = None,
+) -> bytes:
     """The MD5 digest of ``length`` bytes at ``offset`` (blocking; run it in a thread).
 
     Stops (raising a private exception) once ``stop`` is set; reads into ``buf`` when given.
@@ -56,7 +61,8 @@ async def _in_thread(snapshot: FileSnapshot, offset: int, length: int) -> bytes:
     buf = bytearray(min(BUFFER_SIZE, max(length, 1)))
     try:
         return await anyio.to_thread.run_sync(
-            md5_range, snapshot, offset, length, stop, buf, abandon_on_cancel=True)
+            md5_range, snapshot, offset, length, stop, buf, abandon_on_cancel=True
+        )
     finally:
         stop.set()  # an abandoned thread stops at its next buffer
 

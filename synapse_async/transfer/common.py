@@ -33,6 +33,7 @@ logger = logging.getLogger("synapse_async.transfer")
 
 T = TypeVar("T")
 
+
 def error_code(exc: APIError) -> str | None:
     """The ``code`` of an API error's JSON body (``"checksum_mismatch"``, ...), if any."""
     body = exc.body
@@ -75,16 +76,28 @@ class UploadJob:
     def error(self, message: str, *, reason: str, part: int | None = None) -> UploadError:
         """An ``UploadError`` about this upload."""
         where = f"part {part} of " if part is not None else ""
-        return UploadError(f"upload of {where}{str(self.snapshot.path)!r} failed: {message}",
-                           path=str(self.snapshot.path), reason=reason, part=part,
-                           upload_id=self.upload_id)
+        return UploadError(
+            f"upload of {where}{str(self.snapshot.path)!r} failed: {message}",
+            path=str(self.snapshot.path),
+            reason=reason,
+            part=part,
+            upload_id=self.upload_id,
+        )
 
     async def begin(self, upload_id: str, protocol: str, url: str | None = None) -> None:
         """Record a new server upload for this file (resume state written at once)."""
         self.upload_id = upload_id
         snap = self.snapshot
-        self.state = ResumeState(self.base_url, str(snap.path), snap.size, snap.mtime_ns,
-                                 self.part_size, protocol, upload_id, url)
+        self.state = ResumeState(
+            self.base_url,
+            str(snap.path),
+            snap.size,
+            snap.mtime_ns,
+            self.part_size,
+            protocol,
+            upload_id,
+            url,
+        )
         await self.save()
 
     async def save(self) -> None:
@@ -122,14 +135,17 @@ class UploadJob:
             code = error_code(exc)
             if code == "checksum_mismatch":
                 self.snapshot.check()  # a changed file is the likely cause: say so
-                raise self.error(f"the server's MD5 of the stored bytes is not the file's "
-                                 f"({md5}): {exc.detail}", reason="checksum_mismatch") from exc
+                raise self.error(
+                    f"the server's MD5 of the stored bytes is not the file's ({md5}): {exc.detail}",
+                    reason="checksum_mismatch",
+                ) from exc
             done = await self._recheck(md5)
             if done is not None:
                 return done
-            raise self.error(f"the server did not complete it: {exc.detail}",
-                             reason="incomplete" if code == "incomplete" else "rejected"
-                             ) from exc
+            raise self.error(
+                f"the server did not complete it: {exc.detail}",
+                reason="incomplete" if code == "incomplete" else "rejected",
+            ) from exc
         except (TransportError, ServerError) as exc:
             done = await self._recheck(md5)
             if done is not None:
@@ -139,8 +155,10 @@ class UploadJob:
             raise self.error(f"completing it failed: {exc}", reason="rejected") from exc
         result: UploadResult = self.decode(data, UploadResult)
         if result.checksum is not None and result.checksum.lower() != md5:
-            raise self.error(f"the server stored MD5 {result.checksum}, the file's is {md5}",
-                             reason="checksum_mismatch")
+            raise self.error(
+                f"the server stored MD5 {result.checksum}, the file's is {md5}",
+                reason="checksum_mismatch",
+            )
         return result
 
     async def _recheck(self, md5: str) -> UploadResult | None:
@@ -151,9 +169,14 @@ class UploadJob:
             return None
         if not status.is_complete:
             return None
-        return UploadResult(id=self.upload_id, checksum=md5, size=self.snapshot.size,
-                            filename=self.filename, completed_at=status.completed_at,
-                            status=status.status)
+        return UploadResult(
+            id=self.upload_id,
+            checksum=md5,
+            size=self.snapshot.size,
+            filename=self.filename,
+            completed_at=status.completed_at,
+            status=status.status,
+        )
 
     async def abort_quietly(self, upload_id: str | None) -> None:
         """Best-effort ``DELETE chunked_upload/{id}/`` (shielded, at most a few seconds)."""
@@ -161,8 +184,10 @@ class UploadJob:
             return
         with anyio.CancelScope(shield=True), anyio.move_on_after(5):
             try:
-                await self.http.with_config(attrs.evolve(
-                    self.http.config, retry=attrs.evolve(self.http.config.retry, max_retries=1))
+                await self.http.with_config(
+                    attrs.evolve(
+                        self.http.config, retry=attrs.evolve(self.http.config.retry, max_retries=1)
+                    )
                 ).request("DELETE", build_path("chunked_upload", upload_id), expect="none")
             except SynapseError as exc:
                 logger.info("could not abort upload %s: %s", upload_id, exc)

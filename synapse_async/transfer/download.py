@@ -66,8 +66,11 @@ async def download(
     """
     final = Path(dest)
     tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.download")
-    tmo = (Timeout(connect=http.config.timeout.connect, read=http.config.timeout.read,
-                   total=None) if timeouts is None else coerce_timeout(timeouts))
+    tmo = (
+        Timeout(connect=http.config.timeout.connect, read=http.config.timeout.read, total=None)
+        if timeouts is None
+        else coerce_timeout(timeouts)
+    )
     fh: IO[bytes] = await anyio.to_thread.run_sync(tmp.open, "wb")
     done = False
     try:
@@ -77,8 +80,13 @@ async def download(
             expected = md5.lower()
             actual = await anyio.to_thread.run_sync(_file_md5, fh, tmp)
             if actual != expected:
-                logger.info("GET %s: MD5 %s of %d bytes, expected %s; downloading again",
-                            fetch.shown, actual, have, expected)
+                logger.info(
+                    "GET %s: MD5 %s of %d bytes, expected %s; downloading again",
+                    fetch.shown,
+                    actual,
+                    have,
+                    expected,
+                )
                 await anyio.to_thread.run_sync(_truncate, fh)
                 have = await fetch.run()
                 actual = await anyio.to_thread.run_sync(_file_md5, fh, tmp)
@@ -87,7 +95,10 @@ async def download(
                     f"GET {fetch.shown}: the {have} bytes received have MD5 {actual}, but the "
                     f"server's checksum is {expected} (downloaded twice); the stored file "
                     "or something in between is corrupt: retry later or re-upload it",
-                    url=fetch.shown, expected=expected, actual=actual)
+                    url=fetch.shown,
+                    expected=expected,
+                    actual=actual,
+                )
         await anyio.to_thread.run_sync(fh.close)
         await anyio.to_thread.run_sync(os.replace, tmp, final)
         done = True
@@ -101,8 +112,9 @@ async def download(
 class _Fetch:
     """The attempts of one download into ``fh`` (each appends from the file's end)."""
 
-    def __init__(self, http: HTTPClient, url: str, fh: IO[bytes], tmo: Timeout,
-                 max_redirects: int) -> None:
+    def __init__(
+        self, http: HTTPClient, url: str, fh: IO[bytes], tmo: Timeout, max_redirects: int
+    ) -> None:
         self.http, self.url, self.fh, self.tmo = http, url, fh, tmo
         self.max_redirects = max_redirects
         self.have = 0
@@ -123,8 +135,9 @@ class _Fetch:
         """Download from the file's current end with retries; returns the file's size."""
         self.have = self._mark = self.fh.tell()
         self.budget = self.http.budget()
-        await self.http.retrying(self._once, budget=self.budget, what=f"GET {self.shown}",
-                                 progressed=self._progressed)
+        await self.http.retrying(
+            self._once, budget=self.budget, what=f"GET {self.shown}", progressed=self._progressed
+        )
         return self.have
 
     async def _once(self) -> None:
@@ -135,17 +148,27 @@ class _Fetch:
             headers = {"Accept": "*/*"}
             if self.have:
                 headers["Range"] = f"bytes={self.have}-"
-            resp = await http.send("GET", self.url, budget=self.budget, headers=headers,
-                                   timeout=self.tmo, streamed=True, decompress=False,
-                                   shown=self.shown, redirects=True)
+            resp = await http.send(
+                "GET",
+                self.url,
+                budget=self.budget,
+                headers=headers,
+                timeout=self.tmo,
+                streamed=True,
+                decompress=False,
+                shown=self.shown,
+                redirects=True,
+            )
             try:
                 location = resp.headers.get("Location")
                 if resp.status in _REDIRECTS and location:
                     self.url = urljoin(self.url, location)
                     continue
                 expected = resp.content_length
-                if resp.status == 206 and _range_start(
-                        resp.headers.get("Content-Range")) == self.have:
+                if (
+                    resp.status == 206
+                    and _range_start(resp.headers.get("Content-Range")) == self.have
+                ):
                     expected = None if expected is None else self.have + expected
                 elif self.have:  # the server sent the whole file: start over
                     await anyio.to_thread.run_sync(_truncate, self.fh)
@@ -163,13 +186,19 @@ class _Fetch:
                     with anyio.CancelScope(shield=True):
                         await self._write(pending)
                 if expected is not None and self.have != expected:
-                    raise TransportError(f"GET {self.shown}: the body ended after {self.have} "
-                                         f"of {expected} bytes", method="GET", url=self.shown)
+                    raise TransportError(
+                        f"GET {self.shown}: the body ended after {self.have} of {expected} bytes",
+                        method="GET",
+                        url=self.shown,
+                    )
                 return
             finally:
                 await resp.aclose()
-        raise TransportError(f"GET {self.shown}: more than {self.max_redirects} redirects",
-                             method="GET", url=self.shown)
+        raise TransportError(
+            f"GET {self.shown}: more than {self.max_redirects} redirects",
+            method="GET",
+            url=self.shown,
+        )
 
     async def _write(self, chunks: list[bytes]) -> None:
         if chunks:

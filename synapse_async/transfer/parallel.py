@@ -56,9 +56,15 @@ class ParallelUpload:
         """``POST chunked_upload/``; None when the server does not offer the extension."""
         job = self.job
         try:
-            data = await job.http.request("POST", "chunked_upload/", json_body={
-                "filename": job.filename, "size": job.snapshot.size,
-                "part_size": job.part_size})
+            data = await job.http.request(
+                "POST",
+                "chunked_upload/",
+                json_body={
+                    "filename": job.filename,
+                    "size": job.snapshot.size,
+                    "part_size": job.part_size,
+                },
+            )
         except APIError as exc:
             if exc.status_code in NO_EXTENSION_STATUSES:
                 logger.info("server has no parallel upload (%s); using v1", exc.status_code)
@@ -152,37 +158,49 @@ class ParallelUpload:
         job = self.job
         assert job.upload_id is not None
         path = build_path("chunked_upload", job.upload_id, "parts", part.n)
-        headers = {"Content-MD5": content_md5(digest), "Content-Length": str(part.size),
-                   "Content-Type": "application/octet-stream"}
+        headers = {
+            "Content-MD5": content_md5(digest),
+            "Content-Length": str(part.size),
+            "Content-Type": "application/octet-stream",
+        }
         body = raw_part(job.snapshot, part)
         try:
-            data = await job.http.request("PUT", path, data=body, headers=headers,
-                                          retry_on=_resend)
+            data = await job.http.request("PUT", path, data=body, headers=headers, retry_on=_resend)
         except FileChangedError as exc:
             exc.upload_id, exc.part = job.upload_id, part.n
             raise
         except ValidationError as exc:
             if error_code(exc) == "checksum_mismatch":
-                raise job.error("the server's MD5 of the received bytes never matched the "
-                                "part's", reason="checksum_mismatch", part=part.n) from exc
-            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                            part=part.n) from exc
+                raise job.error(
+                    "the server's MD5 of the received bytes never matched the part's",
+                    reason="checksum_mismatch",
+                    part=part.n,
+                ) from exc
+            raise job.error(
+                f"the server refused it: {exc.detail}", reason="rejected", part=part.n
+            ) from exc
         except ServerError as exc:
-            raise job.error(f"the server kept failing ({exc})", reason="server_error",
-                            part=part.n) from exc
+            raise job.error(
+                f"the server kept failing ({exc})", reason="server_error", part=part.n
+            ) from exc
         except TransportError as exc:
-            raise job.error(f"it could not be sent: {exc}", reason="transport",
-                            part=part.n) from exc
+            raise job.error(
+                f"it could not be sent: {exc}", reason="transport", part=part.n
+            ) from exc
         except APIError as exc:
-            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                            part=part.n) from exc
+            raise job.error(
+                f"the server refused it: {exc.detail}", reason="rejected", part=part.n
+            ) from exc
         finally:
             await body.aclose()
         stored: UploadPart = job.decode(data, UploadPart)
         if stored.md5.lower() != digest.hex() or stored.size != part.size:
-            raise job.error(f"the server stored {stored.size} bytes with MD5 "
-                            f"{stored.md5}, expected {part.size} with {digest.hex()}",
-                            reason="checksum_mismatch", part=part.n)
+            raise job.error(
+                f"the server stored {stored.size} bytes with MD5 "
+                f"{stored.md5}, expected {part.size} with {digest.hex()}",
+                reason="checksum_mismatch",
+                part=part.n,
+            )
         await self._confirmed(part, digest.hex())
 
 

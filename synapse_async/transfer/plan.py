@@ -52,12 +52,11 @@ ProgressCallback = Callable[[int, int], None]
 
 def check_part_size(part_size: int) -> int:
     """Validate a part size: an integer in [5 MiB, 5 GiB]."""
-    if not is_int(part_size) or not (
-        MIN_PART_SIZE <= part_size <= MAX_PART_SIZE
-    ):
+    if not is_int(part_size) or not (MIN_PART_SIZE <= part_size <= MAX_PART_SIZE):
         raise InvalidInputError(
             f"part_size must be an integer between {MIN_PART_SIZE} (5 MiB) and "
-            f"{MAX_PART_SIZE} (5 GiB) bytes, got {part_size!r}")
+            f"{MAX_PART_SIZE} (5 GiB) bytes, got {part_size!r}"
+        )
     return part_size
 
 
@@ -70,12 +69,11 @@ def check_upload_id(upload_id: str) -> str:
 
 def check_concurrency(max_concurrency: int) -> int:
     """Validate the number of parts in flight: 1..64."""
-    if not is_int(max_concurrency) or not (
-        1 <= max_concurrency <= MAX_CONCURRENCY
-    ):
+    if not is_int(max_concurrency) or not (1 <= max_concurrency <= MAX_CONCURRENCY):
         raise InvalidInputError(
             f"max_concurrency must be an integer between 1 and {MAX_CONCURRENCY}, "
-            f"got {max_concurrency!r}")
+            f"got {max_concurrency!r}"
+        )
     return max_concurrency
 
 
@@ -103,9 +101,12 @@ def plan_parts(size: int, part_size: int) -> list[Part]:
     if count > MAX_PARTS:
         raise InvalidInputError(
             f"a {size}-byte file in {part_size}-byte parts needs {count} parts; at most "
-            f"{MAX_PARTS} are allowed: use part_size >= {math.ceil(size / MAX_PARTS)}")
-    return [Part(n, (n - 1) * part_size, min(part_size, size - (n - 1) * part_size))
-            for n in range(1, count + 1)]
+            f"{MAX_PARTS} are allowed: use part_size >= {math.ceil(size / MAX_PARTS)}"
+        )
+    return [
+        Part(n, (n - 1) * part_size, min(part_size, size - (n - 1) * part_size))
+        for n in range(1, count + 1)
+    ]
 
 
 @attrs.frozen
@@ -173,7 +174,10 @@ class FileSnapshot:
         return FileChangedError(
             f"{str(self.path)!r} changed while it was being uploaded: {why}; the upload was "
             "not completed (nothing mixed was stored); upload it again once it stops changing",
-            path=str(self.path), reason="file_changed", upload_id=upload_id)
+            path=str(self.path),
+            reason="file_changed",
+            upload_id=upload_id,
+        )
 
 
 def _probe_readable(path: Path) -> None:

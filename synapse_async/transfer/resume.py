@@ -76,8 +76,12 @@ class ResumeState:
 
     def matches(self, snapshot: FileSnapshot, part_size: int) -> bool:
         """Whether this state describes ``snapshot`` uploaded in ``part_size`` parts."""
-        return (self.path == str(snapshot.path) and self.size == snapshot.size
-                and self.mtime_ns == snapshot.mtime_ns and self.part_size == part_size)
+        return (
+            self.path == str(snapshot.path)
+            and self.size == snapshot.size
+            and self.mtime_ns == snapshot.mtime_ns
+            and self.part_size == part_size
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (part numbers as strings)."""
@@ -146,8 +150,11 @@ class ResumeStore:
             write_atomic(str(target), json.dumps(data, separators=(",", ":")).encode())
         except OSError as exc:
             self._broken = True
-            logger.warning("cannot write upload state in %s (%s); this upload will not be "
-                           "resumable", self.directory, exc)
+            logger.warning(
+                "cannot write upload state in %s (%s); this upload will not be resumable",
+                self.directory,
+                exc,
+            )
 
     def discard(self, base_url: str, path: str | os.PathLike[str]) -> None:
         """Delete the state of ``path`` (done when its upload completed or was abandoned)."""

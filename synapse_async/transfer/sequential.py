@@ -61,16 +61,18 @@ class SequentialUpload:
         size = job.snapshot.size
         job.progress.advance_to(offset)
         while offset < size:
-            part = Part(offset // job.part_size + 1, offset,
-                        min(job.part_size, size - offset))
+            part = Part(offset // job.part_size + 1, offset, min(job.part_size, size - offset))
             reply = await self._put(part)
             if job.upload_id is None:
                 self._url = reply.url or f"chunked_upload/{reply.id}/"
                 await job.begin(reply.id, "v1", self._url)
             new_offset = reply.offset if reply.offset is not None else part.end
             if new_offset != part.end:
-                raise job.error(f"the server is at byte {new_offset} after a chunk ending at "
-                                f"{part.end}", reason="rejected", part=part.n)
+                raise job.error(
+                    f"the server is at byte {new_offset} after a chunk ending at {part.end}",
+                    reason="rejected",
+                    part=part.n,
+                )
             offset = new_offset
             job.progress.advance_to(offset)
 
@@ -83,9 +85,13 @@ class SequentialUpload:
         job = self.job
         body, headers = multipart_chunk(job.snapshot, job.filename, part)
         try:
-            data = await job.http.request("PUT", self._url or "chunked_upload/", data=body,
-                                          headers=headers,
-                                          retry_on=lambda exc: isinstance(exc, ServerError))
+            data = await job.http.request(
+                "PUT",
+                self._url or "chunked_upload/",
+                data=body,
+                headers=headers,
+                retry_on=lambda exc: isinstance(exc, ServerError),
+            )
         except FileChangedError as exc:
             exc.upload_id, exc.part = job.upload_id, part.n
             raise
@@ -93,13 +99,16 @@ class SequentialUpload:
             if await self._server_offset() == part.end:
                 return ChunkedUpload(id=str(job.upload_id), offset=part.end)
             if isinstance(exc, ServerError):
-                raise job.error(f"the server kept failing ({exc})", reason="server_error",
-                                part=part.n) from exc
+                raise job.error(
+                    f"the server kept failing ({exc})", reason="server_error", part=part.n
+                ) from exc
             if isinstance(exc, TransportError):
-                raise job.error(f"it could not be sent: {exc}", reason="transport",
-                                part=part.n) from exc
-            raise job.error(f"the server refused it: {exc.detail}", reason="rejected",
-                            part=part.n) from exc
+                raise job.error(
+                    f"it could not be sent: {exc}", reason="transport", part=part.n
+                ) from exc
+            raise job.error(
+                f"the server refused it: {exc.detail}", reason="rejected", part=part.n
+            ) from exc
         finally:
             await body.aclose()
         reply: ChunkedUpload = job.decode(data, ChunkedUpload)

@@ -70,8 +70,13 @@ class Uploader:
         return protocol
 
     async def upload(
-        self, path: str | os.PathLike[str], *, part_size: int, max_concurrency: int,
-        on_progress: ProgressCallback | None, resume: bool,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int,
+        max_concurrency: int,
+        on_progress: ProgressCallback | None,
+        resume: bool,
         cache_dir: str | os.PathLike[str] | None,
     ) -> UploadResult:
         """Upload one file (see ``AsyncUploads.upload_file``)."""
@@ -82,8 +87,16 @@ class Uploader:
         snapshot = FileSnapshot.take(path)
         plan_parts(snapshot.size, part_size)  # too many parts is an input error
         store = ResumeStore(resolve_cache_dir(cache_dir)) if resume else None
-        job = UploadJob(self._http, snapshot, snapshot.path.name, part_size, concurrency,
-                        Progress(snapshot.size, on_progress), store, self._decode)
+        job = UploadJob(
+            self._http,
+            snapshot,
+            snapshot.path.name,
+            part_size,
+            concurrency,
+            Progress(snapshot.size, on_progress),
+            store,
+            self._decode,
+        )
         try:
             try:
                 result = await self._upload(job)
@@ -117,9 +130,12 @@ class Uploader:
         v1 chunks carry no checksum, so a chunk corrupted on the way is only found when
         completing; resuming that upload could only fail the same way.
         """
-        logger.warning("upload %s of %s: the server's MD5 of the stored bytes is not the "
-                       "file's; deleting it and sending the file again", exc.upload_id,
-                       job.snapshot.path)
+        logger.warning(
+            "upload %s of %s: the server's MD5 of the stored bytes is not the "
+            "file's; deleting it and sending the file again",
+            exc.upload_id,
+            job.snapshot.path,
+        )
         await job.abort_quietly(exc.upload_id or job.upload_id)
         job.forget()
         job.state = job.upload_id = None
@@ -130,8 +146,11 @@ class Uploader:
         if job.store is not None:
             state = job.store.load(job.base_url, job.snapshot.path)
         if state is not None and not state.matches(job.snapshot, job.part_size):
-            logger.info("%s changed since its unfinished upload %s: starting over",
-                        job.snapshot.path, state.upload_id)
+            logger.info(
+                "%s changed since its unfinished upload %s: starting over",
+                job.snapshot.path,
+                state.upload_id,
+            )
             await job.abort_quietly(state.upload_id)
             job.forget()
             state = None
@@ -171,11 +190,13 @@ class Uploader:
         logger.info("resuming upload %s of %s", state.upload_id, job.snapshot.path)
         if state.protocol == PARALLEL:
             self._http.shared[_PROTOCOL] = PARALLEL
-            held = {p.n: p.md5.lower() for p in status.parts
-                    if p.size == min(job.part_size, job.snapshot.size - (p.n - 1) * job.part_size)}
+            held = {
+                p.n: p.md5.lower()
+                for p in status.parts
+                if p.size == min(job.part_size, job.snapshot.size - (p.n - 1) * job.part_size)
+            }
             return await ParallelUpload(job).run(held)
         return await SequentialUpload(job).run(state.url, status.offset or 0)
-
 
 
 def _stored_bytes_are_wrong(exc: UploadError) -> bool:
@@ -184,6 +205,9 @@ def _stored_bytes_are_wrong(exc: UploadError) -> bool:
     Not a part's mismatch, not a changed file, and not a success reply naming another
     checksum (the stored bytes may be right: that is raised as it is).
     """
-    return (exc.reason == "checksum_mismatch" and exc.part is None
-            and not isinstance(exc, FileChangedError)
-            and isinstance(exc.__cause__, ValidationError))
+    return (
+        exc.reason == "checksum_mismatch"
+        and exc.part is None
+        and not isinstance(exc, FileChangedError)
+        and isinstance(exc.__cause__, ValidationError)
+    )

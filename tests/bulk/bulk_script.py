@@ -21,8 +21,13 @@ async def main(a: argparse.Namespace) -> None:
     async with AsyncClient(a.url, access_token=a.token) as client:
         items = scan_directory(a.dir, file_specifications=[{"name": "image"}])
         report = await client.data_collections.upload(
-            a.collection, items, project=a.project, journal=a.journal, on_progress=show,
-            max_concurrency=8)
+            a.collection,
+            items,
+            project=a.project,
+            journal=a.journal,
+            on_progress=show,
+            max_concurrency=8,
+        )
     print(f"done {len(report.data_unit_ids)} {len(report.task_ids)}", flush=True)
 
 

@@ -12,10 +12,13 @@ from synapse_async import AsyncClient
 @pytest.fixture
 async def collection(client: AsyncClient) -> int:
     """A collection with one required image slot and an optional json slot."""
-    coll = await client.data_collections.create("bulk", file_specifications=[
-        {"name": "image", "file_type": "image", "is_required": True},
-        {"name": "label", "file_type": "json"},
-    ])
+    coll = await client.data_collections.create(
+        "bulk",
+        file_specifications=[
+            {"name": "image", "file_type": "image", "is_required": True},
+            {"name": "label", "file_type": "json"},
+        ],
+    )
     return coll.id
 
 

@@ -21,8 +21,9 @@ from tests.bulk.conftest import make_files
 pytestmark = pytest.mark.anyio
 
 
-async def test_bad_items_fail_alone(client: AsyncClient, emulator: Emulator, collection: int,
-                                    tmp_path: Path) -> None:
+async def test_bad_items_fail_alone(
+    client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path
+) -> None:
     good = make_files(tmp_path / "good", 3)
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
@@ -69,18 +70,21 @@ async def test_bad_items_fail_alone(client: AsyncClient, emulator: Emulator, col
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-async def test_unreadable_file_fails_alone(client: AsyncClient, collection: int,
-                                           tmp_path: Path) -> None:
+async def test_unreadable_file_fails_alone(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path, 2)
     files[0].chmod(0)
-    report = await client.data_collections.upload(collection,
-                                                  [{"files": {"image": p}} for p in files])
+    report = await client.data_collections.upload(
+        collection, [{"files": {"image": p}} for p in files]
+    )
     assert report.failed == 1 and "not readable" in report.failures[0].message
 
 
 @pytest.mark.parametrize("size", [1000, 40_000])  # sent from memory / read from disk
-async def test_file_changed_while_sent(client: AsyncClient, collection: int, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+async def test_file_changed_while_sent(
+    client: AsyncClient, collection: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
     files = make_files(tmp_path, 3, size=size)
     from_path = AsyncDataFiles.create
     from_bytes = AsyncDataFiles._create_from_bytes
@@ -99,8 +103,9 @@ async def test_file_changed_while_sent(client: AsyncClient, collection: int, tmp
 
     monkeypatch.setattr(AsyncDataFiles, "create", create)
     monkeypatch.setattr(AsyncDataFiles, "_create_from_bytes", create_from_bytes)
-    report = await client.data_collections.upload(collection,
-                                                  [{"files": {"image": p}} for p in files])
+    report = await client.data_collections.upload(
+        collection, [{"files": {"image": p}} for p in files]
+    )
     assert report.failed == 1
     failure = report.failures[0]
     assert failure.index == 1 and failure.error_type == "FileChangedError"
@@ -129,21 +134,22 @@ async def test_scan_directory_symlink_loop_is_read_once(tmp_path: Path) -> None:
     assert sorted(i.files["img"].name for i in items) == ["0000.jpg", "0001.jpg"]
 
 
-async def test_empty_directory_is_a_typed_error(client: AsyncClient, collection: int,
-                                                tmp_path: Path) -> None:
+async def test_empty_directory_is_a_typed_error(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     items = scan_directory(tmp_path, file_specifications=[{"name": "image"}])
     with pytest.raises(InvalidInputError, match="no files matching"):
         await client.data_collections.upload(collection, items)
 
 
-async def test_journal_of_another_collection(client: AsyncClient, collection: int,
-                                             tmp_path: Path) -> None:
+async def test_journal_of_another_collection(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 2)
     items = [{"files": {"image": p}} for p in files]
     journal = tmp_path / "up.journal"
     await client.data_collections.upload(collection, items, journal=journal)
-    other = await client.data_collections.create("other", file_specifications=[
-        {"name": "image"}])
+    other = await client.data_collections.create("other", file_specifications=[{"name": "image"}])
     with pytest.raises(JournalError, match=f"belongs to collection {collection}"):
         await client.data_collections.upload(other.id, items, journal=journal)
 
@@ -153,13 +159,18 @@ async def test_corrupt_journal(client: AsyncClient, collection: int, tmp_path: P
     journal = tmp_path / "up.journal"
     journal.write_bytes(b"this is not a database" * 100)
     with pytest.raises(JournalError, match="not a readable bulk upload journal"):
-        await client.data_collections.upload(collection, [{"files": {"image": files[0]}}],
-                                             journal=journal)
+        await client.data_collections.upload(
+            collection, [{"files": {"image": files[0]}}], journal=journal
+        )
 
 
 async def test_disk_full_while_writing_the_journal(
-        client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    client: AsyncClient,
+    emulator: Emulator,
+    collection: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     files = make_files(tmp_path / "in", 40)
     items = [{"files": {"image": p}, "meta": {"pad": "x" * 3000}} for p in files]
     journal = tmp_path / "up.journal"
@@ -179,5 +190,6 @@ async def test_disk_full_while_writing_the_journal(
     assert report.failed == 0
     assert emulator.store.count("data_units", data_collection=collection) == 40
     with sqlite3.connect(journal) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM items WHERE unit_id IS NOT NULL"
-                            ).fetchone() == (40,)
+        assert conn.execute("SELECT COUNT(*) FROM items WHERE unit_id IS NOT NULL").fetchone() == (
+            40,
+        )

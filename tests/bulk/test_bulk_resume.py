@@ -21,21 +21,25 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _unit_checksums(emu: Emulator, collection: int) -> list[str]:
-    return [u["files"]["image"]["checksum"]
-            for u in emu.store.list("data_units", limit=None, data_collection=collection)]
+    return [
+        u["files"]["image"]["checksum"]
+        for u in emu.store.list("data_units", limit=None, data_collection=collection)
+    ]
 
 
-async def test_rerun_with_journal_sends_nothing(client: AsyncClient, emulator: Emulator,
-                                                collection: int, project: int,
-                                                tmp_path: Path) -> None:
+async def test_rerun_with_journal_sends_nothing(
+    client: AsyncClient, emulator: Emulator, collection: int, project: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 25)
     items = [{"files": {"image": p}} for p in files]
     journal = tmp_path / "up.journal"
-    first = await client.data_collections.upload(collection, items, project=project,
-                                                 journal=journal)
+    first = await client.data_collections.upload(
+        collection, items, project=project, journal=journal
+    )
     assert first.sent == 25 and first.skipped == 0
-    again = await client.data_collections.upload(collection, items, project=project,
-                                                 journal=journal)
+    again = await client.data_collections.upload(
+        collection, items, project=project, journal=journal
+    )
     assert (again.skipped, again.sent, again.already_on_server, again.bytes_sent) == (25, 0, 0, 0)
     assert sorted(again.data_unit_ids) == sorted(first.data_unit_ids)
     assert sorted(again.task_ids) == sorted(first.task_ids)
@@ -43,8 +47,9 @@ async def test_rerun_with_journal_sends_nothing(client: AsyncClient, emulator: E
     assert emulator.store.count("tasks", project=project) == 25
 
 
-async def test_changed_file_after_journal_is_reported(client: AsyncClient, collection: int,
-                                                      tmp_path: Path) -> None:
+async def test_changed_file_after_journal_is_reported(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 3)
     items = [{"files": {"image": p}} for p in files]
     journal = tmp_path / "up.journal"
@@ -62,8 +67,14 @@ class _Crash(Exception):
 
 @pytest.mark.parametrize("kind", ["unit", "task"])
 async def test_crash_after_the_server_answered_replays_the_same_batch(
-        client: AsyncClient, emulator: Emulator, collection: int, project: int,
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    client: AsyncClient,
+    emulator: Emulator,
+    collection: int,
+    project: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
     """The server created the batch but the journal never heard: the rerun resends that
     batch with the journaled Idempotency-Key and gets the same units (or tasks) back."""
     files = make_files(tmp_path / "in", 30)
@@ -78,14 +89,14 @@ async def test_crash_after_the_server_answered_replays_the_same_batch(
 
     monkeypatch.setattr(Journal, "finish_batch", crash)
     with pytest.raises(Exception) as info:
-        await client.data_collections.upload(collection, items, project=project,
-                                             journal=journal)
+        await client.data_collections.upload(collection, items, project=project, journal=journal)
     assert "killed before" in repr(info.value)
     created = emulator.store.count("data_units" if kind == "unit" else "tasks")
     assert 0 < created <= 30  # the server did create a batch
     monkeypatch.setattr(Journal, "finish_batch", original)
-    report = await client.data_collections.upload(collection, items, project=project,
-                                                  journal=journal)
+    report = await client.data_collections.upload(
+        collection, items, project=project, journal=journal
+    )
     assert report.failed == 0
     assert emulator.store.count("data_units", data_collection=collection) == 30
     assert emulator.store.count("tasks", project=project) == 30
@@ -93,10 +104,16 @@ async def test_crash_after_the_server_answered_replays_the_same_batch(
     assert emulator.store.count("data_files") == 30
 
 
-async def _run_script(emu: Emulator, args: list[str], kill_at: int | None
-                      ) -> tuple[int, list[str]]:
-    cmd = [sys.executable, "-m", "tests.bulk.bulk_script", "--url", emu.url,
-           f"--token={emu.access_token}", *args]
+async def _run_script(emu: Emulator, args: list[str], kill_at: int | None) -> tuple[int, list[str]]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.bulk.bulk_script",
+        "--url",
+        emu.url,
+        f"--token={emu.access_token}",
+        *args,
+    ]
     lines: list[str] = []
     async with await anyio.open_process(cmd, cwd=REPO) as proc:
         assert proc.stdout is not None
@@ -115,13 +132,21 @@ async def _run_script(emu: Emulator, args: list[str], kill_at: int | None
 
 
 async def test_sigkill_midway_then_rerun_finishes_without_duplicates(
-        emulator: Emulator, client: AsyncClient, collection: int, project: int,
-        tmp_path: Path) -> None:
+    emulator: Emulator, client: AsyncClient, collection: int, project: int, tmp_path: Path
+) -> None:
     n = 300
     make_files(tmp_path / "in", n, size=4000)
     journal = tmp_path / "up.journal"
-    args = ["--dir", str(tmp_path / "in"), "--journal", str(journal),
-            "--collection", str(collection), "--project", str(project)]
+    args = [
+        "--dir",
+        str(tmp_path / "in"),
+        "--journal",
+        str(journal),
+        "--collection",
+        str(collection),
+        "--project",
+        str(project),
+    ]
     emulator.set_faults(Faults(latency=0.02))
     code, lines = await _run_script(emulator, args, kill_at=n // 2)
     assert code == -signal.SIGKILL, lines
@@ -138,5 +163,6 @@ async def test_sigkill_midway_then_rerun_finishes_without_duplicates(
     # Files the server held after the kill were not sent again.
     assert emulator.store.count("data_files") == n
     with sqlite3.connect(journal) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM items WHERE task_id IS NOT NULL"
-                            ).fetchone() == (n,)
+        assert conn.execute("SELECT COUNT(*) FROM items WHERE task_id IS NOT NULL").fetchone() == (
+            n,
+        )

@@ -17,44 +17,62 @@ from tests.sync.conftest import ThreadedEmulator, threaded_emulator  # noqa: F40
 
 
 def _collection_and_project(client: Client) -> tuple[int, int]:
-    coll = client.data_collections.create("sync bulk", file_specifications=[
-        {"name": "image", "file_type": "image", "is_required": True}])
+    coll = client.data_collections.create(
+        "sync bulk",
+        file_specifications=[{"name": "image", "file_type": "image", "is_required": True}],
+    )
     return coll.id, client.projects.create("sync bulk").id
 
 
-def test_sync_upload_of_a_scanned_folder(threaded_emulator: ThreadedEmulator,  # noqa: F811
-                                         tmp_path: Path) -> None:
+def test_sync_upload_of_a_scanned_folder(
+    threaded_emulator: ThreadedEmulator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     make_files(tmp_path / "in", 15)
     seen: list[BulkProgress] = []
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
         collection, project = _collection_and_project(client)
         coll = client.data_collections.get(collection)
         report = client.data_collections.upload(
-            coll, scan_directory(tmp_path / "in", file_specifications=coll), project=project,
-            journal=tmp_path / "j", on_progress=seen.append)
+            coll,
+            scan_directory(tmp_path / "in", file_specifications=coll),
+            project=project,
+            journal=tmp_path / "j",
+            on_progress=seen.append,
+        )
         assert (report.items, report.sent, report.failed) == (15, 15, 0)
         assert len(report.task_ids) == 15
         again = client.data_collections.upload(
-            coll, scan_directory(tmp_path / "in", file_specifications=coll), project=project,
-            journal=tmp_path / "j")
+            coll,
+            scan_directory(tmp_path / "in", file_specifications=coll),
+            project=project,
+            journal=tmp_path / "j",
+        )
         assert (again.skipped, again.sent) == (15, 0)
     assert seen[-1].items_done == 15
 
 
 def test_compat_upload_data_collection_as_the_official_client(
-        threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:  # noqa: F811
+    threaded_emulator: ThreadedEmulator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     files = make_files(tmp_path / "in", 12)
     client = BackendClient(threaded_emulator.url, threaded_emulator.access_token)
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as typed:
         collection, project = _collection_and_project(typed)
-    data: list[dict[str, Any]] = [{"files": {"image": p}, "meta": {"n": i}}
-                                  for i, p in enumerate(files)]
+    data: list[dict[str, Any]] = [
+        {"files": {"image": p}, "meta": {"n": i}} for i, p in enumerate(files)
+    ]
     calls: list[tuple[int, int]] = []
-    client.upload_data_collection(collection, data, project_id=project, batch_size=5,
-                                  max_workers=4,
-                                  on_progress=lambda done, total: calls.append((done, total)))
-    listing: Any = client.list_data_units(params={"data_collection": collection},
-                                          list_all=True)
+    client.upload_data_collection(
+        collection,
+        data,
+        project_id=project,
+        batch_size=5,
+        max_workers=4,
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
+    listing: Any = client.list_data_units(params={"data_collection": collection}, list_all=True)
     units, count = listing
     assert count == 12
     assert sorted(u["meta"]["n"] for u in units) == list(range(12))
@@ -70,14 +88,18 @@ def test_compat_upload_data_collection_as_the_official_client(
 
 
 def test_compat_upload_data_file_and_create_data_units(
-        threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:  # noqa: F811
+    threaded_emulator: ThreadedEmulator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     files = make_files(tmp_path / "in", 2)
     client = BackendClient(threaded_emulator.url, threaded_emulator.access_token)
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as typed:
         collection, _ = _collection_and_project(typed)
     spec: dict[str, Any] = client.upload_data_file(
         organized_file={"files": {"image": files[0]}, "meta": {"a": 1}, "groups": "batch-1"},
-        collection_id=collection, use_chunked_upload=False)
+        collection_id=collection,
+        use_chunked_upload=False,
+    )
     assert spec["data_collection"] == collection and spec["meta"] == {"a": 1}
     assert spec["files"]["image"]["path"] == files[0].name
     assert len(spec["files"]["image"]["checksum"]) == 32

@@ -27,17 +27,20 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-async def test_items_become_units_and_tasks(client: AsyncClient, emulator: Emulator,
-                                            collection: int, project: int,
-                                            tmp_path: Path) -> None:
+async def test_items_become_units_and_tasks(
+    client: AsyncClient, emulator: Emulator, collection: int, project: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 30)
-    items: list[Any] = [{"files": {"image": p}, "meta": {"n": i}, "groups": ["g"]}
-                           for i, p in enumerate(files[:20])]
-    items += [BulkItem(files={"image": str(p)}, meta={"n": 20 + i})
-              for i, p in enumerate(files[20:])]
+    items: list[Any] = [
+        {"files": {"image": p}, "meta": {"n": i}, "groups": ["g"]} for i, p in enumerate(files[:20])
+    ]
+    items += [
+        BulkItem(files={"image": str(p)}, meta={"n": 20 + i}) for i, p in enumerate(files[20:])
+    ]
     seen: list[BulkProgress] = []
-    report = await client.data_collections.upload(collection, iter(items), project=project,
-                                                  on_progress=seen.append)
+    report = await client.data_collections.upload(
+        collection, iter(items), project=project, on_progress=seen.append
+    )
     assert report.failed == 0 and report.failures == []
     assert (report.items, report.sent, report.already_on_server) == (30, 30, 0)
     assert report.bytes_sent == report.bytes_total == sum(p.stat().st_size for p in files)
@@ -58,11 +61,13 @@ async def test_items_become_units_and_tasks(client: AsyncClient, emulator: Emula
     assert last.bytes_done == last.bytes_total == report.bytes_total and last.scan_complete
 
 
-async def test_files_the_server_holds_are_not_sent(client: AsyncClient, emulator: Emulator,
-                                                   collection: int, tmp_path: Path) -> None:
+async def test_files_the_server_holds_are_not_sent(
+    client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "a", 12)
     first = await client.data_collections.upload(
-        collection, [{"files": {"image": p}} for p in files[:8]])
+        collection, [{"files": {"image": p}} for p in files[:8]]
+    )
     assert first.sent == 8
     copies = []
     for p in files:  # same content at other paths: 8 known to the server, 4 new
@@ -70,8 +75,9 @@ async def test_files_the_server_holds_are_not_sent(client: AsyncClient, emulator
         q.parent.mkdir(exist_ok=True)
         q.write_bytes(p.read_bytes())
         copies.append(q)
-    second = await client.data_collections.upload(collection,
-                                                  [{"files": {"image": q}} for q in copies])
+    second = await client.data_collections.upload(
+        collection, [{"files": {"image": q}} for q in copies]
+    )
     assert (second.sent, second.already_on_server) == (4, 8)
     assert second.bytes_sent == sum(q.stat().st_size for q in copies[8:])
     assert emulator.store.count("data_files") == 12
@@ -79,20 +85,23 @@ async def test_files_the_server_holds_are_not_sent(client: AsyncClient, emulator
 
 
 async def test_same_content_twice_in_one_run_is_sent_once(
-        client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path) -> None:
+    client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path
+) -> None:
     a = tmp_path / "a.jpg"
     b = tmp_path / "b.jpg"
     a.write_bytes(b"same" * 100)
     b.write_bytes(b"same" * 100)
     report = await client.data_collections.upload(
-        collection, [{"files": {"image": a}}, {"files": {"image": b}}])
+        collection, [{"files": {"image": a}}, {"files": {"image": b}}]
+    )
     assert (report.sent, report.already_on_server, report.failed) == (1, 1, 0)
     assert emulator.store.count("data_files") == 1
     assert len(report.data_unit_ids) == 2
 
 
 async def test_async_iterable_and_scan_directory_grouping(
-        client: AsyncClient, collection: int, tmp_path: Path) -> None:
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     root = tmp_path / "ds"
     (root / "sub").mkdir(parents=True)
     for stem in ("0001", "0002"):
@@ -119,16 +128,21 @@ async def test_async_iterable_and_scan_directory_grouping(
 async def test_one_slot_scan_and_pattern(tmp_path: Path) -> None:
     make_files(tmp_path, 3)
     (tmp_path / "skip.png").write_bytes(b"x")
-    items = list(scan_directory(tmp_path, file_specifications=[{"name": "img"}],
-                                pattern="*.jpg", recursive=False))
+    items = list(
+        scan_directory(
+            tmp_path, file_specifications=[{"name": "img"}], pattern="*.jpg", recursive=False
+        )
+    )
     assert [i.files["img"].name for i in items] == ["0000.jpg", "0001.jpg", "0002.jpg"]
 
 
-async def test_report_to_json_is_written_whole(client: AsyncClient, collection: int,
-                                               tmp_path: Path) -> None:
+async def test_report_to_json_is_written_whole(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 2)
     report = await client.data_collections.upload(
-        collection, [{"files": {"image": files[0]}}, {"files": {"image": tmp_path / "nope"}}])
+        collection, [{"files": {"image": files[0]}}, {"files": {"image": tmp_path / "nope"}}]
+    )
     out = tmp_path / "report.json"
     report.to_json(out)
     data = json.loads(out.read_text())
@@ -137,8 +151,9 @@ async def test_report_to_json_is_written_whole(client: AsyncClient, collection: 
     assert [n for n in _names(tmp_path) if n.startswith(".report")] == []
 
 
-async def test_fail_fast_stops_at_first_bad_item(client: AsyncClient, emulator: Emulator,
-                                                 collection: int, tmp_path: Path) -> None:
+async def test_fail_fast_stops_at_first_bad_item(
+    client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 200)
     items = [{"files": {"image": tmp_path / "missing.jpg"}}]
     items += [{"files": {"image": p}} for p in files]
@@ -150,13 +165,15 @@ async def test_fail_fast_stops_at_first_bad_item(client: AsyncClient, emulator: 
 
 
 async def test_missing_collection_and_project_are_typed_errors(
-        client: AsyncClient, collection: int, tmp_path: Path) -> None:
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
     files = make_files(tmp_path, 1)
     with pytest.raises(InvalidInputError, match="data collection 999 does not exist"):
         await client.data_collections.upload(999, [{"files": {"image": files[0]}}])
     with pytest.raises(InvalidInputError, match="project 999 does not exist"):
-        await client.data_collections.upload(collection, [{"files": {"image": files[0]}}],
-                                             project=999)
+        await client.data_collections.upload(
+            collection, [{"files": {"image": files[0]}}], project=999
+        )
     with pytest.raises(InvalidInputError, match="scan_directory"):
         await client.data_collections.upload(collection, str(tmp_path))  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="max_concurrency"):
@@ -164,7 +181,8 @@ async def test_missing_collection_and_project_are_typed_errors(
 
 
 async def test_a_file_above_50_mib_goes_by_chunked_upload(
-        client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path) -> None:
+    client: AsyncClient, emulator: Emulator, collection: int, tmp_path: Path
+) -> None:
     big = tmp_path / "big.jpg"
     with big.open("wb") as fh:
         fh.truncate(50 * 2**20 + 7)
@@ -173,7 +191,8 @@ async def test_a_file_above_50_mib_goes_by_chunked_upload(
     small = make_files(tmp_path / "small", 3)
     seen: list[BulkProgress] = []
     report = await client.data_collections.upload(
-        collection, [{"files": {"image": p}} for p in [big, *small]], on_progress=seen.append)
+        collection, [{"files": {"image": p}} for p in [big, *small]], on_progress=seen.append
+    )
     assert report.failed == 0 and report.sent == 4
     assert len(emulator.uploads.counters_json()["uploads"]) == 1  # one chunked upload
     units = [u async for u in client.data_units.list(data_collection=collection)]

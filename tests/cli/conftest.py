@@ -28,9 +28,14 @@ class RunningEmulator:
     def seed(self, kind: str, **args: Any) -> Any:
         """``POST _emulator/seed/``: create test data through the emulator's control API."""
         req = urllib.request.Request(
-            self.url + "_emulator/seed/", data=json.dumps({"kind": kind, **args}).encode(),
-            headers={"Synapse-Access-Token": f"Token {self.token}",
-                     "Content-Type": "application/json"}, method="POST")
+            self.url + "_emulator/seed/",
+            data=json.dumps({"kind": kind, **args}).encode(),
+            headers={
+                "Synapse-Access-Token": f"Token {self.token}",
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
 
@@ -43,8 +48,12 @@ class RunningEmulator:
 
 def start_emulator(*args: str) -> RunningEmulator:
     """``synapse emulator --port 0 ARGS`` in a subprocess, once it printed its address."""
-    proc = subprocess.Popen([SYNAPSE, "emulator", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [SYNAPSE, "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("SYNAPSE_EMULATOR"):

@@ -16,8 +16,7 @@ from tests.cli.conftest import RunningEmulator
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for name in ("demo", "login", "config", "doctor", "emulator", "upload", "ls", "export",
-                 "jobs"):
+    for name in ("demo", "login", "config", "doctor", "emulator", "upload", "ls", "export", "jobs"):
         assert f"  {name} " in result.stdout
 
 
@@ -47,7 +46,8 @@ def test_ls_tasks_without_project_is_bad_usage_without_traceback(runner: CliRunn
 
 
 def test_api_error_prints_the_typed_message_and_debug_adds_the_traceback(
-        runner: CliRunner, monkeypatch: object) -> None:
+    runner: CliRunner, monkeypatch: object
+) -> None:
     env = {"SYNAPSE_ACCESS_TOKEN": "emu_wrong"}
     result = runner.invoke(cli, ["ls", "projects"], env=env)
     assert result.exit_code == 1
@@ -60,11 +60,13 @@ def test_api_error_prints_the_typed_message_and_debug_adds_the_traceback(
     assert "emu_wrong" not in debug.output
 
 
-def test_login_writes_a_0600_config_and_show_redacts(runner: CliRunner, emu: RunningEmulator,
-                                                     tmp_path: Path) -> None:
+def test_login_writes_a_0600_config_and_show_redacts(
+    runner: CliRunner, emu: RunningEmulator, tmp_path: Path
+) -> None:
     cfg = tmp_path / "config.json"
-    result = runner.invoke(cli, ["login"], input=emu.token + "\n",
-                           env={"SYNAPSE_ACCESS_TOKEN": None})
+    result = runner.invoke(
+        cli, ["login"], input=emu.token + "\n", env={"SYNAPSE_ACCESS_TOKEN": None}
+    )
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(os.stat(cfg).st_mode) == 0o600
     assert json.loads(cfg.read_text()) == {"host": emu.url, "access_token": emu.token}
@@ -87,10 +89,19 @@ def test_login_with_a_refused_token_writes_nothing(runner: CliRunner, tmp_path: 
 def test_doctor_all_ok(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["doctor"])
     assert result.exit_code == 0, result.output
-    lines = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()
-             if line.strip() and line.split()[0] in ("ok", "problem", "info")}
-    assert lines == {"versions": "info", "settings": "ok", "reachable": "ok", "clock": "ok",
-                     "credentials": "ok", "uploads": "ok"}
+    lines = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.splitlines()
+        if line.strip() and line.split()[0] in ("ok", "problem", "info")
+    }
+    assert lines == {
+        "versions": "info",
+        "settings": "ok",
+        "reachable": "ok",
+        "clock": "ok",
+        "credentials": "ok",
+        "uploads": "ok",
+    }
     assert "parallel chunked upload" in result.stdout
 
 
@@ -107,24 +118,30 @@ def test_doctor_reports_an_unreachable_host(runner: CliRunner) -> None:
     assert "problem  reachable" in result.stdout
 
 
-def test_export_coco_writes_the_files_with_counts(runner: CliRunner, emu: RunningEmulator,
-                                                  tmp_path: Path) -> None:
+def test_export_coco_writes_the_files_with_counts(
+    runner: CliRunner, emu: RunningEmulator, tmp_path: Path
+) -> None:
     project = emu.seed("project", name="boxes", annotation_type="bounding_box")
     emu.seed("annotated_assignments", project_id=project["id"], n_items=12, boxes_per_item=3)
     out = tmp_path / "coco"
-    result = runner.invoke(cli, ["export", str(project["id"]), "--format", "coco", "--out",
-                                 str(out)])
+    result = runner.invoke(
+        cli, ["export", str(project["id"]), "--format", "coco", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.rglob("*.json"))
     assert files, result.output
-    total = sum(len(json.loads(p.read_text()).get("annotations", []))
-                for p in out.rglob("*.json") if p.name != "export_report.json")
+    total = sum(
+        len(json.loads(p.read_text()).get("annotations", []))
+        for p in out.rglob("*.json")
+        if p.name != "export_report.json"
+    )
     assert total == 36
     assert "total" in result.stdout and "36" in result.stdout
 
 
 def test_jobs_tail_prints_every_line_and_exit_code_follows_the_job(
-        runner: CliRunner, emu: RunningEmulator) -> None:
+    runner: CliRunner, emu: RunningEmulator
+) -> None:
     ok = emu.seed("job", lines=["loading", "training", "done"], step_seconds=0.05)
     result = runner.invoke(cli, ["jobs", "tail", str(ok["id"])])
     assert result.exit_code == 0, result.output
@@ -137,8 +154,11 @@ def test_jobs_tail_prints_every_line_and_exit_code_follows_the_job(
 
 def test_a_local_file_error_is_one_line_not_a_traceback(runner: CliRunner) -> None:
     # readable (absent), but its directory cannot be created: even root cannot write /proc
-    result = runner.invoke(cli, ["login", "--token", "t", "--no-verify"],
-                           env={"SYNAPSE_CONFIG_FILE": "/proc/synapse-cli-test/config.json"})
+    result = runner.invoke(
+        cli,
+        ["login", "--token", "t", "--no-verify"],
+        env={"SYNAPSE_CONFIG_FILE": "/proc/synapse-cli-test/config.json"},
+    )
     assert result.exit_code == 1
     assert "error:" in result.stderr and "/proc/synapse-cli-test" in result.stderr
     assert "Traceback" not in result.output

@@ -19,9 +19,16 @@ from synapse_async.cli.cmd_export import parse_split
 
 
 def _snap(files_done: int, files_total: int, scan_complete: bool) -> BulkProgress:
-    return BulkProgress(files_done=files_done, files_total=files_total, bytes_done=2_000_000,
-                        bytes_total=5_000_000, items_done=files_done, items_failed=0,
-                        rate=1_500_000.0, scan_complete=scan_complete)
+    return BulkProgress(
+        files_done=files_done,
+        files_total=files_total,
+        bytes_done=2_000_000,
+        bytes_total=5_000_000,
+        items_done=files_done,
+        items_failed=0,
+        rate=1_500_000.0,
+        scan_complete=scan_complete,
+    )
 
 
 def test_transfer_bars_show_counts_rate_and_a_growing_total() -> None:
@@ -36,8 +43,9 @@ def test_transfer_bars_show_counts_rate_and_a_growing_total() -> None:
 
 
 def _answer_dated(offset: timedelta) -> Answer:
-    return Answer(200, {"Date": format_datetime(datetime.now(timezone.utc) + offset,
-                                                usegmt=True)}, None)
+    return Answer(
+        200, {"Date": format_datetime(datetime.now(timezone.utc) + offset, usegmt=True)}, None
+    )
 
 
 def test_clock_skew_over_the_limit_is_a_problem() -> None:

@@ -23,15 +23,26 @@ def _files(root: Path, n: int) -> list[Path]:
     return paths
 
 
-def test_upload_a_directory_into_units_and_tasks(runner: CliRunner, emu: RunningEmulator,
-                                                 tmp_path: Path) -> None:
+def test_upload_a_directory_into_units_and_tasks(
+    runner: CliRunner, emu: RunningEmulator, tmp_path: Path
+) -> None:
     coll = emu.seed("data_collection", name="cli upload")
     project = emu.seed("project", name="cli upload")
     _files(tmp_path / "data" / "nested", 7)
     report = tmp_path / "report.json"
-    result = runner.invoke(cli, ["upload", str(tmp_path / "data"), "--collection",
-                                 str(coll["id"]), "--project", str(project["id"]),
-                                 "--report", str(report)])
+    result = runner.invoke(
+        cli,
+        [
+            "upload",
+            str(tmp_path / "data"),
+            "--collection",
+            str(coll["id"]),
+            "--project",
+            str(project["id"]),
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text())
     assert data["sent"] == 7 and data["failed"] == 0
@@ -42,8 +53,7 @@ def test_upload_a_directory_into_units_and_tasks(runner: CliRunner, emu: Running
     assert sorted(units) == sorted(data["data_unit_ids"])
 
 
-def test_upload_to_a_missing_collection_is_a_typed_error(runner: CliRunner,
-                                                         tmp_path: Path) -> None:
+def test_upload_to_a_missing_collection_is_a_typed_error(runner: CliRunner, tmp_path: Path) -> None:
     _files(tmp_path / "data", 1)
     result = runner.invoke(cli, ["upload", str(tmp_path / "data"), "--collection", "9999"])
     assert result.exit_code == 1
@@ -58,14 +68,16 @@ def test_upload_without_a_collection_is_bad_usage(runner: CliRunner, tmp_path: P
     assert "--collection" in result.stderr
 
 
-def test_a_failed_item_is_listed_and_exits_1(runner: CliRunner, emu: RunningEmulator,
-                                             tmp_path: Path) -> None:
+def test_a_failed_item_is_listed_and_exits_1(
+    runner: CliRunner, emu: RunningEmulator, tmp_path: Path
+) -> None:
     coll = emu.seed("data_collection", name="cli upload failures")
     good = _files(tmp_path / "data", 2)
     fifo = tmp_path / "special.png"
     os.mkfifo(fifo)
-    result = runner.invoke(cli, ["upload", *map(str, good), str(fifo), "--collection",
-                                 str(coll["id"]), "--json"])
+    result = runner.invoke(
+        cli, ["upload", *map(str, good), str(fifo), "--collection", str(coll["id"]), "--json"]
+    )
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     assert data["sent"] == 2 and data["failed"] == 1
@@ -73,7 +85,8 @@ def test_a_failed_item_is_listed_and_exits_1(runner: CliRunner, emu: RunningEmul
 
 
 def test_rerunning_the_same_command_resumes_from_its_journal(
-        runner: CliRunner, emu: RunningEmulator, tmp_path: Path) -> None:
+    runner: CliRunner, emu: RunningEmulator, tmp_path: Path
+) -> None:
     coll = emu.seed("data_collection", name="cli resume")
     _files(tmp_path / "data", 5)
     args = ["upload", str(tmp_path / "data"), "--collection", str(coll["id"]), "--json"]

@@ -97,4 +97,3 @@ def test_generated_tokens_never_start_with_a_dash() -> None:
     tokens = {Emulator().access_token for _ in range(200)}
     assert len(tokens) == 200
     assert all(t.startswith("emu_") for t in tokens)
-

@@ -158,8 +158,12 @@ def test_faults_validation() -> None:
     g = Faults(methods=["put", "POST"], lost_reply_rate=0.5, wrong_checksum=True)
     assert g.methods == ("PUT", "POST")
     assert Faults.from_dict(g.to_dict()) == g
-    for bad in ({"methods": "PUT"}, {"methods": [1]}, {"wrong_part_md5": 1},
-                {"lost_reply_rate": 2}):
+    for bad in (
+        {"methods": "PUT"},
+        {"methods": [1]},
+        {"wrong_part_md5": 1},
+        {"lost_reply_rate": 2},
+    ):
         with pytest.raises(ValueError):
             Faults.from_dict(bad)
 
@@ -167,6 +171,7 @@ def test_faults_validation() -> None:
 def test_method_filter_in_flight_gauge_and_lost_replies() -> None:
     async def scenario() -> None:
         async with serve(faults=Faults(latency=0.1)) as (emu, http):
+
             async def get() -> int:
                 async with http.get("projects/") as r:
                     return r.status

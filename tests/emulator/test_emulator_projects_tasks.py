@@ -42,13 +42,19 @@ def test_project_validation() -> None:
             status, body = await post_json(http, "projects/", {"name": "x", "labels": [1]})
             assert status == 400 and "labels" in body["detail"]
             # multi-type projects: label lists keyed by type, never silently dropped
-            multi = {"name": "v", "annotation_type": ["classification", "keypoint"],
-                     "labels": {"classification": ["run"], "keypoint": ["head"]}}
+            multi = {
+                "name": "v",
+                "annotation_type": ["classification", "keypoint"],
+                "labels": {"classification": ["run"], "keypoint": ["head"]},
+            }
             status, made = await post_json(http, "projects/", multi)
             assert status == 201 and made["labels"] == multi["labels"]
             assert made["annotation_type"] == ["classification", "keypoint"]
-            status, body = await post_json(http, "projects/", {
-                **multi, "labels": {"classification": ["run"], "polygon": ["x"]}})
+            status, body = await post_json(
+                http,
+                "projects/",
+                {**multi, "labels": {"classification": ["run"], "polygon": ["x"]}},
+            )
             assert status == 400 and "polygon" in str(body["detail"]["labels"])
             status, body = await post_json(http, "projects/", {**multi, "annotation_type": []})
             assert status == 400 and "annotation_type" in body["detail"]

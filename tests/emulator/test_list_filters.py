@@ -15,21 +15,25 @@ from synapse_async.emulator.routes import ml
 pytestmark = pytest.mark.anyio
 
 
-async def test_assignment_tags_and_dates(client: AsyncClient, emulator: Emulator,
-                                         tmp_path: Path) -> None:
+async def test_assignment_tags_and_dates(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     pid = emulator.seed.project("p")["id"]
     emulator.seed.assignments(pid, 250)
     tag = await client.task_tags.create("keep")
     await client.assignments.set_tags([3, 7], [tag.id])
-    report = await client.exports.export(filter={"project": pid, "tags": tag.id},
-                                         output_dir=tmp_path / "a")
+    report = await client.exports.export(
+        filter={"project": pid, "tags": tag.id}, output_dir=tmp_path / "a"
+    )
     assert report.items == 2
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-    report = await client.exports.export(filter={"project": pid, "created__gte": future},
-                                         output_dir=tmp_path / "b")
+    report = await client.exports.export(
+        filter={"project": pid, "created__gte": future}, output_dir=tmp_path / "b"
+    )
     assert report.items == 0
-    report = await client.exports.export(filter={"project": pid, "created_before": future},
-                                         output_dir=tmp_path / "c")
+    report = await client.exports.export(
+        filter={"project": pid, "created_before": future}, output_dir=tmp_path / "c"
+    )
     assert report.items == 250
 
 
@@ -42,8 +46,9 @@ async def test_task_tags(client: AsyncClient, emulator: Emulator, tmp_path: Path
     assert tasks == [1, 2, 3]
 
 
-async def test_ground_truth_category(client: AsyncClient, emulator: Emulator,
-                                     tmp_path: Path) -> None:
+async def test_ground_truth_category(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     made = emulator.seed.ground_truth("gt", versions=1, events=60)
     store = emulator.store
     for event in store.list(ml.EVENTS, limit=None):
@@ -53,17 +58,21 @@ async def test_ground_truth_category(client: AsyncClient, emulator: Emulator,
     report = await client.exports.export(
         target="ground_truth",
         filter={"ground_truth_dataset_version": version, "category": "val"},
-        output_dir=tmp_path / "gt")
+        output_dir=tmp_path / "gt",
+    )
     assert report.items == 20
 
 
-async def test_unknown_filter_is_refused_not_ignored(client: AsyncClient, emulator: Emulator,
-                                                    tmp_path: Path) -> None:
+async def test_unknown_filter_is_refused_not_ignored(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     pid = emulator.seed.project("p")["id"]
     emulator.seed.assignments(pid, 5)
     with pytest.raises(ValidationError, match="colour"):
-        await client.exports.export(filter={"project": pid, "colour": "red"},
-                                    output_dir=tmp_path / "x")
+        await client.exports.export(
+            filter={"project": pid, "colour": "red"}, output_dir=tmp_path / "x"
+        )
     with pytest.raises(ValidationError, match="created__gte"):
-        await client.exports.export(filter={"project": pid, "created__gte": "yesterday"},
-                                    output_dir=tmp_path / "y")
+        await client.exports.export(
+            filter={"project": pid, "created__gte": "yesterday"}, output_dir=tmp_path / "y"
+        )

@@ -89,7 +89,12 @@ def test_traversal_names_in_a_real_export(tmp_path: Path) -> None:
 def test_unique_namer() -> None:
     namer = UniqueNamer()
     assert [namer.claim(n) for n in ["a.jpg", "a.jpg", "A.png", "a (2).jpg", "b"]] == [
-        "a.jpg", "a (2).jpg", "A (3).png", "a (2) (2).jpg", "b"]
+        "a.jpg",
+        "a (2).jpg",
+        "A (3).png",
+        "a (2) (2).jpg",
+        "b",
+    ]
     assert namer.claim("a.jpg", scope="val") == "a.jpg"
     assert len(namer) == 6
 
@@ -163,8 +168,12 @@ def test_a_failed_overwrite_leaves_the_previous_export_whole(tmp_path: Path) -> 
     write_export([bbox_record(1, [(1, 1, 5, 5, "car")])], format="coco", output_dir=out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(RuntimeError):
-        write_export(_failing([bbox_record(1, [(1, 1, 5, 5, "car")])], after=0),
-                     format="coco", output_dir=out, overwrite=True)
+        write_export(
+            _failing([bbox_record(1, [(1, 1, 5, 5, "car")])], after=0),
+            format="coco",
+            output_dir=out,
+            overwrite=True,
+        )
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before and (out / REPORT_FILE).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging folder left

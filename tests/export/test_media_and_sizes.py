@@ -20,8 +20,13 @@ def _jpeg(width: int, height: int, *, exif: int = 0) -> bytes:
     """SOI, an APP1 of ``exif`` bytes (metadata before the frame), SOF2, EOI."""
     app1 = b"\xff\xe1" + struct.pack(">H", exif + 2) + b"\x00" * exif
     sof = b"\xff\xc2" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" \
-        + app1 + sof + b"\xff\xd9"
+    return (
+        b"\xff\xd8"
+        + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + app1
+        + sof
+        + b"\xff\xd9"
+    )
 
 
 def _gif(w: int, h: int) -> bytes:
@@ -33,8 +38,13 @@ def _bmp(w: int, h: int) -> bytes:
 
 
 def _webp_vp8x(w: int, h: int) -> bytes:
-    body = b"VP8X" + struct.pack("<I", 10) + b"\x00" * 4 + (w - 1).to_bytes(3, "little") \
+    body = (
+        b"VP8X"
+        + struct.pack("<I", 10)
+        + b"\x00" * 4
+        + (w - 1).to_bytes(3, "little")
         + (h - 1).to_bytes(3, "little")
+    )
     return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
 
 
@@ -52,16 +62,19 @@ def _tiff(w: int, h: int, order: str = "<") -> bytes:
     return head + entries + b"\x00" * 4
 
 
-@pytest.mark.parametrize(("data", "kind", "size"), [
-    (png_bytes(37, 21), "png", (37, 21)),
-    (_jpeg(1920, 1080, exif=30_000), "jpeg", (1920, 1080)),
-    (_gif(300, 7), "gif", (300, 7)),
-    (_bmp(640, 480), "bmp", (640, 480)),
-    (_webp_vp8x(4000, 3000), "webp", (4000, 3000)),
-    (_webp_vp8l(17, 9), "webp", (17, 9)),
-    (_tiff(800, 600), "tiff", (800, 600)),
-    (_tiff(81, 65, ">"), "tiff", (81, 65)),
-])
+@pytest.mark.parametrize(
+    ("data", "kind", "size"),
+    [
+        (png_bytes(37, 21), "png", (37, 21)),
+        (_jpeg(1920, 1080, exif=30_000), "jpeg", (1920, 1080)),
+        (_gif(300, 7), "gif", (300, 7)),
+        (_bmp(640, 480), "bmp", (640, 480)),
+        (_webp_vp8x(4000, 3000), "webp", (4000, 3000)),
+        (_webp_vp8l(17, 9), "webp", (17, 9)),
+        (_tiff(800, 600), "tiff", (800, 600)),
+        (_tiff(81, 65, ">"), "tiff", (81, 65)),
+    ],
+)
 def test_header_sizes(data: bytes, kind: str, size: tuple[int, int]) -> None:
     info = image_info(io.BytesIO(data))
     assert info is not None and (info.kind, info.width, info.height) == (kind, *size)
@@ -107,11 +120,17 @@ def test_unsized_media_take_the_size_and_suffix_of_their_file(tmp_path: Path, fm
     assert sorted(p.name for p in images.iterdir()) == ["2.png", "b.png", "scan_0004.png"]
     if fmt == "yolo":
         assert sorted(p.name for p in (out / "labels" / "default").iterdir()) == [
-            "2.txt", "b.txt", "scan_0004.txt"]
+            "2.txt",
+            "b.txt",
+            "scan_0004.txt",
+        ]
     if fmt == "coco":
         doc = json.loads((out / "annotations" / "instances_default.json").read_text())
         assert {(i["file_name"], i["width"], i["height"]) for i in doc["images"]} == {
-            ("2.png", 64, 48), ("scan_0004.png", 64, 48), ("b.png", 64, 48)}
+            ("2.png", 64, 48),
+            ("scan_0004.png", 64, 48),
+            ("b.png", 64, 48),
+        }
 
 
 def test_mime_type_gives_the_extension(tmp_path: Path) -> None:
@@ -132,8 +151,10 @@ def test_image_formats_skip_text_media(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / fmt
     report = write_export(records, format=fmt, output_dir=out)
     assert report.complete and report.skipped_media == 2
-    assert report.annotations_written == 1 and report.skipped == {"named_entity": 1,
-                                                                  "bounding_box": 1}
+    assert report.annotations_written == 1 and report.skipped == {
+        "named_entity": 1,
+        "bounding_box": 1,
+    }
     files = sorted(p.name for p in out.rglob("*") if p.is_file())
     assert not any(name.startswith(("doc", "2")) for name in files), files
     if fmt == "coco":

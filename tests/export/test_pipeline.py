@@ -24,16 +24,33 @@ from synapse_async.export import (
 )
 from tests.export._records import bbox_record, compact_doc, ner_record
 
-UNUSUAL = {"id": "x/1", "data": {"annotations": {"image_1": [
-    {"id": "u", "type": "cuboid", "data": [1, 2, 3], "classification": "car"},
-    {"id": "n", "type": "bbox", "data": [float("nan"), 0, 1, 1], "classification": "car"}]},
-    "extra": {"note": "é \u2028 \x85"}}, "files": {"image_1": {"url": "https://h/a.jpg"}},
-    "server_field": [1, {"nested": True}]}
+UNUSUAL = {
+    "id": "x/1",
+    "data": {
+        "annotations": {
+            "image_1": [
+                {"id": "u", "type": "cuboid", "data": [1, 2, 3], "classification": "car"},
+                {
+                    "id": "n",
+                    "type": "bbox",
+                    "data": [float("nan"), 0, 1, 1],
+                    "classification": "car",
+                },
+            ]
+        },
+        "extra": {"note": "é \u2028 \x85"},
+    },
+    "files": {"image_1": {"url": "https://h/a.jpg"}},
+    "server_field": [1, {"nested": True}],
+}
 
 
 def test_json_lines_are_lossless(tmp_path: Path) -> None:
-    records = [bbox_record(1, [(1, 2, 3, 4, "car")]), ner_record(2, "Ann", [(0, 3, "P")]),
-               json.loads(json.dumps(UNUSUAL).replace("NaN", "1e999"))]
+    records = [
+        bbox_record(1, [(1, 2, 3, 4, "car")]),
+        ner_record(2, "Ann", [(0, 3, "P")]),
+        json.loads(json.dumps(UNUSUAL).replace("NaN", "1e999")),
+    ]
     report = write_export(records, format="jsonl", output_dir=tmp_path)
     lines = (tmp_path / "synapse_default.jsonl").read_text(encoding="utf-8").split("\n")
     assert lines[-1] == "" and len(lines) == 4
@@ -44,8 +61,14 @@ def test_json_lines_are_lossless(tmp_path: Path) -> None:
 
 def test_json_array_variant(tmp_path: Path) -> None:
     records = [bbox_record(i, [(1, 2, 3, 4, "car")]) for i in range(3)]
-    write_export(records, format="json", output_dir=tmp_path,
-                 options=FormatOptions(json_lines=False), split={"a": 1, "b": 1}, seed=2)
+    write_export(
+        records,
+        format="json",
+        output_dir=tmp_path,
+        options=FormatOptions(json_lines=False),
+        split={"a": 1, "b": 1},
+        seed=2,
+    )
     loaded = [json.loads((tmp_path / f"synapse_{s}.json").read_text()) for s in ("a", "b")]
     assert sorted(loaded[0] + loaded[1], key=lambda r: r["id"]) == records
     assert export_json(records) == records and export_json(records)[0] is not records[0]
@@ -54,22 +77,30 @@ def test_json_array_variant(tmp_path: Path) -> None:
 def test_both_shapes_export_identically(tmp_path: Path) -> None:
     boxes = [(1, 2, 3, 4, "car"), (10, 20, 30, 40.5, "bus")]
     for fmt in ("coco", "yolo", "voc", "csv"):
-        a = write_export([bbox_record(1, boxes, compact=True)], format=fmt,
-                         output_dir=tmp_path / fmt / "a")
-        b = write_export([bbox_record(1, boxes, compact=False)], format=fmt,
-                         output_dir=tmp_path / fmt / "b")
+        a = write_export(
+            [bbox_record(1, boxes, compact=True)], format=fmt, output_dir=tmp_path / fmt / "a"
+        )
+        b = write_export(
+            [bbox_record(1, boxes, compact=False)], format=fmt, output_dir=tmp_path / fmt / "b"
+        )
         assert a.annotations_written == b.annotations_written == 2
-        files_a = sorted(p.relative_to(tmp_path / fmt / "a") for p in
-                         (tmp_path / fmt / "a").rglob("*") if p.is_file())
+        files_a = sorted(
+            p.relative_to(tmp_path / fmt / "a")
+            for p in (tmp_path / fmt / "a").rglob("*")
+            if p.is_file()
+        )
         for rel in files_a:
             if rel.name != REPORT_FILE:
-                assert (tmp_path / fmt / "a" / rel).read_bytes() == \
-                    (tmp_path / fmt / "b" / rel).read_bytes(), rel
+                assert (tmp_path / fmt / "a" / rel).read_bytes() == (
+                    tmp_path / fmt / "b" / rel
+                ).read_bytes(), rel
 
 
 def test_report_file_and_fields(tmp_path: Path) -> None:
-    records = [bbox_record(1, [(1, 1, 5, 5, "car"), (-10, -10, 5, 5, "car"),
-                               (630, 470, 50, 50, "truck")]), UNUSUAL]
+    records = [
+        bbox_record(1, [(1, 1, 5, 5, "car"), (-10, -10, 5, 5, "car"), (630, 470, 50, 50, "truck")]),
+        UNUSUAL,
+    ]
     report = write_export(records, format="yolo", output_dir=tmp_path, labels=["car"])
     on_disk = json.loads((tmp_path / REPORT_FILE).read_text())
     assert on_disk == json.loads(json.dumps(report.to_dict()))
@@ -118,15 +149,19 @@ def test_unknown_format_and_bad_split() -> None:
 
 
 def test_records_may_name_their_own_split(tmp_path: Path) -> None:
-    records = [{**bbox_record(1, []), "split": "validation"}, bbox_record(2, []),
-               {**bbox_record(3, []), "split": "../evil"}]
+    records = [
+        {**bbox_record(1, []), "split": "validation"},
+        bbox_record(2, []),
+        {**bbox_record(3, []), "split": "../evil"},
+    ]
     report = write_export(records, format="coco", output_dir=tmp_path)
     assert {k: v.items for k, v in report.splits.items()} == {"default": 2, "validation": 1}
     assert (tmp_path / "annotations" / "instances_validation.json").exists()
 
 
-async def _agen(records: list[dict[str, Any]], fail_at: int | None = None
-                ) -> AsyncIterator[dict[str, Any]]:
+async def _agen(
+    records: list[dict[str, Any]], fail_at: int | None = None
+) -> AsyncIterator[dict[str, Any]]:
     for i, raw in enumerate(records):
         if i == fail_at:
             raise ConnectionError("page 3 failed")
@@ -137,15 +172,21 @@ async def _agen(records: list[dict[str, Any]], fail_at: int | None = None
 async def test_awrite_export_from_an_async_iterator(tmp_path: Path) -> None:
     records = list(synthetic_items(50, 3, seed=1))
     progress: list[int] = []
-    report = await awrite_export(_agen(records), format="coco", output_dir=tmp_path / "a",
-                                 batch_size=16, on_progress=progress.append)
+    report = await awrite_export(
+        _agen(records),
+        format="coco",
+        output_dir=tmp_path / "a",
+        batch_size=16,
+        on_progress=progress.append,
+    )
     assert progress == [16, 32, 48, 50] and report.annotations_written == 150
     write_export(records, format="coco", output_dir=tmp_path / "b")
     name = "annotations/instances_default.json"
     assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     with pytest.raises(ConnectionError):
-        await awrite_export(_agen(records, fail_at=40), format="coco",
-                            output_dir=tmp_path / "c", batch_size=16)
+        await awrite_export(
+            _agen(records, fail_at=40), format="coco", output_dir=tmp_path / "c", batch_size=16
+        )
     assert not (tmp_path / "c").exists()
     assert sorted(os.listdir(tmp_path)) == ["a", "b"]  # no staging folder left
 
@@ -162,8 +203,13 @@ def test_synthetic_conversion_and_small_dispatch(tmp_path: Path) -> None:
 
 
 def test_classification_only_and_empty_inputs(tmp_path: Path) -> None:
-    raw = {"id": 1, "file_name": "a.jpg", "width": 4, "height": 4,
-           "data": compact_doc([{"id": "c", "type": "classification", "classification": "x"}])}
+    raw = {
+        "id": 1,
+        "file_name": "a.jpg",
+        "width": 4,
+        "height": 4,
+        "data": compact_doc([{"id": "c", "type": "classification", "classification": "x"}]),
+    }
     for fmt in ("coco", "yolo", "voc", "spacy"):
         report = write_export([raw], format=fmt, output_dir=tmp_path / fmt)
         assert report.skipped == {"classification": 1}

@@ -25,8 +25,7 @@ def _records(n: int) -> list[dict[str, object]]:
 
 
 def _images(out: Path) -> dict[str, set[str]]:
-    return {split.name: {p.name for p in split.iterdir()}
-            for split in (out / "labels").iterdir()}
+    return {split.name: {p.name for p in split.iterdir()} for split in (out / "labels").iterdir()}
 
 
 def test_a_non_empty_output_is_refused_and_overwrite_replaces_it_whole(tmp_path: Path) -> None:
@@ -37,8 +36,7 @@ def test_a_non_empty_output_is_refused_and_overwrite_replaces_it_whole(tmp_path:
     with pytest.raises(InvalidInputError, match="not empty; pass overwrite=True"):
         write_export(_records(50), format="yolo", output_dir=out, split=split, seed=2)
     assert _images(out) == first  # untouched
-    write_export(_records(50), format="yolo", output_dir=out, split=split, seed=2,
-                 overwrite=True)
+    write_export(_records(50), format="yolo", output_dir=out, split=split, seed=2, overwrite=True)
     second = _images(out)
     assert second != first
     assert sum(len(v) for v in second.values()) == 50  # no stale label file
@@ -55,8 +53,9 @@ def test_an_empty_existing_directory_is_fine(tmp_path: Path) -> None:
         write_export(_records(1), format="coco", output_dir=tmp_path / "file", overwrite=True)
 
 
-def test_durable_export_syncs_every_file_and_folder(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_durable_export_syncs_every_file_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     synced: list[int] = []
     real = os.fsync
 
@@ -65,8 +64,9 @@ def test_durable_export_syncs_every_file_and_folder(tmp_path: Path,
         real(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    write_export(_records(4), format="yolo", output_dir=tmp_path / "d",
-                 options=FormatOptions(durable=True))
+    write_export(
+        _records(4), format="yolo", output_dir=tmp_path / "d", options=FormatOptions(durable=True)
+    )
     entries = sum(len(files) + 1 for _, _, files in os.walk(tmp_path / "d"))
     assert len(synced) >= entries + 1  # every file, every folder, and the parent
 
@@ -88,11 +88,9 @@ _SLOW_EXPORT = textwrap.dedent("""
 """)
 
 
-def test_a_killed_export_leaves_nothing_visible_and_the_next_one_cleans_up(
-        tmp_path: Path) -> None:
+def test_a_killed_export_leaves_nothing_visible_and_the_next_one_cleans_up(tmp_path: Path) -> None:
     out, marker = tmp_path / "out", tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_EXPORT, str(out), str(marker)],
-                            cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_EXPORT, str(out), str(marker)], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():

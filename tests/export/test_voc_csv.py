@@ -36,8 +36,9 @@ def test_voc_round_trip_within_one_pixel(tmp_path: Path) -> None:
             w, h = rng.uniform(0.5, 300), rng.uniform(0.5, 200)
             boxes.append((rng.uniform(0, 640 - w), rng.uniform(0, 480 - h), w, h, "car"))
         records.append(bbox_record(i, boxes))
-    report = write_export(records, format="voc", output_dir=tmp_path,
-                          split={"train": 0.5, "val": 0.5})
+    report = write_export(
+        records, format="voc", output_dir=tmp_path, split={"train": 0.5, "val": 0.5}
+    )
     assert report.clamped == 0 and report.annotations_written == 120
     for raw in records:
         path = tmp_path / "Annotations" / f"img_{raw['id']}.xml"
@@ -45,27 +46,33 @@ def test_voc_round_trip_within_one_pixel(tmp_path: Path) -> None:
         assert root.findtext("size/width") == "640" and root.findtext("size/height") == "480"
         assert root.findtext("filename") == raw["file_name"]
         for (name, (xmin, ymin, xmax, ymax), truncated), entry in zip(
-                _objects(path), raw["data"]["annotations"]["image_1"], strict=True):
+            _objects(path), raw["data"]["annotations"]["image_1"], strict=True
+        ):
             x, y, w, h = entry["data"]
             assert name == "car" and truncated == "0"
             assert 1 <= xmin <= xmax <= 640 and 1 <= ymin <= ymax <= 480
             assert abs((xmin - 1) - x) <= 1 and abs((ymin - 1) - y) <= 1
             assert abs(xmax - (x + w)) <= 1 and abs(ymax - (y + h)) <= 1
-    listed = [(tmp_path / "ImageSets" / "Main" / f"{s}.txt").read_text().split()
-              for s in ("train", "val")]
+    listed = [
+        (tmp_path / "ImageSets" / "Main" / f"{s}.txt").read_text().split() for s in ("train", "val")
+    ]
     assert sorted(listed[0] + listed[1]) == sorted(f"img_{r['id']}" for r in records)
     assert (tmp_path / "labels.txt").read_text() == "car\n"
 
 
-@given(box=st.tuples(st.floats(-200, 300), st.floats(-200, 300), st.floats(0.01, 400),
-                     st.floats(0.01, 400)))
+@given(
+    box=st.tuples(
+        st.floats(-200, 300), st.floats(-200, 300), st.floats(0.01, 400), st.floats(0.01, 400)
+    )
+)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_voc_clamps_into_the_image(box: tuple[float, float, float, float]) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        report = write_export([bbox_record(1, [(*box, "x")], width=100, height=80)],
-                              format="voc", output_dir=tmp)
+        report = write_export(
+            [bbox_record(1, [(*box, "x")], width=100, height=80)], format="voc", output_dir=tmp
+        )
         objects = _objects(Path(tmp) / "Annotations" / "img_1.xml")
     assert len(objects) + report.outside == 1
     for _, (xmin, ymin, xmax, ymax), truncated in objects:
@@ -83,23 +90,47 @@ def test_voc_objects_from_polygons_and_weird_labels() -> None:
 
 def test_csv_rows_quoting_and_columns() -> None:
     tricky = 'he said "hi", then\nleft'
-    raw = {"id": 5, "file_name": "a,b.jpg", "width": 10, "height": 10, "text": "Ann went",
-           "data": compact_doc([
-               {"id": "b", "type": "bbox", "data": [1, 2.5, 3, 4], "classification": tricky},
-               {"id": "p", "type": "polygon", "data": [[0, 0], [4, 0], [4, 3]],
-                "classification": "tri"},
-               {"id": "k", "type": "keypoint", "data": [[1, 1], [2, 2, 0]],
-                "classification": "pose"},
-               {"id": "n", "type": "ner", "data": [0, 3], "classification": "PER"},
-               {"id": "c", "type": "classification",
-                "classification": {"class": "day", "light": "dim"}},
-           ])}
+    raw = {
+        "id": 5,
+        "file_name": "a,b.jpg",
+        "width": 10,
+        "height": 10,
+        "text": "Ann went",
+        "data": compact_doc(
+            [
+                {"id": "b", "type": "bbox", "data": [1, 2.5, 3, 4], "classification": tricky},
+                {
+                    "id": "p",
+                    "type": "polygon",
+                    "data": [[0, 0], [4, 0], [4, 3]],
+                    "classification": "tri",
+                },
+                {
+                    "id": "k",
+                    "type": "keypoint",
+                    "data": [[1, 1], [2, 2, 0]],
+                    "classification": "pose",
+                },
+                {"id": "n", "type": "ner", "data": [0, 3], "classification": "PER"},
+                {
+                    "id": "c",
+                    "type": "classification",
+                    "classification": {"class": "day", "light": "dim"},
+                },
+            ]
+        ),
+    }
     text = export_csv([raw])
     assert text.startswith(",".join(CSV_COLUMNS) + "\r\n")
     assert '"he said ""hi"", then\nleft"' in text
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    assert [r["tool"] for r in rows] == ["bounding_box", "polygon", "keypoint", "named_entity",
-                                         "classification"]
+    assert [r["tool"] for r in rows] == [
+        "bounding_box",
+        "polygon",
+        "keypoint",
+        "named_entity",
+        "classification",
+    ]
     box, poly, kp, ner, cls = rows
     assert box["label"] == tricky and box["file_name"] == "a,b.jpg"
     assert (box["x"], box["y"], box["width"], box["height"]) == ("1", "2.5", "3", "4")
@@ -112,24 +143,44 @@ def test_csv_rows_quoting_and_columns() -> None:
 
 
 def test_csv_report(tmp_path: Path) -> None:
-    report = write_export([bbox_record(1, [(1, 1, 2, 2, "a"), (5, 5, 1, 1, "b")])],
-                          format="csv", output_dir=tmp_path)
-    assert report.annotations_written == 2 and report.files == ("annotations.csv",
-                                                                "export_report.json")
+    report = write_export(
+        [bbox_record(1, [(1, 1, 2, 2, "a"), (5, 5, 1, 1, "b")])], format="csv", output_dir=tmp_path
+    )
+    assert report.annotations_written == 2 and report.files == (
+        "annotations.csv",
+        "export_report.json",
+    )
     assert (tmp_path / "annotations.csv").read_bytes().count(b"\r\n") == 3
 
 
 @pytest.mark.parametrize("columns", [CSV_COLUMNS])
 def test_csv_columns_are_stable(columns: tuple[str, ...]) -> None:
-    assert columns[:9] == ("item_id", "media_id", "file_name", "split", "image_width",
-                           "image_height", "annotation_id", "tool", "label")
+    assert columns[:9] == (
+        "item_id",
+        "media_id",
+        "file_name",
+        "split",
+        "image_width",
+        "image_height",
+        "annotation_id",
+        "tool",
+        "label",
+    )
     assert len(columns) == 19
 
 
 def test_voc_plain_box_fast_path_matches_the_general_path(tmp_path: Path) -> None:
     rng = random.Random(4)
-    boxes = [(rng.uniform(-50, 650), rng.uniform(-50, 500), rng.uniform(0.1, 300),
-              rng.uniform(0.1, 200), rng.choice(["car", "a<b&c>", "보행자"])) for _ in range(80)]
+    boxes = [
+        (
+            rng.uniform(-50, 650),
+            rng.uniform(-50, 500),
+            rng.uniform(0.1, 300),
+            rng.uniform(0.1, 200),
+            rng.choice(["car", "a<b&c>", "보행자"]),
+        )
+        for _ in range(80)
+    ]
     corners = [([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], lb) for x, y, w, h, lb in boxes]
     write_export([bbox_record(1, boxes)], format="voc", output_dir=tmp_path / "fast")
     # The same boxes as polygons of their corners take the general path: same bounds.

@@ -20,25 +20,37 @@ def _rows(path: Path) -> list[list[float]]:
     return [[float(v) for v in line.split()] for line in path.read_text().splitlines()]
 
 
-def _expected(box: tuple[float, float, float, float], width: float,
-              height: float) -> tuple[str, tuple[float, float, float, float] | None]:
+def _expected(
+    box: tuple[float, float, float, float], width: float, height: float
+) -> tuple[str, tuple[float, float, float, float] | None]:
     x, y, w, h = box
     return _verdict((x, y, x + w, y + h), width, height)
 
 
-def _verdict(raw: tuple[float, float, float, float], width: float,
-             height: float) -> tuple[str, tuple[float, float, float, float] | None]:
+def _verdict(
+    raw: tuple[float, float, float, float], width: float, height: float
+) -> tuple[str, tuple[float, float, float, float] | None]:
     """The spec: clip to the image; no area left -> outside; any side moved -> clamped."""
-    c = (min(max(raw[0], 0), width), min(max(raw[1], 0), height),
-         min(max(raw[2], 0), width), min(max(raw[3], 0), height))
+    c = (
+        min(max(raw[0], 0), width),
+        min(max(raw[1], 0), height),
+        min(max(raw[2], 0), width),
+        min(max(raw[3], 0), height),
+    )
     if not (c[0] < c[2] and c[1] < c[3]):
         return "outside", None
     return ("clamped" if c != raw else "inside"), c
 
 
 def test_round_trip_within_one_pixel(tmp_path: Path) -> None:
-    boxes = [(0, 0, 640, 480, "a"), (10.25, 20.5, 30.75, 40.125, "b"), (600, 400, 40, 80, "a"),
-             (-5, -5, 20, 20, "c"), (630, 470, 50, 50, "b"), (700, 10, 5, 5, "a")]
+    boxes = [
+        (0, 0, 640, 480, "a"),
+        (10.25, 20.5, 30.75, 40.125, "b"),
+        (600, 400, 40, 80, "a"),
+        (-5, -5, 20, 20, "c"),
+        (630, 470, 50, 50, "b"),
+        (700, 10, 5, 5, "a"),
+    ]
     report = write_export([bbox_record(1, boxes)], format="yolo", output_dir=tmp_path)
     rows = _rows(tmp_path / "labels" / "default" / "img_1.txt")
     assert report.clamped == 2 and report.outside == 1 and len(rows) == 5
@@ -54,19 +66,27 @@ def test_round_trip_within_one_pixel(tmp_path: Path) -> None:
 
 
 box_strategy = st.tuples(
-    st.floats(-500, 1500, allow_nan=False), st.floats(-500, 1500, allow_nan=False),
-    st.floats(0.01, 1200, allow_nan=False), st.floats(0.01, 1200, allow_nan=False))
+    st.floats(-500, 1500, allow_nan=False),
+    st.floats(-500, 1500, allow_nan=False),
+    st.floats(0.01, 1200, allow_nan=False),
+    st.floats(0.01, 1200, allow_nan=False),
+)
 
 
-@given(size=st.tuples(st.integers(1, 1000), st.integers(1, 1000)),
-       boxes=st.lists(box_strategy, max_size=12))
+@given(
+    size=st.tuples(st.integers(1, 1000), st.integers(1, 1000)),
+    boxes=st.lists(box_strategy, max_size=12),
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_property_boxes(size: tuple[int, int], boxes: list[tuple[float, ...]]) -> None:
     width, height = size
     labelled = [(*b, "obj") for b in boxes]
     with tempfile.TemporaryDirectory() as tmp:
-        report = write_export([bbox_record(1, labelled, width=width, height=height)],  # type: ignore[arg-type]
-                              format="yolo", output_dir=tmp)
+        report = write_export(
+            [bbox_record(1, labelled, width=width, height=height)],  # type: ignore[arg-type]
+            format="yolo",
+            output_dir=tmp,
+        )
         rows = _rows(Path(tmp) / "labels" / "default" / "img_1.txt")
     verdicts = [_expected(b, width, height) for b in boxes]  # type: ignore[arg-type]
     assert report.outside == sum(v == "outside" for v, _ in verdicts)
@@ -86,29 +106,36 @@ def test_property_boxes(size: tuple[int, int], boxes: list[tuple[float, ...]]) -
 
 def _area(pts: list[tuple[float, float]]) -> float:
     n = len(pts)
-    return abs(sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]
-                   for i in range(n))) / 2
+    return (
+        abs(
+            sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1] for i in range(n))
+        )
+        / 2
+    )
 
 
-def _clip(pts: list[tuple[float, float]], width: float,
-          height: float) -> list[tuple[float, float]]:
+def _clip(pts: list[tuple[float, float]], width: float, height: float) -> list[tuple[float, float]]:
     return [(min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in pts]
 
 
 point = st.tuples(st.floats(-300, 900, allow_nan=False), st.floats(-300, 900, allow_nan=False))
 
 
-@given(size=st.tuples(st.integers(1, 600), st.integers(1, 600)),
-       polygons=st.lists(st.lists(point, min_size=3, max_size=8), max_size=6),
-       task=st.sampled_from(["detect", "segment"]))
+@given(
+    size=st.tuples(st.integers(1, 600), st.integers(1, 600)),
+    polygons=st.lists(st.lists(point, min_size=3, max_size=8), max_size=6),
+    task=st.sampled_from(["detect", "segment"]),
+)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_property_polygons(size: tuple[int, int], polygons: list[list[tuple[float, float]]],
-                           task: str) -> None:
+def test_property_polygons(
+    size: tuple[int, int], polygons: list[list[tuple[float, float]]], task: str
+) -> None:
     width, height = size
     raw = polygon_record(1, [(p, "shape") for p in polygons], width=width, height=height)
     with tempfile.TemporaryDirectory() as tmp:
-        report = write_export([raw], format="yolo", output_dir=tmp,
-                              options=FormatOptions(yolo_task=task))
+        report = write_export(
+            [raw], format="yolo", output_dir=tmp, options=FormatOptions(yolo_task=task)
+        )
         rows = _rows(Path(tmp) / "labels" / "default" / "poly_1.txt")
     valid = [p for p in polygons if _area(p) > 0]
     assert report.invalid.get("zero_area", 0) == len(polygons) - len(valid)
@@ -126,9 +153,18 @@ def test_property_polygons(size: tuple[int, int], polygons: list[list[tuple[floa
     assert report.outside == outside and len(rows) == len(polygons) - outside
     if task == "segment":
         assert report.clamped == clamped
-        assert all(len(r) == 1 + 2 * len(p) for r, p in zip(
-            rows, [p for p in polygons if _in(p, width, height)
-                   and _area(_clip(p, width, height)) > 0], strict=True))
+        assert all(
+            len(r) == 1 + 2 * len(p)
+            for r, p in zip(
+                rows,
+                [
+                    p
+                    for p in polygons
+                    if _in(p, width, height) and _area(_clip(p, width, height)) > 0
+                ],
+                strict=True,
+            )
+        )
     for row in rows:
         assert all(0.0 <= v <= 1.0 for v in row[1:])
 
@@ -143,15 +179,35 @@ def _in(pts: list[tuple[float, float]], width: int, height: int) -> bool:
 
 
 def test_data_yaml_classes_and_splits(tmp_path: Path) -> None:
-    labels = ['plain', 'with "quotes"', "colon: yes", "tab\there", "ünï", "#hash", "- dash",
-              "new\nline", "emoji 🚗", "back\\slash", "\u2028sep"]
+    labels = [
+        "plain",
+        'with "quotes"',
+        "colon: yes",
+        "tab\there",
+        "ünï",
+        "#hash",
+        "- dash",
+        "new\nline",
+        "emoji 🚗",
+        "back\\slash",
+        "\u2028sep",
+    ]
     records = [bbox_record(i, [(1, 1, 5, 5, labels[i % len(labels)])]) for i in range(200)]
-    report = write_export(records, format="yolo", output_dir=tmp_path, labels=labels,
-                          split={"train": 0.7, "val": 0.2, "test": 0.1}, seed=11)
+    report = write_export(
+        records,
+        format="yolo",
+        output_dir=tmp_path,
+        labels=labels,
+        split={"train": 0.7, "val": 0.2, "test": 0.1},
+        seed=11,
+    )
     data = yaml.safe_load((tmp_path / "data.yaml").read_text(encoding="utf-8"))
     assert data["names"] == dict(enumerate(labels)) and data["nc"] == len(labels)
-    assert (data["train"], data["val"], data["test"]) == ("images/train", "images/val",
-                                                          "images/test")
+    assert (data["train"], data["val"], data["test"]) == (
+        "images/train",
+        "images/val",
+        "images/test",
+    )
     assert "path" not in data
     classes = (tmp_path / "classes.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert classes == [n.replace("\n", "\\n") for n in labels]  # escaped, not a space
@@ -169,41 +225,73 @@ def test_split_is_deterministic_and_order_independent(tmp_path: Path) -> None:
     records = [bbox_record(i, [(1, 1, 5, 5, "a")]) for i in range(100)]
     ratio = {"train": 0.8, "val": 0.2}
     a = write_export(records, format="yolo", output_dir=tmp_path / "a", split=ratio, seed=5)
-    b = write_export(records[::-1], format="yolo", output_dir=tmp_path / "b", split=ratio,
-                     seed=5)
+    b = write_export(records[::-1], format="yolo", output_dir=tmp_path / "b", split=ratio, seed=5)
     for split in ratio:
         assert sorted(p.name for p in (tmp_path / "a" / "labels" / split).iterdir()) == sorted(
-            p.name for p in (tmp_path / "b" / "labels" / split).iterdir())
+            p.name for p in (tmp_path / "b" / "labels" / split).iterdir()
+        )
     assert a.splits == b.splits
     c = write_export(records, format="yolo", output_dir=tmp_path / "c", split=ratio, seed=6)
-    assert c.splits != a.splits or sorted((tmp_path / "c" / "labels" / "val").iterdir()) != \
-        sorted((tmp_path / "a" / "labels" / "val").iterdir())
+    assert c.splits != a.splits or sorted((tmp_path / "c" / "labels" / "val").iterdir()) != sorted(
+        (tmp_path / "a" / "labels" / "val").iterdir()
+    )
 
 
 def test_segment_obb_pose_rows(tmp_path: Path) -> None:
-    raw = {"id": 1, "file_name": "p.jpg", "width": 100, "height": 50, "data": compact_doc([
-        {"id": "b", "type": "bbox", "data": [10, 10, 20, 10], "classification": "car"},
-        {"id": "r", "type": "bbox", "data": [40, 20, 20, 10, math.pi / 2], "classification": "car"},
-        {"id": "p", "type": "polygon", "data": [[0, 0], [50, 0], [150, 25]],
-         "classification": "road"},
-        {"id": "k", "type": "keypoint", "data": [[10, 10], [20, 20, 1], [500, 5], [0, 0, 0]],
-         "classification": "person"},
-    ])}
-    seg = write_export([raw], format="yolo", output_dir=tmp_path / "s",
-                       options=FormatOptions(yolo_task="segment"), labels=["car", "road",
-                                                                          "person"])
+    raw = {
+        "id": 1,
+        "file_name": "p.jpg",
+        "width": 100,
+        "height": 50,
+        "data": compact_doc(
+            [
+                {"id": "b", "type": "bbox", "data": [10, 10, 20, 10], "classification": "car"},
+                {
+                    "id": "r",
+                    "type": "bbox",
+                    "data": [40, 20, 20, 10, math.pi / 2],
+                    "classification": "car",
+                },
+                {
+                    "id": "p",
+                    "type": "polygon",
+                    "data": [[0, 0], [50, 0], [150, 25]],
+                    "classification": "road",
+                },
+                {
+                    "id": "k",
+                    "type": "keypoint",
+                    "data": [[10, 10], [20, 20, 1], [500, 5], [0, 0, 0]],
+                    "classification": "person",
+                },
+            ]
+        ),
+    }
+    seg = write_export(
+        [raw],
+        format="yolo",
+        output_dir=tmp_path / "s",
+        options=FormatOptions(yolo_task="segment"),
+        labels=["car", "road", "person"],
+    )
     rows = _rows(tmp_path / "s" / "labels" / "default" / "p.txt")
     assert rows[0] == [0, 0.1, 0.2, 0.3, 0.2, 0.3, 0.4, 0.1, 0.4]
     assert rows[2] == [1, 0, 0, 0.5, 0, 1.0, 0.5]
     assert seg.clamped == 1 and seg.skipped == {"keypoint": 1}
-    obb = write_export([raw], format="yolo", output_dir=tmp_path / "o",
-                       options=FormatOptions(yolo_task="obb"))
+    obb = write_export(
+        [raw], format="yolo", output_dir=tmp_path / "o", options=FormatOptions(yolo_task="obb")
+    )
     assert obb.skipped == {"polygon": 1, "keypoint": 1}
     rows = _rows(tmp_path / "o" / "labels" / "default" / "p.txt")
     assert len(rows) == 2 and rows[1][1:] == pytest.approx(
-        [0.55, 0.3, 0.55, 0.7, 0.45, 0.7, 0.45, 0.3])
-    pose = write_export([raw], format="yolo", output_dir=tmp_path / "k",
-                        options=FormatOptions(yolo_task="pose", keypoint_count=5))
+        [0.55, 0.3, 0.55, 0.7, 0.45, 0.7, 0.45, 0.3]
+    )
+    pose = write_export(
+        [raw],
+        format="yolo",
+        output_dir=tmp_path / "k",
+        options=FormatOptions(yolo_task="pose", keypoint_count=5),
+    )
     (row,) = _rows(tmp_path / "k" / "labels" / "default" / "p.txt")
     assert row[:5] == pytest.approx([0, 0.15, 0.3, 0.1, 0.2])
     assert row[5:] == pytest.approx([0.1, 0.2, 2, 0.2, 0.4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
@@ -223,8 +311,11 @@ def test_missing_size_writes_no_label_file(tmp_path: Path) -> None:
 
 
 def test_export_yolo_helper_shape(tmp_path: Path) -> None:
-    out = export_yolo([bbox_record(i, [(1, 1, 5, 5, "car")]) for i in range(20)],
-                      output_dir=tmp_path, labels=["car", "truck"])
+    out = export_yolo(
+        [bbox_record(i, [(1, 1, 5, 5, "car")]) for i in range(20)],
+        output_dir=tmp_path,
+        labels=["car", "truck"],
+    )
     assert set(out) >= {"images_dir", "labels_dir", "classes", "data_yaml"}
     assert out["classes"] == ["car", "truck"]
     assert out["data_yaml"]["names"] == {0: "car", 1: "truck"}

@@ -25,13 +25,22 @@ LABELS = ["car", "보행자", 'with "quotes"', "colon: yes", "#hash", "- dash", 
 
 def png_bytes(width: int, height: int, shade: int = 128) -> bytes:
     """A valid grey PNG of ``width`` x ``height``."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     raw = b"".join(b"\x00" + bytes([shade]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0,
-                                                             0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 @attrs.frozen
@@ -72,28 +81,38 @@ def dataset(n: int = 40, *, seed: int = 5, polygons: bool = True) -> Source:
             w, h = rng.randrange(2, width // 2), rng.randrange(2, height // 2)
             x, y = rng.randrange(0, width - w), rng.randrange(0, height - h)
             label = rng.choice(LABELS)
-            entries.append({"id": f"b{i}_{k}", "type": "bbox", "data": [x, y, w, h],
-                            "classification": label})
+            entries.append(
+                {"id": f"b{i}_{k}", "type": "bbox", "data": [x, y, w, h], "classification": label}
+            )
             boxes.append(Box(stem, x, y, w, h, label))
         if polygons and i % 3 == 0:
             cx, cy = width // 2, height // 2
             pts = [[cx - 8, cy - 6], [cx + 9, cy - 5], [cx + 4, cy + 7], [cx - 6, cy + 5]]
-            entries.append({"id": f"p{i}", "type": "polygon", "data": pts,
-                            "classification": "car"})
+            entries.append({"id": f"p{i}", "type": "polygon", "data": pts, "classification": "car"})
             n_poly += 1
         media: dict[str, Any] = {"file_name": name}
         if i % 2 == 0:
             media.update(width=width, height=height)
-        records.append({"id": f"r{i}", "files": {"image_1": media},
-                        "data": {"annotations": {"image_1": entries}}})
+        records.append(
+            {
+                "id": f"r{i}",
+                "files": {"image_1": media},
+                "data": {"annotations": {"image_1": entries}},
+            }
+        )
         images[f"r{i}"] = png_bytes(width, height, shade=i % 250)
     return Source(records, images, boxes, n_poly)
 
 
-def export_with_files(source: Source, format: str, out: Path, *,
-                      split: Mapping[str, float] | None = None,
-                      labels: Sequence[str] | None = LABELS,
-                      options: FormatOptions | None = None) -> ExportReport:
+def export_with_files(
+    source: Source,
+    format: str,
+    out: Path,
+    *,
+    split: Mapping[str, float] | None = None,
+    labels: Sequence[str] | None = LABELS,
+    options: FormatOptions | None = None,
+) -> ExportReport:
     """Export as the client does with ``include_files``: place, put the file, size, write."""
     with Exporter(format, out, split=split, labels=labels, options=options) as exporter:
         for raw in source.records:

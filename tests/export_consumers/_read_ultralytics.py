@@ -27,17 +27,27 @@ def main() -> None:
         items = []
         for label in ds.labels:
             h, w = label["shape"]
-            boxes = [[(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h,
-                      data["names"][int(c)]]
-                     for (cx, cy, bw, bh), c in zip(label["bboxes"].tolist(),
-                                                    label["cls"].ravel().tolist(), strict=True)]
+            boxes = [
+                [
+                    (cx - bw / 2) * w,
+                    (cy - bh / 2) * h,
+                    (cx + bw / 2) * w,
+                    (cy + bh / 2) * h,
+                    data["names"][int(c)],
+                ]
+                for (cx, cy, bw, bh), c in zip(
+                    label["bboxes"].tolist(), label["cls"].ravel().tolist(), strict=True
+                )
+            ]
             item = {"file": os.path.basename(label["im_file"]), "shape": [h, w], "boxes": boxes}
             if label.get("segments"):
-                item["segments"] = [[[x * w, y * h] for x, y in s.tolist()]
-                                    for s in label["segments"]]
+                item["segments"] = [
+                    [[x * w, y * h] for x, y in s.tolist()] for s in label["segments"]
+                ]
             if label.get("keypoints") is not None:
-                item["keypoints"] = [[[x * w, y * h, v] for x, y, v in k.tolist()]
-                                     for k in label["keypoints"]]
+                item["keypoints"] = [
+                    [[x * w, y * h, v] for x, y, v in k.tolist()] for k in label["keypoints"]
+                ]
             items.append(item)
         out["splits"][split] = items  # type: ignore[index]
     print(json.dumps(out))

@@ -41,8 +41,13 @@ def _python(var: str) -> str:
 
 
 def _read(var: str, script: str, *args: str) -> Any:
-    proc = subprocess.run([_python(var), str(HERE / script), *args], capture_output=True,
-                          text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        [_python(var), str(HERE / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -79,11 +84,11 @@ def test_ultralytics_detect(tmp_path: Path) -> None:
 def test_ultralytics_segment(tmp_path: Path) -> None:
     source = dataset(30)
     out = tmp_path / "seg"
-    report = export_with_files(source, "yolo", out, split=SPLIT,
-                               options=FormatOptions(yolo_task="segment"))
+    report = export_with_files(
+        source, "yolo", out, split=SPLIT, options=FormatOptions(yolo_task="segment")
+    )
     assert report.complete
-    seen = _read("ULTRALYTICS_PYTHON", "_read_ultralytics.py", str(out / "data.yaml"),
-                 "segment")
+    seen = _read("ULTRALYTICS_PYTHON", "_read_ultralytics.py", str(out / "data.yaml"), "segment")
     items = [i for split in seen["splits"].values() for i in split]
     assert len(items) == len(source.records)
     segments = sum(len(i.get("segments", [])) for i in items)
@@ -94,10 +99,24 @@ def _pose_source() -> Source:
     records, images = [], {}
     for i in range(12):
         pts = [[10 + i, 12, 2], [30, 14 + i, 2], [20, 40, 1], [55, 25, 0 if i % 3 else 2]]
-        records.append({"id": f"k{i}", "files": {"image_1": {"file_name": f"pose_{i}"}},
-                        "data": {"annotations": {"image_1": [
-                            {"id": f"k{i}", "type": "keypoint", "data": pts,
-                             "classification": "person"}]}}})
+        records.append(
+            {
+                "id": f"k{i}",
+                "files": {"image_1": {"file_name": f"pose_{i}"}},
+                "data": {
+                    "annotations": {
+                        "image_1": [
+                            {
+                                "id": f"k{i}",
+                                "type": "keypoint",
+                                "data": pts,
+                                "classification": "person",
+                            }
+                        ]
+                    }
+                },
+            }
+        )
         images[f"k{i}"] = png_bytes(80, 60)
     return Source(records, images, [], 0)
 
@@ -105,8 +124,9 @@ def _pose_source() -> Source:
 def test_ultralytics_pose(tmp_path: Path) -> None:
     source = _pose_source()
     out = tmp_path / "pose"
-    report = export_with_files(source, "yolo", out, split=SPLIT, labels=["person"],
-                               options=FormatOptions(yolo_task="pose"))
+    report = export_with_files(
+        source, "yolo", out, split=SPLIT, labels=["person"], options=FormatOptions(yolo_task="pose")
+    )
     assert report.complete and report.annotations_written == 12
     seen = _read("ULTRALYTICS_PYTHON", "_read_ultralytics.py", str(out / "data.yaml"), "pose")
     items = [i for split in seen["splits"].values() for i in split]
@@ -120,8 +140,10 @@ def test_ultralytics_pose(tmp_path: Path) -> None:
 
 def _datumaro_source(n: int = 30) -> Source:
     source = dataset(n, polygons=False)
-    boxes = [Box(b.file_stem, b.x, b.y, b.w, b.h, b.label if b.label in SAFE else "car")
-             for b in source.boxes]
+    boxes = [
+        Box(b.file_stem, b.x, b.y, b.w, b.h, b.label if b.label in SAFE else "car")
+        for b in source.boxes
+    ]
     for rec in source.records:
         for entry in rec["data"]["annotations"]["image_1"]:
             if entry["classification"] not in SAFE:
@@ -133,12 +155,12 @@ def test_datumaro_reads_voc_with_the_labelmap(tmp_path: Path) -> None:
     source = _datumaro_source()
     # A sub-pixel box: VOC's integer pixels keep it one pixel wide, never zero.
     source.records[1]["data"]["annotations"]["image_1"].append(
-        {"id": "tiny", "type": "bbox", "data": [10.2, 5.3, 0.5, 0.4], "classification": "car"})
+        {"id": "tiny", "type": "bbox", "data": [10.2, 5.3, 0.5, 0.4], "classification": "car"}
+    )
     out = tmp_path / "voc"
     report = export_with_files(source, "voc", out, labels=SAFE)
     assert report.complete and not report.notes
-    one_based = _read("DATUMARO_PYTHON", "_read_datumaro.py", str(out), "voc",
-                      "voc-one-based")
+    one_based = _read("DATUMARO_PYTHON", "_read_datumaro.py", str(out), "voc", "voc-one-based")
     assert len(one_based["items"]) == len(source.records)
     assert set(report.labels) <= set(one_based["labels"])
     expected = _expected(source.boxes)
@@ -157,15 +179,12 @@ def test_datumaro_reads_voc_with_the_labelmap(tmp_path: Path) -> None:
 def test_datumaro_reads_coco_and_yolo(tmp_path: Path) -> None:
     source = _datumaro_source()
     expected = _expected(source.boxes)
-    assert export_with_files(source, "coco", tmp_path / "coco", split=SPLIT,
-                             labels=SAFE).complete
-    coco = _read("DATUMARO_PYTHON", "_read_datumaro.py", str(tmp_path / "coco"),
-                 "coco_instances")
+    assert export_with_files(source, "coco", tmp_path / "coco", split=SPLIT, labels=SAFE).complete
+    coco = _read("DATUMARO_PYTHON", "_read_datumaro.py", str(tmp_path / "coco"), "coco_instances")
     assert len(coco["items"]) == len(source.records)
     for item in coco["items"]:
         _same_boxes(item["boxes"], expected.get(Path(item["id"]).name, []))
-    assert export_with_files(source, "yolo", tmp_path / "yolo", split=SPLIT,
-                             labels=SAFE).complete
+    assert export_with_files(source, "yolo", tmp_path / "yolo", split=SPLIT, labels=SAFE).complete
     yolo = _read("DATUMARO_PYTHON", "_read_datumaro.py", str(tmp_path / "yolo"), "yolo")
     assert len(yolo["items"]) == len(source.records)
     assert yolo["labels"] == SAFE

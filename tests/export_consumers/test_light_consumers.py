@@ -35,8 +35,9 @@ def _by_stem(boxes: list[Box]) -> dict[str, list[tuple[float, float, float, floa
     return out
 
 
-def _quiet_eval(gt: Any, dt: Any, iou_type: str, cat_ids: list[int] | None = None,
-                sigmas: Any = None) -> float:
+def _quiet_eval(
+    gt: Any, dt: Any, iou_type: str, cat_ids: list[int] | None = None, sigmas: Any = None
+) -> float:
     ev = cocoeval.COCOeval(gt, dt, iou_type)
     if cat_ids is not None:
         ev.params.catIds = cat_ids
@@ -68,8 +69,11 @@ def test_coco_pycocotools_counts_coordinates_and_self_eval(tmp_path: Path) -> No
         for img in gt.loadImgs(gt.getImgIds()):
             assert img["file_name"].endswith(".png") and img["width"] > 0 and img["height"] > 0
             anns = gt.loadAnns(gt.getAnnIds(imgIds=img["id"]))
-            got_boxes = [a for a in anns if len(a["segmentation"][0]) == 8 and
-                         a["area"] == a["bbox"][2] * a["bbox"][3]]
+            got_boxes = [
+                a
+                for a in anns
+                if len(a["segmentation"][0]) == 8 and a["area"] == a["bbox"][2] * a["bbox"][3]
+            ]
             want = expected.get(img["file_name"].rsplit(".", 1)[0], [])
             assert len(got_boxes) == len(want)
             for ann, (x0, y0, x1, y1, label) in zip(got_boxes, want, strict=True):
@@ -79,9 +83,16 @@ def test_coco_pycocotools_counts_coordinates_and_self_eval(tmp_path: Path) -> No
             polys += len(anns) - len(got_boxes)
             for ann in anns:  # every annotation has a mask: boxes carry their polygon
                 assert gt.annToMask(ann).sum() > 0
-        results = [{"image_id": a["image_id"], "category_id": a["category_id"],
-                    "bbox": a["bbox"], "segmentation": a["segmentation"], "score": 1.0}
-                   for a in gt.loadAnns(gt.getAnnIds())]
+        results = [
+            {
+                "image_id": a["image_id"],
+                "category_id": a["category_id"],
+                "bbox": a["bbox"],
+                "segmentation": a["segmentation"],
+                "score": 1.0,
+            }
+            for a in gt.loadAnns(gt.getAnnIds())
+        ]
         with contextlib.redirect_stdout(io.StringIO()):
             dt = gt.loadRes(results)
         assert _quiet_eval(gt, dt, "bbox") == pytest.approx(1.0)
@@ -93,12 +104,26 @@ def test_coco_pycocotools_counts_coordinates_and_self_eval(tmp_path: Path) -> No
 def _pose_records() -> list[dict[str, Any]]:
     records = []
     for i in range(12):
-        pts = [[10 + i, 12, 2], [30, 14 + i, 2], [20, 40, 1], [55, 25, 0 if i % 3 == 0 else 2],
-               [70 - i, 50, 2]]
-        entries = [{"id": f"k{i}", "type": "keypoint", "data": pts, "classification": "person"},
-                   {"id": f"d{i}", "type": "keypoint", "data": [5 + i, 9], "classification": "dot"}]
-        records.append({"id": i, "file_name": f"p{i}.jpg", "width": 100, "height": 80,
-                        "data": {"annotations": {"image_1": entries}}})
+        pts = [
+            [10 + i, 12, 2],
+            [30, 14 + i, 2],
+            [20, 40, 1],
+            [55, 25, 0 if i % 3 == 0 else 2],
+            [70 - i, 50, 2],
+        ]
+        entries = [
+            {"id": f"k{i}", "type": "keypoint", "data": pts, "classification": "person"},
+            {"id": f"d{i}", "type": "keypoint", "data": [5 + i, 9], "classification": "dot"},
+        ]
+        records.append(
+            {
+                "id": i,
+                "file_name": f"p{i}.jpg",
+                "width": 100,
+                "height": 80,
+                "data": {"annotations": {"image_1": entries}},
+            }
+        )
     return records
 
 
@@ -107,14 +132,21 @@ def test_coco_keypoints_follow_the_spec_and_self_eval_to_one(tmp_path: Path) -> 
     gt = _load_coco(tmp_path / "annotations" / "instances_default.json")
     person, dot = gt.getCatIds(catNms=["person"]), gt.getCatIds(catNms=["dot"])
     for ann in gt.loadAnns(gt.getAnnIds(catIds=person)):
-        triples = [ann["keypoints"][i:i + 3] for i in range(0, 15, 3)]
+        triples = [ann["keypoints"][i : i + 3] for i in range(0, 15, 3)]
         assert all(t == [0, 0, 0] for t in triples if t[2] == 0)  # v=0 -> 0,0,0
         assert ann["num_keypoints"] == sum(t[2] > 0 for t in triples)
     for ann in gt.loadAnns(gt.getAnnIds(catIds=dot)):
         assert ann["bbox"][2] > 0 and ann["bbox"][3] > 0 and ann["area"] > 0
-    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"],
-                "keypoints": a["keypoints"], "score": 1.0}
-               for a in gt.loadAnns(gt.getAnnIds())]
+    results = [
+        {
+            "image_id": a["image_id"],
+            "category_id": a["category_id"],
+            "bbox": a["bbox"],
+            "keypoints": a["keypoints"],
+            "score": 1.0,
+        }
+        for a in gt.loadAnns(gt.getAnnIds())
+    ]
     with contextlib.redirect_stdout(io.StringIO()):
         dt = gt.loadRes(results)
     assert _quiet_eval(gt, dt, "bbox") == pytest.approx(1.0)
@@ -130,8 +162,9 @@ def test_yolo_supervision_and_yaml(tmp_path: Path) -> None:
     sv = _supervision()
     source = dataset(40, polygons=False)
     out = tmp_path / "yolo"
-    report = export_with_files(source, "yolo", out, split=SPLIT,
-                               options=FormatOptions(yolo_task="detect"))
+    report = export_with_files(
+        source, "yolo", out, split=SPLIT, options=FormatOptions(yolo_task="detect")
+    )
     assert report.complete
     data = yaml.safe_load((out / "data.yaml").read_text(encoding="utf-8"))
     assert data["names"] == dict(enumerate(LABELS)) and data["nc"] == len(LABELS)
@@ -141,19 +174,27 @@ def test_yolo_supervision_and_yaml(tmp_path: Path) -> None:
         ds = sv.DetectionDataset.from_yolo(
             images_directory_path=str(out / "images" / split),
             annotations_directory_path=str(out / "labels" / split),
-            data_yaml_path=str(out / "data.yaml"))
+            data_yaml_path=str(out / "data.yaml"),
+        )
         assert list(ds.classes) == LABELS
         images += len(ds)  # names without a suffix were given one: every image is seen
         for path, det in ds.annotations.items():
             want = sorted(expected.get(Path(path).stem, []), key=lambda b: (b[4], b[:4]))
-            got = sorted(((*(float(v) for v in xyxy), ds.classes[c])
-                          for xyxy, c in zip(det.xyxy, det.class_id, strict=True)),
-                         key=lambda b: (b[4], b[:4]))
+            got = sorted(
+                (
+                    (*(float(v) for v in xyxy), ds.classes[c])
+                    for xyxy, c in zip(det.xyxy, det.class_id, strict=True)
+                ),
+                key=lambda b: (b[4], b[:4]),
+            )
             assert [g[4] for g in got] == [w[4] for w in want]
             if want:
-                assert np.allclose(np.array([g[:4] for g in got]),
-                                   np.array([w[:4] for w in want], dtype=float), rtol=1e-3,
-                                   atol=1e-3)
+                assert np.allclose(
+                    np.array([g[:4] for g in got]),
+                    np.array([w[:4] for w in want], dtype=float),
+                    rtol=1e-3,
+                    atol=1e-3,
+                )
             boxes += len(got)
     assert images == len(source.records) and boxes == len(source.boxes)
 
@@ -166,16 +207,21 @@ def test_voc_supervision_reads_the_devkit_convention(tmp_path: Path) -> None:
     assert report.complete
     ds = sv.DetectionDataset.from_pascal_voc(
         images_directory_path=str(out / "JPEGImages"),
-        annotations_directory_path=str(out / "Annotations"))
+        annotations_directory_path=str(out / "Annotations"),
+    )
     assert len(ds) == len(source.records)
     assert sorted(ds.classes) == sorted({b.label for b in source.boxes})
     expected = _by_stem(source.boxes)
     total = 0
     for path, det in ds.annotations.items():
-        got = sorted((tuple(float(v) for v in xyxy), ds.classes[c])
-                     for xyxy, c in zip(det.xyxy, det.class_id, strict=True))
-        want = sorted(((float(x0), float(y0), float(x1), float(y1)), lb)
-                      for x0, y0, x1, y1, lb in expected.get(Path(path).stem, []))
+        got = sorted(
+            (tuple(float(v) for v in xyxy), ds.classes[c])
+            for xyxy, c in zip(det.xyxy, det.class_id, strict=True)
+        )
+        want = sorted(
+            ((float(x0), float(y0), float(x1), float(y1)), lb)
+            for x0, y0, x1, y1, lb in expected.get(Path(path).stem, [])
+        )
         assert got == want  # integer boxes come back exactly (xmin - 1, xmax)
         total += len(got)
     assert total == len(source.boxes)
@@ -183,13 +229,14 @@ def test_voc_supervision_reads_the_devkit_convention(tmp_path: Path) -> None:
     labelmap = (out / "labelmap.txt").read_text(encoding="utf-8").splitlines()
     assert labelmap[0].startswith("# label:color_rgb")
     assert [line.rsplit(":", 3)[0] for line in labelmap[1:]] == [
-        lb.replace(":", "_") for lb in report.labels]
+        lb.replace(":", "_") for lb in report.labels
+    ]
 
 
 def test_csv_pandas_counts_coordinates_and_formula_escaping(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     source = dataset(20, polygons=False)
-    hostile = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "ok"]
+    hostile = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "ok"]
     records = json.loads(json.dumps(source.records))
     n = 0
     for rec in records:
@@ -197,8 +244,12 @@ def test_csv_pandas_counts_coordinates_and_formula_escaping(tmp_path: Path) -> N
             entry["classification"] = hostile[n % len(hostile)]
             n += 1
     write_export(records, format="csv", output_dir=tmp_path / "on")
-    write_export(records, format="csv", output_dir=tmp_path / "off",
-                 options=FormatOptions(csv_escape_formulas=False))
+    write_export(
+        records,
+        format="csv",
+        output_dir=tmp_path / "off",
+        options=FormatOptions(csv_escape_formulas=False),
+    )
     on = pd.read_csv(tmp_path / "on" / "annotations.csv", keep_default_na=False)
     off = pd.read_csv(tmp_path / "off" / "annotations.csv", keep_default_na=False)
     assert len(on) == len(off) == len(source.boxes) == n
@@ -216,19 +267,44 @@ def test_spacy_docbin_loads_with_entities_and_empty_export(tmp_path: Path) -> No
     from spacy.tokens import DocBin
 
     text = "Jane Doe paid Acme Corporation in Springfield"
-    records = [{"id": i, "text": text, "data": {"annotations": {"text_1": [
-        {"id": "a", "type": "named_entity", "data": {"start": 0, "end": 8},
-         "classification": "PERSON"},
-        {"id": "b", "type": "named_entity", "data": {"start": 14, "end": 30},
-         "classification": "ORG"}]}}} for i in range(6)]
+    records = [
+        {
+            "id": i,
+            "text": text,
+            "data": {
+                "annotations": {
+                    "text_1": [
+                        {
+                            "id": "a",
+                            "type": "named_entity",
+                            "data": {"start": 0, "end": 8},
+                            "classification": "PERSON",
+                        },
+                        {
+                            "id": "b",
+                            "type": "named_entity",
+                            "data": {"start": 14, "end": 30},
+                            "classification": "ORG",
+                        },
+                    ]
+                }
+            },
+        }
+        for i in range(6)
+    ]
     report = write_export(records, format="spacy", output_dir=tmp_path / "ner")
     assert report.annotations_written == 12
     nlp = spacy.blank("en")
-    docs = list(DocBin().from_disk(tmp_path / "ner" / "docbin" / "default" / "part-00000.spacy")
-                .get_docs(nlp.vocab))
+    docs = list(
+        DocBin()
+        .from_disk(tmp_path / "ner" / "docbin" / "default" / "part-00000.spacy")
+        .get_docs(nlp.vocab)
+    )
     assert len(docs) == 6
-    assert [(e.text, e.label_) for e in docs[0].ents] == [("Jane Doe", "PERSON"),
-                                                          ("Acme Corporation", "ORG")]
+    assert [(e.text, e.label_) for e in docs[0].ents] == [
+        ("Jane Doe", "PERSON"),
+        ("Acme Corporation", "ORG"),
+    ]
     write_export([], format="spacy", output_dir=tmp_path / "empty")
     empty = tmp_path / "empty" / "docbin" / "default" / "part-00000.spacy"
     assert len(list(DocBin().from_disk(empty).get_docs(nlp.vocab))) == 0

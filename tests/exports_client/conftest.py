@@ -13,15 +13,23 @@ VEHICLES = ["car", "truck", "bus"]
 
 
 async def completed_project(
-    client: AsyncClient, emu: Emulator, tasks: Sequence[dict[str, Any]], *,
-    annotation_type: str = "bounding_box", data_type: str = "image",
+    client: AsyncClient,
+    emu: Emulator,
+    tasks: Sequence[dict[str, Any]],
+    *,
+    annotation_type: str = "bounding_box",
+    data_type: str = "image",
     labels: Sequence[str] = VEHICLES,
 ) -> AsyncProjectHandle:
     """Create, fill, pay and let the simulator finish a project (the seeds' workflow)."""
     emu.seed.balance("1000000.00")
     project = await client.projects.create(
-        "Export test", annotation_type=annotation_type, data_type=data_type,
-        labels=list(labels), pricing_tier="standard")
+        "Export test",
+        annotation_type=annotation_type,
+        data_type=data_type,
+        labels=list(labels),
+        pricing_tier="standard",
+    )
     await project.upload_tasks(list(tasks))
     await project.pay_deposit("credits")
     emu.workflow.simulator.complete(project.id, len(tasks))
@@ -32,8 +40,10 @@ async def completed_project(
 
 def image_tasks(n: int) -> list[dict[str, Any]]:
     """Inline image tasks with a name and a size (what the simulator reads)."""
-    return [{"image_url": f"https://cdn.example.com/cars/img_{i:03d}.jpg", "width": 640,
-             "height": 480} for i in range(n)]
+    return [
+        {"image_url": f"https://cdn.example.com/cars/img_{i:03d}.jpg", "width": 640, "height": 480}
+        for i in range(n)
+    ]
 
 
 def server_annotations(emu: Emulator, project_id: int) -> dict[str, list[dict[str, Any]]]:

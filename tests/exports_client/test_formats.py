@@ -33,13 +33,19 @@ def _box(ann: dict[str, object]) -> list[float]:
 
 
 async def test_coco_loads_in_pycocotools_with_the_servers_boxes(
-        client: AsyncClient, emulator: Emulator, tmp_path: Path) -> None:
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     project = await completed_project(client, emulator, image_tasks(30))
     held = server_annotations(emulator, project.id)
     progress: list[tuple[int, int]] = []
     report = await client.exports.export(
-        filter={"project": project.id}, format="coco", output_dir=tmp_path,
-        labels=VEHICLES, on_progress=lambda d, t: progress.append((d, t)), page_size=7)
+        filter={"project": project.id},
+        format="coco",
+        output_dir=tmp_path,
+        labels=VEHICLES,
+        on_progress=lambda d, t: progress.append((d, t)),
+        page_size=7,
+    )
     assert isinstance(report, ExportReport) and report.complete
     total = sum(len(v) for v in held.values())
     assert report.items == 30 and report.annotations_written == total
@@ -57,50 +63,72 @@ async def test_coco_loads_in_pycocotools_with_the_servers_boxes(
 
 @pytest.mark.parametrize("fmt", ["yolo", "voc", "csv", "json"])
 @pytest.mark.parametrize("target", ["assignment", "task"])
-async def test_formats_write_every_box(client: AsyncClient, emulator: Emulator, tmp_path: Path,
-                                       fmt: str, target: str) -> None:
+async def test_formats_write_every_box(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path, fmt: str, target: str
+) -> None:
     project = await completed_project(client, emulator, image_tasks(12))
     held = server_annotations(emulator, project.id)
     total = sum(len(v) for v in held.values())
-    report = await client.exports.export(target=target, filter={"project": project.id},
-                                         format=fmt, output_dir=tmp_path, labels=VEHICLES)
+    report = await client.exports.export(
+        target=target,
+        filter={"project": project.id},
+        format=fmt,
+        output_dir=tmp_path,
+        labels=VEHICLES,
+    )
     assert report.items == 12 and report.annotations_written == total
     assert report.clamped == 0 and report.invalid_total == 0 and report.unknown_total == 0
     if fmt == "yolo":
-        lines = [ln for p in (tmp_path / "labels" / "default").glob("*.txt")
-                 for ln in p.read_text().splitlines()]
+        lines = [
+            ln
+            for p in (tmp_path / "labels" / "default").glob("*.txt")
+            for ln in p.read_text().splitlines()
+        ]
         assert len(lines) == total
         assert all(0 <= float(v) <= 1 for ln in lines for v in ln.split()[1:])
     elif fmt == "voc":
-        objects = [o for p in (tmp_path / "Annotations").glob("*.xml")
-                   for o in ET.parse(p).getroot().iter("object")]
+        objects = [
+            o
+            for p in (tmp_path / "Annotations").glob("*.xml")
+            for o in ET.parse(p).getroot().iter("object")
+        ]
         assert len(objects) == total
     elif fmt == "csv":
         text = (tmp_path / "annotations.csv").read_text(encoding="utf-8")
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
         assert len(rows) == total and {r["tool"] for r in rows} == {"bounding_box"}
     else:
-        records = [json.loads(ln) for ln in
-                   (tmp_path / "synapse_default.jsonl").read_text().splitlines()]
+        records = [
+            json.loads(ln) for ln in (tmp_path / "synapse_default.jsonl").read_text().splitlines()
+        ]
         assert len(records) == 12
         if target == "task":  # the task travels with its annotation, as the examples read it
             assert records[0]["task"]["data"]["image_url"].startswith("https://cdn.example")
             assert records[0]["data"]["annotations"]["image_1"]
 
 
-async def test_named_entities_to_spacy(client: AsyncClient, emulator: Emulator,
-                                       tmp_path: Path) -> None:
+async def test_named_entities_to_spacy(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import DocBin
 
-    texts = [{"text": f"Acme Corporation hired Jane Doe in Springfield on day {i} ."}
-             for i in range(8)]
-    project = await completed_project(client, emulator, texts, annotation_type="named_entity",
-                                      data_type="text", labels=["ORG", "PERSON", "GPE"])
+    texts = [
+        {"text": f"Acme Corporation hired Jane Doe in Springfield on day {i} ."} for i in range(8)
+    ]
+    project = await completed_project(
+        client,
+        emulator,
+        texts,
+        annotation_type="named_entity",
+        data_type="text",
+        labels=["ORG", "PERSON", "GPE"],
+    )
     docs = emulator.store.list("assignments", limit=None, project=project.id)
     entities = sum(len(d["data"]["annotations"]["text_1"]) for d in docs)
-    report = await client.exports.export(filter={"project": project.id}, format="spacy",
-                                         output_dir=tmp_path)
+    report = await client.exports.export(
+        filter={"project": project.id}, format="spacy", output_dir=tmp_path
+    )
     assert report.annotations_written == entities and report.misaligned_entities == 0
     lines = [json.loads(ln) for ln in (tmp_path / "default.jsonl").read_text().splitlines()]
     for line in lines:
@@ -114,7 +142,8 @@ async def test_named_entities_to_spacy(client: AsyncClient, emulator: Emulator,
 
 
 async def test_project_export_returns_what_the_examples_use(
-        client: AsyncClient, emulator: Emulator, tmp_path: Path) -> None:
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     project = await completed_project(client, emulator, image_tasks(10))
     annotations = await project.export(format="json")
     assert isinstance(annotations, list) and len(annotations) == 10
@@ -134,19 +163,29 @@ async def test_project_export_returns_what_the_examples_use(
     assert isinstance(await project.export(format="csv"), str)
 
 
-async def test_ground_truth_events_export(client: AsyncClient, emulator: Emulator,
-                                          tmp_path: Path) -> None:
+async def test_ground_truth_events_export(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     seeded = emulator.seed.ground_truth(versions=2, events=4)
     version = seeded["versions"][1]["id"]
     report = await client.exports.export(
-        target="ground_truth", filter={"ground_truth_dataset_version": version},
-        format="json", output_dir=tmp_path, include_files=True)
+        target="ground_truth",
+        filter={"ground_truth_dataset_version": version},
+        format="json",
+        output_dir=tmp_path,
+        include_files=True,
+    )
     assert report.items == 4
     assert any("4 media without a file URL" in note for note in report.notes)
     # The events' categories are their splits: no empty "default" beside them.
     assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".jsonl")) == [
-        "synapse_train.jsonl", "synapse_val.jsonl"]
-    lines = [ln for name in ("train", "val")
-             for ln in (tmp_path / f"synapse_{name}.jsonl").read_text().splitlines()]
+        "synapse_train.jsonl",
+        "synapse_val.jsonl",
+    ]
+    lines = [
+        ln
+        for name in ("train", "val")
+        for ln in (tmp_path / f"synapse_{name}.jsonl").read_text().splitlines()
+    ]
     assert {json.loads(ln)["ground_truth_dataset_version"] for ln in lines} == {version}
     assert len(lines) == 4

@@ -41,11 +41,15 @@ BAD: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("change", "named"), BAD)
 async def test_bad_input_is_rejected_before_any_request(
-        client: AsyncClient, emulator: Emulator, tmp_path: Path, change: dict[str, Any],
-        named: str) -> None:
+    client: AsyncClient, emulator: Emulator, tmp_path: Path, change: dict[str, Any], named: str
+) -> None:
     before = emulator.counters["requests"]
-    args: dict[str, Any] = {"filter": {"project": 1}, "format": "coco",
-                            "output_dir": tmp_path / "out", **change}
+    args: dict[str, Any] = {
+        "filter": {"project": 1},
+        "format": "coco",
+        "output_dir": tmp_path / "out",
+        **change,
+    }
     with pytest.raises(InvalidInputError) as info:
         await client.exports.export(**args)
     assert named in str(info.value)
@@ -53,8 +57,9 @@ async def test_bad_input_is_rejected_before_any_request(
     assert not (tmp_path / "out").exists()
 
 
-async def test_output_dir_that_is_a_file(client: AsyncClient, emulator: Emulator,
-                                         tmp_path: Path) -> None:
+async def test_output_dir_that_is_a_file(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     target = tmp_path / "report.json"
     target.write_text("{}")
     with pytest.raises(InvalidInputError, match=r"report\.json"):
@@ -63,13 +68,15 @@ async def test_output_dir_that_is_a_file(client: AsyncClient, emulator: Emulator
     assert target.read_text() == "{}"
 
 
-async def test_export_to_s3_writes_into_the_bucket(client: AsyncClient, emulator: Emulator,
-                                                   tmp_path: Path) -> None:
+async def test_export_to_s3_writes_into_the_bucket(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     project = await completed_project(client, emulator, image_tasks(9))
     bucket = emulator.workflow.s3_root / "ml-training-data"
     bucket.mkdir(parents=True)
-    result = await project.export_to_s3(bucket="ml-training-data",
-                                        key="annotations/job-1/results.json", format="json")
+    result = await project.export_to_s3(
+        bucket="ml-training-data", key="annotations/job-1/results.json", format="json"
+    )
     assert isinstance(result, ExportResult)
     assert result.uri == "s3://ml-training-data/annotations/job-1/results.json"
     records = json.loads((bucket / "annotations/job-1/results.json").read_text())
@@ -93,9 +100,9 @@ async def test_export_to_s3_writes_into_the_bucket(client: AsyncClient, emulator
         await project.export("coco", output_dir=tmp_path)
 
 
-async def test_download_resumes_with_range(client: AsyncClient, emulator: Emulator,
-                                           tmp_path: Path,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+async def test_download_resumes_with_range(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     body = os.urandom(300_000)
     (tmp_path / "big.bin").write_bytes(body)
     df = await client.data_files.create(tmp_path / "big.bin")
@@ -118,9 +125,12 @@ def test_sync_facade_exports(threaded_emulator: ThreadedEmulator, tmp_path: Path
     threaded_emulator.run(lambda: emu.seed.annotated_assignments(pid, 20, 4))
     seen: list[tuple[int, int]] = []
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
-        report = client.exports.export(filter={"project": pid}, format="coco",
-                                       output_dir=tmp_path, on_progress=lambda d, t: seen.append(
-                                           (d, t)))
+        report = client.exports.export(
+            filter={"project": pid},
+            format="coco",
+            output_dir=tmp_path,
+            on_progress=lambda d, t: seen.append((d, t)),
+        )
         project = client.projects.get(pid)
         records = project.export("json")
     assert report.annotations_written == 80 and seen[-1] == (20, 20)
@@ -129,12 +139,20 @@ def test_sync_facade_exports(threaded_emulator: ThreadedEmulator, tmp_path: Path
 
 
 async def test_seeding_boxes_over_http(client: AsyncClient, emulator: Emulator) -> None:
-    project = await client._http.request("POST", "_emulator/seed/",
-                                         json_body={"kind": "project", "name": "boxes"})
+    project = await client._http.request(
+        "POST", "_emulator/seed/", json_body={"kind": "project", "name": "boxes"}
+    )
     made = await client._http.request(
-        "POST", "_emulator/seed/", json_body={"kind": "annotated_assignments",
-                                             "project_id": project["id"], "n_items": 2000,
-                                             "boxes_per_item": 25, "seed": 3})
+        "POST",
+        "_emulator/seed/",
+        json_body={
+            "kind": "annotated_assignments",
+            "project_id": project["id"],
+            "n_items": 2000,
+            "boxes_per_item": 25,
+            "seed": 3,
+        },
+    )
     assert made["boxes"] == 50_000 and made["items"] == 2000
     page = await client.assignments.list(project=project["id"]).page(20)
     assert page.count == 2000
@@ -142,6 +160,13 @@ async def test_seeding_boxes_over_http(client: AsyncClient, emulator: Emulator) 
     assert doc is not None and len(doc["annotationsData"]["image_1"]) == 25
     for bad in ({"n_items": -1}, {"project_id": 999}, {"labels": [""]}):
         with pytest.raises(ValidationError):
-            await client._http.request("POST", "_emulator/seed/", json_body={
-                "kind": "annotated_assignments", "project_id": project["id"], "n_items": 1,
-                **bad})
+            await client._http.request(
+                "POST",
+                "_emulator/seed/",
+                json_body={
+                    "kind": "annotated_assignments",
+                    "project_id": project["id"],
+                    "n_items": 1,
+                    **bad,
+                },
+            )

@@ -30,34 +30,52 @@ async def _ground_truth(client: AsyncClient, emulator: Emulator, tmp_path: Path)
         path = src / f"f{i}.png"
         path.write_bytes(body)
         await client.data_files.create(path)
-        slot: dict[str, Any] = {"checksum": hashlib.md5(body).hexdigest(),
-                                "path": f"gt/shot_{i}" if i % 2 else f"gt/shot_{i}.png"}
+        slot: dict[str, Any] = {
+            "checksum": hashlib.md5(body).hexdigest(),
+            "path": f"gt/shot_{i}" if i % 2 else f"gt/shot_{i}.png",
+        }
         if i % 2 == 0:
             slot.update(width=w, height=h)
-        boxes = [{"id": f"b{i}_{k}", "tool": "bounding_box", "classification": {"class": "car"}}
-                 for k in range(2)]
-        coords = [{"id": f"b{i}_{k}", "coordinate": {"x": 1 + k, "y": 2, "width": w // 3,
-                                                       "height": h // 4}} for k in range(2)]
-        events.append({"files": {"image_1": slot}, "data": {
-            "annotations": {"image_1": boxes}, "annotationsData": {"image_1": coords}}})
+        boxes = [
+            {"id": f"b{i}_{k}", "tool": "bounding_box", "classification": {"class": "car"}}
+            for k in range(2)
+        ]
+        coords = [
+            {
+                "id": f"b{i}_{k}",
+                "coordinate": {"x": 1 + k, "y": 2, "width": w // 3, "height": h // 4},
+            }
+            for k in range(2)
+        ]
+        events.append(
+            {
+                "files": {"image_1": slot},
+                "data": {"annotations": {"image_1": boxes}, "annotationsData": {"image_1": coords}},
+            }
+        )
     seeded = emulator.seed.ground_truth(versions=1, events=0)
     version = seeded["versions"][0]
-    emulator.store.insert_many(EVENTS, [new_event(version, e, f"e{i}")
-                                        for i, e in enumerate(events)])
+    emulator.store.insert_many(
+        EVENTS, [new_event(version, e, f"e{i}") for i, e in enumerate(events)]
+    )
     return int(version["id"])
 
 
 async def test_unsized_media_are_sized_and_named_from_their_files(
-        client: AsyncClient, emulator: Emulator, tmp_path: Path) -> None:
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     version = await _ground_truth(client, emulator, tmp_path)
-    target: dict[str, Any] = {"target": "ground_truth",
-                              "filter": {"ground_truth_dataset_version": version}}
+    target: dict[str, Any] = {
+        "target": "ground_truth",
+        "filter": {"ground_truth_dataset_version": version},
+    }
     bare = await client.exports.export(**target, format="yolo", output_dir=tmp_path / "bare")
     assert not bare.complete and bare.failed == {"missing_image_size": 3}
 
     out = tmp_path / "yolo"
-    report = await client.exports.export(**target, format="yolo", output_dir=out,
-                                         include_files=True, max_concurrency=3)
+    report = await client.exports.export(
+        **target, format="yolo", output_dir=out, include_files=True, max_concurrency=3
+    )
     assert report.complete and not report.failed and report.images_without_size == 0
     assert report.annotations_written == 2 * len(SIZES)
     images = sorted(os.listdir(out / "images" / "default"))
@@ -74,17 +92,18 @@ async def test_unsized_media_are_sized_and_named_from_their_files(
     assert any(f"({total} bytes)" in note for note in report.notes), report.notes
 
 
-async def test_client_overwrite(client: AsyncClient, emulator: Emulator,
-                                tmp_path: Path) -> None:
+async def test_client_overwrite(client: AsyncClient, emulator: Emulator, tmp_path: Path) -> None:
     version = await _ground_truth(client, emulator, tmp_path)
-    target: dict[str, Any] = {"target": "ground_truth",
-                              "filter": {"ground_truth_dataset_version": version}}
+    target: dict[str, Any] = {
+        "target": "ground_truth",
+        "filter": {"ground_truth_dataset_version": version},
+    }
     out = tmp_path / "coco"
-    await client.exports.export(**target, format="coco", output_dir=out,
-                                split={"train": 0.5, "val": 0.5}, seed=1)
+    await client.exports.export(
+        **target, format="coco", output_dir=out, split={"train": 0.5, "val": 0.5}, seed=1
+    )
     with pytest.raises(InvalidInputError, match="overwrite=True"):
         await client.exports.export(**target, format="coco", output_dir=out)
-    report = await client.exports.export(**target, format="coco", output_dir=out,
-                                         overwrite=True)
+    report = await client.exports.export(**target, format="coco", output_dir=out, overwrite=True)
     assert report.complete is False  # no files: half the media have no size
     assert sorted(os.listdir(out / "annotations")) == ["instances_default.json"]

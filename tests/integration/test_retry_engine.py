@@ -35,8 +35,9 @@ async def test_a_part_failing_forever_is_sent_max_retries_plus_one_times(
     policy = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.02)
     async with make_client(emulator, retry=policy) as client:
         with pytest.raises(UploadError) as info:
-            await client.uploads.upload_file(path, part_size=5 * MIB, max_concurrency=1,
-                                             resume=False)
+            await client.uploads.upload_file(
+                path, part_size=5 * MIB, max_concurrency=1, resume=False
+            )
     assert info.value.part == 1 and info.value.reason == "server_error"
     # every PUT of part 1 was answered 503: no loop around the engine's own retries
     assert emulator.counters["injected_errors"] == policy.max_retries + 1
@@ -81,8 +82,9 @@ async def silent_server() -> AsyncIterator[str]:
 async def test_each_attempt_is_capped_by_what_is_left_of_the_budget(silent_server: str) -> None:
     budget = 1.0
     policy = RetryPolicy(max_retries=5, initial_delay=0.01, max_delay=0.02, budget=budget)
-    config = ClientConfig.resolve(silent_server, access_token="t",
-                                  timeout=Timeout(read=30.0), retry=policy)
+    config = ClientConfig.resolve(
+        silent_server, access_token="t", timeout=Timeout(read=30.0), retry=policy
+    )
     async with AsyncClient(config=config) as client:
         started = time.monotonic()
         with pytest.raises(TimeoutError):

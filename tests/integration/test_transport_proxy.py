@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_requests_go_through_the_http_proxy_of_the_environment(
-    monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[str] = []
 

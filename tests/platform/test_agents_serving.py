@@ -33,7 +33,11 @@ async def test_agents_create_get_list_health_check(client: AsyncClient) -> None:
     for i in range(3):
         await client.agents.create(f"cpu-{i}")
     assert [a.name async for a in client.agents.list(page_size=2)] == [
-        "gpu-1", "cpu-0", "cpu-1", "cpu-2"]
+        "gpu-1",
+        "cpu-0",
+        "cpu-1",
+        "cpu-2",
+    ]
     checked = await client.agents.health_check(agent.token)
     assert checked.id == agent.id and checked.status == "connected"
     assert checked.last_connected is not None
@@ -79,15 +83,18 @@ async def test_serve_applications(client: AsyncClient, tmp_path: Path) -> None:
     archive.write_bytes(b"PK\x03\x04 plugin")
     plugin = await client.plugins.create("Detector", code="detector")
     release = await client.plugin_releases.create(plugin.id, "1.0.0", archive)
-    app = await client.serve_applications.create("detector-prod", plugin_release=release.id,
-                                                 params={"num_cpus": 2})
+    app = await client.serve_applications.create(
+        "detector-prod", plugin_release=release.id, params={"num_cpus": 2}
+    )
     assert isinstance(app, ServeApplication) and app.status == "deploying" and app.url is None
     await client.serve_applications.create("detector-dev", plugin_release=release.id)
     await anyio.sleep(0.15)
     got = await client.serve_applications.get(app.id)
     assert got.status == "running" and got.url and got.params == {"num_cpus": 2}
     assert [a.name async for a in client.serve_applications.list(page_size=1)] == [
-        "detector-prod", "detector-dev"]
+        "detector-prod",
+        "detector-dev",
+    ]
     assert len([a async for a in client.serve_applications.list(status="running")]) == 2
     with pytest.raises(InvalidInputError, match="plugin_release"):
         await client.serve_applications.create("x", plugin_release=0)
@@ -97,8 +104,9 @@ async def test_serve_applications(client: AsyncClient, tmp_path: Path) -> None:
 
 async def test_agent_token_not_in_transport_errors(caplog: pytest.LogCaptureFixture) -> None:
     secret = "agent-secret-token-0987654321"
-    config = ClientConfig.resolve("http://127.0.0.1:9/", access_token="t",
-                                  retry=RetryPolicy(max_retries=0))
+    config = ClientConfig.resolve(
+        "http://127.0.0.1:9/", access_token="t", retry=RetryPolicy(max_retries=0)
+    )
     caplog.set_level(logging.DEBUG, logger="synapse_async")
     async with AsyncClient(config=config) as client:
         with pytest.raises(TransportError) as info:

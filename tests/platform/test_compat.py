@@ -32,8 +32,9 @@ def every(listed: Listed) -> tuple[AsyncIterator[dict[str, Any]], int]:
 pytestmark = pytest.mark.anyio
 
 
-async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
-                                workdir: Path) -> dict[str, Any]:
+async def official_style_script(
+    base_url: str, token: str, ids: dict[str, Any], workdir: Path
+) -> dict[str, Any]:
     """Written as for ``synapse_sdk.clients.backend.BackendClient``, awaited."""
     client = AsyncBackendClient(base_url=base_url, access_token=token)
     project = await client.get_project(ids["project"])
@@ -45,26 +46,29 @@ async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
     image.write_bytes(b"\xff\xd8 fake jpeg")
     data_file = await client.create_data_file(image)
     organized = await client.upload_data_file(
-        {"files": {file_specs[0]["name"]: image}, "meta": {"source": "camera-1"}},
-        collection["id"])
+        {"files": {file_specs[0]["name"]: image}, "meta": {"source": "camera-1"}}, collection["id"]
+    )
     data_units = await client.create_data_units([organized])
 
     # tasks and annotation
-    tasks = await client.create_tasks([{"project": project["id"], "data_unit": u["id"]}
-                                       for u in data_units])
+    tasks = await client.create_tasks(
+        [{"project": project["id"], "data_unit": u["id"]} for u in data_units]
+    )
     task = await client.get_task(tasks[0]["id"], params={"expand": "data_unit"})
     await client.annotate_task_data(task["id"], {"annotations": {"image_1": []}})
     await client.set_tags_tasks({"task_ids": [task["id"]], "tag_ids": [ids["tag"]]})
     page1 = await client.list_tasks(params={"project": project["id"], "page_size": 2})
-    generator, count = every(await client.list_tasks(params={"project": project["id"]},
-                                                     list_all=True))
+    generator, count = every(
+        await client.list_tasks(params={"project": project["id"]}, list_all=True)
+    )
     all_tasks = [t async for t in generator]
 
     # HITL
     assignments = one_page(await client.list_assignments(params={"project": project["id"]}))
     assignment = await client.get_assignment(assignments["results"][0]["id"])
-    await client.set_tags_assignments({"assignment_ids": [assignment["id"]],
-                                       "tag_ids": [ids["tag"]]})
+    await client.set_tags_assignments(
+        {"assignment_ids": [assignment["id"]], "tag_ids": [ids["tag"]]}
+    )
 
     # plugins and jobs
     plugin = await client.create_plugin({"name": "My Plugin", "description": "Custom"})
@@ -72,38 +76,61 @@ async def official_style_script(base_url: str, token: str, ids: dict[str, Any],
     archive.write_bytes(b"PK plugin archive")
     with open(archive, "rb") as f:  # noqa: ASYNC230 (as the official docs do)
         release = await client.create_plugin_release(
-            {"plugin": plugin["id"], "version": "1.0.0", "file": f})
-    job = await client.run_plugin(plugin["id"], {"action": "export",
-                                                 "params": {"threshold": 0.8}})
+            {"plugin": plugin["id"], "version": "1.0.0", "file": f}
+        )
+    job = await client.run_plugin(plugin["id"], {"action": "export", "params": {"threshold": 0.8}})
     lines = [line async for line in client.tail_job_console_logs(job["job_id"])]
     job_status = await client.get_job(job["job_id"])
     console = await client.list_job_console_logs(job["job_id"])
-    await client.create_logs({"message": "Training complete", "level": "info",
-                              "job": job["job_id"]})
+    await client.create_logs(
+        {"message": "Training complete", "level": "info", "job": job["job_id"]}
+    )
     jobs, job_count = every(await client.list_jobs(list_all=True))
     agent_status = await client.health_check_agent(ids["agent_token"])
 
     # storage and ML
-    storage = await client.create_storage({"name": "My Storage", "provider": "amazon_s3",
-                                           "configuration": {"secret_key": "s3cr3t"}})
+    storage = await client.create_storage(
+        {"name": "My Storage", "provider": "amazon_s3", "configuration": {"secret_key": "s3cr3t"}}
+    )
     storage_full = await client.get_storage(storage["id"])
     weights = workdir / "model.pkl"
     weights.write_bytes(b"weights" * 100)
     upload = await client.create_chunked_upload(weights)
-    model = await client.create_model({"name": "My Model", "project": project["id"],
-                                       "file": str(weights)})
+    model = await client.create_model(
+        {"name": "My Model", "project": project["id"], "file": str(weights)}
+    )
     models = await client.list_models(params={"project": project["id"]})
-    events, event_count = every(await client.list_ground_truth_events(
-        params={"ground_truth_dataset_versions": [ids["gt_version"]]}, list_all=True))
+    events, event_count = every(
+        await client.list_ground_truth_events(
+            params={"ground_truth_dataset_versions": [ids["gt_version"]]}, list_all=True
+        )
+    )
     version = await client.get_ground_truth_version(ids["gt_version"])
     result = {
-        "project": project, "data_file": data_file, "organized": organized, "tasks": tasks,
-        "task": task, "page1": page1, "count": count, "all_tasks": all_tasks,
-        "assignment": assignment, "release": release, "job": job, "lines": lines,
-        "job_status": job_status, "console": console, "jobs": [j async for j in jobs],
-        "job_count": job_count, "agent": agent_status, "storage": storage_full,
-        "upload": upload, "model": model, "models": models,
-        "events": [e async for e in events], "event_count": event_count, "version": version,
+        "project": project,
+        "data_file": data_file,
+        "organized": organized,
+        "tasks": tasks,
+        "task": task,
+        "page1": page1,
+        "count": count,
+        "all_tasks": all_tasks,
+        "assignment": assignment,
+        "release": release,
+        "job": job,
+        "lines": lines,
+        "job_status": job_status,
+        "console": console,
+        "jobs": [j async for j in jobs],
+        "job_count": job_count,
+        "agent": agent_status,
+        "storage": storage_full,
+        "upload": upload,
+        "model": model,
+        "models": models,
+        "events": [e async for e in events],
+        "event_count": event_count,
+        "version": version,
     }
     await client.aclose()
     return result
@@ -116,17 +143,25 @@ async def test_official_style_script_runs_against_the_emulator(
         project = await typed.projects.create("compat")
         await typed.tasks.create(project.id, [{"data": {"n": i}} for i in range(3)])
         collection = await typed.data_collections.create(
-            "imgs", file_specifications=[{"name": "image_1", "file_type": "image"}])
+            "imgs", file_specifications=[{"name": "image_1", "file_type": "image"}]
+        )
         tag = await typed.task_tags.create("reviewed")
         agent = await typed.agents.create("agent-1")
     gt = emulator.seed.ground_truth(versions=1, events=7)
-    ids = {"project": project.id, "collection": collection.id, "tag": tag.id,
-           "agent_token": agent.token, "gt_version": gt["versions"][0]["id"]}
+    ids = {
+        "project": project.id,
+        "collection": collection.id,
+        "tag": tag.id,
+        "agent_token": agent.token,
+        "gt_version": gt["versions"][0]["id"],
+    }
     out = await official_style_script(emulator.url, emulator.access_token, ids, tmp_path)
 
     assert out["project"]["name"] == "compat"
     assert out["organized"]["files"]["image_1"] == {
-        "checksum": hashlib.md5(b"\xff\xd8 fake jpeg").hexdigest(), "path": "image.jpg"}
+        "checksum": hashlib.md5(b"\xff\xd8 fake jpeg").hexdigest(),
+        "path": "image.jpg",
+    }
     assert out["data_file"]["checksum"] == out["organized"]["files"]["image_1"]["checksum"]
     assert out["task"]["data_unit"]["meta"] == {"source": "camera-1"}  # embedded, as on the wire
     assert out["page1"]["count"] == 4 and len(out["page1"]["results"]) == 2
@@ -151,13 +186,17 @@ async def test_official_style_script_runs_against_the_emulator(
 async def test_compat_listing_pages_and_list_all(emulator: Emulator) -> None:
     project = emulator.seed.project("big")
     emulator.seed.tasks(project["id"], 250)
-    async with AsyncBackendClient(emulator.url, emulator.access_token,
-                                  timeout={"connect": 5, "read": 15}) as client:
+    async with AsyncBackendClient(
+        emulator.url, emulator.access_token, timeout={"connect": 5, "read": 15}
+    ) as client:
         page3 = await client.list_tasks(params={"project": str(project["id"]), "page": 3})
         assert isinstance(page3, dict) and page3["count"] == 250
         assert len(page3["results"]) == 50 and page3["next"] is None
-        generator, count = every(await client.list_tasks(
-            params={"project": project["id"], "page_size": 30}, list_all=True))
+        generator, count = every(
+            await client.list_tasks(
+                params={"project": project["id"], "page_size": 30}, list_all=True
+            )
+        )
         items = [t async for t in generator]
         assert count == 250 and [t["data"]["index"] for t in items] == list(range(250))
         collections = one_page(await client.list_data_collection())

@@ -24,20 +24,26 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_job_get_list_update(emulator: Emulator, client: AsyncClient) -> None:
-    ids = [emulator.seed.job(["a"], status=s)["id"]
-           for s in ("running", "completed", "running", "failed")]
+    ids = [
+        emulator.seed.job(["a"], status=s)["id"]
+        for s in ("running", "completed", "running", "failed")
+    ]
     job = await client.jobs.get(ids[0])
     assert isinstance(job, Job) and job.status == "running" and not job.is_finished
     assert [j.id async for j in client.jobs.list(page_size=1)] == ids
     assert [j.id async for j in client.jobs.list(status="running")] == [ids[0], ids[2]]
-    updated = await client.jobs.update(ids[0], status="running",
-                                       progress_record={"step": 5, "total": 100},
-                                       metrics_record={"loss": 0.25})
+    updated = await client.jobs.update(
+        ids[0],
+        status="running",
+        progress_record={"step": 5, "total": 100},
+        metrics_record={"loss": 0.25},
+    )
     assert updated.progress_record == {"step": 5, "total": 100}
     assert updated.metrics_record == {"loss": 0.25}
     finished = await client.jobs.update(ids[0], status="completed", result={"ok": True})
-    assert finished.is_finished and finished.finished is not None and finished.result == {
-        "ok": True}
+    assert (
+        finished.is_finished and finished.finished is not None and finished.result == {"ok": True}
+    )
 
 
 async def test_console_logs_and_logs_resource(emulator: Emulator, client: AsyncClient) -> None:
@@ -48,7 +54,10 @@ async def test_console_logs_and_logs_resource(emulator: Emulator, client: AsyncC
     assert [e.message for e in many] == [f"bulk {i}" for i in range(5)]
     assert await client.jobs.console_logs(job_id) == ["line 1", "line 2", "line 3"]
     assert [e.message async for e in client.logs.list(job=job_id, page_size=1)] == [
-        "line 1", "line 2", "line 3"]
+        "line 1",
+        "line 2",
+        "line 3",
+    ]
     assert [e.message async for e in client.logs.list(level="warning")] == ["line 3"]
     assert (await client.logs.list().page(1)).count == 8
 
@@ -75,8 +84,9 @@ async def test_tail_follows_a_running_job_until_it_finishes(
 async def test_tail_of_a_scheduled_job_and_early_break(
     emulator: Emulator, client: AsyncClient
 ) -> None:
-    job_id = emulator.seed.job([f"step {i}" for i in range(5)], step_seconds=0.02,
-                               outcome="failed")["id"]
+    job_id = emulator.seed.job(
+        [f"step {i}" for i in range(5)], step_seconds=0.02, outcome="failed"
+    )["id"]
     lines = [line async for line in client.jobs.tail_console_logs(job_id)]
     assert lines == [f"step {i}" for i in range(5)]
     assert (await client.jobs.get(job_id)).status == "failed"
@@ -139,21 +149,43 @@ async def _lines(*items: str) -> AsyncIterator[str]:
 
 
 async def test_sse_parser() -> None:
-    raw = [": keepalive", "", "data: one", "", "data: two", "data:three", "",
-           "event: progress", "data: 50", "", "event: end", "data: completed", "",
-           "data: trailing"]
+    raw = [
+        ": keepalive",
+        "",
+        "data: one",
+        "",
+        "data: two",
+        "data:three",
+        "",
+        "event: progress",
+        "data: 50",
+        "",
+        "event: end",
+        "data: completed",
+        "",
+        "data: trailing",
+    ]
     events = [e async for e in sse_events(_lines(*raw))]
-    assert events == [("message", "one"), ("message", "two\nthree"), ("progress", "50"),
-                      ("end", "completed"), ("message", "trailing")]
+    assert events == [
+        ("message", "one"),
+        ("message", "two\nthree"),
+        ("progress", "50"),
+        ("end", "completed"),
+        ("message", "trailing"),
+    ]
 
 
 async def test_seed_jobs_and_ground_truth_over_http(client: AsyncClient) -> None:
-    job = await client._http.request("POST", "_emulator/seed/", json_body={
-        "kind": "job", "lines": ["a", "b"], "step_seconds": 0.01})
+    job = await client._http.request(
+        "POST",
+        "_emulator/seed/",
+        json_body={"kind": "job", "lines": ["a", "b"], "step_seconds": 0.01},
+    )
     lines = [line async for line in client.jobs.tail_console_logs(job["id"], max_wait=5)]
     assert lines == ["a", "b"] and (await client.jobs.get(job["id"])).status == "completed"
-    gt = await client._http.request("POST", "_emulator/seed/", json_body={
-        "kind": "ground_truth", "versions": 1, "events": 3})
+    gt = await client._http.request(
+        "POST", "_emulator/seed/", json_body={"kind": "ground_truth", "versions": 1, "events": 3}
+    )
     version = gt["versions"][0]["id"]
     assert (await client.ground_truth_dataset_versions.get(version)).event_count == 3
 
@@ -162,8 +194,16 @@ async def test_tail_opening_is_retried_under_injected_faults(
     emulator: Emulator, client: AsyncClient
 ) -> None:
     job_id = emulator.seed.job(["a", "b"], step_seconds=0.01)["id"]
-    emulator.set_faults(Faults(error_rate=0.3, rate_limit_rate=0.1, retry_after=0.01, seed=1,
-                               error_statuses=(502, 503), paths="tail_console_logs"))
+    emulator.set_faults(
+        Faults(
+            error_rate=0.3,
+            rate_limit_rate=0.1,
+            retry_after=0.01,
+            seed=1,
+            error_statuses=(502, 503),
+            paths="tail_console_logs",
+        )
+    )
     before = emulator.counters["requests"]
     for _ in range(3):
         assert [line async for line in client.jobs.tail_console_logs(job_id)] == ["a", "b"]

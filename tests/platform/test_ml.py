@@ -30,10 +30,14 @@ async def test_ml_model_create_by_chunked_upload_get_list(
     weights = tmp_path / "best.pt"
     weights.write_bytes(b"\x00weights" * 1000)
     progress: list[tuple[int, int]] = []
-    model = await client.ml_models.create("yolo-best", weights, project=project.id,
-                                          plugin=plugin.id, description="mAP 0.61",
-                                          on_progress=lambda done, total: progress.append(
-                                              (done, total)))
+    model = await client.ml_models.create(
+        "yolo-best",
+        weights,
+        project=project.id,
+        plugin=plugin.id,
+        description="mAP 0.61",
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert isinstance(model, MLModel) and model.project == project.id and model.plugin == plugin.id
     assert model.checksum == hashlib.md5(weights.read_bytes()).hexdigest()
     assert model.size == weights.stat().st_size and model.file
@@ -77,15 +81,23 @@ async def test_ground_truths_versions_events(emulator: Emulator, client: AsyncCl
     version = await client.ground_truth_dataset_versions.get(v2)
     assert isinstance(version, GroundTruthDatasetVersion)
     assert (version.ground_truth, version.version, version.event_count) == (gt_id, "v2", 120)
-    assert [v.id async for v in client.ground_truth_dataset_versions.list(
-        ground_truth=gt_id, page_size=2)] == [v1, v2, v3]
-    events = [e async for e in client.ground_truth_events.list(
-        ground_truth_dataset_versions=[v1, v3], page_size=50)]
+    assert [
+        v.id
+        async for v in client.ground_truth_dataset_versions.list(ground_truth=gt_id, page_size=2)
+    ] == [v1, v2, v3]
+    events = [
+        e
+        async for e in client.ground_truth_events.list(
+            ground_truth_dataset_versions=[v1, v3], page_size=50
+        )
+    ]
     assert len(events) == 240 and all(isinstance(e, GroundTruthEvent) for e in events)
     assert {e.ground_truth_dataset_version for e in events} == {v1, v3}
     assert [e.id for e in events] == sorted(e.id for e in events)
-    assert len([e async for e in client.ground_truth_events.list(
-        ground_truth_dataset_versions=v2)]) == 120
+    assert (
+        len([e async for e in client.ground_truth_events.list(ground_truth_dataset_versions=v2)])
+        == 120
+    )
     assert len([e async for e in client.ground_truth_events.list(ground_truth=gt_id)]) == 360
     assert events[0].files["image_1"]["path"].startswith("gt/v1/")
 

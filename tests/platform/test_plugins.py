@@ -32,9 +32,14 @@ async def test_plugin_create_get_update_list(client: AsyncClient) -> None:
     await client.plugins.create("Exporter", code="coco-export", category="export")
     await client.plugins.create("Second", code="second", category="export")
     assert [p.code async for p in client.plugins.list(page_size=1)] == [
-        "yolo-v8", "coco-export", "second"]
+        "yolo-v8",
+        "coco-export",
+        "second",
+    ]
     assert [p.code async for p in client.plugins.list(category="export")] == [
-        "coco-export", "second"]
+        "coco-export",
+        "second",
+    ]
     with pytest.raises(ValidationError, match="code"):
         await client.plugins.create("dup", code="second")
 
@@ -71,8 +76,9 @@ async def test_release_multipart_get_by_ref_and_list(client: AsyncClient, tmp_pa
     plugin = await client.plugins.create("Detector", code="detector")
     archive = tmp_path / "detector.zip"
     archive.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 10)
-    rel = await client.plugin_releases.create("detector", "1.0.0", archive,
-                                              config={"actions": ["train"]})
+    rel = await client.plugin_releases.create(
+        "detector", "1.0.0", archive, config={"actions": ["train"]}
+    )
     assert isinstance(rel, PluginRelease) and rel.plugin == plugin.id
     assert rel.ref == "detector@1.0.0"
     assert rel.checksum == hashlib.md5(archive.read_bytes()).hexdigest()
@@ -80,8 +86,9 @@ async def test_release_multipart_get_by_ref_and_list(client: AsyncClient, tmp_pa
     assert await client.plugin_releases.get(rel.id) == rel
     assert await client.plugin_releases.get("detector@1.0.0") == rel
     rel2 = await client.plugin_releases.create(plugin.id, "1.1.0", archive)
-    assert [r.version async for r in client.plugin_releases.list(plugin=plugin.id, page_size=1)
-            ] == ["1.0.0", "1.1.0"]
+    assert [
+        r.version async for r in client.plugin_releases.list(plugin=plugin.id, page_size=1)
+    ] == ["1.0.0", "1.1.0"]
     job = await client.plugins.run(plugin.id, action="train")
     assert job.plugin_release == rel2.id  # the latest release runs by default
     job = await client.plugins.run(plugin.id, action="train", version="1.0.0")
@@ -104,8 +111,9 @@ async def test_release_over_the_multipart_limit_goes_by_chunked_upload(
     assert (await client.plugin_releases.get("big@2.0.0")).id == rel.id
 
 
-@pytest.mark.parametrize("ref", ["detector", "detector@", "@1.0", "a@b@c", "bad code@1",
-                                 "x@1 .0", 7])
+@pytest.mark.parametrize(
+    "ref", ["detector", "detector@", "@1.0", "a@b@c", "bad code@1", "x@1 .0", 7]
+)
 def test_release_ref_parse_errors(ref: object) -> None:
     with pytest.raises(InvalidInputError):
         parse_release_ref(ref)

@@ -17,10 +17,14 @@ from synapse_async import (
 
 pytestmark = pytest.mark.anyio
 
-CONFIG = {"bucket_name": "media", "region_name": "eu-west-1",
-          "access_key": "AKIA-ACCESS-123", "secret_key": "s3cr3t-VALUE",
-          "nested": {"password": "hunter2-pw", "host": "ftp.local"},
-          "tokens": [{"api_token": "tok-xyz-789"}]}
+CONFIG = {
+    "bucket_name": "media",
+    "region_name": "eu-west-1",
+    "access_key": "AKIA-ACCESS-123",
+    "secret_key": "s3cr3t-VALUE",
+    "nested": {"password": "hunter2-pw", "host": "ftp.local"},
+    "tokens": [{"api_token": "tok-xyz-789"}],
+}
 SECRETS = ("AKIA-ACCESS-123", "s3cr3t-VALUE", "hunter2-pw", "tok-xyz-789")
 
 
@@ -29,17 +33,21 @@ async def test_storages_list_default_get(client: AsyncClient) -> None:
         await client.storages.default()
     ext = await client.storages.create("Archive", provider="amazon_s3", configuration=CONFIG)
     assert isinstance(ext, Storage) and ext.category == "external" and ext.configuration is None
-    first = await client.storages.create("Local", provider="file_system", category="internal",
-                                         configuration={"location": "/data"})
+    first = await client.storages.create(
+        "Local", provider="file_system", category="internal", configuration={"location": "/data"}
+    )
     assert first.is_default  # the first internal storage is the default one
-    second = await client.storages.create("Fast", provider="minio", category="internal",
-                                          configuration={"secret_key": "x"}, is_default=True)
+    second = await client.storages.create(
+        "Fast",
+        provider="minio",
+        category="internal",
+        configuration={"secret_key": "x"},
+        is_default=True,
+    )
     assert (await client.storages.default()).id == second.id
     assert not (await client.storages.get(first.id)).is_default
-    assert [s.name async for s in client.storages.list(page_size=1)] == [
-        "Archive", "Local", "Fast"]
-    assert [s.id async for s in client.storages.list(category="internal")] == [
-        first.id, second.id]
+    assert [s.name async for s in client.storages.list(page_size=1)] == ["Archive", "Local", "Fast"]
+    assert [s.id async for s in client.storages.list(category="internal")] == [first.id, second.id]
     assert [s.id async for s in client.storages.list(provider="amazon_s3")] == [ext.id]
     assert all([s.configuration is None async for s in client.storages.list()])
     full = await client.storages.get(ext.id, with_configuration=True)
@@ -54,12 +62,19 @@ async def test_storage_secrets_are_redacted_in_reprs_and_logs(
     caplog.set_level(logging.DEBUG)
     made = await client.storages.create("S3", provider="amazon_s3", configuration=CONFIG)
     storage = await client.storages.get(made.id, with_configuration=True)
-    logging.getLogger("test").info("storage %s / %r / %s", storage, storage,
-                                   storage.configuration)
+    logging.getLogger("test").info("storage %s / %r / %s", storage, storage, storage.configuration)
     config = storage.configuration
     assert isinstance(config, RedactedConfig)
-    shown = " ".join([repr(storage), str(storage), repr(config), str(config),
-                      repr(config.redacted()), caplog.text])
+    shown = " ".join(
+        [
+            repr(storage),
+            str(storage),
+            repr(config),
+            str(config),
+            repr(config.redacted()),
+            caplog.text,
+        ]
+    )
     for secret in SECRETS:
         assert secret not in shown
     assert "media" in shown and "ftp.local" in shown and "'***'" in shown
@@ -86,6 +101,9 @@ async def test_server_rejects_a_bad_configuration_without_echoing_it(
     client: AsyncClient,
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        await client._http.request("POST", "storages/", json_body={
-            "name": "x", "provider": "ftp", "configuration": ["pw-LEAK-1"]})
+        await client._http.request(
+            "POST",
+            "storages/",
+            json_body={"name": "x", "provider": "ftp", "configuration": ["pw-LEAK-1"]},
+        )
     assert "pw-LEAK-1" not in str(info.value)

@@ -15,8 +15,10 @@ from synapse_async import (
 
 pytestmark = pytest.mark.anyio
 
-DOC = {"annotations": {"image_1": [{"id": "a1", "tool": "bounding_box"}]},
-       "annotationsData": {"image_1": [{"id": "a1", "coordinate": {"x": 1, "y": 2}}]}}
+DOC = {
+    "annotations": {"image_1": [{"id": "a1", "tool": "bounding_box"}]},
+    "annotationsData": {"image_1": [{"id": "a1", "coordinate": {"x": 1, "y": 2}}]},
+}
 
 
 async def test_task_tags_create_get_list_paginated(client: AsyncClient) -> None:

@@ -71,9 +71,14 @@ class RayCluster:
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
     """A local Ray with 2 CPUs on loopback, its own temp dir; shut down after the session."""
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=str(RAY_TEMP_DIR),
-             object_store_memory=100 * 2**20, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        _temp_dir=str(RAY_TEMP_DIR),
+        object_store_memory=100 * 2**20,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     try:
         yield RayCluster(temp_dir=RAY_TEMP_DIR)
     finally:

@@ -28,9 +28,17 @@ def main() -> None:
             print("uploading", flush=True)
             said = True
 
-    upload_on_ray(int(collection), items, config=config, project=int(project), shard_size=120,
-                  max_in_flight=1, per_worker_concurrency=4, journal_dir=journals,
-                  on_progress=progress)
+    upload_on_ray(
+        int(collection),
+        items,
+        config=config,
+        project=int(project),
+        shard_size=120,
+        max_in_flight=1,
+        per_worker_concurrency=4,
+        journal_dir=journals,
+        on_progress=progress,
+    )
     print("finished", flush=True)
 
 

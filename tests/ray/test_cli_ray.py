@@ -14,7 +14,9 @@ from tests.ray.test_upload_on_ray import count, make_files, setup_targets
 
 
 def test_upload_with_ray_flag_shards_over_ray_and_reruns_as_a_resume(
-    ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path,
+    ray_cluster: RayCluster,
+    threaded_emulator: ThreadedEmulator,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     coll, project = setup_targets(threaded_emulator)
@@ -23,8 +25,16 @@ def test_upload_with_ray_flag_shards_over_ray_and_reruns_as_a_resume(
     monkeypatch.setenv("SYNAPSE_ACCESS_TOKEN", threaded_emulator.access_token)
     monkeypatch.setenv("SYNAPSE_CONFIG_FILE", str(tmp_path / "config.json"))
     monkeypatch.setenv("SYNAPSE_CACHE_DIR", str(tmp_path / "cache"))
-    args = ["upload", str(tmp_path / "in"), "--collection", str(coll), "--project",
-            str(project), "--ray", "--json"]
+    args = [
+        "upload",
+        str(tmp_path / "in"),
+        "--collection",
+        str(coll),
+        "--project",
+        str(project),
+        "--ray",
+        "--json",
+    ]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout.strip().splitlines()[-1])

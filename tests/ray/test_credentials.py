@@ -23,13 +23,19 @@ def _files_holding(root: Path, secret: bytes) -> list[str]:
 
 
 def test_token_is_not_in_the_session_dir_nor_worker_environments(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     token = threaded_emulator.access_token.encode()
     coll, _ = setup_targets(threaded_emulator)
     files = make_files(tmp_path / "in", 20)
-    report = upload_on_ray(coll, [{"files": {"image": p}} for p in files],
-                           config=config_for(threaded_emulator), shard_size=10,
-                           journal_dir=tmp_path / "j", on_progress=lambda p: None)
+    report = upload_on_ray(
+        coll,
+        [{"files": {"image": p}} for p in files],
+        config=config_for(threaded_emulator),
+        shard_size=10,
+        journal_dir=tmp_path / "j",
+        on_progress=lambda p: None,
+    )
     assert report.sent == 20  # the workers did authenticate with the token
 
     workers = _descendants(os.getpid())

@@ -63,7 +63,7 @@ def _listening(inodes: set[str]) -> list[str]:
             raw = fields[1].split(":")[0]
             packed = bytes.fromhex(raw)
             # /proc/net prints each 32-bit word in host (little-endian) order
-            packed = b"".join(packed[i:i + 4][::-1] for i in range(0, len(packed), 4))
+            packed = b"".join(packed[i : i + 4][::-1] for i in range(0, len(packed), 4))
             found.append(str(ipaddress.ip_address(packed)))
     return found
 

@@ -32,8 +32,9 @@ def setup_targets(emu: ThreadedEmulator) -> tuple[int, int]:
     async def create() -> tuple[int, int]:
         async with make_client(emu.emu) as client:
             coll = await client.data_collections.create(
-                "ray", file_specifications=[{"name": "image", "file_type": "image",
-                                             "is_required": True}])
+                "ray",
+                file_specifications=[{"name": "image", "file_type": "image", "is_required": True}],
+            )
             project = await client.projects.create("ray tasks")
             return coll.id, project.id
 
@@ -47,10 +48,8 @@ def config_for(emu: ThreadedEmulator) -> ClientConfig:
 
 def server_units(emu: ThreadedEmulator, collection: int) -> list[tuple[str, str]]:
     """(checksum, meta json) of every data unit of ``collection``, sorted."""
-    rows = emu.run(lambda: emu.emu.store.list("data_units", limit=None,
-                                              data_collection=collection))
-    return sorted((u["files"]["image"]["checksum"], repr(sorted(u["meta"].items())))
-                  for u in rows)
+    rows = emu.run(lambda: emu.emu.store.list("data_units", limit=None, data_collection=collection))
+    return sorted((u["files"]["image"]["checksum"], repr(sorted(u["meta"].items()))) for u in rows)
 
 
 def count(emu: ThreadedEmulator, table: str, **where: Any) -> int:
@@ -59,36 +58,53 @@ def count(emu: ThreadedEmulator, table: str, **where: Any) -> int:
 
 
 def _counts(report: BulkUploadReport) -> dict[str, Any]:
-    return {"items": report.items, "sent": report.sent,
-            "already_on_server": report.already_on_server, "skipped": report.skipped,
-            "failed": report.failed, "bytes_sent": report.bytes_sent,
-            "bytes_total": report.bytes_total, "units": len(report.data_unit_ids),
-            "tasks": len(report.task_ids),
-            "failures": [(f.index, f.paths, f.error_type) for f in report.failures]}
+    return {
+        "items": report.items,
+        "sent": report.sent,
+        "already_on_server": report.already_on_server,
+        "skipped": report.skipped,
+        "failed": report.failed,
+        "bytes_sent": report.bytes_sent,
+        "bytes_total": report.bytes_total,
+        "units": len(report.data_unit_ids),
+        "tasks": len(report.task_ids),
+        "failures": [(f.index, f.paths, f.error_type) for f in report.failures],
+    }
 
 
 def test_5000_files_in_4_shards_match_the_single_process_pipeline(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator,
-        second_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster,
+    threaded_emulator: ThreadedEmulator,
+    second_emulator: ThreadedEmulator,
+    tmp_path: Path,
+) -> None:
     files = make_files(tmp_path / "in", 5000)
-    items: list[dict[str, Any]] = [{"files": {"image": p}, "meta": {"n": i}}
-                                   for i, p in enumerate(files)]
+    items: list[dict[str, Any]] = [
+        {"files": {"image": p}, "meta": {"n": i}} for i, p in enumerate(files)
+    ]
     items[3333] = {"files": {"image": tmp_path / "in" / "missing.jpg"}, "meta": {"n": 3333}}
 
     coll, project = setup_targets(second_emulator)
 
     async def single() -> BulkUploadReport:
         async with make_client(second_emulator.emu) as client:
-            return await client.data_collections.upload(coll, items, project=project,
-                                                        journal=tmp_path / "single.journal")
+            return await client.data_collections.upload(
+                coll, items, project=project, journal=tmp_path / "single.journal"
+            )
 
     reference: BulkUploadReport = second_emulator.run_async(single)
 
     r_coll, r_project = setup_targets(threaded_emulator)
     seen: list[BulkProgress] = []
-    report = upload_on_ray(r_coll, items, config=config_for(threaded_emulator),
-                           project=r_project, shards=4, journal_dir=tmp_path / "journals",
-                           on_progress=seen.append)
+    report = upload_on_ray(
+        r_coll,
+        items,
+        config=config_for(threaded_emulator),
+        project=r_project,
+        shards=4,
+        journal_dir=tmp_path / "journals",
+        on_progress=seen.append,
+    )
 
     assert reference.failed == 1 and reference.failures[0].index == 3333
     assert _counts(report) == _counts(reference)
@@ -96,44 +112,53 @@ def test_5000_files_in_4_shards_match_the_single_process_pipeline(
     assert server_units(threaded_emulator, r_coll) == server_units(second_emulator, coll)
     assert count(threaded_emulator, "tasks", project=r_project) == 4999
     assert sorted(p.name for p in (tmp_path / "journals").glob("*.journal")) == [
-        f"shard-{i:06d}.journal" for i in range(4)]
+        f"shard-{i:06d}.journal" for i in range(4)
+    ]
     # shard 2 (items 2500..3749) holds the failed item: it is not marked done
     assert sorted(p.name for p in (tmp_path / "journals").glob("*.done.json")) == [
-        "shard-000000.done.json", "shard-000001.done.json", "shard-000003.done.json"]
+        "shard-000000.done.json",
+        "shard-000001.done.json",
+        "shard-000003.done.json",
+    ]
     final = seen[-1]
     assert (final.files_done, final.items_done, final.items_failed) == (4999, 4999, 1)
     assert final.scan_complete
 
 
 def test_rerun_skips_done_shards_and_retries_the_unfinished_one(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 40)
     items: list[dict[str, Any]] = [{"files": {"image": p}} for p in files]
     missing = tmp_path / "in" / "late.jpg"
     items[25] = {"files": {"image": missing}}
     coll, project = setup_targets(threaded_emulator)
     config = config_for(threaded_emulator)
-    first = upload_on_ray(coll, items, config=config, project=project, shard_size=10,
-                          journal_dir=tmp_path / "j")
+    first = upload_on_ray(
+        coll, items, config=config, project=project, shard_size=10, journal_dir=tmp_path / "j"
+    )
     assert (first.sent, first.failed, first.failures[0].index) == (39, 1, 25)
 
     missing.write_bytes(b"now it exists")
     # a done shard is not run again: without its journal a rerun would create its units twice
     (tmp_path / "j" / "shard-000000.journal").unlink()
-    again = upload_on_ray(coll, items, config=config, project=project, shard_size=10,
-                          journal_dir=tmp_path / "j")
+    again = upload_on_ray(
+        coll, items, config=config, project=project, shard_size=10, journal_dir=tmp_path / "j"
+    )
     # shards 0, 1 and 3 were done: not run again; shard 2 resumes from its journal
     assert (again.items, again.sent, again.skipped, again.failed) == (40, 1, 39, 0)
     assert again.bytes_sent == len(b"now it exists")
     assert count(threaded_emulator, "data_units", data_collection=coll) == 40
     assert count(threaded_emulator, "tasks", project=project) == 40
     assert sorted(again.data_unit_ids) == sorted(
-        set(first.data_unit_ids) | set(again.data_unit_ids))
+        set(first.data_unit_ids) | set(again.data_unit_ids)
+    )
     assert len(again.data_unit_ids) == 40
 
 
 def test_a_generator_is_read_lazily_one_shard_at_a_time(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 30)
     coll, _ = setup_targets(threaded_emulator)
     read: list[int] = []
@@ -148,8 +173,15 @@ def test_a_generator_is_read_lazily_one_shard_at_a_time(
     def watch(progress: BulkProgress) -> None:
         ahead.append(len(read) - progress.items_done)
 
-    report = upload_on_ray(coll, items(), config=config_for(threaded_emulator), shard_size=5,
-                           max_in_flight=1, journal_dir=tmp_path / "j", on_progress=watch)
+    report = upload_on_ray(
+        coll,
+        items(),
+        config=config_for(threaded_emulator),
+        shard_size=5,
+        max_in_flight=1,
+        journal_dir=tmp_path / "j",
+        on_progress=watch,
+    )
     assert report.sent == 30 and len(report.data_unit_ids) == 30
     assert len(read) == 30 and len(ahead) > 1
     # items read but not finished: the shard in flight (5), plus one more while the board lags
@@ -172,29 +204,42 @@ def test_bad_arguments_are_typed_errors(ray_cluster: RayCluster, tmp_path: Path)
 
 
 def test_fail_fast_names_the_failed_item_by_its_index_in_the_input(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     files = make_files(tmp_path / "in", 30)
     items: list[dict[str, Any]] = [{"files": {"image": p}} for p in files]
     items[25] = {"files": {"image": tmp_path / "in" / "missing.jpg"}}
     coll, _ = setup_targets(threaded_emulator)
     with pytest.raises(BulkUploadError, match=r"stopped at item #25 \(fail_fast\)") as info:
-        upload_on_ray(coll, items, config=config_for(threaded_emulator), shard_size=10,
-                      max_in_flight=1, fail_fast=True, journal_dir=tmp_path / "j")
+        upload_on_ray(
+            coll,
+            items,
+            config=config_for(threaded_emulator),
+            shard_size=10,
+            max_in_flight=1,
+            fail_fast=True,
+            journal_dir=tmp_path / "j",
+        )
     report = info.value.report
     assert [f.index for f in report.failures] == [25]
     assert report.failures[0].paths == {"image": str(tmp_path / "in" / "missing.jpg")}
 
 
 def test_relative_paths_are_resolved_in_the_driver(
-        ray_cluster: RayCluster, threaded_emulator: ThreadedEmulator, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ray_cluster: RayCluster,
+    threaded_emulator: ThreadedEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     make_files(tmp_path / "in", 6)
     monkeypatch.chdir(tmp_path)
     coll, _ = setup_targets(threaded_emulator)
-    items = [BulkItem(files={"image": Path("in") / f"{i:05d}.jpg"}, meta={"n": i})
-             for i in range(3)]
+    items = [
+        BulkItem(files={"image": Path("in") / f"{i:05d}.jpg"}, meta={"n": i}) for i in range(3)
+    ]
     items += list(scan_directory("in", file_specifications=[{"name": "image"}]))[3:]
-    report = upload_on_ray(coll, items, config=config_for(threaded_emulator), shard_size=4,
-                           journal_dir="journals")
+    report = upload_on_ray(
+        coll, items, config=config_for(threaded_emulator), shard_size=4, journal_dir="journals"
+    )
     assert (report.sent, report.failed) == (6, 0)
     assert (tmp_path / "journals" / "shard-000001.done.json").is_file()

@@ -64,13 +64,21 @@ def _items(tmp_path: Path, n: int) -> list[dict[str, Any]]:
 
 
 def test_killed_worker_is_retried_and_resumes_its_journal(
-        ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     coll, project = setup_targets(slow_emulator)
     items = _items(tmp_path, 240)
     kill = KillOnce(after_files=30)
-    report = upload_on_ray(coll, items, config=config_for(slow_emulator), project=project,
-                           shard_size=120, per_worker_concurrency=4, journal_dir=tmp_path / "j",
-                           on_progress=kill)
+    report = upload_on_ray(
+        coll,
+        items,
+        config=config_for(slow_emulator),
+        project=project,
+        shard_size=120,
+        per_worker_concurrency=4,
+        journal_dir=tmp_path / "j",
+        on_progress=kill,
+    )
     assert kill.killed is not None, "no shard worker was killed: the test proved nothing"
     assert (report.items, report.failed) == (240, 0)
     assert sorted(set(report.data_unit_ids)) == sorted(report.data_unit_ids)
@@ -80,23 +88,39 @@ def test_killed_worker_is_retried_and_resumes_its_journal(
 
 
 def test_killed_worker_without_retries_raises_and_a_rerun_finishes(
-        ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     coll, project = setup_targets(slow_emulator)
     items = _items(tmp_path, 240)
     config = config_for(slow_emulator)
     kill = KillOnce(after_files=30)
     with pytest.raises(ray.exceptions.WorkerCrashedError):
-        upload_on_ray(coll, items, config=config, project=project, shard_size=120,
-                      per_worker_concurrency=4, max_retries=0, journal_dir=tmp_path / "j",
-                      on_progress=kill)
+        upload_on_ray(
+            coll,
+            items,
+            config=config,
+            project=project,
+            shard_size=120,
+            per_worker_concurrency=4,
+            max_retries=0,
+            journal_dir=tmp_path / "j",
+            on_progress=kill,
+        )
     assert kill.killed is not None
     units_after_crash = count(slow_emulator, "data_units", data_collection=coll)
     assert units_after_crash < 240
     done = sorted(p.name for p in (tmp_path / "j").glob("*.done.json"))
     assert len(done) <= 1  # the shard whose worker was killed is not done
 
-    again = upload_on_ray(coll, items, config=config, project=project, shard_size=120,
-                          per_worker_concurrency=4, journal_dir=tmp_path / "j")
+    again = upload_on_ray(
+        coll,
+        items,
+        config=config,
+        project=project,
+        shard_size=120,
+        per_worker_concurrency=4,
+        journal_dir=tmp_path / "j",
+    )
     assert (again.items, again.failed) == (240, 0)
     assert again.skipped >= 120 * len(done)
     assert count(slow_emulator, "data_units", data_collection=coll) == 240
@@ -105,14 +129,28 @@ def test_killed_worker_without_retries_raises_and_a_rerun_finishes(
 
 
 def test_driver_killed_mid_run_then_rerun_finishes_without_duplicates(
-        ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    ray_cluster: RayCluster, slow_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     coll, project = setup_targets(slow_emulator)
     items = _items(tmp_path, 240)
     address = ray.get_runtime_context().gcs_address
     driver = subprocess.Popen(
-        [sys.executable, "-m", "tests.ray.driver_script", address, slow_emulator.url, str(coll),
-         str(project), str(tmp_path / "in"), str(tmp_path / "j")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "tests.ray.driver_script",
+            address,
+            slow_emulator.url,
+            str(coll),
+            str(project),
+            str(tmp_path / "in"),
+            str(tmp_path / "j"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     assert driver.stdin is not None and driver.stdout is not None
     driver.stdin.write(slow_emulator.access_token + "\n")
     driver.stdin.close()
@@ -127,8 +165,15 @@ def test_driver_killed_mid_run_then_rerun_finishes_without_duplicates(
     assert shard_workers() == []
     assert count(slow_emulator, "data_units", data_collection=coll) < 240
 
-    again = upload_on_ray(coll, items, config=config_for(slow_emulator), project=project,
-                          shard_size=120, per_worker_concurrency=4, journal_dir=tmp_path / "j")
+    again = upload_on_ray(
+        coll,
+        items,
+        config=config_for(slow_emulator),
+        project=project,
+        shard_size=120,
+        per_worker_concurrency=4,
+        journal_dir=tmp_path / "j",
+    )
     assert (again.items, again.failed) == (240, 0)
     assert again.skipped > 0  # the journals kept what the killed run finished
     assert count(slow_emulator, "data_units", data_collection=coll) == 240

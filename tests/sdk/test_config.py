@@ -12,8 +12,9 @@ def test_explicit_arguments_beat_env_and_file(tmp_path: Path) -> None:
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"host": "https://file.example", "access_token": "file-token"}))
     env = {"SYNAPSE_HOST": "https://env.example", "SYNAPSE_ACCESS_TOKEN": "env-token"}
-    c = ClientConfig.resolve("https://arg.example", access_token="arg-token", env=env,
-                             config_file=cfg)
+    c = ClientConfig.resolve(
+        "https://arg.example", access_token="arg-token", env=env, config_file=cfg
+    )
     assert (c.base_url, c.access_token) == ("https://arg.example/", Secret("arg-token"))
     c = ClientConfig.resolve(env=env, config_file=cfg)
     assert (c.base_url, c.access_token) == ("https://env.example/", Secret("env-token"))
@@ -61,8 +62,14 @@ def test_auth_headers_per_design() -> None:
 
 
 def test_secrets_never_in_repr() -> None:
-    c = ClientConfig.resolve("https://h", access_token="s3cr3t-access", user_token="s3cr3t-user",
-                             tenant="s3cr3t-tenant", agent_token="s3cr3t-agent", env={})
+    c = ClientConfig.resolve(
+        "https://h",
+        access_token="s3cr3t-access",
+        user_token="s3cr3t-user",
+        tenant="s3cr3t-tenant",
+        agent_token="s3cr3t-agent",
+        env={},
+    )
     client = AsyncClient(config=c)
     for text in (repr(c), str(c), repr(client), repr(client.tasks)):
         assert "s3cr3t" not in text

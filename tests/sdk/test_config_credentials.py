@@ -29,8 +29,12 @@ def test_older_env_names_give_the_token(name: str) -> None:
 
 
 def test_canonical_env_name_wins_and_base_url_alias() -> None:
-    env = {"SYNAPSE_ACCESS_TOKEN": "new", "cynaps_API_KEY": "old",
-           "cynaps_BASE_URL": "http://127.0.0.1:7/", "cynaps_TIMEOUT": "12"}
+    env = {
+        "SYNAPSE_ACCESS_TOKEN": "new",
+        "cynaps_API_KEY": "old",
+        "cynaps_BASE_URL": "http://127.0.0.1:7/",
+        "cynaps_TIMEOUT": "12",
+    }
     c = ClientConfig.resolve(env=env)
     assert c.access_token == Secret("new")
     assert c.base_url == "http://127.0.0.1:7/"
@@ -70,8 +74,14 @@ def test_password_in_url_is_redacted() -> None:
 
 
 def test_asdict_repr_and_str_never_show_tokens() -> None:
-    c = ClientConfig.resolve("http://127.0.0.1:9/", access_token=TOKEN, user_token="utok1234",
-                             tenant="acme-tenant", agent_token="agent-tok-1", env={})
+    c = ClientConfig.resolve(
+        "http://127.0.0.1:9/",
+        access_token=TOKEN,
+        user_token="utok1234",
+        tenant="acme-tenant",
+        agent_token="agent-tok-1",
+        env={},
+    )
     dumped = json.dumps(attrs.asdict(c), default=str)
     for text in (dumped, repr(c), str(c), f"{c.access_token}", repr(c.access_token)):
         for secret in (TOKEN, "utok1234", "acme-tenant", "agent-tok-1"):

@@ -16,10 +16,12 @@ from synapse_async.errors import (
 
 def test_errors_with_keyword_only_attributes_round_trip() -> None:
     report = BulkUploadReport(collection=3, items=2, failed=1)
-    for error in (BulkUploadError("stopped at item #1", report=report),
-                  JournalError("journal is corrupt", path="/j/up.journal"),
-                  NotFoundError("no such project", status_code=404, detail="nope", url="u"),
-                  TransportError("reset", method="GET", url="http://127.0.0.1/x")):
+    for error in (
+        BulkUploadError("stopped at item #1", report=report),
+        JournalError("journal is corrupt", path="/j/up.journal"),
+        NotFoundError("no such project", status_code=404, detail="nope", url="u"),
+        TransportError("reset", method="GET", url="http://127.0.0.1/x"),
+    ):
         back = pickle.loads(pickle.dumps(error))
         assert type(back) is type(error)
         assert str(back) == str(error)

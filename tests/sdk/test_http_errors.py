@@ -37,8 +37,12 @@ async def test_nothing_listening_names_the_host() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    cfg = ClientConfig.resolve(f"http://127.0.0.1:{port}", access_token="t", env={},
-                               retry=RetryPolicy(max_retries=2, initial_delay=0.01))
+    cfg = ClientConfig.resolve(
+        f"http://127.0.0.1:{port}",
+        access_token="t",
+        env={},
+        retry=RetryPolicy(max_retries=2, initial_delay=0.01),
+    )
     async with AsyncClient(config=cfg) as c:
         with pytest.raises(TransportError, match=f"127.0.0.1:{port}.*base_url"):
             await c.projects.get(1)
@@ -99,8 +103,12 @@ async def test_credentials_never_sent_to_another_origin(client: AsyncClient) -> 
         await runner.cleanup()
     assert seen, "the foreign server got the request"
     lowered = {k.lower() for k in seen[0]}
-    assert not lowered & {"synapse-access-token", "authorization", "synapse-tenant",
-                          "synapse-agent"}
+    assert not lowered & {
+        "synapse-access-token",
+        "authorization",
+        "synapse-tenant",
+        "synapse-agent",
+    }
     assert seen[0]["User-Agent"].startswith("synapse-async/")
 
 

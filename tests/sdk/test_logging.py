@@ -12,8 +12,7 @@ from synapse_async.emulator import Emulator
 
 
 def test_loggable_url_keeps_the_query_and_hides_secrets() -> None:
-    url = ("http://h/sdk/tasks/?project=1&page=2&token=abc&X-Amz-Signature=f00"
-           "&note=hello%20s3cr3t")
+    url = "http://h/sdk/tasks/?project=1&page=2&token=abc&X-Amz-Signature=f00&note=hello%20s3cr3t"
     shown = loggable_url(url, secrets=["s3cr3t"])
     assert "project=1&page=2" in shown
     assert "token=***" in shown and "X-Amz-Signature=***" in shown
@@ -39,7 +38,8 @@ def test_setup_from_env_installs_one_handler_at_the_level() -> None:
 
 @pytest.mark.anyio
 async def test_debug_lines_name_the_query_and_never_the_token(
-        emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
     project = emulator.seed.project(name="logs")
     emulator.seed.tasks(project["id"], 3)
     caplog.set_level(logging.DEBUG, logger="synapse_async.http")
@@ -49,8 +49,9 @@ async def test_debug_lines_name_the_query_and_never_the_token(
         # filters the server refuses (400) are logged all the same: one named like a secret,
         # one whose value is the token
         with pytest.raises(ValidationError):
-            await client.tasks.list(project=project["id"], api_key="k-123",
-                                    search=emulator.access_token).page(1)
+            await client.tasks.list(
+                project=project["id"], api_key="k-123", search=emulator.access_token
+            ).page(1)
     lines = [r.getMessage() for r in caplog.records if r.name == "synapse_async.http"]
     assert any("status=pending" in line and "page_size=100" in line for line in lines), lines
     assert all(emulator.access_token not in line for line in lines)

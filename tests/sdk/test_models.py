@@ -7,8 +7,9 @@ from synapse_async.models import structure
 
 
 def test_unknown_fields_kept_reachable() -> None:
-    t = structure({"id": 1, "project": 2, "priority": "high", "created": "2024-05-01T10:00:00Z"},
-                  Task)
+    t = structure(
+        {"id": 1, "project": 2, "priority": "high", "created": "2024-05-01T10:00:00Z"}, Task
+    )
     assert t.extra == {"priority": "high"}
     assert t.created == datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
     assert t.to_dict()["priority"] == "high"

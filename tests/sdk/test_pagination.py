@@ -46,8 +46,7 @@ async def test_other_projects_filtered_out(emulator: Emulator, client: AsyncClie
     assert len(await ids_of(client, b, page_size=7)) == 40
 
 
-async def peak_while_listing(emu: Emulator, client: AsyncClient, project: int,
-                             **kw: object) -> int:
+async def peak_while_listing(emu: Emulator, client: AsyncClient, project: int, **kw: object) -> int:
     """The most listing requests the emulator had in flight at once during one listing."""
     emu.reset_counters()
     assert len(await ids_of(client, project, **kw)) == emu.store.count("tasks", project=project)
@@ -63,8 +62,7 @@ async def test_pages_are_fetched_concurrently(emulator: Emulator, client: AsyncC
 
 
 @pytest.mark.parametrize("cap", [1, 2, 5])
-async def test_pages_in_flight_never_exceed_page_concurrency(emulator: Emulator,
-                                                             cap: int) -> None:
+async def test_pages_in_flight_never_exceed_page_concurrency(emulator: Emulator, cap: int) -> None:
     project = seed(emulator, 1500)
     emulator.set_faults(Faults(latency=0.05))
     async with make_client(emulator, page_concurrency=cap) as c:
@@ -73,8 +71,9 @@ async def test_pages_in_flight_never_exceed_page_concurrency(emulator: Emulator,
     assert peak == cap, peak
 
 
-async def test_empty_collection_ends_after_one_request(emulator: Emulator,
-                                                       client: AsyncClient) -> None:
+async def test_empty_collection_ends_after_one_request(
+    emulator: Emulator, client: AsyncClient
+) -> None:
     project = emulator.seed.project(name="empty")
     before = emulator.counters["requests"]
     assert await ids_of(client, project["id"]) == []
@@ -87,16 +86,18 @@ async def test_bad_page_size_rejected_before_any_request(client: AsyncClient, ba
         client.tasks.list(project=1, page_size=bad)  # type: ignore[arg-type]
 
 
-async def test_server_rejects_out_of_range_page_size(emulator: Emulator,
-                                                     client: AsyncClient) -> None:
+async def test_server_rejects_out_of_range_page_size(
+    emulator: Emulator, client: AsyncClient
+) -> None:
     from synapse_async import ValidationError
 
     with pytest.raises(ValidationError, match="page_size"):
         await client._http.request("GET", "sdk/tasks/", params={"page_size": 5000})
 
 
-async def test_one_page_with_count_and_page_by_page(emulator: Emulator,
-                                                    client: AsyncClient) -> None:
+async def test_one_page_with_count_and_page_by_page(
+    emulator: Emulator, client: AsyncClient
+) -> None:
     project = seed(emulator, 250)
     listing = client.tasks.list(project=project, page_size=100)
     page = await listing.page(3)
@@ -112,8 +113,15 @@ async def test_one_page_with_count_and_page_by_page(emulator: Emulator,
 
 async def test_full_listing_under_ten_percent_faults(emulator: Emulator) -> None:
     project = seed(emulator, 3000)
-    emulator.set_faults(Faults(error_rate=0.07, rate_limit_rate=0.03, retry_after=0.01,
-                               error_statuses=(502, 503), seed=11))
+    emulator.set_faults(
+        Faults(
+            error_rate=0.07,
+            rate_limit_rate=0.03,
+            retry_after=0.01,
+            error_statuses=(502, 503),
+            seed=11,
+        )
+    )
     async with make_client(emulator) as c:
         ids = await ids_of(c, project, page_size=50)
     assert len(ids) == 3000 and ids == sorted(set(ids))
@@ -140,16 +148,18 @@ async def test_an_unreadable_item_names_its_page(emulator: Emulator) -> None:
     emulator.store.update("tasks", bad_id, {"created": "not a timestamp"})
     async with make_client(emulator) as c:
         seen = 0
-        with pytest.raises(UnexpectedResponseError,
-                           match=r"sdk/tasks/: page 2 holds an item .*Task\.created") as info:
+        with pytest.raises(
+            UnexpectedResponseError, match=r"sdk/tasks/: page 2 holds an item .*Task\.created"
+        ) as info:
             async for _ in c.tasks.list(project=project, page_size=100):
                 seen += 1
     assert seen == 100  # page 1 was delivered whole, nothing of page 2
     assert isinstance(info.value.__cause__, UnexpectedResponseError)
 
 
-async def test_items_inserted_while_listing_do_not_loop(emulator: Emulator,
-                                                        client: AsyncClient) -> None:
+async def test_items_inserted_while_listing_do_not_loop(
+    emulator: Emulator, client: AsyncClient
+) -> None:
     project = seed(emulator, 300)
     seen = []
     async for task in client.tasks.list(project=project, page_size=20):
@@ -160,8 +170,9 @@ async def test_items_inserted_while_listing_do_not_loop(emulator: Emulator,
     assert 300 <= len(seen) <= 500
 
 
-async def test_items_deleted_while_listing_end_cleanly(emulator: Emulator,
-                                                       client: AsyncClient) -> None:
+async def test_items_deleted_while_listing_end_cleanly(
+    emulator: Emulator, client: AsyncClient
+) -> None:
     project = seed(emulator, 300)
     seen = []
     async for task in client.tasks.list(project=project, page_size=20):

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_project_create_get_list(client: AsyncClient) -> None:
-    created = await client.projects.create("Street scenes", labels=["car", "person"],
-                                           data_type="image", annotation_type="bounding_box")
+    created = await client.projects.create(
+        "Street scenes", labels=["car", "person"], data_type="image", annotation_type="bounding_box"
+    )
     assert isinstance(created, AsyncProjectHandle) and created.state == "draft"
     assert isinstance(created.data, Project)
     fetched = await client.projects.get(created.id)
@@ -68,18 +69,26 @@ async def test_task_for_unknown_data_unit_is_validation_error(client: AsyncClien
 
 async def test_data_collection_units_and_task_expand(client: AsyncClient) -> None:
     coll = await client.data_collections.create(
-        "images", file_specifications=[{"name": "image_1", "file_type": "image",
-                                        "is_required": True}])
+        "images",
+        file_specifications=[{"name": "image_1", "file_type": "image", "is_required": True}],
+    )
     assert isinstance(coll, DataCollection)
     got = await client.data_collections.get(coll.id)
     assert got.file_specifications[0]["name"] == "image_1"
     units = await client.data_units.create(
-        [{"data_collection": coll.id, "files": {"image_1": {"checksum": "0" * 32,
-                                                             "path": "a/1.jpg"}},
-          "meta": {"i": i}} for i in range(3)])
+        [
+            {
+                "data_collection": coll.id,
+                "files": {"image_1": {"checksum": "0" * 32, "path": "a/1.jpg"}},
+                "meta": {"i": i},
+            }
+            for i in range(3)
+        ]
+    )
     assert [u.meta for u in units] == [{"i": 0}, {"i": 1}, {"i": 2}]
     assert [u.id async for u in client.data_units.list(data_collection=coll.id)] == [
-        u.id for u in units]
+        u.id for u in units
+    ]
     assert (await client.data_units.get(units[0].id)).files["image_1"]["path"] == "a/1.jpg"
     project = await client.projects.create("p")
     [task] = await client.tasks.create(project.id, [{"data_unit": units[1].id}])
@@ -91,8 +100,9 @@ async def test_data_collection_units_and_task_expand(client: AsyncClient) -> Non
 
 async def test_data_unit_with_local_absolute_path_rejected(client: AsyncClient) -> None:
     with pytest.raises(InvalidInputError, match="absolute path"):
-        await client.data_units.create([{"data_collection": 1,
-                                         "files": {"x": {"path": "/home/me/a.jpg"}}}])
+        await client.data_units.create(
+            [{"data_collection": 1, "files": {"x": {"path": "/home/me/a.jpg"}}}]
+        )
 
 
 async def test_data_file_upload_and_checksum_lookup(client: AsyncClient, tmp_path: Path) -> None:
@@ -101,8 +111,11 @@ async def test_data_file_upload_and_checksum_lookup(client: AsyncClient, tmp_pat
     path.write_bytes(payload)
     data_file = await client.data_files.create(path)
     md5 = hashlib.md5(payload).hexdigest()
-    assert (data_file.checksum, data_file.size, data_file.filename) == (md5, len(payload),
-                                                                        "photo.jpg")
+    assert (data_file.checksum, data_file.size, data_file.filename) == (
+        md5,
+        len(payload),
+        "photo.jpg",
+    )
     assert (await client.data_files.get(data_file.id)).checksum == md5
     assert await client.data_files.verify_checksums([md5, "f" * 32]) == {md5: data_file.id}
 

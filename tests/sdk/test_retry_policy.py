@@ -66,11 +66,19 @@ def test_retry_after_honoured_and_capped() -> None:
 
 
 def test_status_table() -> None:
-    expected = {400: errors.ValidationError, 401: errors.AuthenticationError,
-                402: errors.InsufficientCreditsError, 403: errors.PermissionDeniedError,
-                404: errors.NotFoundError, 409: errors.ConflictError,
-                422: errors.ValidationError, 429: errors.RateLimitError,
-                500: errors.ServerError, 503: errors.ServerError, 418: errors.APIError}
+    expected = {
+        400: errors.ValidationError,
+        401: errors.AuthenticationError,
+        402: errors.InsufficientCreditsError,
+        403: errors.PermissionDeniedError,
+        404: errors.NotFoundError,
+        409: errors.ConflictError,
+        422: errors.ValidationError,
+        429: errors.RateLimitError,
+        500: errors.ServerError,
+        503: errors.ServerError,
+        418: errors.APIError,
+    }
     for status, cls in expected.items():
         assert errors.error_class_for_status(status) is cls
 
@@ -81,8 +89,11 @@ def test_every_aiohttp_client_exception_is_mapped(name: str) -> None:
     cls = getattr(aiohttp.client_exceptions, name)
     if issubclass(cls, aiohttp.ClientConnectorError):
         key = SimpleNamespace(host="h", port=443, ssl=True)
-        cause = (ssl.SSLCertVerificationError("bad cert")
-                 if cls is aiohttp.ClientConnectorCertificateError else OSError(111, "refused"))
+        cause = (
+            ssl.SSLCertVerificationError("bad cert")
+            if cls is aiohttp.ClientConnectorCertificateError
+            else OSError(111, "refused")
+        )
         exc = cls(key, cause)
     else:
         exc = cls.__new__(cls)  # constructors differ; the mapping looks at the type only

@@ -86,14 +86,18 @@ def seed_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
     async def main() -> None:
         nonlocal stop
         stop = asyncio.Event()
-        async with Emulator(access_token=SEED_TOKEN, annotation_speed=0, s3_root=s3_root,
-                            webhook_retry_delay=0.02, webhook_max_attempts=3) as emu:
+        async with Emulator(
+            access_token=SEED_TOKEN,
+            annotation_speed=0,
+            s3_root=s3_root,
+            webhook_retry_delay=0.02,
+            webhook_max_attempts=3,
+        ) as emu:
             box["emu"] = SeedEmulator(emu, asyncio.get_running_loop(), s3_root)
             ready.set()
             await stop.wait()
 
-    thread = threading.Thread(target=asyncio.run, args=(main(),), name="seed-emulator",
-                              daemon=True)
+    thread = threading.Thread(target=asyncio.run, args=(main(),), name="seed-emulator", daemon=True)
     thread.start()
     assert ready.wait(30), "emulator did not start"
     seed = box["emu"]
@@ -126,11 +130,12 @@ def _module(name: str, **attrs_: Any) -> types.ModuleType:
     return module
 
 
-def train_test_split(data: list[Any], test_size: float, random_state: int
-                     ) -> tuple[list[Any], list[Any]]:
+def train_test_split(
+    data: list[Any], test_size: float, random_state: int
+) -> tuple[list[Any], list[Any]]:
     """scikit-learn's split, reduced to what the seed calls (deterministic, no shuffle)."""
     n_test = max(1, round(len(data) * test_size)) if len(data) > 1 else 0
-    return data[:len(data) - n_test], data[len(data) - n_test:]
+    return data[: len(data) - n_test], data[len(data) - n_test :]
 
 
 class FakeYOLO:

@@ -56,7 +56,7 @@ def image_classification_pipeline() -> None:
             "Sports & Outdoors",
             "Books",
             "Toys & Games",
-            "Other"
+            "Other",
         ],
         instructions="""
         Classify each product image into the most appropriate category.
@@ -69,9 +69,9 @@ def image_classification_pipeline() -> None:
         quality_settings={
             "min_annotators": 3,
             "consensus_threshold": 0.66,
-            "honeypot_percentage": 5
+            "honeypot_percentage": 5,
         },
-        pricing_tier="standard"
+        pricing_tier="standard",
     )
 
     print(f"Created project: {project.id}")
@@ -80,9 +80,7 @@ def image_classification_pipeline() -> None:
     # STEP 2: Upload Data from S3
     # =============================================================================
     result = project.upload_from_s3(
-        bucket="my-product-images",
-        prefix="catalog/2025/",
-        file_types=["jpg", "png", "webp"]
+        bucket="my-product-images", prefix="catalog/2025/", file_types=["jpg", "png", "webp"]
     )
 
     print(f"Uploaded {result.task_count} images")
@@ -134,11 +132,13 @@ def image_classification_pipeline() -> None:
     # Convert to training format
     data = []
     for annotation in annotations:
-        data.append({
-            "image_path": annotation["task"]["data"]["image_url"],
-            "label": annotation["result"]["classification"]["label"],
-            "confidence": annotation["result"]["classification"]["confidence"]
-        })
+        data.append(
+            {
+                "image_path": annotation["task"]["data"]["image_url"],
+                "label": annotation["result"]["classification"]["label"],
+                "confidence": annotation["result"]["classification"]["confidence"],
+            }
+        )
 
     # Split into train/val/test
     train_data, temp_data = train_test_split(data, test_size=0.3, random_state=42)
@@ -165,14 +165,7 @@ def object_detection_for_yolo() -> None:
         name="Vehicle Detection Dataset",
         annotation_type="bounding_box",
         data_type="image",
-        labels=[
-            "car",
-            "truck",
-            "motorcycle",
-            "bicycle",
-            "bus",
-            "pedestrian"
-        ],
+        labels=["car", "truck", "motorcycle", "bicycle", "bus", "pedestrian"],
         instructions="""
         Draw tight bounding boxes around all vehicles and pedestrians.
         """,
@@ -180,10 +173,10 @@ def object_detection_for_yolo() -> None:
             "min_annotators": 3,
             "consensus_threshold": 0.7,
             "enable_expert_review": True,
-            "iou_threshold": 0.5  # For bounding box consensus
+            "iou_threshold": 0.5,  # For bounding box consensus
         },
         pricing_tier="premium",
-        priority="high"
+        priority="high",
     )
 
     # =============================================================================
@@ -191,9 +184,7 @@ def object_detection_for_yolo() -> None:
     # =============================================================================
     # Option A: From S3
     result = project.upload_from_s3(
-        bucket="autonomous-driving-data",
-        prefix="frames/highway/",
-        file_types=["jpg", "png"]
+        bucket="autonomous-driving-data", prefix="frames/highway/", file_types=["jpg", "png"]
     )
 
     print(f"Uploaded {result.task_count} images")
@@ -222,6 +213,7 @@ def object_detection_for_yolo() -> None:
 
     # Move files to proper structure
     import shutil
+
     shutil.copytree(yolo_export["images_dir"], output_dir / "images")
     shutil.copytree(yolo_export["labels_dir"], output_dir / "labels")
 
@@ -231,7 +223,7 @@ def object_detection_for_yolo() -> None:
         "train": "images/train",
         "val": "images/val",
         "test": "images/test",
-        "names": {i: name for i, name in enumerate(yolo_export["classes"])}
+        "names": {i: name for i, name in enumerate(yolo_export["classes"])},
     }
 
     with open(output_dir / "data.yaml", "w") as f:
@@ -245,11 +237,7 @@ def object_detection_for_yolo() -> None:
     model = YOLO("yolov8n.pt")  # Load pretrained model
 
     results = model.train(
-        data=str(output_dir / "data.yaml"),
-        epochs=100,
-        imgsz=640,
-        batch=16,
-        device=0
+        data=str(output_dir / "data.yaml"), epochs=100, imgsz=640, batch=16, device=0
     )
 
     print(f"Training complete! mAP50: {results.results_dict['metrics/mAP50(B)']:.3f}")
@@ -276,7 +264,7 @@ def named_entity_recognition(with_spacy: bool) -> list[Any]:
             "LOCATION",
             "CASE_NUMBER",
             "COURT",
-            "STATUTE"
+            "STATUTE",
         ],
         instructions="""
         Identify and label named entities in legal documents.
@@ -284,8 +272,8 @@ def named_entity_recognition(with_spacy: bool) -> list[Any]:
         quality_settings={
             "min_annotators": 2,
             "consensus_threshold": 0.8,
-            "enable_expert_review": True
-        }
+            "enable_expert_review": True,
+        },
     )
 
     # STEP 2: Upload Text Documents
@@ -295,7 +283,7 @@ def named_entity_recognition(with_spacy: bool) -> list[Any]:
             for the Southern District of New York, Case No. 1:24-cv-00123,
             Judge Sarah Thompson ruled that Acme Corporation must pay
             $2.5 million in damages to John Smith...""",
-            "metadata": {"source": "court_filing", "doc_id": "doc_001"}
+            "metadata": {"source": "court_filing", "doc_id": "doc_001"},
         },
         # ... more documents
     ]
@@ -324,11 +312,7 @@ def named_entity_recognition(with_spacy: bool) -> list[Any]:
         text = item["task"]["data"]["text"]
         entities = []
         for entity in item["result"]["entities"]:
-            entities.append((
-                entity["start"],
-                entity["end"],
-                entity["label"]
-            ))
+            entities.append((entity["start"], entity["end"], entity["label"]))
         training_data.append((text, {"entities": entities}))
 
     # STEP 5: Train spaCy Model
@@ -340,8 +324,16 @@ def named_entity_recognition(with_spacy: bool) -> list[Any]:
         ner = nlp.add_pipe("ner")
 
         # Add labels
-        for label in ["PERSON", "ORGANIZATION", "DATE", "MONEY", "LOCATION",
-                      "CASE_NUMBER", "COURT", "STATUTE"]:
+        for label in [
+            "PERSON",
+            "ORGANIZATION",
+            "DATE",
+            "MONEY",
+            "LOCATION",
+            "CASE_NUMBER",
+            "COURT",
+            "STATUTE",
+        ]:
             ner.add_label(label)
 
         # Train
@@ -372,15 +364,31 @@ def video_annotation_pipeline() -> Any:
         data_type="video",
         labels={
             "classification": [
-                "running", "jumping", "throwing", "catching",
-                "kicking", "hitting", "swimming", "climbing"
+                "running",
+                "jumping",
+                "throwing",
+                "catching",
+                "kicking",
+                "hitting",
+                "swimming",
+                "climbing",
             ],
             "keypoint": [
-                "head", "neck", "left_shoulder", "right_shoulder",
-                "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-                "left_hip", "right_hip", "left_knee", "right_knee",
-                "left_ankle", "right_ankle"
-            ]
+                "head",
+                "neck",
+                "left_shoulder",
+                "right_shoulder",
+                "left_elbow",
+                "right_elbow",
+                "left_wrist",
+                "right_wrist",
+                "left_hip",
+                "right_hip",
+                "left_knee",
+                "right_knee",
+                "left_ankle",
+                "right_ankle",
+            ],
         },
         instructions="""
         For each video clip:
@@ -389,16 +397,14 @@ def video_annotation_pipeline() -> Any:
         """,
         quality_settings={
             "min_annotators": 2,
-            "frame_sampling_rate": 10  # Annotate every 10th frame
+            "frame_sampling_rate": 10,  # Annotate every 10th frame
         },
-        pricing_tier="premium"  # Video annotation costs more
+        pricing_tier="premium",  # Video annotation costs more
     )
 
     # STEP 2: Upload Videos
     result = project.upload_from_s3(
-        bucket="sports-videos",
-        prefix="clips/basketball/",
-        file_types=["mp4", "avi", "mov"]
+        bucket="sports-videos", prefix="clips/basketball/", file_types=["mp4", "avi", "mov"]
     )
 
     # STEP 3: Complete workflow
@@ -437,6 +443,7 @@ class _Flask:
         def register(view: Callable[[], Any]) -> Callable[[], Any]:
             self.views[path] = view
             return view
+
         return register
 
     def run(self, port: int) -> None:
@@ -479,7 +486,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
             name=f"Annotation Job {job_id}",
             annotation_type="classification",
             labels=["positive", "negative", "neutral"],
-            metadata={"job_id": job_id}  # Store reference
+            metadata={"job_id": job_id},  # Store reference
         )
 
         # Upload tasks
@@ -491,7 +498,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
             url=receiver_url,  # ADAPTED: "https://api.yourapp.com/webhooks/synapse"
             events=["project.completed", "task.completed"],
             project_id=project.id,
-            secret=WEBHOOK_SECRET
+            secret=WEBHOOK_SECRET,
         )
 
         # Pay and start
@@ -502,7 +509,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
             "project_id": project.id,
             "job_id": job_id,
             "status": "processing",
-            "task_count": len(images)
+            "task_count": len(images),
         }
 
     # STEP 2: Webhook Handler
@@ -512,11 +519,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
         payload = request.get_data()
         signature = request.headers.get("X-Synapse-Signature")
 
-        expected_sig = hmac.new(
-            WEBHOOK_SECRET.encode(),
-            payload,
-            hashlib.sha256
-        ).hexdigest()
+        expected_sig = hmac.new(WEBHOOK_SECRET.encode(), payload, hashlib.sha256).hexdigest()
 
         if not hmac.compare_digest(signature, expected_sig):
             return jsonify({"error": "Invalid signature"}), 401
@@ -541,9 +544,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
 
         # Export to S3
         project.export_to_s3(
-            bucket="ml-training-data",
-            key=f"annotations/{job_id}/results.json",
-            format="json"
+            bucket="ml-training-data", key=f"annotations/{job_id}/results.json", format="json"
         )
 
         # Notify your system
@@ -555,7 +556,7 @@ def async_workflow_with_webhooks(receiver_url: str, calls: dict[str, list[Any]])
         update_progress(
             project_id=data["project_id"],
             completed=data["completed_count"],
-            total=data["total_count"]
+            total=data["total_count"],
         )
 
     # STEP 3: API Endpoint to Start Jobs
@@ -584,11 +585,7 @@ def high_volume_pipeline() -> None:
     logging.basicConfig(level=logging.INFO)
     logger = logging.getLogger(__name__)
 
-    client = synapse.Client(
-        api_key="sk_live_xxxx",
-        timeout=120,
-        max_retries=5
-    )
+    client = synapse.Client(api_key="sk_live_xxxx", timeout=120, max_retries=5)
 
     # STEP 1: Batch Project Creation
     def create_batch_projects(dataset_name: str, total_images: int, batch_size: int = 10000):
@@ -599,18 +596,14 @@ def high_volume_pipeline() -> None:
 
         for i in range(num_batches):
             project = client.projects.create(
-                name=f"{dataset_name} - Batch {i+1}/{num_batches}",
+                name=f"{dataset_name} - Batch {i + 1}/{num_batches}",
                 annotation_type="bounding_box",
                 labels=["object_class_1", "object_class_2"],
-                metadata={
-                    "dataset": dataset_name,
-                    "batch": i + 1,
-                    "total_batches": num_batches
-                },
-                priority="normal" if i > 0 else "high"  # First batch high priority
+                metadata={"dataset": dataset_name, "batch": i + 1, "total_batches": num_batches},
+                priority="normal" if i > 0 else "high",  # First batch high priority
             )
             projects.append(project)
-            logger.info(f"Created project {project.id} for batch {i+1}")
+            logger.info(f"Created project {project.id} for batch {i + 1}")
 
         return projects
 
@@ -619,9 +612,7 @@ def high_volume_pipeline() -> None:
         """Upload data to a single project."""
         try:
             result = project.upload_from_s3(
-                bucket="massive-dataset",
-                prefix=s3_prefix,
-                file_types=["jpg"]
+                bucket="massive-dataset", prefix=s3_prefix, file_types=["jpg"]
             )
             logger.info(f"Uploaded {result.task_count} to {project.id}")
             return result
@@ -698,9 +689,7 @@ def high_volume_pipeline() -> None:
             batch_num = project.metadata.get("batch", "unknown")
 
             project.export_to_s3(
-                bucket=output_bucket,
-                key=f"annotations/batch_{batch_num}.json",
-                format=format
+                bucket=output_bucket, key=f"annotations/batch_{batch_num}.json", format=format
             )
 
             # Also collect for merging
@@ -718,10 +707,7 @@ def high_volume_pipeline() -> None:
         BATCH_SIZE = 10_000
 
         # S3 prefixes for each batch
-        s3_prefixes = [
-            f"images/batch_{i}/"
-            for i in range(TOTAL_IMAGES // BATCH_SIZE)
-        ]
+        s3_prefixes = [f"images/batch_{i}/" for i in range(TOTAL_IMAGES // BATCH_SIZE)]
 
         # Execute pipeline
         logger.info("Creating projects...")
@@ -748,11 +734,20 @@ def high_volume_pipeline() -> None:
 # -- the tests -----------------------------------------------------------------------------
 
 
-def test_image_classification_pipeline(seed_emulator: SeedEmulator, third_party: Any,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    seed_emulator.bucket("my-product-images", {
-        "catalog/2025/a.jpg": IMAGE, "catalog/2025/b.png": IMAGE, "catalog/2025/c.webp": IMAGE,
-        "catalog/2025/d.jpg": IMAGE, "catalog/2025/notes.txt": b"skip", "other/e.jpg": IMAGE})
+def test_image_classification_pipeline(
+    seed_emulator: SeedEmulator, third_party: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_emulator.bucket(
+        "my-product-images",
+        {
+            "catalog/2025/a.jpg": IMAGE,
+            "catalog/2025/b.png": IMAGE,
+            "catalog/2025/c.webp": IMAGE,
+            "catalog/2025/d.jpg": IMAGE,
+            "catalog/2025/notes.txt": b"skip",
+            "other/e.jpg": IMAGE,
+        },
+    )
     image_classification_pipeline()
     out = capsys.readouterr().out
     assert re.search(r"^Created project: \d+$", out, re.M)
@@ -767,8 +762,15 @@ def test_image_classification_pipeline(seed_emulator: SeedEmulator, third_party:
     assert out.endswith("Training set: 3\nValidation set: 1\nTest set: 0\n")
     saved = json.loads(Path("annotations.json").read_text())
     assert len(saved) == 4
-    labels = {"Electronics", "Clothing", "Home & Kitchen", "Sports & Outdoors", "Books",
-              "Toys & Games", "Other"}
+    labels = {
+        "Electronics",
+        "Clothing",
+        "Home & Kitchen",
+        "Sports & Outdoors",
+        "Books",
+        "Toys & Games",
+        "Other",
+    }
     for record in saved:
         assert record["task"]["data"]["image_url"] == record["data"]["image_url"]
         assert record["data"]["image_url"].startswith(seed_emulator.url)
@@ -777,10 +779,12 @@ def test_image_classification_pipeline(seed_emulator: SeedEmulator, third_party:
         assert "annotations" in record["dm_schema_v1"]
 
 
-def test_object_detection_for_yolo(seed_emulator: SeedEmulator, third_party: Any,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
-    seed_emulator.bucket("autonomous-driving-data", {
-        f"frames/highway/{n:03}.jpg": IMAGE for n in range(10)})
+def test_object_detection_for_yolo(
+    seed_emulator: SeedEmulator, third_party: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_emulator.bucket(
+        "autonomous-driving-data", {f"frames/highway/{n:03}.jpg": IMAGE for n in range(10)}
+    )
     object_detection_for_yolo()
     out = capsys.readouterr().out
     assert "Uploaded 10 images\n" in out
@@ -792,16 +796,25 @@ def test_object_detection_for_yolo(seed_emulator: SeedEmulator, third_party: Any
     assert len(images) == 10 and len(labels) == 10  # include_files is on by default
     assert all(p.read_bytes() == IMAGE for p in images)
     import yaml
+
     data_yaml = yaml.safe_load((root / "data.yaml").read_text())
-    assert data_yaml["names"] == {0: "car", 1: "truck", 2: "motorcycle", 3: "bicycle",
-                                  4: "bus", 5: "pedestrian"}
+    assert data_yaml["names"] == {
+        0: "car",
+        1: "truck",
+        2: "motorcycle",
+        3: "bicycle",
+        4: "bus",
+        5: "pedestrian",
+    }
     assert third_party["YOLO"].trained[0]["data"] == str(root / "data.yaml")
 
 
-def test_named_entity_recognition(seed_emulator: SeedEmulator,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_named_entity_recognition(
+    seed_emulator: SeedEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     try:
         import spacy  # noqa: F401
+
         with_spacy = True
     except ImportError:
         with_spacy = False
@@ -812,16 +825,29 @@ def test_named_entity_recognition(seed_emulator: SeedEmulator,
     assert annotations["entities"]
     for start, end, label in annotations["entities"]:
         assert 0 <= start < end <= len(text) and text[start:end].strip()
-        assert label in ("PERSON", "ORGANIZATION", "DATE", "MONEY", "LOCATION",
-                         "CASE_NUMBER", "COURT", "STATUTE")
+        assert label in (
+            "PERSON",
+            "ORGANIZATION",
+            "DATE",
+            "MONEY",
+            "LOCATION",
+            "CASE_NUMBER",
+            "COURT",
+            "STATUTE",
+        )
     if with_spacy:
         assert Path("ner_training_data.spacy").stat().st_size > 0
 
 
 def test_video_annotation_pipeline(seed_emulator: SeedEmulator) -> None:
-    seed_emulator.bucket("sports-videos", {
-        "clips/basketball/a.mp4": b"v1", "clips/basketball/b.mov": b"v2",
-        "clips/basketball/c.mkv": b"skip"})
+    seed_emulator.bucket(
+        "sports-videos",
+        {
+            "clips/basketball/a.mp4": b"v1",
+            "clips/basketball/b.mov": b"v2",
+            "clips/basketball/c.mkv": b"skip",
+        },
+    )
     project, annotations = video_annotation_pipeline()
     assert project.labels["keypoint"][0] == "head"  # the label lists were kept
     assert project.annotation_type == ["classification", "keypoint"]
@@ -829,9 +855,16 @@ def test_video_annotation_pipeline(seed_emulator: SeedEmulator) -> None:
     for record in annotations:
         assert record["video_url"].startswith(seed_emulator.url)
         assert record["duration"] == 10.5 and record["fps"] == 30
-        assert record["classification"]["label"] in ("running", "jumping", "throwing",
-                                                     "catching", "kicking", "hitting",
-                                                     "swimming", "climbing")
+        assert record["classification"]["label"] in (
+            "running",
+            "jumping",
+            "throwing",
+            "catching",
+            "kicking",
+            "hitting",
+            "swimming",
+            "climbing",
+        )
         assert list(record["keypoints"]) == ["frame_0", "frame_10", "frame_20"]
         assert len(record["keypoints"]["frame_10"]) == 14
         assert set(record["keypoints"]["frame_0"]["head"]) == {"x", "y", "visible"}
@@ -843,12 +876,16 @@ def test_video_labels_for_an_unknown_type_are_refused(seed_emulator: SeedEmulato
 
     client = synapse.Client(api_key="sk_live_xxxx")
     with pytest.raises(InvalidInputError, match="polygon"):
-        client.projects.create("x", annotation_type=["classification"],
-                               labels={"classification": ["a"], "polygon": ["b"]})
+        client.projects.create(
+            "x",
+            annotation_type=["classification"],
+            labels={"classification": ["a"], "polygon": ["b"]},
+        )
 
 
-def test_async_workflow_with_webhooks(seed_emulator: SeedEmulator,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_async_workflow_with_webhooks(
+    seed_emulator: SeedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flask = _flask_module()
     monkeypatch.setitem(__import__("sys").modules, "flask", flask)
     seed_emulator.bucket("ml-training-data", {})
@@ -881,9 +918,12 @@ def test_async_workflow_with_webhooks(seed_emulator: SeedEmulator,
         url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/synapse"
         box["app"], box["request"] = async_workflow_with_webhooks(url, calls)
         request = box["request"]
-        request.body = json.dumps({"images": ["https://cdn.example/1.jpg",
-                                             "https://cdn.example/2.jpg"],
-                                  "job_id": "job-7"}).encode()
+        request.body = json.dumps(
+            {
+                "images": ["https://cdn.example/1.jpg", "https://cdn.example/2.jpg"],
+                "job_id": "job-7",
+            }
+        ).encode()
         started = box["app"].views["/api/annotate"]()
         assert started["status"] == "processing" and started["task_count"] == 2
         for _ in range(3):
@@ -898,23 +938,28 @@ def test_async_workflow_with_webhooks(seed_emulator: SeedEmulator,
         assert len(json.loads(exported.read_text())) == 2
         # A forged delivery is refused by the seed's own check
         import urllib.request
-        forged = urllib.request.Request(url, data=b'{"type": "project.completed"}',
-                                        headers={"X-Synapse-Signature": "0" * 64})
+
+        forged = urllib.request.Request(
+            url, data=b'{"type": "project.completed"}', headers={"X-Synapse-Signature": "0" * 64}
+        )
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(forged, timeout=10)
         assert info.value.code == 401
         assert hmac.compare_digest(
             hmac.new(b"whsec_xxxxxxxxxxxx", b"x", hashlib.sha256).hexdigest(),
-            hmac.new(b"whsec_xxxxxxxxxxxx", b"x", hashlib.sha256).hexdigest())
+            hmac.new(b"whsec_xxxxxxxxxxxx", b"x", hashlib.sha256).hexdigest(),
+        )
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_high_volume_production_pipeline(seed_emulator: SeedEmulator,
-                                         caplog: pytest.LogCaptureFixture) -> None:
-    seed_emulator.bucket("massive-dataset", {
-        f"images/batch_{i}/{n}.jpg": IMAGE for i in range(10) for n in range(2)})
+def test_high_volume_production_pipeline(
+    seed_emulator: SeedEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_emulator.bucket(
+        "massive-dataset", {f"images/batch_{i}/{n}.jpg": IMAGE for i in range(10) for n in range(2)}
+    )
     seed_emulator.bucket("ml-training-output", {})
     caplog.set_level(logging.INFO)
     high_volume_pipeline()
@@ -926,8 +971,9 @@ def test_high_volume_production_pipeline(seed_emulator: SeedEmulator,
     assert "Overall progress: 100.0% (20/20)" in messages
     assert "Exported 20 total annotations" in messages and messages[-1] == "Pipeline complete!"
     out = seed_emulator.s3_root / "ml-training-output" / "annotations"
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"batch_{i}.json" for i in range(1, 11))
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"batch_{i}.json" for i in range(1, 11))
     coco = json.loads((out / "batch_1.json").read_text())
     assert coco["annotations"] and {c["name"] for c in coco["categories"]} <= {
-        "object_class_1", "object_class_2"}
+        "object_class_1",
+        "object_class_2",
+    }

@@ -19,8 +19,9 @@ import pytest
 from tests.seeds.conftest import SEED_TOKEN, SeedEmulator
 
 
-def test_basic_usage_and_environment(seed_emulator: SeedEmulator,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_basic_usage_and_environment(
+    seed_emulator: SeedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emu = seed_emulator
     pid = emu.run(emu.emu.seed.project, "p")["id"]
     emu.run(emu.emu.seed.tasks, pid, 120)
@@ -31,28 +32,29 @@ def test_basic_usage_and_environment(seed_emulator: SeedEmulator,
 
     client = BackendClient(
         base_url=base_url,  # ADAPTED: the emulator, not "https://api.synapse.sh"
-        api_token="sk_live_xxxx"
+        api_token="sk_live_xxxx",
     )
-    tasks = client.list_tasks(params={'project': pid})
+    tasks = client.list_tasks(params={"project": pid})
     collections = client.list_data_collection()
-    models = client.list_models(params={'project': pid})
+    models = client.list_models(params={"project": pid})
     # --- end ---
     assert tasks["count"] == 120 and len(tasks["results"]) == 100
     assert collections["count"] == 1 and models["count"] == 0
 
     # --- seed block "Environment Configuration" ---
-    os.environ['SYNAPSE_API_TOKEN'] = "sk_live_xxxx"
-    os.environ['SYNAPSE_AGENT_TOKEN'] = "your-agent-token"
+    os.environ["SYNAPSE_API_TOKEN"] = "sk_live_xxxx"
+    os.environ["SYNAPSE_AGENT_TOKEN"] = "your-agent-token"
     client = BackendClient(base_url=base_url)
     # --- end ---
-    assert client.list_tasks(params={'page': 2, 'page_size': 50})["count"] == 120
+    assert client.list_tasks(params={"page": 2, "page_size": 50})["count"] == 120
     assert client.client.config.auth_headers()["SYNAPSE-Agent"] == "Token your-agent-token"
     monkeypatch.delenv("SYNAPSE_API_TOKEN")
     monkeypatch.delenv("SYNAPSE_AGENT_TOKEN")
 
 
-def test_error_handling_and_pagination(seed_emulator: SeedEmulator,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_error_handling_and_pagination(
+    seed_emulator: SeedEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     from synapse_sync.compat import BackendClient
 
     pid = seed_emulator.run(seed_emulator.emu.seed.project, "p")["id"]
@@ -73,7 +75,7 @@ def test_error_handling_and_pagination(seed_emulator: SeedEmulator,
     # --- end ---
     assert capsys.readouterr().out == "Project not found\n"
     # --- seed block "Pagination" ---
-    page1 = client.list_tasks(params={'page': 1, 'page_size': 50})
+    page1 = client.list_tasks(params={"page": 1, "page_size": 50})
     all_tasks = client.list_tasks(list_all=True)
     # --- end ---
     assert len(page1["results"]) == 50 and page1["next"]
@@ -81,8 +83,7 @@ def test_error_handling_and_pagination(seed_emulator: SeedEmulator,
     assert count == 60 and len(list(iterator)) == 60
 
 
-def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator,
-                                            tmp_path: Path) -> None:
+def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator, tmp_path: Path) -> None:
     from synapse_sync.compat import BackendClient
 
     emu = seed_emulator
@@ -98,21 +99,15 @@ def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator,
     image.write_bytes(b"jpeg" * 100)
     # --- seed block "Batch Operations" ---
     tasks_data = [
-        {'project': pid, 'data_unit': 1},
-        {'project': pid, 'data_unit': 2},
-        {'project': pid, 'data_unit': 3}
+        {"project": pid, "data_unit": 1},
+        {"project": pid, "data_unit": 2},
+        {"project": pid, "data_unit": 3},
     ]
     created_tasks = client.create_tasks(tasks_data)
-    client.set_tags_assignments({
-        'assignment_ids': [1, 2, 3],
-        'tag_ids': tag_ids
-    })
+    client.set_tags_assignments({"assignment_ids": [1, 2, 3], "tag_ids": tag_ids})
     # --- seed block "File Operations" ---
     result = client.create_chunked_upload(large)
-    data_file = client.create_data_file(
-        image,
-        use_chunked_upload=True
-    )
+    data_file = client.create_data_file(image, use_chunked_upload=True)
     # --- end ---
     assert [t["data_unit"] for t in created_tasks] == [1, 2, 3]
     assert result["size"] == 3 * 2**20 and len(result["checksum"]) == 32
@@ -121,11 +116,9 @@ def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator,
     # --- seed function complete_data_workflow ---
     collection = client.get_data_collection(collection_id)
     data_file = client.create_data_file(image, data_collection=collection_id)  # ADAPTED
-    tasks = client.create_tasks([
-        {'project': pid, 'data_unit': data_file['data_unit_id']}
-    ])
-    assignments = client.list_assignments(params={'project': pid})
-    models = client.list_models(params={'project': pid})
+    tasks = client.create_tasks([{"project": pid, "data_unit": data_file["data_unit_id"]}])
+    assignments = client.list_assignments(params={"project": pid})
+    models = client.list_models(params={"project": pid})
     # --- end ---
     assert collection["id"] == collection_id
     assert tasks[0]["data_unit"] == data_file["data_unit_id"] > 3
@@ -133,11 +126,12 @@ def test_batch_file_and_workflow_operations(seed_emulator: SeedEmulator,
     from synapse_async import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="data_collection"):
-        client.create_tasks([{'project': pid, 'data_unit': None}])
+        client.create_tasks([{"project": pid, "data_unit": None}])
 
 
-def test_plugin_deployment_workflow(seed_emulator: SeedEmulator, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugin_deployment_workflow(
+    seed_emulator: SeedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from synapse_sync.compat import BackendClient
 
     monkeypatch.chdir(tmp_path)
@@ -145,26 +139,19 @@ def test_plugin_deployment_workflow(seed_emulator: SeedEmulator, tmp_path: Path,
     client = BackendClient(base_url=seed_emulator.url, api_token=SEED_TOKEN)
     # --- seed function plugin_deployment_workflow ---
     # 1. Create plugin
-    plugin = client.create_plugin({
-        'name': 'My Plugin',
-        'description': 'Custom processing plugin'
-    })
+    plugin = client.create_plugin({"name": "My Plugin", "description": "Custom processing plugin"})
 
     # 2. Create release
-    with open('plugin.zip', 'rb') as f:
-        release = client.create_plugin_release({
-            'plugin': plugin['id'],
-            'version': '1.0.0',
-            'file': f
-        })
+    with open("plugin.zip", "rb") as f:
+        release = client.create_plugin_release(
+            {"plugin": plugin["id"], "version": "1.0.0", "file": f}
+        )
 
     # 3. Execute plugin
-    job = client.run_plugin(plugin['id'], {
-        'parameters': {'threshold': 0.8}
-    })
+    job = client.run_plugin(plugin["id"], {"parameters": {"threshold": 0.8}})
 
     # 4. Monitor execution
-    job_status = client.get_job(job['job_id'])
+    job_status = client.get_job(job["job_id"])
     # --- end ---
     assert release["version"] == "1.0.0" and release["plugin"] == plugin["id"]
     assert job_status["id"] == job["job_id"]

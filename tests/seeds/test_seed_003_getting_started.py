@@ -27,6 +27,7 @@ def setting_up_the_client() -> dict[str, object]:
 
     # Option 2: Use environment variable (recommended)
     import os
+
     os.environ["cynaps_API_KEY"] = "sk_live_your_api_key_here"
     client = cynaps.Client()  # Automatically reads from env
 
@@ -51,10 +52,10 @@ def quick_start() -> None:
         labels=["Electronics", "Clothing", "Home & Garden", "Sports", "Other"],
         instructions="Classify each product image into the most appropriate category.",
         quality_settings={
-            "min_annotators": 3,           # Each image labeled by 3 annotators
-            "consensus_threshold": 0.66,   # 2/3 agreement required
-            "enable_expert_review": True   # Expert reviews disputed items
-        }
+            "min_annotators": 3,  # Each image labeled by 3 annotators
+            "consensus_threshold": 0.66,  # 2/3 agreement required
+            "enable_expert_review": True,  # Expert reviews disputed items
+        },
     )
 
     print(f"✓ Project created: {project.id}")
@@ -104,12 +105,14 @@ def quick_start() -> None:
 LABELS = ["Electronics", "Clothing", "Home & Garden", "Sports", "Other"]
 
 
-def test_setting_up_the_client(seed_emulator: SeedEmulator, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setting_up_the_client(
+    seed_emulator: SeedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     (home / ".cynaps").mkdir(parents=True)
     (home / ".cynaps" / "config.json").write_text(
-        json.dumps({"api_key": SEED_TOKEN, "base_url": seed_emulator.url}))
+        json.dumps({"api_key": SEED_TOKEN, "base_url": seed_emulator.url})
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SYNAPSE_HOST")  # option 3 takes the URL from the file
     client = setting_up_the_client()["client"]
@@ -119,8 +122,9 @@ def test_setting_up_the_client(seed_emulator: SeedEmulator, tmp_path: Path,
     assert client.billing.get_balance().available > 0
 
 
-def test_quick_start_prints_what_the_seed_shows(seed_emulator: SeedEmulator,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_quick_start_prints_what_the_seed_shows(
+    seed_emulator: SeedEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     quick_start()
     lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"✓ Project created: \d+", lines[0])
@@ -135,7 +139,7 @@ def test_quick_start_prints_what_the_seed_shows(seed_emulator: SeedEmulator,
     # enable_expert_review: the project passes through review once every task is done
     assert done.count(3) >= 2
     assert lines[4 + len(progress)] == "✓ Downloaded 3 annotations"
-    results = lines[5 + len(progress):]
+    results = lines[5 + len(progress) :]
     assert [r.split(": ")[0] for r in results] == ["SKU001", "SKU002", "SKU003"]
     assert all(r.split(": ", 1)[1] in LABELS for r in results)
 

@@ -58,7 +58,8 @@ def _script(body: str) -> str:
 
 
 def test_never_closed_client_is_closed_at_exit_without_aiohttp_noise() -> None:
-    result = run_py("""
+    result = run_py(
+        """
 import atexit, json
 
 def report():  # registered before synapse_sync is imported: runs after its exit hook
@@ -66,12 +67,15 @@ def report():  # registered before synapse_sync is imported: runs after its exit
     print(json.dumps({"n": n, "closed_at_exit": session.closed}), flush=True)
 
 atexit.register(report)
-""" + _script("""
+"""
+        + _script("""
 from synapse_sync import Client
 client = Client(URL, access_token=TOKEN)  # never closed, as in a script or a notebook
 pid = seed_tasks(30)
 n = len(list(client.tasks.list(project=pid)))
-"""), args=("-X", "dev"))  # dev mode: ResourceWarnings are shown
+"""),
+        args=("-X", "dev"),
+    )  # dev mode: ResourceWarnings are shown
     assert result.returncode == 0, result.stderr
     assert result.last_json() == {"n": 30, "closed_at_exit": True}
     assert not any(noise in result.stderr for noise in UNCLOSED), result.stderr
@@ -79,7 +83,8 @@ n = len(list(client.tasks.list(project=pid)))
 
 
 def test_garbage_collected_client_closes_its_session() -> None:
-    result = run_py(_script("""
+    result = run_py(
+        _script("""
 import gc
 from synapse_async import ClientClosedError
 from synapse_sync import Client, get_portal
@@ -106,14 +111,17 @@ try:
 except ClientClosedError as exc:
     outcome = "ClientClosedError"
 print(json.dumps({"closed": get_portal().call(closed), "outcome": outcome}))
-"""), args=("-X", "dev"))
+"""),
+        args=("-X", "dev"),
+    )
     assert result.returncode == 0, result.stderr
     assert result.last_json() == {"closed": True, "outcome": "ClientClosedError"}
     assert not any(noise in result.stderr for noise in UNCLOSED), result.stderr
 
 
 def test_closed_client_raises_client_closed_error() -> None:
-    result = run_py(_script("""
+    result = run_py(
+        _script("""
 from synapse_async import ClientClosedError
 from synapse_sync import Client
 
@@ -127,7 +135,8 @@ try:
 except ClientClosedError as exc:
     outcome = f"ClientClosedError: {exc}"
 print(json.dumps({"outcome": outcome, "sent": requests() - before}))
-"""))
+""")
+    )
     out = result.last_json()
     assert out["outcome"].startswith("ClientClosedError: "), result.stderr
     assert "make a new client" in out["outcome"]
@@ -135,7 +144,8 @@ print(json.dumps({"outcome": outcome, "sent": requests() - before}))
 
 
 def test_running_loop_warning_once_per_process_names_the_async_api() -> None:
-    result = run_py(_script("""
+    result = run_py(
+        _script("""
 from synapse_sync import Client
 
 pid = seed_tasks(3)
@@ -148,7 +158,9 @@ async def cell():  # a notebook cell: blocking calls under a running loop
     return [t.id for t in first.tasks.list(project=pid)]
 
 print(json.dumps({"n": len(asyncio.run(cell()))}))
-"""), args=("-W", "default"))
+"""),
+        args=("-W", "default"),
+    )
     assert result.last_json() == {"n": 3}, result.stderr
     assert result.stderr.count("FacadeRunningLoopWarning") == 1, result.stderr
     assert "async for task in client.tasks.list(...)" in result.stderr
@@ -157,7 +169,8 @@ print(json.dumps({"n": len(asyncio.run(cell()))}))
 
 
 def test_non_daemon_thread_upload_finishes_after_the_main_thread_ends(tmp_path: object) -> None:
-    result = run_py(_script(f"""
+    result = run_py(
+        _script(f"""
 from synapse_sync import Client
 
 path = os.path.join({str(tmp_path)!r}, "big.bin")
@@ -176,7 +189,9 @@ def upload():
         print(json.dumps({{"error": repr(exc)}}), flush=True)
 
 threading.Thread(target=upload).start()  # non-daemon: Python waits for it at exit
-"""), timeout=120)
+"""),
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.last_json() == {"size": 12 * 2**20}, result.stdout + result.stderr
     assert not any(noise in result.stderr for noise in UNCLOSED), result.stderr
@@ -214,7 +229,8 @@ time.sleep(0.2)
 
 
 def test_ctrl_c_during_a_listing_stops_fetching_and_stays_responsive() -> None:
-    result = run_py(_script("""
+    result = run_py(
+        _script("""
 from synapse_sync import Client, get_portal
 
 pid = seed_tasks(3000)
@@ -239,7 +255,8 @@ on_emu(emu.set_faults, Faults())
 project = client.projects.get(pid)  # a hang here would trip run_py's timeout
 print(json.dumps({"outcome": outcome, "seen": seen, "new_requests": after - at_interrupt,
                   "leftover": get_portal().call(leftover), "next_call_ok": project.id == pid}))
-"""))
+""")
+    )
     out = result.last_json()
     assert out["outcome"] == "KeyboardInterrupt", result.stderr
     assert 0 < out["seen"] < 3000
@@ -249,7 +266,8 @@ print(json.dumps({"outcome": outcome, "seen": seen, "new_requests": after - at_i
 
 
 def test_client_made_before_fork_fails_in_the_child_with_a_typed_error() -> None:
-    result = run_py(_script("""
+    result = run_py(
+        _script("""
 import warnings
 warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
 from synapse_async import LoopMismatchError
@@ -277,5 +295,7 @@ if child == 0:
 _, status = os.waitpid(child, 0)
 print(json.dumps({"child": os.waitstatus_to_exitcode(status),
                   "parent_ok": client.projects.get(pid).id == pid}))
-"""), timeout=60)
+"""),
+        timeout=60,
+    )
     assert result.last_json() == {"child": 0, "parent_ok": True}, result.stderr

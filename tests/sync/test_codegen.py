@@ -18,8 +18,12 @@ from synapse_sync._codegen import ClassPlan, CodegenError, Renderer, discover
 
 
 def test_checked_in_facade_is_current() -> None:
-    result = subprocess.run([sys.executable, "-m", "synapse_sync._codegen", "--check"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "synapse_sync._codegen", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
@@ -48,10 +52,14 @@ def test_every_method_signature_matches_the_async_one() -> None:
                 raw, sync_raw = raw.__func__, sync_raw.__func__
             a_sig = inspect.signature(raw)
             s_sig = inspect.signature(sync_raw)
-            expected_ret = (plan.sync_name if name == "__aenter__"
-                            else _expected_return(renderer, a_sig.return_annotation))
-            assert s_sig == a_sig.replace(return_annotation=expected_ret), \
+            expected_ret = (
+                plan.sync_name
+                if name == "__aenter__"
+                else _expected_return(renderer, a_sig.return_annotation)
+            )
+            assert s_sig == a_sig.replace(return_annotation=expected_ret), (
                 f"{plan.sync_name}.{sync_name}: {s_sig} != {a_sig}"
+            )
             if raw.__doc__:  # kept, rewritten for sync callers
                 where = f"{plan.cls.__name__}.{name}"
                 doc = inspect.getdoc(raw)
@@ -60,7 +68,8 @@ def test_every_method_signature_matches_the_async_one() -> None:
             checked += 1
         if plan.is_root:
             assert inspect.signature(sync_cls.__init__) == inspect.signature(
-                inspect.getattr_static(plan.cls, "__init__"))
+                inspect.getattr_static(plan.cls, "__init__")
+            )
     assert checked > 120  # every method of every wrapped class (135 when written)
 
 
@@ -88,8 +97,10 @@ def _fake_module(name: str, **classes: type) -> types.ModuleType:
 def test_colliding_names_fail_generation() -> None:
     a = _fake_module("synapse_async._fake_a", AsyncWidget=type("X", (), {}))
     b = _fake_module("synapse_async._fake_b", AsyncWidget=type("Y", (), {}))
-    plans = [ClassPlan(a.AsyncWidget, "Widget", "synapse_sync._fake_a"),
-             ClassPlan(b.AsyncWidget, "Widget", "synapse_sync._fake_b")]
+    plans = [
+        ClassPlan(a.AsyncWidget, "Widget", "synapse_sync._fake_a"),
+        ClassPlan(b.AsyncWidget, "Widget", "synapse_sync._fake_b"),
+    ]
     with pytest.raises(CodegenError, match="both map to 'Widget'"):
         _codegen._check_collisions(plans)
 
@@ -130,24 +141,30 @@ def test_result_without_a_rule_fails() -> None:
     frob = _fake_module("synapse_async._fake_d", AsyncFrob=type("F", (), {})).AsyncFrob
     holder = _fake_module("synapse_async._fake_e", AsyncHolder=type("H", (), {"make": make}))
     make.__globals__["AsyncFrob"] = frob
-    plans = {holder.AsyncHolder: ClassPlan(holder.AsyncHolder, "Holder", "synapse_sync._fake_e"),
-             frob: ClassPlan(frob, "Frob", "synapse_sync._fake_d")}
+    plans = {
+        holder.AsyncHolder: ClassPlan(holder.AsyncHolder, "Holder", "synapse_sync._fake_e"),
+        frob: ClassPlan(frob, "Frob", "synapse_sync._fake_d"),
+    }
     with pytest.raises(CodegenError, match=r"AsyncHolder\.make: no rule maps the result"):
-        Renderer(plans).render_class(_codegen.ModuleOut("synapse_sync._fake_e"),
-                                     plans[holder.AsyncHolder])
+        Renderer(plans).render_class(
+            _codegen.ModuleOut("synapse_sync._fake_e"), plans[holder.AsyncHolder]
+        )
 
 
-@pytest.mark.parametrize(("annotation", "rule"), [
-    ("Task", "as_is"),
-    ("list[Task] | None", "as_is"),
-    ("AsyncTasks", "wrap"),
-    ("AsyncPaginator[Task]", "wrap"),
-    ("dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]", "list_all"),
-    ("tuple[AsyncIterator[Task], int] | AsyncTasks", None),  # two conversions: no rule
-    ("tuple[AsyncIterator[Task], str] | None", None),
-    ("list[AsyncTasks]", None),
-    ("AsyncIteratorish", "as_is"),  # a name that merely starts like a rule's is not one
-])
+@pytest.mark.parametrize(
+    ("annotation", "rule"),
+    [
+        ("Task", "as_is"),
+        ("list[Task] | None", "as_is"),
+        ("AsyncTasks", "wrap"),
+        ("AsyncPaginator[Task]", "wrap"),
+        ("dict[str, Any] | tuple[AsyncIterator[dict[str, Any]], int]", "list_all"),
+        ("tuple[AsyncIterator[Task], int] | AsyncTasks", None),  # two conversions: no rule
+        ("tuple[AsyncIterator[Task], str] | None", None),
+        ("list[AsyncTasks]", None),
+        ("AsyncIteratorish", "as_is"),  # a name that merely starts like a rule's is not one
+    ],
+)
 def test_result_rules_match_the_annotation_tree(annotation: str, rule: str | None) -> None:
     renderer = Renderer(discover())
     if rule is None:
@@ -170,7 +187,8 @@ def test_docstrings_are_rewritten_for_sync_callers() -> None:
     assert inspect.getdoc(Client.close) == "Close the HTTP session (also done by ``with``)."
     for cls in (Client, BackendClient, Paginator):
         for text in [inspect.getdoc(cls) or ""] + [
-                inspect.getdoc(m) or "" for m in vars(cls).values() if callable(m)]:
+            inspect.getdoc(m) or "" for m in vars(cls).values() if callable(m)
+        ]:
             assert not re.search(_codegen.ASYNC_WORDING, text), (cls, text)
 
 
@@ -178,10 +196,14 @@ def test_async_wording_without_a_rule_fails_generation() -> None:
     renderer = Renderer(discover())
     with pytest.raises(CodegenError, match=r"X\.y: 'async' still reads as async code"):
         renderer.sync_doc("Runs an async job.", "X.y")
-    assert renderer.sync_doc("Cache in ~/.cache/synapse-async/ (synapse_async).", "X.y") == \
-        "Cache in ~/.cache/synapse-async/ (synapse_async)."
-    assert renderer.sync_doc("See ``AsyncTasks.get``; ``await t.aclose()``.", "X.y") == \
-        "See ``Tasks.get``; ``t.close()``."
+    assert (
+        renderer.sync_doc("Cache in ~/.cache/synapse-async/ (synapse_async).", "X.y")
+        == "Cache in ~/.cache/synapse-async/ (synapse_async)."
+    )
+    assert (
+        renderer.sync_doc("See ``AsyncTasks.get``; ``await t.aclose()``.", "X.y")
+        == "See ``Tasks.get``; ``t.close()``."
+    )
 
 
 def test_unused_doc_or_result_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,8 +217,10 @@ def test_unused_doc_or_result_rules_fail(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_generation_fails_when_ruff_check_fails(tmp_path: Path) -> None:
-    bad = {_codegen.PACKAGE_DIR / "resources" / "tasks.py":
-           _codegen.HEADER + '"""Doc."""\n\nimport os\n\nx = 1\n'}
+    bad = {
+        _codegen.PACKAGE_DIR / "resources" / "tasks.py": _codegen.HEADER
+        + '"""Doc."""\n\nimport os\n\nx = 1\n'
+    }
     with pytest.raises(CodegenError, match="ruff check fails on generated"):
         _codegen._format({**bad, tmp_path / "unused.py": "import os\n"})
     good = {tmp_path / "ok.py": '"""Doc."""\n\nx = 1\n'}

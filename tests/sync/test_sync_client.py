@@ -42,7 +42,8 @@ def test_list_get_create_and_errors(threaded_emulator: ThreadedEmulator) -> None
 
 
 def test_break_closes_the_async_generator_before_the_next_statement(
-        threaded_emulator: ThreadedEmulator) -> None:
+    threaded_emulator: ThreadedEmulator,
+) -> None:
     pid = _seed(threaded_emulator, 3000)
     portal = get_portal()
     release = threading.Event()
@@ -118,7 +119,8 @@ def test_many_threads_share_one_loop(threaded_emulator: ThreadedEmulator) -> Non
 
 
 def test_progress_callback_that_calls_the_facade_gets_reentrancy_error(
-        threaded_emulator: ThreadedEmulator, tmp_path: Path) -> None:
+    threaded_emulator: ThreadedEmulator, tmp_path: Path
+) -> None:
     from synapse_async.emulator import Faults
 
     path = tmp_path / "f.bin"
@@ -169,8 +171,11 @@ def test_call_timeout_cancels_a_slow_call(threaded_emulator: ThreadedEmulator) -
     # The answer would take 60 s: an error within the test's run means the call gave up.
     threaded_emulator.run(threaded_emulator.emu.set_faults, Faults(latency=60.0))
     with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
-        with (tasks_created_on(portal.loop) as spawned, call_timeout(0.2),
-              pytest.raises(FacadeTimeoutError) as info):
+        with (
+            tasks_created_on(portal.loop) as spawned,
+            call_timeout(0.2),
+            pytest.raises(FacadeTimeoutError) as info,
+        ):
             client.projects.get(pid)
         assert "was cancelled" in str(info.value) and "still running" not in str(info.value)
         calls = [t for creator, t in spawned if creator is None]

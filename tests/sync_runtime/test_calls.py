@@ -110,8 +110,7 @@ def test_keyboard_interrupt_raised_by_a_coroutine_reaches_the_caller(portal: Por
     assert portal.call(add, 1) == 1  # the loop survived
 
 
-def test_cancellation_starting_inside_the_core_surfaces_as_cancelled_error(portal: Portal
-                                                                           ) -> None:
+def test_cancellation_starting_inside_the_core_surfaces_as_cancelled_error(portal: Portal) -> None:
     async def self_cancel() -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -166,8 +165,10 @@ def test_user_timeout_error_is_not_a_facade_timeout(portal: Portal) -> None:
     async def own_timeout() -> None:
         raise TimeoutError("from the server")
 
-    runs: list[Callable[[], None]] = [lambda: portal.call(own_timeout),
-                                      lambda: portal.call_with_timeout(5, own_timeout)]
+    runs: list[Callable[[], None]] = [
+        lambda: portal.call(own_timeout),
+        lambda: portal.call_with_timeout(5, own_timeout),
+    ]
     for run in runs:
         with pytest.raises(TimeoutError) as info:
             run()

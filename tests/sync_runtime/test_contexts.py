@@ -22,8 +22,9 @@ class Session:
         self.threads.append(threading.current_thread().name)
         return "session"
 
-    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                        tb: TracebackType | None) -> bool:
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         self.threads.append(threading.current_thread().name)
         self.exit_seen = (et, ev)
         return self.suppress

@@ -15,8 +15,9 @@ async def nap(x: int) -> int:
     return x * 2
 
 
-def test_map_runs_100_calls_concurrently_in_one_hop(portal: Portal,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_runs_100_calls_concurrently_in_one_hop(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hops = 0
     run = Portal._run
 
@@ -45,6 +46,8 @@ def test_map_runs_100_calls_concurrently_in_one_hop(portal: Portal,
     results = portal.map(meet, range(100))
     assert results == [x * 2 for x in range(100)]
     assert peak == 100 and hops == 1
+
+
 def test_map_limit_caps_concurrency(portal: Portal) -> None:
     running = peak = 0
 

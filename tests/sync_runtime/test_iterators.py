@@ -163,8 +163,7 @@ def test_producer_runs_at_most_one_batch_ahead(portal: Portal) -> None:
     it.close()
 
 
-def test_slow_source_hands_over_items_without_waiting_for_a_full_batch(portal: Portal
-                                                                       ) -> None:
+def test_slow_source_hands_over_items_without_waiting_for_a_full_batch(portal: Portal) -> None:
     events: list[str] = []
 
     async def slow() -> AsyncIterator[int]:

@@ -46,8 +46,12 @@ def test_calls_after_close_raise_closed_and_close_is_idempotent() -> None:
         thread = p.thread
     assert thread is not None and not thread.is_alive()
     p.close()
-    for attempt in (lambda: p.call(add, 1, 2), lambda: p.submit(add, 1, 2),
-                    lambda: p.map(double, []), lambda: p.loop):
+    for attempt in (
+        lambda: p.call(add, 1, 2),
+        lambda: p.submit(add, 1, 2),
+        lambda: p.map(double, []),
+        lambda: p.loop,
+    ):
         with pytest.raises(FacadeClosedError):
             attempt()
 

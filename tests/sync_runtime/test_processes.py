@@ -147,14 +147,14 @@ FORK_SCRIPT = """
 def test_fork_then_call_in_the_child() -> None:
     result = run_py(FORK_SCRIPT)
     out = result.last_json()
-    assert out == {"child_exit": 0, "parent_ok": True, "rest": sum(range(1, 1000))}, \
-        result.stderr
+    assert out == {"child_exit": 0, "parent_ok": True, "rest": sum(range(1, 1000))}, result.stderr
 
 
 @pytest.mark.slow
 def test_fork_while_another_thread_starts_the_loop_never_hangs() -> None:
     iterations = int(os.environ.get("SYNAPSE_SYNC_FORK_STRESS", "1000"))
-    result = run_py(f"""
+    result = run_py(
+        f"""
         import json, os, signal, sys, threading, warnings
         warnings.simplefilter("ignore", DeprecationWarning)
         from synapse_sync import Portal
@@ -177,7 +177,9 @@ def test_fork_while_another_thread_starts_the_loop_never_hangs() -> None:
             starter.join()
             p.close()
         print(json.dumps({{"failures": failures}}))
-    """, timeout=600)
+    """,
+        timeout=600,
+    )
     assert result.last_json() == {"failures": 0}, result.stderr[-2000:]
 
 
@@ -257,7 +259,8 @@ def test_call_from_an_atexit_handler_after_use_works() -> None:
 
 
 def test_clean_exit_prints_nothing() -> None:
-    result = run_py("""
+    result = run_py(
+        """
         import asyncio
         from synapse_sync import get_portal
 
@@ -272,6 +275,8 @@ def test_clean_exit_prints_nothing() -> None:
         it = p.iterate(gen)
         next(it)
         p.submit(asyncio.sleep, 30)  # still pending at exit: cancelled quietly
-    """, args=("-W", "error::ResourceWarning"))
+    """,
+        args=("-W", "error::ResourceWarning"),
+    )
     assert result.returncode == 0
     assert result.stderr == ""

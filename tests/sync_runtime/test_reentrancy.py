@@ -102,6 +102,7 @@ def test_logging_handler_calling_the_facade_does_not_hang(portal: Portal) -> Non
     handler = Shipper()
     logger.addHandler(handler)
     try:
+
         async def logs() -> str:
             logger.warning("inside the facade loop")
             return "done"

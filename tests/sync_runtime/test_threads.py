@@ -58,8 +58,9 @@ def _mixed_calls(p: Portal, worker: int, calls: int, errors: list[str]) -> None:
 
 def _run_workers(p: Portal, threads: int, calls: int) -> list[str]:
     errors: list[str] = []
-    workers = [threading.Thread(target=_mixed_calls, args=(p, w, calls, errors))
-               for w in range(threads)]
+    workers = [
+        threading.Thread(target=_mixed_calls, args=(p, w, calls, errors)) for w in range(threads)
+    ]
     for t in workers:
         t.start()
     for t in workers:
@@ -99,7 +100,8 @@ def test_32_threads_x_1000_mixed_calls(portal: Portal) -> None:
 @pytest.mark.slow
 def test_mixed_calls_under_dev_mode() -> None:
     """The same mix in a ``python -X dev`` process (asyncio debug mode on the loop)."""
-    result = run_py("""
+    result = run_py(
+        """
         import json, threading
         from synapse_sync import Portal
         from tests.sync_runtime.test_threads import _run_workers
@@ -109,6 +111,9 @@ def test_mixed_calls_under_dev_mode() -> None:
         names = [t.name for t in threading.enumerate() if t.name == "synapse-sync-loop"]
         p.close()
         print(json.dumps({"errors": errors, "debug": debug, "loops": len(names)}))
-    """, args=("-X", "dev"), timeout=300)
+    """,
+        args=("-X", "dev"),
+        timeout=300,
+    )
     out = result.last_json()
     assert out == {"errors": [], "debug": True, "loops": 1}, result.stderr[-3000:]

@@ -22,8 +22,9 @@ async def make_client() -> AsyncIterator[MakeClient]:
     made: list[AsyncClient] = []
 
     def make(handler: Handler, **settings: Any) -> AsyncClient:
-        settings.setdefault("retry", RetryPolicy(max_retries=3, initial_delay=0.001,
-                                                 max_delay=0.002))
+        settings.setdefault(
+            "retry", RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.002)
+        )
         config = ClientConfig.resolve(BASE, access_token=TOKEN, **settings)
         client = AsyncClient(config=config, transport=MockTransport(handler))
         made.append(client)

@@ -15,6 +15,6 @@ def test_a_traceback_through_a_generated_structure_function_shows_its_line() -> 
     with pytest.raises(UnexpectedResponseError) as info:
         structurer(Task)({"id": "x", "project": 1})
     text = "".join(traceback.format_exception(info.value))
-    frame = text[text.index('File "<structure synapse_async.models.annotation.Task'):]
+    frame = text[text.index('File "<structure synapse_async.models.annotation.Task') :]
     line = frame.splitlines()[1].strip()  # the generated line itself
     assert line and not line.startswith(("File ", "^", "synapse_async.")), frame

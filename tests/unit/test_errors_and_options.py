@@ -23,8 +23,9 @@ pytestmark = pytest.mark.anyio
 
 async def test_api_errors_carry_the_raw_response(make_client: MakeClient) -> None:
     def handler(request: Request) -> Response:
-        return json_response({"detail": "Not found."}, status=404,
-                             headers={"X-Request-Id": "r-1", "X-Thing": "v"})
+        return json_response(
+            {"detail": "Not found."}, status=404, headers={"X-Request-Id": "r-1", "X-Thing": "v"}
+        )
 
     client = make_client(handler)
     with pytest.raises(NotFoundError) as info:
@@ -46,11 +47,17 @@ async def test_a_429_honours_retry_after(make_client: MakeClient) -> None:
     assert info.value.retry_after == 0.001
 
 
-async def test_a_token_echoed_in_an_error_body_is_scrubbed_everywhere(make_client: MakeClient
-                                                                      ) -> None:
+async def test_a_token_echoed_in_an_error_body_is_scrubbed_everywhere(
+    make_client: MakeClient,
+) -> None:
     def echo(request: Request) -> Response:
-        return json_response({"detail": {"headers": dict(request.headers)},
-                              "echo": [request.headers["Synapse-Access-Token"]]}, status=401)
+        return json_response(
+            {
+                "detail": {"headers": dict(request.headers)},
+                "echo": [request.headers["Synapse-Access-Token"]],
+            },
+            status=401,
+        )
 
     client = make_client(echo)
     with pytest.raises(AuthenticationError) as info:
@@ -63,12 +70,13 @@ async def test_a_token_echoed_in_an_error_body_is_scrubbed_everywhere(make_clien
 
 
 async def test_with_options_adds_headers_and_query_but_never_replaces_credentials(
-    make_client: MakeClient
+    make_client: MakeClient,
 ) -> None:
     client = make_client(lambda request: json_response({"id": 1, "name": "p"}))
-    scoped = client.with_options(extra_headers={"X-Trace": "abc",
-                                                "Synapse-Access-Token": "Token evil"},
-                                 extra_query={"lang": "en"})
+    scoped = client.with_options(
+        extra_headers={"X-Trace": "abc", "Synapse-Access-Token": "Token evil"},
+        extra_query={"lang": "en"},
+    )
     deeper = scoped.with_options(extra_headers={"X-Other": "1"})
     await deeper.projects.get(1)
     await client.projects.get(1)
@@ -94,7 +102,7 @@ async def test_control_characters_in_headers_and_credentials(make_client: MakeCl
 
 
 async def test_the_default_session_takes_proxies_from_the_environment_and_an_ssl_context(
-    monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
     monkeypatch.setenv("NO_PROXY", "direct.test")

@@ -21,9 +21,14 @@ def pages_of(total: int, *, claimed: int | None = None, next_link: object = "aut
         query = parse_qs(urlsplit(request.url).query)
         page, size = int(query.get("page", ["1"])[0]), int(query["page_size"][0])
         ids = range((page - 1) * size + 1, min(page * size, total) + 1)
-        link = (f"{request.url}&next" if next_link == "auto" else next_link)
-        return json_response({"count": total if claimed is None else claimed, "next": link,
-                              "results": [{"id": i, "project": 1} for i in ids]})
+        link = f"{request.url}&next" if next_link == "auto" else next_link
+        return json_response(
+            {
+                "count": total if claimed is None else claimed,
+                "next": link,
+                "results": [{"id": i, "project": 1} for i in ids],
+            }
+        )
 
     return handler
 

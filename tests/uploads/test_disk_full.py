@@ -34,12 +34,14 @@ async def http(small_disk: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def create(http: aiohttp.ClientSession, size: int) -> tuple[int, Any]:
-    return await call(http, "POST", "chunked_upload/",
-                      json={"filename": "f.bin", "size": size, "part_size": PART})
+    return await call(
+        http, "POST", "chunked_upload/", json={"filename": "f.bin", "size": size, "part_size": PART}
+    )
 
 
 async def test_upload_larger_than_free_space_is_refused_at_create(
-        http: aiohttp.ClientSession) -> None:
+    http: aiohttp.ClientSession,
+) -> None:
     status, body = await create(http, 13 * MIB)
     assert status == 507 and "Insufficient storage" in body["detail"]
     assert "13631488 bytes" in body["detail"]
@@ -51,7 +53,8 @@ async def test_upload_larger_than_free_space_is_refused_at_create(
 
 
 async def test_full_disk_gives_507_and_abort_frees_the_space(
-        small_disk: Emulator, http: aiohttp.ClientSession) -> None:
+    small_disk: Emulator, http: aiohttp.ClientSession
+) -> None:
     status, up = await create(http, 10 * MIB)
     assert status == 201
     assert (await put_part(http, up["id"], 1, os.urandom(PART)))[0] == 200

@@ -28,8 +28,7 @@ async def http(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def call(http: aiohttp.ClientSession, method: str, url: str, **kw: Any
-               ) -> tuple[int, Any]:
+async def call(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> tuple[int, Any]:
     async with http.request(method, url, **kw) as r:
         body = await r.read()
         return r.status, (await r.json(content_type=None)) if body else None
@@ -39,22 +38,35 @@ def md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
-async def put_part(http: aiohttp.ClientSession, uid: str, n: int, data: bytes,
-                   digest: str | None = None) -> tuple[int, Any]:
-    return await call(http, "PUT", f"chunked_upload/{uid}/parts/{n}/", data=data,
-                      headers={"Content-MD5": digest or md5_b64(data)})
+async def put_part(
+    http: aiohttp.ClientSession, uid: str, n: int, data: bytes, digest: str | None = None
+) -> tuple[int, Any]:
+    return await call(
+        http,
+        "PUT",
+        f"chunked_upload/{uid}/parts/{n}/",
+        data=data,
+        headers={"Content-MD5": digest or md5_b64(data)},
+    )
 
 
-async def test_parallel_protocol_on_the_wire(emulator: Emulator,
-                                             http: aiohttp.ClientSession) -> None:
+async def test_parallel_protocol_on_the_wire(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
     data = os.urandom(2 * PART + 1000)
-    parts = [data[:PART], data[PART:2 * PART], data[2 * PART:]]
-    for bad in ({"filename": "x", "size": 0, "part_size": PART},
-                {"filename": "x", "size": 10, "part_size": PART - 1},
-                {"size": 10, "part_size": PART}):
+    parts = [data[:PART], data[PART : 2 * PART], data[2 * PART :]]
+    for bad in (
+        {"filename": "x", "size": 0, "part_size": PART},
+        {"filename": "x", "size": 10, "part_size": PART - 1},
+        {"size": 10, "part_size": PART},
+    ):
         assert (await call(http, "POST", "chunked_upload/", json=bad))[0] == 400
-    status, up = await call(http, "POST", "chunked_upload/",
-                            json={"filename": "x.bin", "size": len(data), "part_size": PART})
+    status, up = await call(
+        http,
+        "POST",
+        "chunked_upload/",
+        json={"filename": "x.bin", "size": len(data), "part_size": PART},
+    )
     assert status == 201
     assert up["parallel"] is True and up["part_count"] == 3 and up["part_size"] == PART
     assert up["url"] == f"{emulator.url}chunked_upload/{up['id']}/"
@@ -71,8 +83,11 @@ async def test_parallel_protocol_on_the_wire(emulator: Emulator,
     for n in (3, 1, 1):
         status, body = await put_part(http, uid, n, parts[n - 1])
         assert status == 200, body
-        assert body == {"n": n, "size": len(parts[n - 1]),
-                        "md5": hashlib.md5(parts[n - 1]).hexdigest()}
+        assert body == {
+            "n": n,
+            "size": len(parts[n - 1]),
+            "md5": hashlib.md5(parts[n - 1]).hexdigest(),
+        }
     status, got = await call(http, "GET", f"chunked_upload/{uid}/")
     assert status == 200 and got["status"] == 1 and got["offset"] == PART  # 1 = uploading
     assert [p["n"] for p in got["parts"]] == [1, 3]
@@ -128,23 +143,39 @@ def v1_form(data: bytes) -> aiohttp.FormData:
 
 async def test_v1_protocol_on_the_wire(emulator: Emulator, http: aiohttp.ClientSession) -> None:
     emulator.uploads.settings.parallel = False
-    status, body = await call(http, "POST", "chunked_upload/",
-                              json={"filename": "x", "size": 1, "part_size": PART})
+    status, body = await call(
+        http, "POST", "chunked_upload/", json={"filename": "x", "size": 1, "part_size": PART}
+    )
     assert status == 405 and "not allowed" in body["detail"]
     assert (await call(http, "PUT", "chunked_upload/abc/parts/1/", data=b"x"))[0] == 404
     data = os.urandom(3000)
-    status, first = await call(http, "PUT", "chunked_upload/", data=v1_form(data[:1000]),
-                               headers={"Content-Range": "bytes 0-999/3000"})
+    status, first = await call(
+        http,
+        "PUT",
+        "chunked_upload/",
+        data=v1_form(data[:1000]),
+        headers={"Content-Range": "bytes 0-999/3000"},
+    )
     assert status == 200 and first["offset"] == 1000
     url = first["url"]
-    status, body = await call(http, "PUT", url, data=v1_form(data[2000:]),
-                              headers={"Content-Range": "bytes 2000-2999/3000"})
+    status, body = await call(
+        http,
+        "PUT",
+        url,
+        data=v1_form(data[2000:]),
+        headers={"Content-Range": "bytes 2000-2999/3000"},
+    )
     assert status == 400 and body["detail"] == "Offsets do not match." and body["offset"] == 1000
     status, body = await call(http, "POST", url, json={"md5": hashlib.md5(data).hexdigest()})
     assert status == 400 and body["code"] == "incomplete"
     for start in (1000, 2000):
-        status, body = await call(http, "PUT", url, data=v1_form(data[start:start + 1000]),
-                                  headers={"Content-Range": f"bytes {start}-{start + 999}/3000"})
+        status, body = await call(
+            http,
+            "PUT",
+            url,
+            data=v1_form(data[start : start + 1000]),
+            headers={"Content-Range": f"bytes {start}-{start + 999}/3000"},
+        )
         assert status == 200 and body["offset"] == start + 1000
     status, got = await call(http, "GET", url)
     assert got["offset"] == 3000 and "parts" not in got
@@ -159,8 +190,12 @@ async def test_control_endpoint(emulator: Emulator, http: aiohttp.ClientSession)
     assert status == 200
     assert body["settings"] == {"parallel": True, "ttl": 86400.0}
     assert body["faults"] == {"dropped_connections": 0, "corrupted_bodies": 0}
-    status, body = await call(http, "PUT", "_emulator/uploads/",
-                              json={"parallel": False, "ttl": 5, "reset_counters": True})
+    status, body = await call(
+        http,
+        "PUT",
+        "_emulator/uploads/",
+        json={"parallel": False, "ttl": 5, "reset_counters": True},
+    )
     assert status == 200 and body["settings"] == {"parallel": False, "ttl": 5.0}
     assert emulator.uploads.settings.parallel is False
     for bad in ({"parallel": 1}, {"ttl": -1}, {"nope": True}):
@@ -168,8 +203,19 @@ async def test_control_endpoint(emulator: Emulator, http: aiohttp.ClientSession)
 
 
 def test_cli_flags() -> None:
-    args = parse_args(["--bandwidth", "25000000", "--drop-rate", "0.1", "--corrupt-rate", "0.02",
-                       "--no-parallel-uploads", "--upload-ttl", "60"])
+    args = parse_args(
+        [
+            "--bandwidth",
+            "25000000",
+            "--drop-rate",
+            "0.1",
+            "--corrupt-rate",
+            "0.02",
+            "--no-parallel-uploads",
+            "--upload-ttl",
+            "60",
+        ]
+    )
     assert (args.bandwidth, args.drop_rate, args.corrupt_rate) == (25e6, 0.1, 0.02)
     assert args.no_parallel_uploads and args.upload_ttl == 60
     defaults = parse_args([])

@@ -28,7 +28,10 @@ def v1_file(emulator: Emulator, tmp_path: Path) -> Path:
 
 
 async def test_a_corrupted_chunk_is_recovered_by_one_fresh_upload(
-    emulator: Emulator, client: AsyncClient, tmp_path: Path, _cache_dir: Path,
+    emulator: Emulator,
+    client: AsyncClient,
+    tmp_path: Path,
+    _cache_dir: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     path = v1_file(emulator, tmp_path)
@@ -39,8 +42,9 @@ async def test_a_corrupted_chunk_is_recovered_by_one_fresh_upload(
             emulator.set_faults(Faults())
 
     caplog.set_level(logging.WARNING, logger="synapse_async.transfer")
-    result = await client.uploads.upload_file(path, part_size=5 * MIB,
-                                              on_progress=first_chunk_stored)
+    result = await client.uploads.upload_file(
+        path, part_size=5 * MIB, on_progress=first_chunk_stored
+    )
     assert result.checksum == hashlib.md5(path.read_bytes()).hexdigest()
     assert result.resent is True
     assert any("sending the file again" in r.getMessage() for r in caplog.records)
@@ -52,7 +56,10 @@ async def test_a_corrupted_chunk_is_recovered_by_one_fresh_upload(
 
 
 async def test_a_second_mismatch_fails_and_leaves_nothing_that_can_only_fail(
-    emulator: Emulator, client: AsyncClient, tmp_path: Path, _cache_dir: Path,
+    emulator: Emulator,
+    client: AsyncClient,
+    tmp_path: Path,
+    _cache_dir: Path,
 ) -> None:
     path = v1_file(emulator, tmp_path)
     emulator.set_faults(Faults(corrupt_rate=1.0, paths="^/chunked_upload/$"))

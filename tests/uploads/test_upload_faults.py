@@ -41,13 +41,15 @@ def test_body_fault_decisions_are_deterministic_under_the_seed() -> None:
 async def raw_part_put(emu: Emulator, data: bytes) -> tuple[str, int | str]:
     headers = {"Synapse-Access-Token": f"Token {emu.access_token}"}
     async with aiohttp.ClientSession(emu.url, headers=headers) as http:
-        async with http.post("chunked_upload/", json={
-                "filename": "x", "size": len(data), "part_size": 5 * MIB}) as r:
+        async with http.post(
+            "chunked_upload/", json={"filename": "x", "size": len(data), "part_size": 5 * MIB}
+        ) as r:
             uid = (await r.json())["id"]
         digest = base64.b64encode(hashlib.md5(data).digest()).decode()
         try:
-            async with http.put(f"chunked_upload/{uid}/parts/1/", data=data,
-                                headers={"Content-MD5": digest}) as r:
+            async with http.put(
+                f"chunked_upload/{uid}/parts/1/", data=data, headers={"Content-MD5": digest}
+            ) as r:
                 return uid, r.status
         except aiohttp.ClientError as exc:
             return uid, type(exc).__name__
@@ -69,11 +71,17 @@ async def test_bandwidth_cap_drop_and_corruption_on_the_wire(emulator: Emulator)
     assert faults["corrupted_bodies"] >= 1 and faults["dropped_connections"] >= 1
 
 
-@pytest.mark.parametrize("faults, counter", [
-    (Faults(drop_rate=0.25, paths="/parts/", seed=3), "dropped_connections"),
-    (Faults(corrupt_rate=0.25, paths="/parts/", seed=3), "corrupted_bodies"),
-    (Faults(error_rate=0.25, error_statuses=(500,), paths="/parts/", seed=3), "injected_errors"),
-])
+@pytest.mark.parametrize(
+    "faults, counter",
+    [
+        (Faults(drop_rate=0.25, paths="/parts/", seed=3), "dropped_connections"),
+        (Faults(corrupt_rate=0.25, paths="/parts/", seed=3), "corrupted_bodies"),
+        (
+            Faults(error_rate=0.25, error_statuses=(500,), paths="/parts/", seed=3),
+            "injected_errors",
+        ),
+    ],
+)
 async def test_failed_parts_are_resent_alone(
     emulator: Emulator, client: AsyncClient, make_file: FileMaker, faults: Faults, counter: str
 ) -> None:
@@ -118,8 +126,10 @@ async def test_a_part_that_cannot_succeed_names_itself_and_stops_the_rest(
     assert up["part_puts"] >= up["checksum_mismatches"]
     await anyio.sleep(1.0)  # longer than one 5 MiB attempt at 10 MB/s: no new PUT starts
     # (bytes already in the socket buffers may still arrive; requests must not)
-    assert emulator.uploads.counters_json()["uploads"][info.value.upload_id][
-        "part_puts"] == up["part_puts"]
+    assert (
+        emulator.uploads.counters_json()["uploads"][info.value.upload_id]["part_puts"]
+        == up["part_puts"]
+    )
     assert up["parts_stored"] == 0
     # the server keeps what arrived: without the fault, a new call completes the upload
     emulator.set_faults(Faults())
@@ -131,9 +141,28 @@ def recorder(seen: list[int]) -> Callable[[int, int], None]:
     return lambda done, _total: seen.append(done)
 
 
-ASSORTED = [1, 1000, 65_536, MIB, 5 * MIB - 1, 5 * MIB, 5 * MIB + 1, 6 * MIB, 9 * MIB,
-            10 * MIB, 11 * MIB + 5, 13 * MIB, 15 * MIB, 17 * MIB + 1, 20 * MIB, 24 * MIB,
-            30 * MIB, 40 * MIB, 60 * MIB, 300_000_000]
+ASSORTED = [
+    1,
+    1000,
+    65_536,
+    MIB,
+    5 * MIB - 1,
+    5 * MIB,
+    5 * MIB + 1,
+    6 * MIB,
+    9 * MIB,
+    10 * MIB,
+    11 * MIB + 5,
+    13 * MIB,
+    15 * MIB,
+    17 * MIB + 1,
+    20 * MIB,
+    24 * MIB,
+    30 * MIB,
+    40 * MIB,
+    60 * MIB,
+    300_000_000,
+]
 
 
 @pytest.mark.slow
@@ -142,13 +171,22 @@ async def test_twenty_assorted_uploads_with_failing_and_corrupted_parts(
 ) -> None:
     """10% of part requests fail (5xx answers or dropped connections), 2% are corrupted."""
     assert len(ASSORTED) == 20
-    emulator.set_faults(Faults(error_rate=0.05, error_statuses=(500, 502, 503), drop_rate=0.05,
-                               corrupt_rate=0.02, paths="/parts/", seed=15))
+    emulator.set_faults(
+        Faults(
+            error_rate=0.05,
+            error_statuses=(500, 502, 503),
+            drop_rate=0.05,
+            corrupt_rate=0.02,
+            paths="/parts/",
+            seed=15,
+        )
+    )
     for i, size in enumerate(ASSORTED):
         path = make_file(size, name=f"f{i}.bin", seed=i)
         seen: list[int] = []
         result = await client.uploads.upload_file(
-            path, part_size=5 * MIB, max_concurrency=8, on_progress=recorder(seen))
+            path, part_size=5 * MIB, max_concurrency=8, on_progress=recorder(seen)
+        )
         stored = emulator.data_dir / "files" / f"upload-{result.id}"
         assert result.checksum == md5_of(path) == md5_of(stored), size
         assert result.size == size
@@ -158,10 +196,12 @@ async def test_twenty_assorted_uploads_with_failing_and_corrupted_parts(
     totals = emulator.uploads.counters_json()["totals"]
     faults = {**emulator.counters, **emulator.uploads.counters_json()["faults"]}
     parts = sum(max(1, -(-s // (5 * MIB))) for s in ASSORTED)
-    print(f"\n{parts} parts, {emulator.counters['requests']} part requests; injected: "
-          f"{faults['injected_errors']} 5xx, {faults['dropped_connections']} drops, "
-          f"{faults['corrupted_bodies']} corrupted; server saw {totals['resends']} resends "
-          f"({totals['resent_bytes']} bytes), {totals['checksum_mismatches']} MD5 mismatches")
+    print(
+        f"\n{parts} parts, {emulator.counters['requests']} part requests; injected: "
+        f"{faults['injected_errors']} 5xx, {faults['dropped_connections']} drops, "
+        f"{faults['corrupted_bodies']} corrupted; server saw {totals['resends']} resends "
+        f"({totals['resent_bytes']} bytes), {totals['checksum_mismatches']} MD5 mismatches"
+    )
     assert totals["parts_stored"] == parts
     assert faults["injected_errors"] >= 3 and faults["dropped_connections"] >= 3
     assert faults["corrupted_bodies"] >= 1

@@ -21,7 +21,10 @@ PART = 5 * MIB
 
 
 async def test_bad_inputs_are_typed_errors_before_any_request(
-    emulator: Emulator, client: AsyncClient, make_file: FileMaker, tmp_path: Path,
+    emulator: Emulator,
+    client: AsyncClient,
+    make_file: FileMaker,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     good = make_file(10)
@@ -52,6 +55,7 @@ async def test_bad_inputs_are_typed_errors_before_any_request(
     secret = make_file(10, name="secret.bin")
     secret.chmod(0)
     if os.geteuid() == 0:
+
         def denied(_p: Path) -> None:
             raise PermissionError(13, "Permission denied")
 
@@ -81,8 +85,9 @@ async def test_file_changing_during_upload_is_reported_and_aborted(
                 os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
 
     with pytest.raises(FileChangedError) as info:
-        await client.uploads.upload_file(path, part_size=PART, max_concurrency=1,
-                                         on_progress=on_progress)
+        await client.uploads.upload_file(
+            path, part_size=PART, max_concurrency=1, on_progress=on_progress
+        )
     err = info.value
     assert err.reason == "file_changed" and err.upload_id is not None and err.part == 2
     assert ("size went from" if change == "grow" else "modified") in str(err)

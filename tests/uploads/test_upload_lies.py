@@ -21,8 +21,9 @@ def upload_ids(emu: Emulator) -> list[str]:
     return list(emu.uploads.counters_json()["uploads"])
 
 
-@pytest.mark.parametrize("lie", [Faults(wrong_part_md5=True), Faults(wrong_part_size=True)],
-                         ids=["md5", "size"])
+@pytest.mark.parametrize(
+    "lie", [Faults(wrong_part_md5=True), Faults(wrong_part_size=True)], ids=["md5", "size"]
+)
 async def test_a_part_reply_naming_other_bytes_fails_the_upload(
     emulator: Emulator, client: AsyncClient, make_file: FileMaker, lie: Faults
 ) -> None:
@@ -31,8 +32,12 @@ async def test_a_part_reply_naming_other_bytes_fails_the_upload(
     path = make_file(size)
     progress: list[int] = []
     with pytest.raises(UploadError) as info:
-        await client.uploads.upload_file(path, part_size=5 * MIB, max_concurrency=1,
-                                         on_progress=lambda done, _t: progress.append(done))
+        await client.uploads.upload_file(
+            path,
+            part_size=5 * MIB,
+            max_concurrency=1,
+            on_progress=lambda done, _t: progress.append(done),
+        )
     err = info.value
     assert err.reason == "checksum_mismatch" and err.part == 1, err
     assert "data.bin" in str(err)  # the message names the file

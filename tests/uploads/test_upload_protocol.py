@@ -39,7 +39,8 @@ async def test_parallel_upload_result_bytes_and_progress(
     path = make_file(23 * MIB + 12345)
     seen: list[tuple[int, int]] = []
     result = await client.uploads.upload_file(
-        path, part_size=5 * MIB, max_concurrency=3, on_progress=lambda d, t: seen.append((d, t)))
+        path, part_size=5 * MIB, max_concurrency=3, on_progress=lambda d, t: seen.append((d, t))
+    )
     assert isinstance(result, UploadResult)
     assert result.checksum == md5_of(path)
     assert result.size == path.stat().st_size
@@ -75,8 +76,9 @@ async def test_v1_fallback_detected_once_per_client(
     async with make_client(emulator) as client:
         calls = spy_requests(client)
         seen: list[int] = []
-        r1 = await client.uploads.upload_file(first, part_size=5 * MIB,
-                                              on_progress=lambda d, t: seen.append(d))
+        r1 = await client.uploads.upload_file(
+            first, part_size=5 * MIB, on_progress=lambda d, t: seen.append(d)
+        )
         r2 = await client.uploads.upload_file(second, part_size=5 * MIB)
     assert (r1.checksum, r2.checksum) == (md5_of(first), md5_of(second))
     assert md5_of(stored(emulator, r1.id)) == r1.checksum
@@ -146,8 +148,7 @@ async def test_a_lost_completion_answer_is_rechecked(
     assert md5_of(stored(emulator, result.id)) == result.checksum
 
 
-async def test_abort_and_get(emulator: Emulator, client: AsyncClient, make_file: FileMaker
-                             ) -> None:
+async def test_abort_and_get(emulator: Emulator, client: AsyncClient, make_file: FileMaker) -> None:
     from synapse_async import NotFoundError
 
     path = make_file(6 * MIB)

@@ -30,8 +30,9 @@ async def cancel_after(client: AsyncClient, path: Path, parts: int, concurrency:
             if done >= parts * PART:
                 scope.cancel()
 
-        await client.uploads.upload_file(path, part_size=PART, max_concurrency=concurrency,
-                                         on_progress=progress)
+        await client.uploads.upload_file(
+            path, part_size=PART, max_concurrency=concurrency, on_progress=progress
+        )
     assert scope.cancelled_caught
     return seen[-1]
 
@@ -54,8 +55,9 @@ async def test_cancelled_upload_resumes_with_only_the_missing_parts(
     assert len(state_files(_cache_dir)) == 1
     emulator.set_faults(Faults())
     seen: list[int] = []
-    result = await client.uploads.upload_file(path, part_size=PART, max_concurrency=3,
-                                              on_progress=lambda d, t: seen.append(d))
+    result = await client.uploads.upload_file(
+        path, part_size=PART, max_concurrency=3, on_progress=lambda d, t: seen.append(d)
+    )
     assert result.id == upload_id and result.checksum == md5_of(path)
     _, after = only_upload(emulator)
     # parts stored in the first run are not sent again (one still arriving when the second
@@ -78,8 +80,9 @@ async def test_cancelled_v1_upload_resumes_at_the_servers_offset(
     assert 2 <= before["parts_stored"] < 6
     emulator.set_faults(Faults())
     seen: list[int] = []
-    result = await client.uploads.upload_file(path, part_size=PART,
-                                              on_progress=lambda d, t: seen.append(d))
+    result = await client.uploads.upload_file(
+        path, part_size=PART, on_progress=lambda d, t: seen.append(d)
+    )
     assert result.id == upload_id and result.checksum == md5_of(path)
     _, after = only_upload(emulator)
     assert after["parts_stored"] == 6 and after["chunk_puts"] <= 6 + 1  # one chunk cut short
@@ -122,12 +125,26 @@ async def test_expired_upload_starts_over(
     assert result.id != old_id and result.checksum == md5_of(path)
 
 
-async def run_script(emu: Emulator, path: Path, cache: Path, kill_at: int | None
-                     ) -> tuple[int, list[str]]:
+async def run_script(
+    emu: Emulator, path: Path, cache: Path, kill_at: int | None
+) -> tuple[int, list[str]]:
     """Run the upload script; SIGKILL it 0.25 s after ``kill_at`` bytes are confirmed."""
-    cmd = [sys.executable, "-m", "tests.uploads.upload_script", "--url", emu.url,
-           f"--token={emu.access_token}", "--file", str(path), "--cache-dir", str(cache),
-           "--part-size", str(PART), "--concurrency", "4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.uploads.upload_script",
+        "--url",
+        emu.url,
+        f"--token={emu.access_token}",
+        "--file",
+        str(path),
+        "--cache-dir",
+        str(cache),
+        "--part-size",
+        str(PART),
+        "--concurrency",
+        "4",
+    ]
     lines: list[str] = []
     async with await anyio.open_process(cmd, cwd=REPO) as proc:
         assert proc.stdout is not None
@@ -165,8 +182,10 @@ async def test_sigkilled_upload_resumes_resending_at_most_concurrency_parts(
     assert md5_of(emulator.data_dir / "files" / f"upload-{upload_id}") == md5_of(path)
     _, after = only_upload(emulator)
     resent = after["bytes_received"] - path.stat().st_size
-    print(f"\nkilled after {killed['parts_stored']} parts; re-sent {resent} bytes "
-          f"({after['resent_bytes']} in PUTs of parts seen before), limit {4 * PART}")
+    print(
+        f"\nkilled after {killed['parts_stored']} parts; re-sent {resent} bytes "
+        f"({after['resent_bytes']} in PUTs of parts seen before), limit {4 * PART}"
+    )
     assert after["parts_stored"] == 13
     assert 0 < after["resent_bytes"] <= 4 * PART
     assert resent <= 4 * PART
@@ -181,8 +200,9 @@ def test_resume_store_is_atomic_and_tolerant(tmp_path: Path) -> None:
     store.write(state.to_json())
     assert store.load("http://h/", "/f") == state
     assert store.load("http://other/", "/f") is None
-    assert [p.name for p in (tmp_path / "state").iterdir()] == [store.file_for(
-        "http://h/", "/f").name]  # no temporary files left behind
+    assert [p.name for p in (tmp_path / "state").iterdir()] == [
+        store.file_for("http://h/", "/f").name
+    ]  # no temporary files left behind
     store.file_for("http://h/", "/f").write_text("{not json")
     assert store.load("http://h/", "/f") is None
     store.discard("http://h/", "/f")

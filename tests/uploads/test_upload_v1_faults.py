@@ -29,8 +29,15 @@ async def test_chunks_answered_with_5xx_are_resent(
 ) -> None:
     v1(emulator)
     # Only chunk PUTs are faulted (not the status GET, not the completing POST).
-    emulator.set_faults(Faults(error_rate=0.5, error_statuses=(500,), methods=("PUT",),
-                               paths="^/chunked_upload/", seed=4))
+    emulator.set_faults(
+        Faults(
+            error_rate=0.5,
+            error_statuses=(500,),
+            methods=("PUT",),
+            paths="^/chunked_upload/",
+            seed=4,
+        )
+    )
     path = make_file(SIZE)
     result = await client.uploads.upload_file(path, part_size=CHUNK)
     stored = emulator.data_dir / "files" / f"upload-{result.id}"
@@ -47,8 +54,14 @@ async def test_a_chunk_that_keeps_failing_names_itself(
     emulator: Emulator, client: AsyncClient, make_file: FileMaker
 ) -> None:
     v1(emulator)
-    emulator.set_faults(Faults(error_rate=1.0, error_statuses=(500,), methods=("PUT",),
-                               paths="^/chunked_upload/[0-9a-f]+/$"))
+    emulator.set_faults(
+        Faults(
+            error_rate=1.0,
+            error_statuses=(500,),
+            methods=("PUT",),
+            paths="^/chunked_upload/[0-9a-f]+/$",
+        )
+    )
     path = make_file(SIZE)
     with pytest.raises(UploadError) as info:
         await client.uploads.upload_file(path, part_size=CHUNK)
@@ -62,8 +75,9 @@ async def test_lost_chunk_answers_are_recovered_from_the_servers_offset(
 ) -> None:
     v1(emulator)
     # Every chunk after the first is stored, then its answer is lost.
-    emulator.set_faults(Faults(lost_reply_rate=1.0, methods=("PUT",),
-                               paths="^/chunked_upload/[0-9a-f]+/$"))
+    emulator.set_faults(
+        Faults(lost_reply_rate=1.0, methods=("PUT",), paths="^/chunked_upload/[0-9a-f]+/$")
+    )
     path = make_file(SIZE)
     result = await client.uploads.upload_file(path, part_size=CHUNK)
     stored = emulator.data_dir / "files" / f"upload-{result.id}"

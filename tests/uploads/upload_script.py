@@ -15,8 +15,12 @@ from synapse_async import AsyncClient
 async def main(a: argparse.Namespace) -> None:
     async with AsyncClient(a.url, access_token=a.token) as client:
         result = await client.uploads.upload_file(
-            a.file, part_size=a.part_size, max_concurrency=a.concurrency, cache_dir=a.cache_dir,
-            on_progress=lambda done, total: print(f"progress {done} {total}", flush=True))
+            a.file,
+            part_size=a.part_size,
+            max_concurrency=a.concurrency,
+            cache_dir=a.cache_dir,
+            on_progress=lambda done, total: print(f"progress {done} {total}", flush=True),
+        )
     print(f"done {result.id} {result.checksum}", flush=True)
 
 

@@ -15,8 +15,12 @@ from tests.helpers import make_client
 @pytest.fixture
 async def manual_emu(tmp_path: Path) -> AsyncIterator[Emulator]:
     """An emulator whose simulator annotates only when told (annotation_speed=0)."""
-    async with Emulator(annotation_speed=0, s3_root=tmp_path / "s3",
-                        webhook_retry_delay=0.02, webhook_max_attempts=3) as emu:
+    async with Emulator(
+        annotation_speed=0,
+        s3_root=tmp_path / "s3",
+        webhook_retry_delay=0.02,
+        webhook_max_attempts=3,
+    ) as emu:
         yield emu
 
 
@@ -30,8 +34,12 @@ async def manual_client(manual_emu: Emulator) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 async def fast_emu(tmp_path: Path) -> AsyncIterator[Emulator]:
     """An emulator annotating 2,000 tasks a second per project, retrying webhooks quickly."""
-    async with Emulator(annotation_speed=2000, s3_root=tmp_path / "s3",
-                        webhook_retry_delay=0.02, webhook_max_attempts=4) as emu:
+    async with Emulator(
+        annotation_speed=2000,
+        s3_root=tmp_path / "s3",
+        webhook_retry_delay=0.02,
+        webhook_max_attempts=4,
+    ) as emu:
         yield emu
 
 

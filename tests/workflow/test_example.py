@@ -24,8 +24,7 @@ def load_example() -> ModuleType:
     return module
 
 
-async def test_example_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                       ) -> None:
+async def test_example_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     example = load_example()
     out = tmp_path / "export" / "annotations.json"
     assert await example.main(["--out", str(out), "--tasks", "40"]) == 0
@@ -37,8 +36,7 @@ async def test_example_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFix
     assert [p.name for p in out.parent.iterdir()] == ["annotations.json"]  # no temp files left
     labels = set(example.LABELS)
     for entry in annotations:
-        item = read_item({"id": entry["assignment"], "data": entry["data"],
-                          "file": entry["file"]})
+        item = read_item({"id": entry["assignment"], "data": entry["data"], "file": entry["file"]})
         [record] = item.records
         [annotation] = record.annotations
         assert annotation.tool == "classification" and annotation.label in labels

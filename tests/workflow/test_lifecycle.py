@@ -14,8 +14,9 @@ from tests.helpers import make_client
 pytestmark = pytest.mark.anyio
 
 
-async def test_close_mid_work_cancels_everything(tmp_path: Path,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_close_mid_work_cancels_everything(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     before = set(asyncio.all_tasks())
     emu = Emulator(annotation_speed=50, s3_root=tmp_path / "s3", webhook_retry_delay=3600)
     await emu.start()
@@ -24,12 +25,10 @@ async def test_close_mid_work_cancels_everything(tmp_path: Path,
     for i in range(300):
         (bucket / f"{i}.jpg").write_bytes(b"x" * 1000)
     async with make_client(emu) as client:
-        project = await client.projects.create("p", annotation_type="bounding_box",
-                                               labels=["a"])
+        project = await client.projects.create("p", annotation_type="bounding_box", labels=["a"])
         await project.upload_tasks([{"n": i} for i in range(1000)])
         # a receiver that refuses connections: its delivery waits an hour before retrying
-        await client.webhooks.create("http://127.0.0.1:9/x", ["project.started"],
-                                     secret="12345678")
+        await client.webhooks.create("http://127.0.0.1:9/x", ["project.started"], secret="12345678")
         await project.pay_deposit()
         other = await client.projects.create("q")
         await other.upload_from_s3("big-bucket", wait=False)

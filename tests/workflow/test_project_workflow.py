@@ -35,14 +35,28 @@ async def make_project(client: AsyncClient, **fields: object) -> AsyncProjectHan
 
 async def test_create_returns_handle_with_typed_fields(manual_client: AsyncClient) -> None:
     project = await manual_client.projects.create(
-        "Vehicles", annotation_type="bounding_box", data_type="image", labels=["car"],
-        instructions="Tight boxes.", quality_settings={"min_annotators": 2},
-        pricing_tier="premium", priority="high", metadata={"job_id": "j1"})
+        "Vehicles",
+        annotation_type="bounding_box",
+        data_type="image",
+        labels=["car"],
+        instructions="Tight boxes.",
+        quality_settings={"min_annotators": 2},
+        pricing_tier="premium",
+        priority="high",
+        metadata={"job_id": "j1"},
+    )
     assert isinstance(project, AsyncProjectHandle) and isinstance(project.data, Project)
     assert (project.name, project.state, project.annotation_type, project.data_type) == (
-        "Vehicles", "draft", "bounding_box", "image")
+        "Vehicles",
+        "draft",
+        "bounding_box",
+        "image",
+    )
     assert (project.instructions, project.pricing_tier, project.priority) == (
-        "Tight boxes.", "premium", "high")
+        "Tight boxes.",
+        "premium",
+        "high",
+    )
     assert project.quality_settings == {"min_annotators": 2}
     assert project.metadata == {"job_id": "j1"} and project.labels == ["car"]
     assert project.description == "" and project.created and project.modified
@@ -64,13 +78,13 @@ async def test_create_bad_inputs(manual_client: AsyncClient) -> None:
 
 
 async def test_upload_tasks_batches_and_moves_to_pending_deposit(
-        manual_emu: Emulator, manual_client: AsyncClient) -> None:
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
     project = await make_project(manual_client)
     before = manual_emu.counters["requests"]
     result = await project.upload_tasks([{"image_url": f"u{i}"} for i in range(2300)])
     assert manual_emu.counters["requests"] - before == 3
-    assert (result.task_count, result.total_tasks, result.state) == (2300, 2300,
-                                                                     "pending_deposit")
+    assert (result.task_count, result.total_tasks, result.state) == (2300, 2300, "pending_deposit")
     assert len(result.task_ids) == 2300 and result.task_ids == sorted(result.task_ids)
     small = await project.upload_tasks([{"image_url": "x"}, {"image_url": "y"}], batch_size=1)
     assert (small.task_count, small.total_tasks) == (2, 2302)
@@ -79,12 +93,19 @@ async def test_upload_tasks_batches_and_moves_to_pending_deposit(
     assert (await project.refresh()) is project and project.state == "pending_deposit"
 
 
-@pytest.mark.parametrize(("tasks", "match"), [
-    ([], "empty"), ("abc", "list of dicts"), ({"a": 1}, "list of dicts"),
-    ([{"ok": 1}, 5], "task #1"), ([{1: "x"}], "task #0"),
-])
-async def test_upload_tasks_bad_input(manual_client: AsyncClient, tasks: object,
-                                      match: str) -> None:
+@pytest.mark.parametrize(
+    ("tasks", "match"),
+    [
+        ([], "empty"),
+        ("abc", "list of dicts"),
+        ({"a": 1}, "list of dicts"),
+        ([{"ok": 1}, 5], "task #1"),
+        ([{1: "x"}], "task #0"),
+    ],
+)
+async def test_upload_tasks_bad_input(
+    manual_client: AsyncClient, tasks: object, match: str
+) -> None:
     project = await make_project(manual_client)
     with pytest.raises(InvalidInputError, match=match):
         await project.upload_tasks(tasks)  # type: ignore[arg-type]
@@ -100,19 +121,31 @@ def make_bucket(root: Path, name: str, files: dict[str, bytes]) -> None:
 
 
 async def test_upload_from_s3_imports_matching_files(
-        manual_emu: Emulator, manual_client: AsyncClient) -> None:
-    make_bucket(manual_emu.workflow.s3_root, "my-product-images", {
-        "catalog/2025/a.jpg": b"a" * 10, "catalog/2025/sub/b.PNG": b"bb",
-        "catalog/2025/notes.txt": b"skip", "catalog/2024/old.jpg": b"old", "top.jpg": b"t"})
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
+    make_bucket(
+        manual_emu.workflow.s3_root,
+        "my-product-images",
+        {
+            "catalog/2025/a.jpg": b"a" * 10,
+            "catalog/2025/sub/b.PNG": b"bb",
+            "catalog/2025/notes.txt": b"skip",
+            "catalog/2024/old.jpg": b"old",
+            "top.jpg": b"t",
+        },
+    )
     project = await make_project(manual_client)
-    job = await project.upload_from_s3("my-product-images", "catalog/2025/", [".jpg", "png"],
-                                       poll_interval=0.01)
+    job = await project.upload_from_s3(
+        "my-product-images", "catalog/2025/", [".jpg", "png"], poll_interval=0.01
+    )
     assert (job.status, job.task_count, job.file_count, job.error) == ("completed", 2, 2, None)
     assert job.is_finished and job.file_types == ["jpg", "png"] and job.finished
     assert (await project.get_import(job.id)) == job
     tasks = [t async for t in manual_client.tasks.list(project=project.id)]
     assert sorted(t.data["file_name"] for t in tasks if t.data) == [
-        "catalog/2025/a.jpg", "catalog/2025/sub/b.PNG"]
+        "catalog/2025/a.jpg",
+        "catalog/2025/sub/b.PNG",
+    ]
     data = next(t.data for t in tasks if t.data and t.data["file_name"].endswith("a.jpg"))
     assert data["source"] == "s3://my-product-images/catalog/2025/a.jpg"
     stored = await manual_client.data_files.get(data["data_file"])
@@ -121,7 +154,8 @@ async def test_upload_from_s3_imports_matching_files(
 
 
 async def test_upload_from_s3_no_wait_and_failures(
-        manual_emu: Emulator, manual_client: AsyncClient) -> None:
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
     make_bucket(manual_emu.workflow.s3_root, "bucket-one", {"x/1.jpg": b"1"})
     project = await make_project(manual_client)
     job = await project.upload_from_s3("bucket-one", wait=False)
@@ -141,24 +175,31 @@ async def test_upload_from_s3_no_wait_and_failures(
         await project.get_import(10**6)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"bucket": ""}, "bucket"), ({"bucket": "b", "prefix": 5}, "prefix"),
-    ({"bucket": "b", "file_types": "jpg"}, "file_types"),
-    ({"bucket": "b", "file_types": ["a/b"]}, "invalid file type"),
-    ({"bucket": "b", "poll_interval": 0}, "poll_interval"),
-    ({"bucket": "b", "max_wait": -1}, "max_wait"),
-])
-async def test_upload_from_s3_bad_input(manual_client: AsyncClient, kwargs: dict[str, object],
-                                        match: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bucket": ""}, "bucket"),
+        ({"bucket": "b", "prefix": 5}, "prefix"),
+        ({"bucket": "b", "file_types": "jpg"}, "file_types"),
+        ({"bucket": "b", "file_types": ["a/b"]}, "invalid file type"),
+        ({"bucket": "b", "poll_interval": 0}, "poll_interval"),
+        ({"bucket": "b", "max_wait": -1}, "max_wait"),
+    ],
+)
+async def test_upload_from_s3_bad_input(
+    manual_client: AsyncClient, kwargs: dict[str, object], match: str
+) -> None:
     project = await make_project(manual_client)
     with pytest.raises(InvalidInputError, match=match):
         await project.upload_from_s3(**kwargs)  # type: ignore[arg-type]
 
 
-async def test_deposit_pricing_and_payment(manual_emu: Emulator,
-                                           manual_client: AsyncClient) -> None:
-    project = await make_project(manual_client, pricing_tier="premium",
-                                 quality_settings={"min_annotators": 3})
+async def test_deposit_pricing_and_payment(
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
+    project = await make_project(
+        manual_client, pricing_tier="premium", quality_settings={"min_annotators": 3}
+    )
     empty = await project.calculate_deposit()
     assert isinstance(empty, Deposit) and empty.amount == Decimal("0.00")
     with pytest.raises(ConflictError, match="no tasks"):
@@ -166,12 +207,18 @@ async def test_deposit_pricing_and_payment(manual_emu: Emulator,
     await project.upload_tasks([{"n": i} for i in range(101)])
     deposit = await project.calculate_deposit()
     # 101 tasks x 0.25 x 3 annotators = 75.75; QA 15% = 11.3625 -> 11.36; fee 10% -> 7.58
-    assert deposit.breakdown == {"annotation_cost": Decimal("75.75"),
-                                 "quality_assurance": Decimal("11.36"),
-                                 "platform_fee": Decimal("7.58")}
+    assert deposit.breakdown == {
+        "annotation_cost": Decimal("75.75"),
+        "quality_assurance": Decimal("11.36"),
+        "platform_fee": Decimal("7.58"),
+    }
     assert deposit.amount == sum(deposit.breakdown.values()) == Decimal("94.69")
     assert (deposit.currency, deposit.task_count, deposit.pricing_tier, deposit.paid) == (
-        "USD", 101, "premium", False)
+        "USD",
+        101,
+        "premium",
+        False,
+    )
     assert deposit.price_per_task == Decimal("0.25")
     manual_emu.seed.balance("50.00")
     with pytest.raises(InsufficientCreditsError, match=r"94\.69 USD.*50\.00") as exc:
@@ -181,7 +228,11 @@ async def test_deposit_pricing_and_payment(manual_emu: Emulator,
     manual_emu.seed.balance("100")
     payment = await project.pay_deposit(payment_method="credits")
     assert (payment.amount, payment.currency, payment.payment_method, payment.status) == (
-        Decimal("94.69"), "USD", "credits", "succeeded")
+        Decimal("94.69"),
+        "USD",
+        "credits",
+        "succeeded",
+    )
     balance = await manual_client.billing.get_balance()
     assert (balance.available, balance.reserved) == (Decimal("5.31"), Decimal("94.69"))
     assert (await project.refresh()).state == "active"
@@ -232,7 +283,11 @@ async def test_status_and_is_complete(manual_emu: Emulator, manual_client: Async
     status = await project.get_status()
     assert isinstance(status, ProjectStatus)
     assert (status.state, status.progress, status.total_tasks, status.is_complete) == (
-        "draft", 0.0, 0, False)
+        "draft",
+        0.0,
+        0,
+        False,
+    )
     assert status.estimated_completion is None
     await project.upload_tasks([{"n": i} for i in range(8)])
     await project.pay_deposit()
@@ -256,8 +311,7 @@ async def test_wait_for_completion_with_callback(fast_client: AsyncClient) -> No
     await project.upload_tasks([{"n": i} for i in range(300)])
     await project.pay_deposit()
     seen: list[ProjectStatus] = []
-    final = await project.wait_for_completion(poll_interval=0.02, callback=seen.append,
-                                              max_wait=30)
+    final = await project.wait_for_completion(poll_interval=0.02, callback=seen.append, max_wait=30)
     assert final.is_complete and final.completed_tasks == 300
     assert seen[-1] == final and len(seen) >= 2
     progress = [s.completed_tasks for s in seen]
@@ -266,8 +320,7 @@ async def test_wait_for_completion_with_callback(fast_client: AsyncClient) -> No
     assert len(assignments) == 300 and {a.status for a in assignments} == {"completed"}
 
 
-async def test_wait_for_completion_errors(manual_emu: Emulator,
-                                         manual_client: AsyncClient) -> None:
+async def test_wait_for_completion_errors(manual_emu: Emulator, manual_client: AsyncClient) -> None:
     project = await make_project(manual_client)
     with pytest.raises(ProjectStateError, match="pay the deposit") as exc:
         await project.wait_for_completion(poll_interval=0.01)
@@ -276,14 +329,18 @@ async def test_wait_for_completion_errors(manual_emu: Emulator,
     await project.pay_deposit()
     calls: list[ProjectStatus] = []
     with pytest.raises(WaitTimeoutError, match="max_wait"):
-        await project.wait_for_completion(poll_interval=0.02, max_wait=0.1,
-                                          callback=calls.append)
+        await project.wait_for_completion(poll_interval=0.02, max_wait=0.1, callback=calls.append)
     assert len(calls) >= 3  # polled until, and once at, the deadline
     manual_emu.store.update("projects", project.id, {"state": "cancelled"})
     with pytest.raises(ProjectStateError, match="cannot complete"):
         await project.wait_for_completion(poll_interval=0.01)
-    for bad in ({"poll_interval": 0}, {"poll_interval": float("nan")},
-                {"poll_interval": True}, {"max_wait": 0}, {"callback": 5}):
+    for bad in (
+        {"poll_interval": 0},
+        {"poll_interval": float("nan")},
+        {"poll_interval": True},
+        {"max_wait": 0},
+        {"callback": 5},
+    ):
         with pytest.raises(InvalidInputError):
             await project.wait_for_completion(**bad)
     with pytest.raises(InvalidInputError, match="import_id"):

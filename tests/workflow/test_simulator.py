@@ -18,22 +18,31 @@ pytestmark = pytest.mark.anyio
 LABELS = ["car", "bus", "person"]
 
 
-def project(annotation_type: str | None, labels: list[str] = LABELS, **extra: Any) -> dict[
-        str, Any]:
+def project(
+    annotation_type: str | None, labels: list[str] = LABELS, **extra: Any
+) -> dict[str, Any]:
     return {"id": 3, "annotation_type": annotation_type, "labels": labels, **extra}
 
 
-@pytest.mark.parametrize(("annotation_type", "tool", "geometry"), [
-    ("bounding_box", "bounding_box", BoundingBox), ("bbox", "bounding_box", BoundingBox),
-    ("polygon", "polygon", Polygon), ("keypoint", "keypoint", Keypoint),
-    ("classification", "classification", None), (None, "classification", None),
-    ("something-new", "classification", None),
-])
-def test_image_tools_parse_cleanly(annotation_type: str | None, tool: str,
-                                   geometry: type | None) -> None:
+@pytest.mark.parametrize(
+    ("annotation_type", "tool", "geometry"),
+    [
+        ("bounding_box", "bounding_box", BoundingBox),
+        ("bbox", "bounding_box", BoundingBox),
+        ("polygon", "polygon", Polygon),
+        ("keypoint", "keypoint", Keypoint),
+        ("classification", "classification", None),
+        (None, "classification", None),
+        ("something-new", "classification", None),
+    ],
+)
+def test_image_tools_parse_cleanly(
+    annotation_type: str | None, tool: str, geometry: type | None
+) -> None:
     for task_id in range(1, 60):
-        doc, file, agreement = make_annotation(project(annotation_type),
-                                               {"id": task_id, "data": {}})
+        doc, file, agreement = make_annotation(
+            project(annotation_type), {"id": task_id, "data": {}}
+        )
         parsed = read_document(doc)
         assert parsed.invalid == {} and parsed.unknown_tools == {}
         [(media, anns)] = parsed.media.items()
@@ -58,25 +67,26 @@ def test_image_tools_parse_cleanly(annotation_type: str | None, tool: str,
 
 
 def test_results_are_deterministic_and_use_task_metadata() -> None:
-    task = {"id": 9, "data": {"image_url": "https://cdn/x/photo.png", "width": 320,
-                              "height": 200}}
+    task = {"id": 9, "data": {"image_url": "https://cdn/x/photo.png", "width": 320, "height": 200}}
     first = make_annotation(project("bounding_box", data_type="image"), task)
     assert first == make_annotation(project("bounding_box", data_type="image"), task)
     assert first[1] == {"image_1": {"file_name": "photo.png", "width": 320, "height": 200}}
     video = make_annotation(project("bounding_box", data_type="video"), {"id": 1, "data": {}})
     assert list(video[0]["annotations"]) == ["video_1"]
     default_label = make_annotation(project("classification", labels=[]), task)
-    assert default_label[0]["annotations"]["image_1"][0]["classification"] == {
-        "class": "object"}
+    assert default_label[0]["annotations"]["image_1"][0]["classification"] == {"class": "object"}
 
 
 def test_named_entities_align_with_the_text() -> None:
-    text = ("On January 15, 2024, Judge Sarah Thompson ruled that Acme Corporation must pay "
-            "$2.5 million to John Smith.")
+    text = (
+        "On January 15, 2024, Judge Sarah Thompson ruled that Acme Corporation must pay "
+        "$2.5 million to John Smith."
+    )
     for task_id in range(1, 80):
         for data in ({"text": text}, {}):
-            doc, file, _ = make_annotation(project("ner", labels=["PERSON", "ORG", "DATE"]),
-                                           {"id": task_id, "data": data})
+            doc, file, _ = make_annotation(
+                project("ner", labels=["PERSON", "ORG", "DATE"]), {"id": task_id, "data": data}
+            )
             assert list(doc["annotations"]) == ["text_1"]
             item = read_item({"id": task_id, "data": doc, "file": file})
             assert item.invalid == {} and item.unknown_tools == {}
@@ -87,14 +97,16 @@ def test_named_entities_align_with_the_text() -> None:
             assert len(aligned.entities) == len(record.annotations) >= 1
             for ann in record.annotations:
                 assert isinstance(ann.geometry, NamedEntity) and ann.tool == "named_entity"
-                span = record.text[ann.geometry.start:ann.geometry.end]
+                span = record.text[ann.geometry.start : ann.geometry.end]
                 assert span == ann.geometry.text and span.strip() == span
 
 
-async def test_simulated_assignments_through_the_api(manual_emu: Emulator,
-                                                     manual_client: AsyncClient) -> None:
-    p = await manual_client.projects.create("poly", annotation_type="polygon", labels=["lake"],
-                                            data_type="image")
+async def test_simulated_assignments_through_the_api(
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
+    p = await manual_client.projects.create(
+        "poly", annotation_type="polygon", labels=["lake"], data_type="image"
+    )
     await p.upload_tasks([{"file_name": f"{i}.jpg"} for i in range(5)])
     await p.pay_deposit()
     assert manual_emu.workflow.simulator.complete(p.id, 3) == 3

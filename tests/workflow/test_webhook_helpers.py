@@ -16,8 +16,12 @@ NOW = 1_700_000_000.0
 
 
 def event(**changes: object) -> bytes:
-    body = {"id": "evt_1", "type": "project.completed", "created": int(NOW),
-            "data": {"project_id": 7}}
+    body = {
+        "id": "evt_1",
+        "type": "project.completed",
+        "created": int(NOW),
+        "data": {"project_id": 7},
+    }
     body.update(changes)
     return json.dumps(body).encode()
 
@@ -36,15 +40,18 @@ def test_verify_returns_the_event() -> None:
     assert verify_signature(body, f" {sign(body, SECRET).upper()} ", SECRET, now=NOW)
 
 
-@pytest.mark.parametrize(("mutate", "reason"), [
-    (lambda b, s: (b.replace(b"7", b"8"), s), "bad_signature"),
-    (lambda b, s: (b, sign(b, "another-secret")), "bad_signature"),
-    (lambda b, s: (b, None), "missing_signature"),
-    (lambda b, s: (b, ""), "missing_signature"),
-    (lambda b, s: (b, "zz\u00e9"), "bad_signature"),
-    (lambda b, s: (b"[1, 2]", sign(b"[1, 2]", SECRET)), "malformed_payload"),
-    (lambda b, s: (b"not json", sign(b"not json", SECRET)), "malformed_payload"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda b, s: (b.replace(b"7", b"8"), s), "bad_signature"),
+        (lambda b, s: (b, sign(b, "another-secret")), "bad_signature"),
+        (lambda b, s: (b, None), "missing_signature"),
+        (lambda b, s: (b, ""), "missing_signature"),
+        (lambda b, s: (b, "zz\u00e9"), "bad_signature"),
+        (lambda b, s: (b"[1, 2]", sign(b"[1, 2]", SECRET)), "malformed_payload"),
+        (lambda b, s: (b"not json", sign(b"not json", SECRET)), "malformed_payload"),
+    ],
+)
 def test_verify_rejects(mutate: object, reason: str) -> None:
     body = event()
     payload, signature = mutate(body, sign(body, SECRET))  # type: ignore[operator]
@@ -97,16 +104,26 @@ def test_replay_guard_is_bounded() -> None:
     assert len(guard) == 1 and "held=1" in repr(guard)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"secret": ""}, {"secret": 5}, {"tolerance": 0}, {"tolerance": float("inf")},
-    {"payload": 12},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"secret": ""},
+        {"secret": 5},
+        {"tolerance": 0},
+        {"tolerance": float("inf")},
+        {"payload": 12},
+    ],
+)
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
     args: dict[str, object] = {"payload": event(), "signature": "ab", "secret": SECRET}
     args.update(kwargs)
     with pytest.raises(InvalidInputError):
-        verify_signature(args.pop("payload"), args.pop("signature"),  # type: ignore[arg-type]
-                         args.pop("secret"), **args)  # type: ignore[arg-type]
+        verify_signature(  # deliberately wrong types: the function must reject them
+            args.pop("payload"),  # type: ignore[arg-type]
+            args.pop("signature"),  # type: ignore[arg-type]
+            args.pop("secret"),  # type: ignore[arg-type]
+            **args,  # type: ignore[arg-type]
+        )
     with pytest.raises(InvalidInputError):
         ReplayGuard(max_size=0)
     with pytest.raises(InvalidInputError):
@@ -131,5 +148,4 @@ def test_replay_guard_forgets_after_its_hold() -> None:
     assert guard.check_and_add("e1", now=0) and not guard.check_and_add("e1", now=9)
     assert guard.check_and_add("e1", now=11)  # forgotten after 10 s, then held again
     assert not guard.check_and_add("e1", now=20)
-    assert guard.check_and_add("e2", now=0, keep_for=100) and not guard.check_and_add(
-        "e2", now=99)
+    assert guard.check_and_add("e2", now=0, keep_for=100) and not guard.check_and_add("e2", now=99)

@@ -44,8 +44,9 @@ class Receiver:
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if self.failures_left > 0 or self.status != 200:
             self.failures_left -= 1
-            return web.json_response({"error": "busy"}, status=self.status if
-                                     self.status != 200 else 503)
+            return web.json_response(
+                {"error": "busy"}, status=self.status if self.status != 200 else 503
+            )
         try:
             event = verify_signature(body, signature, self.secret, seen=self.guard)
         except WebhookVerificationError as exc:
@@ -76,22 +77,29 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def test_signed_events_of_a_project_run_reach_the_receiver(
-        fast_emu: Emulator, fast_client: AsyncClient, receiver: Receiver) -> None:
+    fast_emu: Emulator, fast_client: AsyncClient, receiver: Receiver
+) -> None:
     project = await fast_client.projects.create(
-        "Job 42", annotation_type="classification", labels=["positive", "negative"],
-        metadata={"job_id": "42"})
+        "Job 42",
+        annotation_type="classification",
+        labels=["positive", "negative"],
+        metadata={"job_id": "42"},
+    )
     await project.upload_tasks([{"image_url": f"u{i}"} for i in range(20)])
     hook = await fast_client.webhooks.create(
-        url=receiver.url, events=["project.completed", "task.completed", "project.started",
-                                  "deposit.paid"],
-        project_id=project.id, secret=SECRET)
+        url=receiver.url,
+        events=["project.completed", "task.completed", "project.started", "deposit.paid"],
+        project_id=project.id,
+        secret=SECRET,
+    )
     assert isinstance(hook, Webhook) and hook.secret is None  # ours: not echoed
     await project.pay_deposit(payment_method="credits")
     await project.wait_for_completion(poll_interval=0.02, max_wait=30)
     await fast_emu.workflow.settle()
     types = [e["type"] for e in receiver.events]
     assert types == ["deposit.paid", "project.started"] + ["task.completed"] * 20 + [
-        "project.completed"]
+        "project.completed"
+    ]
     assert receiver.rejected == []
     tasks = [e["data"] for e in receiver.events if e["type"] == "task.completed"]
     assert [t["completed_count"] for t in tasks] == list(range(1, 21))
@@ -106,29 +114,33 @@ async def test_signed_events_of_a_project_run_reach_the_receiver(
     tampered = body.replace(b'"completed"', b'"cancelled"')
     async with aiohttp.ClientSession() as http:
         for payload in (tampered, body):
-            async with http.post(receiver.url, data=payload,
-                                 headers={SIGNATURE_HEADER: signature}) as resp:
+            async with http.post(
+                receiver.url, data=payload, headers={SIGNATURE_HEADER: signature}
+            ) as resp:
                 assert resp.status == 400
     assert receiver.rejected == ["bad_signature", "replayed"]
     deliveries = [d async for d in fast_client.webhooks.deliveries(hook.id)]
     assert len(deliveries) == 23
     assert {(d.status, d.attempts, d.response_status) for d in deliveries} == {
-        ("succeeded", 1, 200)}
+        ("succeeded", 1, 200)
+    }
 
 
 async def test_failed_deliveries_are_retried_with_backoff(
-        manual_emu: Emulator, manual_client: AsyncClient) -> None:
+    manual_emu: Emulator, manual_client: AsyncClient
+) -> None:
     flaky, broken = Receiver(fail_first=2), Receiver(status=500)
     runners = [await serve(flaky), await serve(broken)]
     try:
         project = await manual_client.projects.create("p")
         await project.upload_tasks([{"n": 1}])
-        good = await manual_client.webhooks.create(flaky.url, ["project.started"],
-                                                   secret=SECRET)
-        bad = await manual_client.webhooks.create(broken.url, ["project.started"],
-                                                  project_id=project.id, secret=SECRET)
-        gone = await manual_client.webhooks.create("http://127.0.0.1:9/none",
-                                                   ["project.started"], secret=SECRET)
+        good = await manual_client.webhooks.create(flaky.url, ["project.started"], secret=SECRET)
+        bad = await manual_client.webhooks.create(
+            broken.url, ["project.started"], project_id=project.id, secret=SECRET
+        )
+        gone = await manual_client.webhooks.create(
+            "http://127.0.0.1:9/none", ["project.started"], secret=SECRET
+        )
         await project.pay_deposit()
         await manual_emu.workflow.settle()
     finally:
@@ -136,7 +148,11 @@ async def test_failed_deliveries_are_retried_with_backoff(
             await runner.cleanup()
     [ok] = [d async for d in manual_client.webhooks.deliveries(good.id)]
     assert (ok.status, ok.attempts, ok.response_status, ok.last_error) == (
-        "succeeded", 3, 200, None)
+        "succeeded",
+        3,
+        200,
+        None,
+    )
     assert [e["type"] for e in flaky.events] == ["project.started"]
     [failed] = [d async for d in manual_client.webhooks.deliveries(bad.id)]
     assert (failed.status, failed.attempts, failed.response_status) == ("failed", 3, 500)
@@ -152,10 +168,15 @@ async def test_webhook_crud(manual_client: AsyncClient) -> None:
     generated = await manual_client.webhooks.create("https://example.com/h", ["task.completed"])
     assert generated.secret and generated.secret.startswith("whsec_")
     assert "secret" not in repr(generated)
-    mine = await manual_client.webhooks.create("https://example.com/p", ["project.completed"],
-                                               project_id=project.id, secret=SECRET)
+    mine = await manual_client.webhooks.create(
+        "https://example.com/p", ["project.completed"], project_id=project.id, secret=SECRET
+    )
     assert (mine.url, mine.events, mine.project, mine.active) == (
-        "https://example.com/p", ["project.completed"], project.id, True)
+        "https://example.com/p",
+        ["project.completed"],
+        project.id,
+        True,
+    )
     fetched = await manual_client.webhooks.get(generated.id)
     assert fetched.secret is None and fetched.id == generated.id
     assert [w.id async for w in manual_client.webhooks.list()] == [generated.id, mine.id]
@@ -171,14 +192,21 @@ async def test_webhook_crud(manual_client: AsyncClient) -> None:
         [d async for d in manual_client.webhooks.deliveries(generated.id)]
 
 
-@pytest.mark.parametrize(("args", "match"), [
-    (("ftp://x/h", ["task.completed"]), "url"), (("/relative", ["task.completed"]), "url"),
-    (("https://x/h", []), "events"), (("https://x/h", "task.completed"), "events"),
-    (("https://x/h", [""]), "event type"), (("https://x/h", ["task.completed"], 0), "project_id"),
-    (("https://x/h", ["task.completed"], None, "short"), "secret"),
-])
-async def test_webhook_bad_input(manual_client: AsyncClient, args: tuple[Any, ...],
-                                 match: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (("ftp://x/h", ["task.completed"]), "url"),
+        (("/relative", ["task.completed"]), "url"),
+        (("https://x/h", []), "events"),
+        (("https://x/h", "task.completed"), "events"),
+        (("https://x/h", [""]), "event type"),
+        (("https://x/h", ["task.completed"], 0), "project_id"),
+        (("https://x/h", ["task.completed"], None, "short"), "secret"),
+    ],
+)
+async def test_webhook_bad_input(
+    manual_client: AsyncClient, args: tuple[Any, ...], match: str
+) -> None:
     with pytest.raises(InvalidInputError, match=match):
         await manual_client.webhooks.create(*args)
 
@@ -195,7 +223,10 @@ async def test_webhook_server_validation(manual_client: AsyncClient) -> None:
 async def test_billing_balance(manual_emu: Emulator, manual_client: AsyncClient) -> None:
     balance = await manual_client.billing.get_balance()
     assert (balance.available, balance.reserved, balance.currency) == (
-        Decimal("1000.00"), Decimal("0.00"), "USD")
+        Decimal("1000.00"),
+        Decimal("0.00"),
+        "USD",
+    )
     headers = {"Synapse-Access-Token": f"Token {manual_emu.access_token}"}
     async with aiohttp.ClientSession(manual_emu.url, headers=headers) as http:
         async with http.put("_emulator/billing/balance/", json={"available": "12.345"}) as r:
@@ -203,7 +234,6 @@ async def test_billing_balance(manual_emu: Emulator, manual_client: AsyncClient)
         for bad in ({"available": "-1"}, {"available": "lots"}, {}):
             async with http.put("_emulator/billing/balance/", json=bad) as r:
                 assert r.status == 400
-        async with http.post("_emulator/seed/", json={"kind": "balance",
-                                                      "available": "7"}) as r:
+        async with http.post("_emulator/seed/", json={"kind": "balance", "available": "7"}) as r:
             assert r.status == 201
     assert (await manual_client.billing.get_balance()).available == Decimal("7.00")

@@ -53,9 +53,17 @@ async def create_agent(request: web.Request) -> web.Response:
     if url is not None and not isinstance(url, str):
         raise field_error("url", "Enter a valid URL.")
     token = secrets.token_hex(20)
-    doc = request.app[STORE].insert(AGENTS, {
-        "name": name, "status": "created", "url": url, "last_connected": None,
-        "created": now_iso(), "_token": token})
+    doc = request.app[STORE].insert(
+        AGENTS,
+        {
+            "name": name,
+            "status": "created",
+            "url": url,
+            "last_connected": None,
+            "created": now_iso(),
+            "_token": token,
+        },
+    )
     return web.json_response({**public(doc), "token": token}, status=201)
 
 
@@ -69,8 +77,14 @@ async def connect_agent(request: web.Request) -> web.Response:
     store = request.app[STORE]
     given = request.match_info["token"].encode()
     # Few agents exist; compare every token in constant time rather than index secrets.
-    match = next((a for a in store.list(AGENTS, limit=None)
-                  if hmac.compare_digest(str(a.get("_token", "")).encode(), given)), None)
+    match = next(
+        (
+            a
+            for a in store.list(AGENTS, limit=None)
+            if hmac.compare_digest(str(a.get("_token", "")).encode(), given)
+        ),
+        None,
+    )
     if match is None:
         raise not_found()
     doc = store.update(AGENTS, match["id"], {"status": "connected", "last_connected": now_iso()})
@@ -99,8 +113,9 @@ async def list_serve_apps(request: web.Request) -> web.Response:
 async def get_serve_app(request: web.Request) -> web.Response:
     """``GET serve_applications/{id}/``."""
     store = request.app[STORE]
-    return web.json_response(public(_deployed(store, get_or_404(store, SERVE_APPS,
-                                                                path_id(request)))))
+    return web.json_response(
+        public(_deployed(store, get_or_404(store, SERVE_APPS, path_id(request))))
+    )
 
 
 def _pk(store: Store, body: dict[str, Any], key: str, table: str, required: bool) -> int | None:
@@ -127,9 +142,20 @@ async def create_serve_app(request: web.Request) -> web.Response:
     action = body.get("action") or "deployment"
     if not isinstance(action, str):
         raise field_error("action", "Not a valid string.")
-    doc = store.insert(SERVE_APPS, {
-        "name": name, "plugin_release": release, "action": action, "status": "deploying",
-        "params": params, "url": None, "agent": agent, "created": now_iso(), "_t0": time.time()})
+    doc = store.insert(
+        SERVE_APPS,
+        {
+            "name": name,
+            "plugin_release": release,
+            "action": action,
+            "status": "deploying",
+            "params": params,
+            "url": None,
+            "agent": agent,
+            "created": now_iso(),
+            "_t0": time.time(),
+        },
+    )
     return web.json_response(public(doc), status=201)
 
 

@@ -63,6 +63,7 @@ async def list_assignments(request: web.Request) -> web.Response:
 
         def keep(d: Doc) -> bool:
             return str(d.get("user")) in users and (other is None or other(d))
+
     if keep is not None:
         return paginate_filtered(request, request.app[STORE], TABLE, filters, keep)
     return paginate(request, request.app[STORE], TABLE, filters)

@@ -77,8 +77,9 @@ def register_tables(store: Store) -> None:
 def _doc(store: Store) -> Doc:
     doc = store.get(TABLE, _BALANCE_ID)
     if doc is None:
-        doc = store.insert(TABLE, {"available": money(DEFAULT_CREDITS), "reserved": "0.00",
-                                   "currency": CURRENCY})
+        doc = store.insert(
+            TABLE, {"available": money(DEFAULT_CREDITS), "reserved": "0.00", "currency": CURRENCY}
+        )
     return doc
 
 
@@ -107,8 +108,11 @@ def debit(store: Store, amount: Decimal) -> bool:
     available, reserved = get_balance(store)
     if available < amount:
         return False
-    store.update(TABLE, _BALANCE_ID, {"available": money(available - amount),
-                                      "reserved": money(reserved + amount)})
+    store.update(
+        TABLE,
+        _BALANCE_ID,
+        {"available": money(available - amount), "reserved": money(reserved + amount)},
+    )
     return True
 
 
@@ -122,21 +126,35 @@ def refund(store: Store, amount: Decimal) -> None:
     """Move ``amount`` from reserved back to available (a cancelled project's deposit)."""
     available, reserved = get_balance(store)
     back = min(reserved, amount)
-    store.update(TABLE, _BALANCE_ID, {"available": money(available + back),
-                                      "reserved": money(reserved - back)})
+    store.update(
+        TABLE,
+        _BALANCE_ID,
+        {"available": money(available + back), "reserved": money(reserved - back)},
+    )
 
 
 def record_payment(store: Store, project_id: int, amount: Decimal, method: str) -> Doc:
     """Store a succeeded payment of a project's deposit; returns it."""
-    return store.insert(PAYMENTS, {"project": project_id, "amount": money(amount),
-                                   "currency": CURRENCY, "payment_method": method,
-                                   "status": "succeeded", "created": now_iso()})
+    return store.insert(
+        PAYMENTS,
+        {
+            "project": project_id,
+            "amount": money(amount),
+            "currency": CURRENCY,
+            "payment_method": method,
+            "status": "succeeded",
+            "created": now_iso(),
+        },
+    )
 
 
 def paid_amount(store: Store, project_id: int, method: str | None = None) -> Decimal | None:
     """The sum of the project's deposit payments (by ``method``, else all), or None."""
-    docs = [d for d in store.list(PAYMENTS, limit=None, project=project_id)
-            if method is None or d["payment_method"] == method]
+    docs = [
+        d
+        for d in store.list(PAYMENTS, limit=None, project=project_id)
+        if method is None or d["payment_method"] == method
+    ]
     return sum((Decimal(d["amount"]) for d in docs), Decimal(0)) if docs else None
 
 
@@ -159,8 +177,11 @@ def deposit_quote(project: Doc, task_count: int) -> dict[str, Any]:
         "task_count": task_count,
         "pricing_tier": tier,
         "price_per_task": money(price),
-        "breakdown": {"annotation_cost": money(annotation), "quality_assurance": money(qa),
-                      "platform_fee": money(fee)},
+        "breakdown": {
+            "annotation_cost": money(annotation),
+            "quality_assurance": money(qa),
+            "platform_fee": money(fee),
+        },
     }
 
 

@@ -32,9 +32,14 @@ async def get_faults(request: web.Request) -> web.Response:
     peak since the counters were reset (``PUT _emulator/faults/?reset_counters=1`` resets).
     """
     injector = request.app[FAULTS]
-    return web.json_response({"faults": injector.faults.to_dict(), "counters": injector.counters,
-                              "replies": injector.reply_counters,
-                              "concurrency": injector.concurrency})
+    return web.json_response(
+        {
+            "faults": injector.faults.to_dict(),
+            "counters": injector.counters,
+            "replies": injector.reply_counters,
+            "concurrency": injector.concurrency,
+        }
+    )
 
 
 async def put_faults(request: web.Request) -> web.Response:

@@ -51,8 +51,11 @@ __all__ = ["TABLE", "register_tables", "setup"]
 
 TABLE = "exports"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_SINGLE = {"json": "synapse_default.json", "coco": "annotations/instances_default.json",
-           "csv": "annotations.csv"}
+_SINGLE = {
+    "json": "synapse_default.json",
+    "coco": "annotations/instances_default.json",
+    "csv": "annotations.csv",
+}
 _CHUNK = 1 << 16
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
@@ -63,10 +66,20 @@ def register_tables(store: Store) -> None:
 
 
 def _check_key(key: Any) -> str:
-    if not isinstance(key, str) or not key or len(key) > 1024 or key.startswith("/") \
-            or "\\" in key or "\0" in key or any(p in ("", ".", "..") for p in key.split("/")):
-        raise field_error("key", "Enter an object key without a leading '/', empty, '.' or "
-                                 "'..' segments, or backslashes.")
+    if (
+        not isinstance(key, str)
+        or not key
+        or len(key) > 1024
+        or key.startswith("/")
+        or "\\" in key
+        or "\0" in key
+        or any(p in ("", ".", "..") for p in key.split("/"))
+    ):
+        raise field_error(
+            "key",
+            "Enter an object key without a leading '/', empty, '.' or "
+            "'..' segments, or backslashes.",
+        )
     return key
 
 
@@ -76,8 +89,9 @@ def _validate(body: Any, s3_root: Path) -> tuple[str, str, str, Path]:
         raise field_error("destination", "Only 's3' is supported.")
     bucket = payload.get("bucket")
     if not isinstance(bucket, str) or not _BUCKET.match(bucket) or ".." in bucket:
-        raise field_error("bucket", "Enter a valid bucket name (3-63 lowercase letters, digits, "
-                                    "dots, hyphens).")
+        raise field_error(
+            "bucket", "Enter a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+        )
     key = _check_key(payload.get("key"))
     fmt = payload.get("format", "json")
     try:
@@ -140,8 +154,12 @@ def run_export(store: Store, project_id: int, fmt: str, dest: Path) -> dict[str,
     scratch = Path(tempfile.mkdtemp(prefix="synapse-emulator-export-"))
     tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.tmp"
     try:
-        report = write_export(_records(store, project_id), format=fmt, output_dir=scratch / "out",
-                              options=FormatOptions(json_lines=False, spacy_docbin=False))
+        report = write_export(
+            _records(store, project_id),
+            format=fmt,
+            output_dir=scratch / "out",
+            options=FormatOptions(json_lines=False, spacy_docbin=False),
+        )
         dest.parent.mkdir(parents=True, exist_ok=True)
         if fmt in _SINGLE:
             shutil.copyfile(scratch / "out" / _SINGLE[fmt], tmp)
@@ -151,8 +169,11 @@ def run_export(store: Store, project_id: int, fmt: str, dest: Path) -> dict[str,
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"items": report.items, "annotations": report.annotations_written,
-            "size": dest.stat().st_size}
+    return {
+        "items": report.items,
+        "annotations": report.annotations_written,
+        "size": dest.stat().st_size,
+    }
 
 
 async def create_export(request: web.Request) -> web.Response:
@@ -163,10 +184,21 @@ async def create_export(request: web.Request) -> web.Response:
     bucket, key, fmt, dest = _validate(await read_json(request), workflow.s3_root)
     created = now_iso()
     counts = await asyncio.to_thread(run_export, store, project["id"], fmt, dest)
-    doc = store.insert(TABLE, {
-        "project": project["id"], "destination": "s3", "bucket": bucket, "key": key,
-        "uri": f"s3://{bucket}/{key}", "format": fmt, "status": "completed", **counts,
-        "created": created, "finished": now_iso()})
+    doc = store.insert(
+        TABLE,
+        {
+            "project": project["id"],
+            "destination": "s3",
+            "bucket": bucket,
+            "key": key,
+            "uri": f"s3://{bucket}/{key}",
+            "format": fmt,
+            "status": "completed",
+            **counts,
+            "created": created,
+            "finished": now_iso(),
+        },
+    )
     return web.json_response(doc, status=201)
 
 
@@ -199,8 +231,11 @@ async def download_data_file(request: web.Request) -> web.StreamResponse:
     size = path.stat().st_size
     span = _byte_range(request.headers.get("Range"), size)
     start, end = span or (0, size)
-    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes",
-               "Content-Length": str(end - start)}
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start),
+    }
     if span is not None:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     injector = request.app[FAULTS]
@@ -218,9 +253,12 @@ async def download_data_file(request: web.Request) -> web.StreamResponse:
             chunk = await asyncio.to_thread(fh.read, min(_CHUNK, end - start - sent))
             if not chunk:
                 break
-            if fault is not None and fault.drop_after is not None \
-                    and sent + len(chunk) >= fault.drop_after:
-                await response.write(chunk[:fault.drop_after - sent])
+            if (
+                fault is not None
+                and fault.drop_after is not None
+                and sent + len(chunk) >= fault.drop_after
+            ):
+                await response.write(chunk[: fault.drop_after - sent])
                 injector.dropped_connections += 1
                 if request.transport is not None:
                     request.transport.close()

@@ -51,15 +51,19 @@ def _validate(body: Any, s3_root: Path) -> tuple[str, str, list[str], Path]:
         raise field_error("source", "Only 's3' is supported.")
     bucket = payload.get("bucket")
     if not isinstance(bucket, str) or not _BUCKET.match(bucket) or ".." in bucket:
-        raise field_error("bucket", "Enter a valid bucket name (3-63 lowercase letters, digits, "
-                                    "dots, hyphens).")
+        raise field_error(
+            "bucket", "Enter a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+        )
     prefix = payload.get("prefix", "") or ""
-    if (not isinstance(prefix, str) or prefix.startswith("/") or "\\" in prefix
-            or ".." in prefix.split("/")):
+    if (
+        not isinstance(prefix, str)
+        or prefix.startswith("/")
+        or "\\" in prefix
+        or ".." in prefix.split("/")
+    ):
         raise field_error("prefix", "Enter a key prefix without a leading '/' or '..'.")
     types = payload.get("file_types") or []
-    if not isinstance(types, list) or not all(isinstance(t, str) and t.strip(". ")
-                                              for t in types):
+    if not isinstance(types, list) or not all(isinstance(t, str) and t.strip(". ") for t in types):
         raise field_error("file_types", "Expected a list of file extensions.")
     root = s3_root / bucket
     if not root.is_dir():
@@ -93,48 +97,71 @@ def _ingest(src: Path, dest: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-async def _run_import(workflow: Workflow, store: Store, files_dir: Path, job: Doc, root: Path,
-                      file_url: str) -> None:
+async def _run_import(
+    workflow: Workflow, store: Store, files_dir: Path, job: Doc, root: Path, file_url: str
+) -> None:
     pid, job_id = job["project"], job["id"]
     store.update(TABLE, job_id, {"status": "running"})
     try:
         keys = await asyncio.to_thread(_matching_keys, root, job["prefix"], job["file_types"])
         if not keys:
             kinds = ", ".join(job["file_types"]) or "any"
-            raise LookupError(f"no file under s3://{job['bucket']}/{job['prefix']} matches "
-                              f"the file types ({kinds})")
+            raise LookupError(
+                f"no file under s3://{job['bucket']}/{job['prefix']} matches "
+                f"the file types ({kinds})"
+            )
         files = 0
         owner = store.get(projects.TABLE, pid) or {}
         media = str(owner.get("data_type") or "image")
         for start in range(0, len(keys), BATCH):
-            batch = keys[start:start + BATCH]
+            batch = keys[start : start + BATCH]
             docs = []
             for key in batch:
                 storage = uuid.uuid4().hex
                 md5, size = await asyncio.to_thread(_ingest, root / key, files_dir / storage)
-                docs.append({"checksum": md5, "size": size, "filename": key.rsplit("/", 1)[-1],
-                             "created": now_iso(), "_storage": storage})
+                docs.append(
+                    {
+                        "checksum": md5,
+                        "size": size,
+                        "filename": key.rsplit("/", 1)[-1],
+                        "created": now_iso(),
+                        "_storage": storage,
+                    }
+                )
             created = store.insert_many(data.FILES, docs)
             now = now_iso()
-            store.insert_many(tasks.TABLE, [tasks.new_task(pid, now=now, data={
-                "file_name": key, "url": (url := file_url.replace("{id}", str(f["id"]))),
-                f"{media}_url": url, "source": f"s3://{job['bucket']}/{key}",
-                "data_file": f["id"]})
-                for key, f in zip(batch, created, strict=True)])
+            store.insert_many(
+                tasks.TABLE,
+                [
+                    tasks.new_task(
+                        pid,
+                        now=now,
+                        data={
+                            "file_name": key,
+                            "url": (url := file_url.replace("{id}", str(f["id"]))),
+                            f"{media}_url": url,
+                            "source": f"s3://{job['bucket']}/{key}",
+                            "data_file": f["id"],
+                        },
+                    )
+                    for key, f in zip(batch, created, strict=True)
+                ],
+            )
             files += len(created)
             store.update(TABLE, job_id, {"file_count": files, "task_count": files})
         project = store.get(projects.TABLE, pid)
         if project is not None:
             mark_has_tasks(store, project)
         store.update(TABLE, job_id, {"status": "completed", "finished": now_iso()})
-        workflow.dispatcher.emit("import.completed", pid, {
-            "project_id": pid, "import_id": job_id, "task_count": files})
+        workflow.dispatcher.emit(
+            "import.completed", pid, {"project_id": pid, "import_id": job_id, "task_count": files}
+        )
     except (OSError, LookupError) as exc:
         message = str(exc) if isinstance(exc, LookupError) else f"{type(exc).__name__}: {exc}"
-        store.update(TABLE, job_id, {"status": "failed", "error": message,
-                                     "finished": now_iso()})
-        workflow.dispatcher.emit("import.failed", pid, {
-            "project_id": pid, "import_id": job_id, "error": message})
+        store.update(TABLE, job_id, {"status": "failed", "error": message, "finished": now_iso()})
+        workflow.dispatcher.emit(
+            "import.failed", pid, {"project_id": pid, "import_id": job_id, "error": message}
+        )
 
 
 async def create_import(request: web.Request) -> web.Response:
@@ -147,14 +174,29 @@ async def create_import(request: web.Request) -> web.Response:
     project = get_or_404(store, projects.TABLE, path_id(request))
     bucket, prefix, types, root = _validate(await read_json(request), workflow.s3_root)
     require_uploadable(project)
-    job = store.insert(TABLE, {
-        "project": project["id"], "source": "s3", "bucket": bucket, "prefix": prefix,
-        "file_types": types, "status": "pending", "file_count": 0, "task_count": 0,
-        "error": None, "created": now_iso(), "finished": None})
-    file_url = str(request.url.origin().join(
-        request.app.router["emulator_file"].url_for(id="0"))).replace("/0/", "/{id}/")
-    workflow.spawn(_run_import(workflow, store, request.app[FILES_DIR], job, root, file_url),
-                   name=f"s3-import-{job['id']}")
+    job = store.insert(
+        TABLE,
+        {
+            "project": project["id"],
+            "source": "s3",
+            "bucket": bucket,
+            "prefix": prefix,
+            "file_types": types,
+            "status": "pending",
+            "file_count": 0,
+            "task_count": 0,
+            "error": None,
+            "created": now_iso(),
+            "finished": None,
+        },
+    )
+    file_url = str(
+        request.url.origin().join(request.app.router["emulator_file"].url_for(id="0"))
+    ).replace("/0/", "/{id}/")
+    workflow.spawn(
+        _run_import(workflow, store, request.app[FILES_DIR], job, root, file_url),
+        name=f"s3-import-{job['id']}",
+    )
     return web.json_response(job, status=202)
 
 
@@ -172,4 +214,3 @@ def setup(app: web.Application, store: Store) -> None:
     register_tables(store)
     app.router.add_post("/projects/{id}/imports/", create_import)
     app.router.add_get("/projects/{id}/imports/{import_id}/", get_import)
-

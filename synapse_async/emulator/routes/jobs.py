@@ -61,11 +61,22 @@ def public(doc: Doc) -> Doc:
     return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
-def new_log(message: str, *, level: str = "info", job: int | None = None,
-            data: dict[str, Any] | None = None, now: str | None = None) -> Doc:
+def new_log(
+    message: str,
+    *,
+    level: str = "info",
+    job: int | None = None,
+    data: dict[str, Any] | None = None,
+    now: str | None = None,
+) -> Doc:
     """A log entry doc (no id yet)."""
-    return {"message": message, "level": level, "job": job, "data": data,
-            "created": now or now_iso()}
+    return {
+        "message": message,
+        "level": level,
+        "job": job,
+        "data": data,
+        "created": now or now_iso(),
+    }
 
 
 def new_job(
@@ -86,15 +97,29 @@ def new_job(
     With ``step_seconds=None`` there is no schedule: the job is ``running`` until PATCHed.
     """
     now = now_iso()
-    schedule = ([[round(i * step_seconds, 6), str(line)] for i, line in enumerate(lines)]
-                if step_seconds is not None else [])
+    schedule = (
+        [[round(i * step_seconds, 6), str(line)] for i, line in enumerate(lines)]
+        if step_seconds is not None
+        else []
+    )
     return {
-        "status": "running", "plugin": plugin, "plugin_release": plugin_release,
-        "action": action, "agent": agent, "params": dict(params or {}),
+        "status": "running",
+        "plugin": plugin,
+        "plugin_release": plugin_release,
+        "action": action,
+        "agent": agent,
+        "params": dict(params or {}),
         "context": dict(context or {}),
-        "progress_record": None, "metrics_record": None, "result": None,
-        "created": now, "modified": now, "finished": None,
-        "_t0": time.time(), "_schedule": schedule, "_emitted": 0, "_outcome": outcome,
+        "progress_record": None,
+        "metrics_record": None,
+        "result": None,
+        "created": now,
+        "modified": now,
+        "finished": None,
+        "_t0": time.time(),
+        "_schedule": schedule,
+        "_emitted": 0,
+        "_outcome": outcome,
         "_result": result,
         "_end": None if step_seconds is None else round(len(schedule) * step_seconds, 6),
     }
@@ -146,11 +171,19 @@ def advance(store: Store, job: Doc) -> Doc:
         if due:
             store.insert_many(LOGS, [new_log(line, job=job["id"], now=now) for line in due])
             emitted += len(due)
-            changes.update(_emitted=emitted, modified=now,
-                           progress_record={"step": emitted, "total": len(schedule)})
+            changes.update(
+                _emitted=emitted,
+                modified=now,
+                progress_record={"step": emitted, "total": len(schedule)},
+            )
         if emitted >= len(schedule) and elapsed >= float(job["_end"]):
-            changes.update(status=job["_outcome"], finished=now, modified=now, _end=None,
-                           result=job.get("_result"))
+            changes.update(
+                status=job["_outcome"],
+                finished=now,
+                modified=now,
+                _end=None,
+                result=job.get("_result"),
+            )
         if changes:
             job = store.update(JOBS, job["id"], changes) or job
     return job
@@ -226,8 +259,9 @@ async def tail_console_logs(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     job_id = path_id(request)
     get_or_404(store, JOBS, job_id)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
     await response.prepare(request)
     last_id, quiet_since = 0, time.monotonic()
     while True:
@@ -268,8 +302,9 @@ def _check_log(store: Store, item: Any, where: str) -> Doc:
     if level not in LEVELS:
         raise field_error("level", f'{where}: "{level}" is not a valid choice.')
     job = item.get("job")
-    if job is not None and (not isinstance(job, int) or isinstance(job, bool)
-                            or store.get(JOBS, job) is None):
+    if job is not None and (
+        not isinstance(job, int) or isinstance(job, bool) or store.get(JOBS, job) is None
+    ):
         raise field_error("job", f'{where}: Invalid pk "{job}" - object does not exist.')
     data = item.get("data")
     if data is not None and not isinstance(data, dict):
@@ -291,8 +326,9 @@ async def create_logs(request: web.Request) -> web.Response:
     body = await read_json(request)
     items = body if isinstance(body, list) else [body_object(body)]
     if not 1 <= len(items) <= MAX_LOGS_PER_REQUEST:
-        raise bad_request(f"Send between 1 and {MAX_LOGS_PER_REQUEST} log entries per request, "
-                          f"got {len(items)}.")
+        raise bad_request(
+            f"Send between 1 and {MAX_LOGS_PER_REQUEST} log entries per request, got {len(items)}."
+        )
     docs = [_check_log(store, item, f"item {n}") for n, item in enumerate(items)]
     created = store.insert_many(LOGS, docs)
     return web.json_response(created if isinstance(body, list) else created[0], status=201)

@@ -32,11 +32,16 @@ __all__ = ["DATE_PARAMS", "PAGING_PARAMS", "check_known", "paginate_filtered", "
 PAGING_PARAMS = frozenset({"page", "page_size", "pagination", "cursor", "expand", "format"})
 """Parameters every listing accepts besides its filters."""
 
-_OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b,
-        "lte": lambda a, b: a <= b, "lt": lambda a, b: a < b}
+_OPS = {
+    "gte": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "lte": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+}
 _ALIASES = {"created_after": "created__gte", "created_before": "created__lt"}
-DATE_PARAMS = frozenset({f"{field}__{op}" for field in ("created", "modified") for op in _OPS}
-                        | set(_ALIASES))
+DATE_PARAMS = frozenset(
+    {f"{field}__{op}" for field in ("created", "modified") for op in _OPS} | set(_ALIASES)
+)
 """The date-range parameters."""
 
 
@@ -45,8 +50,9 @@ def check_known(request: web.Request, known: Iterable[str]) -> None:
     allowed = PAGING_PARAMS | set(known)
     unknown = sorted(set(request.query) - allowed)
     if unknown:
-        raise bad_request({name: [f"Unknown filter. Known: {', '.join(sorted(allowed))}."]
-                           for name in unknown})
+        raise bad_request(
+            {name: [f"Unknown filter. Known: {', '.join(sorted(allowed))}."] for name in unknown}
+        )
 
 
 def _when(name: str, raw: str) -> datetime:
@@ -73,8 +79,9 @@ def _category(doc: Doc) -> Any:
     return doc.get("category", meta.get("category") if isinstance(meta, dict) else None)
 
 
-def post_filter(request: web.Request, *, tags: bool = True, category: bool = False
-                ) -> Callable[[Doc], bool] | None:
+def post_filter(
+    request: web.Request, *, tags: bool = True, category: bool = False
+) -> Callable[[Doc], bool] | None:
     """The predicate of the request's ``tags``/``category``/date filters (None: none given)."""
     tests: list[Callable[[Doc], bool]] = []
     query = request.query
@@ -94,8 +101,9 @@ def post_filter(request: web.Request, *, tags: bool = True, category: bool = Fal
         bound = _when(name, query[name])
         compare = _OPS[op]
 
-        def in_range(d: Doc, field: str = field, compare: Any = compare,
-                     bound: datetime = bound) -> bool:
+        def in_range(
+            d: Doc, field: str = field, compare: Any = compare, bound: datetime = bound
+        ) -> bool:
             when = _doc_time(d, field)
             return when is not None and bool(compare(when, bound))
 
@@ -105,10 +113,14 @@ def post_filter(request: web.Request, *, tags: bool = True, category: bool = Fal
     return lambda d: all(t(d) for t in tests)
 
 
-def paginate_filtered(request: web.Request, store: Store, table: str,
-                      filters: Mapping[str, Any], keep: Callable[[Doc], bool],
-                      serialize: Callable[[list[Doc]], list[Any]] | None = None
-                      ) -> web.Response:
+def paginate_filtered(
+    request: web.Request,
+    store: Store,
+    table: str,
+    filters: Mapping[str, Any],
+    keep: Callable[[Doc], bool],
+    serialize: Callable[[list[Doc]], list[Any]] | None = None,
+) -> web.Response:
     """One page of the docs that pass ``filters`` (equality) and ``keep`` (page numbers)."""
     size = parse_page_size(request)
     docs = [d for d in store.list(table, limit=None, **filters) if keep(d)]
@@ -120,10 +132,12 @@ def paginate_filtered(request: web.Request, store: Store, table: str,
     if not 1 <= page <= last:
         raise ApiError(404, "Invalid page.")
     url = request.url
-    chunk = docs[(page - 1) * size:page * size]
-    return web.json_response({
-        "count": len(docs),
-        "next": str(url.update_query(page=page + 1)) if page < last else None,
-        "previous": str(url.update_query(page=page - 1)) if page > 1 else None,
-        "results": serialize(chunk) if serialize is not None else chunk,
-    })
+    chunk = docs[(page - 1) * size : page * size]
+    return web.json_response(
+        {
+            "count": len(docs),
+            "next": str(url.update_query(page=page + 1)) if page < last else None,
+            "previous": str(url.update_query(page=page - 1)) if page > 1 else None,
+            "results": serialize(chunk) if serialize is not None else chunk,
+        }
+    )

@@ -40,8 +40,9 @@ def register_tables(store: Store) -> None:
     store.register_table(MODELS, indexed=("project", "plugin"))
     store.register_table(GROUND_TRUTHS)
     store.register_table(VERSIONS, indexed=("ground_truth",))
-    store.register_table(EVENTS, indexed=("ground_truth_dataset_version", "_ground_truth",
-                                          "data_unit"))
+    store.register_table(
+        EVENTS, indexed=("ground_truth_dataset_version", "_ground_truth", "data_unit")
+    )
 
 
 def _pk(store: Store, body: dict[str, Any], key: str, table: str) -> int | None:
@@ -88,11 +89,15 @@ async def create_model(request: web.Request) -> web.Response:
         metrics = body.get("metrics") or {}
         if not isinstance(metrics, dict):
             raise field_error("metrics", "Expected an object.")
-        doc = {"name": _text(body, "name", required=True),
-               "description": _text(body, "description"),
-               "project": _pk(store, body, "project", projects.TABLE),
-               "plugin": _pk(store, body, "plugin", PLUGINS),
-               "checksum": stored["checksum"], "size": stored["size"], "metrics": metrics}
+        doc = {
+            "name": _text(body, "name", required=True),
+            "description": _text(body, "description"),
+            "project": _pk(store, body, "project", projects.TABLE),
+            "plugin": _pk(store, body, "plugin", PLUGINS),
+            "checksum": stored["checksum"],
+            "size": stored["size"],
+            "metrics": metrics,
+        }
     except BaseException:
         if request.content_type.startswith("multipart/") and stored.get("_storage"):
             (request.app[FILES_DIR] / stored["_storage"]).unlink(missing_ok=True)
@@ -107,8 +112,13 @@ async def create_model(request: web.Request) -> web.Response:
 async def list_models(request: web.Request) -> web.Response:
     """``GET models/`` (paginated; filters ``project``, ``plugin``)."""
     filters = query_filters(request, ints=("project", "plugin"))
-    return paginate(request, request.app[STORE], MODELS, filters,
-                    serialize=lambda d: _serialize_model(request, d))
+    return paginate(
+        request,
+        request.app[STORE],
+        MODELS,
+        filters,
+        serialize=lambda d: _serialize_model(request, d),
+    )
 
 
 async def get_model(request: web.Request) -> web.Response:
@@ -124,9 +134,12 @@ async def create_ground_truth(request: web.Request) -> web.Response:
     """``POST ground_truths/`` ``{"name", "description"?, "data_collection"?}`` -> 201."""
     store = request.app[STORE]
     body = body_object(await read_json(request))
-    doc = {"name": _text(body, "name", required=True), "description": _text(body, "description"),
-           "data_collection": _pk(store, body, "data_collection", data.COLLECTIONS),
-           "created": now_iso()}
+    doc = {
+        "name": _text(body, "name", required=True),
+        "description": _text(body, "description"),
+        "data_collection": _pk(store, body, "data_collection", data.COLLECTIONS),
+        "created": now_iso(),
+    }
     return web.json_response(store.insert(GROUND_TRUTHS, doc), status=201)
 
 
@@ -141,8 +154,10 @@ async def get_ground_truth(request: web.Request) -> web.Response:
 
 
 def _serialize_versions(store: Store, docs: list[Doc]) -> list[Doc]:
-    return [{**d, "event_count": store.count(EVENTS, ground_truth_dataset_version=d["id"])}
-            for d in docs]
+    return [
+        {**d, "event_count": store.count(EVENTS, ground_truth_dataset_version=d["id"])}
+        for d in docs
+    ]
 
 
 async def create_version(request: web.Request) -> web.Response:
@@ -152,10 +167,15 @@ async def create_version(request: web.Request) -> web.Response:
     ground_truth = _pk(store, body, "ground_truth", GROUND_TRUTHS)
     if ground_truth is None:
         raise field_error("ground_truth", "This field is required.")
-    doc = store.insert(VERSIONS, {"ground_truth": ground_truth,
-                                  "version": _text(body, "version", required=True),
-                                  "description": _text(body, "description"),
-                                  "created": now_iso()})
+    doc = store.insert(
+        VERSIONS,
+        {
+            "ground_truth": ground_truth,
+            "version": _text(body, "version", required=True),
+            "description": _text(body, "description"),
+            "created": now_iso(),
+        },
+    )
     return web.json_response(_serialize_versions(store, [doc])[0], status=201)
 
 
@@ -163,30 +183,41 @@ async def list_versions(request: web.Request) -> web.Response:
     """``GET ground_truth_dataset_versions/`` (paginated; filter ``ground_truth``)."""
     store = request.app[STORE]
     filters = query_filters(request, ints=("ground_truth",))
-    return paginate(request, store, VERSIONS, filters,
-                    serialize_page=lambda docs: _serialize_versions(store, docs))
+    return paginate(
+        request,
+        store,
+        VERSIONS,
+        filters,
+        serialize_page=lambda docs: _serialize_versions(store, docs),
+    )
 
 
 async def get_version(request: web.Request) -> web.Response:
     """``GET ground_truth_dataset_versions/{id}/``."""
     store = request.app[STORE]
     return web.json_response(
-        _serialize_versions(store, [get_or_404(store, VERSIONS, path_id(request))])[0])
+        _serialize_versions(store, [get_or_404(store, VERSIONS, path_id(request))])[0]
+    )
 
 
 # -- events ----------------------------------------------------------------------------------
 
 
 def _version_filter(request: web.Request) -> list[int] | None:
-    raw = [p for v in request.query.getall("ground_truth_dataset_versions", [])
-           for p in v.split(",") if p.strip()]
+    raw = [
+        p
+        for v in request.query.getall("ground_truth_dataset_versions", [])
+        for p in v.split(",")
+        if p.strip()
+    ]
     if not raw:
         return None
     try:
         return [int(v) for v in raw]
     except ValueError:
-        raise bad_request({"ground_truth_dataset_versions": [
-            "Enter a list of integer ids."]}) from None
+        raise bad_request(
+            {"ground_truth_dataset_versions": ["Enter a list of integer ids."]}
+        ) from None
 
 
 async def list_events(request: web.Request) -> web.Response:
@@ -195,8 +226,17 @@ async def list_events(request: web.Request) -> web.Response:
     Filters: see the module doc, plus ``category`` and date ranges (``list_filters``); an
     unknown filter is a 400.
     """
-    check_known(request, {"ground_truth", "data_unit", "ground_truth_dataset_versions",
-                          "ground_truth_dataset_version", "category", *DATE_PARAMS})
+    check_known(
+        request,
+        {
+            "ground_truth",
+            "data_unit",
+            "ground_truth_dataset_versions",
+            "ground_truth_dataset_version",
+            "category",
+            *DATE_PARAMS,
+        },
+    )
     filters = query_filters(request, ints=("ground_truth", "data_unit"))
     if "ground_truth" in filters:
         filters["_ground_truth"] = filters.pop("ground_truth")
@@ -205,8 +245,14 @@ async def list_events(request: web.Request) -> web.Response:
         filters["ground_truth_dataset_version"] = versions
     keep = post_filter(request, tags=False, category=True)
     if keep is not None:
-        return paginate_filtered(request, request.app[STORE], EVENTS, filters, keep,
-                                 lambda docs: [public(d) for d in docs])
+        return paginate_filtered(
+            request,
+            request.app[STORE],
+            EVENTS,
+            filters,
+            keep,
+            lambda docs: [public(d) for d in docs],
+        )
     return paginate(request, request.app[STORE], EVENTS, filters, serialize=public)
 
 
@@ -220,10 +266,15 @@ def new_event(version: Doc, item: Any, where: str) -> Doc:
     unit = item.get("data_unit")
     if unit is not None and (not isinstance(unit, int) or isinstance(unit, bool)):
         raise field_error("data_unit", f"{where}: Incorrect type. Expected pk value.")
-    return {"ground_truth_dataset_version": version["id"], "data_unit": unit,
-            "files": item.get("files", {}), "data": item.get("data", {}),
-            "meta": item.get("meta", {}), "created": now_iso(),
-            "_ground_truth": version["ground_truth"]}
+    return {
+        "ground_truth_dataset_version": version["id"],
+        "data_unit": unit,
+        "files": item.get("files", {}),
+        "data": item.get("data", {}),
+        "meta": item.get("meta", {}),
+        "created": now_iso(),
+        "_ground_truth": version["ground_truth"],
+    }
 
 
 async def create_events(request: web.Request) -> web.Response:
@@ -246,14 +297,28 @@ def _seed_event(version: Doc, i: int) -> Doc:
     slot: Doc = {"path": f"gt/{version['version']}/{i}.jpg", "checksum": f"{i:032x}"}
     if i % 2 == 0:
         slot.update(width=640, height=480)
-    box = {"x": 10 + 7 * (i % 50), "y": 20 + 3 * (i % 40), "width": 40 + i % 30,
-           "height": 30 + i % 20}
-    return {"files": {"image_1": slot},
-            "data": {"annotations": {"image_1": [
-                {"id": f"gt{i}", "tool": "bounding_box",
-                 "classification": {"class": ("car", "person")[i % 2]}}]},
-                     "annotationsData": {"image_1": [{"id": f"gt{i}", "coordinate": box}]}},
-            "meta": {"index": i, "category": "val" if i % 4 == 3 else "train"}}
+    box = {
+        "x": 10 + 7 * (i % 50),
+        "y": 20 + 3 * (i % 40),
+        "width": 40 + i % 30,
+        "height": 30 + i % 20,
+    }
+    return {
+        "files": {"image_1": slot},
+        "data": {
+            "annotations": {
+                "image_1": [
+                    {
+                        "id": f"gt{i}",
+                        "tool": "bounding_box",
+                        "classification": {"class": ("car", "person")[i % 2]},
+                    }
+                ]
+            },
+            "annotationsData": {"image_1": [{"id": f"gt{i}", "coordinate": box}]},
+        },
+        "meta": {"index": i, "category": "val" if i % 4 == 3 else "train"},
+    }
 
 
 def seed_ground_truth(
@@ -271,14 +336,27 @@ def seed_ground_truth(
     register_tables(store)
     now = now_iso()
     with store.transaction():
-        gt = store.insert(GROUND_TRUTHS, {"name": name, "description": "",
-                                          "data_collection": None, "created": now})
-        made = store.insert_many(VERSIONS, [{"ground_truth": gt["id"], "version": f"v{n + 1}",
-                                             "description": "", "created": now}
-                                            for n in range(versions)])
+        gt = store.insert(
+            GROUND_TRUTHS,
+            {"name": name, "description": "", "data_collection": None, "created": now},
+        )
+        made = store.insert_many(
+            VERSIONS,
+            [
+                {
+                    "ground_truth": gt["id"],
+                    "version": f"v{n + 1}",
+                    "description": "",
+                    "created": now,
+                }
+                for n in range(versions)
+            ],
+        )
         for version in made:
-            store.insert_many(EVENTS, [new_event(version, _seed_event(version, i), f"item {i}")
-                                       for i in range(events)])
+            store.insert_many(
+                EVENTS,
+                [new_event(version, _seed_event(version, i), f"item {i}") for i in range(events)],
+            )
     return {"ground_truth": gt, "versions": _serialize_versions(store, made)}
 
 

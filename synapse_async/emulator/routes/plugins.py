@@ -100,8 +100,16 @@ async def create_plugin(request: web.Request) -> web.Response:
         body = {**body, "code": code}
     fields = _check_fields(store, body, current=None)
     now = now_iso()
-    doc = {"code": "", "name": "", "category": None, "description": "", "is_active": True,
-           **fields, "created": now, "modified": now}
+    doc = {
+        "code": "",
+        "name": "",
+        "category": None,
+        "description": "",
+        "is_active": True,
+        **fields,
+        "created": now,
+        "modified": now,
+    }
     return web.json_response(store.insert(PLUGINS, doc), status=201)
 
 
@@ -115,16 +123,14 @@ async def update_plugin(request: web.Request) -> web.Response:
     store = request.app[STORE]
     plugin = _plugin(store, request.match_info["ref"])
     fields = _check_fields(store, body_object(await read_json(request)), current=plugin)
-    return web.json_response(store.update(PLUGINS, plugin["id"], {**fields,
-                                                                  "modified": now_iso()}))
+    return web.json_response(store.update(PLUGINS, plugin["id"], {**fields, "modified": now_iso()}))
 
 
 def _release_for_run(store: Store, plugin: Doc, version: Any) -> Doc | None:
     if version is not None:
         found = store.list(RELEASES, limit=1, plugin=plugin["id"], version=str(version))
         if not found:
-            raise field_error("version", f'Release "{version}" of {plugin["code"]} does not '
-                                         "exist.")
+            raise field_error("version", f'Release "{version}" of {plugin["code"]} does not exist.')
         return found[0]
     latest = store.list(RELEASES, limit=1, plugin=plugin["id"], descending=True)
     return latest[0] if latest else None
@@ -132,8 +138,20 @@ def _release_for_run(store: Store, plugin: Doc, version: Any) -> Doc | None:
 
 DEFAULT_ACTION = "run"
 """The action of a run request that names none."""
-_RUN_FIELDS = frozenset({"action", "params", "parameters", "context", "agent", "version",
-                         "storage_id", "job_id", "debug", "language"})
+_RUN_FIELDS = frozenset(
+    {
+        "action",
+        "params",
+        "parameters",
+        "context",
+        "agent",
+        "version",
+        "storage_id",
+        "job_id",
+        "debug",
+        "language",
+    }
+)
 """What a run request may carry: the official client's ``PluginRunRequest`` fields
 (``storage_id``, ``job_id``, ``debug`` and ``language`` are accepted and have no effect
 here), plus ``parameters`` (another name of ``params``) and ``context``."""
@@ -169,12 +187,23 @@ async def run_plugin(request: web.Request) -> web.Response:
         raise field_error("agent", "Incorrect type. Expected pk value.")
     release = _release_for_run(store, plugin, body.get("version"))
     version = release["version"] if release else "unreleased"
-    lines = [f"Starting {action} of {plugin['code']}@{version}", "Preparing the environment",
-             f"Running {action}", f"{action} finished"]
-    doc = jobs.new_job(plugin=plugin["id"], plugin_release=release["id"] if release else None,
-                       action=action, agent=agent, params=params, context=context,
-                       lines=lines,
-                       step_seconds=RUN_STEP_SECONDS, result={"action": action})
+    lines = [
+        f"Starting {action} of {plugin['code']}@{version}",
+        "Preparing the environment",
+        f"Running {action}",
+        f"{action} finished",
+    ]
+    doc = jobs.new_job(
+        plugin=plugin["id"],
+        plugin_release=release["id"] if release else None,
+        action=action,
+        agent=agent,
+        params=params,
+        context=context,
+        lines=lines,
+        step_seconds=RUN_STEP_SECONDS,
+        result={"action": action},
+    )
     job = jobs.public(jobs.advance(store, store.insert(jobs.JOBS, doc)))
     return web.json_response({**job, "job_id": job["id"]}, status=201)
 
@@ -200,8 +229,9 @@ def _release_ref(store: Store, ref: str) -> Doc:
 def _serialize_release(request: web.Request, doc: Doc) -> Doc:
     out = jobs.public(doc)
     file_id = doc.get("_data_file")
-    out["file"] = (data.serialize_data_file(request, {"id": file_id})["file"]
-                   if file_id is not None else None)
+    out["file"] = (
+        data.serialize_data_file(request, {"id": file_id})["file"] if file_id is not None else None
+    )
     return out
 
 
@@ -222,8 +252,12 @@ async def read_multipart(request: web.Request) -> tuple[dict[str, str], Doc | No
                         digest.update(chunk)
                         size += len(chunk)
                         fh.write(chunk)
-                stored = {"checksum": digest.hexdigest(), "size": size,
-                          "filename": part.filename or dest.name, "_storage": dest.name}
+                stored = {
+                    "checksum": digest.hexdigest(),
+                    "size": size,
+                    "filename": part.filename or dest.name,
+                    "_storage": dest.name,
+                }
             elif part.name:
                 fields[part.name] = await part.text()
     except BaseException:
@@ -253,8 +287,12 @@ def _release_body(store: Store, values: dict[str, Any]) -> tuple[Doc, str]:
             raise field_error("config", "Expected JSON text of an object.") from None
     if not isinstance(config, dict):
         raise field_error("config", "Expected an object.")
-    return {"plugin": plugin["id"], "code": plugin["code"], "version": version,
-            "config": config}, plugin["code"]
+    return {
+        "plugin": plugin["id"],
+        "code": plugin["code"],
+        "version": version,
+        "config": config,
+    }, plugin["code"]
 
 
 async def create_release(request: web.Request) -> web.Response:
@@ -273,22 +311,31 @@ async def create_release(request: web.Request) -> web.Response:
     else:
         body = body_object(await read_json(request))
         if "chunked_upload" not in body:
-            raise field_error("file", "Send the archive as 'file' (multipart) or a "
-                                      "'chunked_upload' id.")
+            raise field_error(
+                "file", "Send the archive as 'file' (multipart) or a 'chunked_upload' id."
+            )
         upload = resolve_chunked_upload(request, body["chunked_upload"])
         doc, _code = _release_body(store, body)
         file_doc = store.insert(data.FILES, {**upload, "created": now_iso()})
-    doc.update(checksum=file_doc["checksum"], size=file_doc["size"], created=now_iso(),
-               _data_file=file_doc["id"])
-    return web.json_response(_serialize_release(request, store.insert(RELEASES, doc)),
-                             status=201)
+    doc.update(
+        checksum=file_doc["checksum"],
+        size=file_doc["size"],
+        created=now_iso(),
+        _data_file=file_doc["id"],
+    )
+    return web.json_response(_serialize_release(request, store.insert(RELEASES, doc)), status=201)
 
 
 async def list_releases(request: web.Request) -> web.Response:
     """``GET plugin_releases/`` (paginated; filter ``plugin``)."""
     filters = query_filters(request, ints=("plugin",))
-    return paginate(request, request.app[STORE], RELEASES, filters,
-                    serialize=lambda d: _serialize_release(request, d))
+    return paginate(
+        request,
+        request.app[STORE],
+        RELEASES,
+        filters,
+        serialize=lambda d: _serialize_release(request, d),
+    )
 
 
 async def get_release(request: web.Request) -> web.Response:

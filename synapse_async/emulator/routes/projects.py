@@ -82,8 +82,9 @@ def validate_create(body: Any) -> Doc:
         kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
         for kind, names in labels.items():
             if kind not in kinds:
-                raise field_error("labels", f"Key {kind!r} is not one of annotation_type "
-                                            f"{kinds!r}.")
+                raise field_error(
+                    "labels", f"Key {kind!r} is not one of annotation_type {kinds!r}."
+                )
             if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
                 raise field_error("labels", f"labels[{kind!r}]: expected a list of strings.")
     tier = fields.get("pricing_tier")

@@ -36,8 +36,9 @@ def _without_configuration(doc: Doc) -> Doc:
 async def list_storages(request: web.Request) -> web.Response:
     """``GET storages/`` (paginated; filters ``category``, ``provider``; no configurations)."""
     filters = query_filters(request, strings=("category", "provider"))
-    return paginate(request, request.app[STORE], STORAGES, filters,
-                    serialize=_without_configuration)
+    return paginate(
+        request, request.app[STORE], STORAGES, filters, serialize=_without_configuration
+    )
 
 
 async def create_storage(request: web.Request) -> web.Response:
@@ -64,11 +65,20 @@ async def create_storage(request: web.Request) -> web.Response:
         if category == "internal" and internal == 0:
             is_default = True
         if is_default:
-            store.update_many(STORAGES, store.ids(STORAGES, category=category),
-                              {"is_default": False})
-        doc = store.insert(STORAGES, {"name": name, "category": category, "provider": provider,
-                                      "is_default": is_default, "configuration": configuration,
-                                      "created": now_iso()})
+            store.update_many(
+                STORAGES, store.ids(STORAGES, category=category), {"is_default": False}
+            )
+        doc = store.insert(
+            STORAGES,
+            {
+                "name": name,
+                "category": category,
+                "provider": provider,
+                "is_default": is_default,
+                "configuration": configuration,
+                "created": now_iso(),
+            },
+        )
     return web.json_response(_without_configuration(doc), status=201)
 
 

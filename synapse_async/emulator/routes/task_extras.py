@@ -47,8 +47,11 @@ async def create_tag(request: web.Request) -> web.Response:
     if color is not None and not isinstance(color, str):
         raise field_error("color", "Not a valid string.")
     project = body.get("project")
-    if project is not None and (not isinstance(project, int) or isinstance(project, bool)
-                                or store.get(projects.TABLE, project) is None):
+    if project is not None and (
+        not isinstance(project, int)
+        or isinstance(project, bool)
+        or store.get(projects.TABLE, project) is None
+    ):
         raise field_error("project", f'Invalid pk "{project}" - object does not exist.')
     doc = {"name": name, "color": color, "project": project, "created": now_iso()}
     return web.json_response(store.insert(TAGS, doc), status=201)
@@ -76,18 +79,22 @@ async def annotate_task_data(request: web.Request) -> web.Response:
     task = get_or_404(store, tasks.TABLE, path_id(request))
     schema = request.query.get("schema", SCHEMAS[0])
     if schema not in SCHEMAS:
-        raise field_error("schema", f'"{schema}" is not a supported schema; use one of '
-                                    f"{', '.join(SCHEMAS)}.")
+        raise field_error(
+            "schema", f'"{schema}" is not a supported schema; use one of {", ".join(SCHEMAS)}.'
+        )
     document = _check_document(await read_json(request))
     now = now_iso()
     with store.transaction():
         existing = store.list(assignments.TABLE, limit=1, task=task["id"])
         if existing:
-            doc = store.update(assignments.TABLE, existing[0]["id"],
-                               {"data": document, "modified": now})
+            doc = store.update(
+                assignments.TABLE, existing[0]["id"], {"data": document, "modified": now}
+            )
         else:
-            doc = store.insert(assignments.TABLE, assignments.new_assignment(
-                task["project"], task["id"], data=document, now=now))
+            doc = store.insert(
+                assignments.TABLE,
+                assignments.new_assignment(task["project"], task["id"], data=document, now=now),
+            )
     return web.json_response(doc)
 
 

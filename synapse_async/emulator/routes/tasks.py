@@ -71,8 +71,14 @@ async def list_tasks(request: web.Request) -> web.Response:
     expand = "data_unit" in query_expand(request)
     keep = post_filter(request)
     if keep is not None:
-        return paginate_filtered(request, store, TABLE, filters, keep,
-                                 (lambda docs: _expand_units(store, docs)) if expand else None)
+        return paginate_filtered(
+            request,
+            store,
+            TABLE,
+            filters,
+            keep,
+            (lambda docs: _expand_units(store, docs)) if expand else None,
+        )
     if expand:
         return paginate(
             request, store, TABLE, filters, serialize_page=lambda docs: _expand_units(store, docs)

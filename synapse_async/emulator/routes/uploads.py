@@ -57,6 +57,7 @@ MAX_PARTS = 10_000
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 
+
 def _url(request: web.Request, upload_id: str) -> str:
     return f"{request.url.origin()}/chunked_upload/{upload_id}/"
 
@@ -71,9 +72,14 @@ def wire_status(doc: Doc) -> int:
 
 
 def _result(doc: Doc) -> Doc:
-    return {"id": doc["upload_id"], "checksum": doc["checksum"], "size": doc["size"],
-            "filename": doc["filename"], "completed_at": doc["completed_at"],
-            "status": wire_status(doc)}
+    return {
+        "id": doc["upload_id"],
+        "checksum": doc["checksum"],
+        "size": doc["size"],
+        "filename": doc["filename"],
+        "completed_at": doc["completed_at"],
+        "status": wire_status(doc),
+    }
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -82,7 +88,8 @@ def _result(doc: Doc) -> Doc:
 def body_lost(exc: BaseException) -> ApiError:
     """The 400 for a body that ended before its declared length (the client went away)."""
     return bad_request(
-        f"The request body ended early ({type(exc).__name__}).", code="incomplete_body")
+        f"The request body ended early ({type(exc).__name__}).", code="incomplete_body"
+    )
 
 
 async def tapped(chunks: AsyncIterator[bytes], request: web.Request) -> AsyncIterator[bytes]:
@@ -150,10 +157,17 @@ async def create_parallel(request: web.Request) -> web.Response:
     if math.ceil(size / part_size) > MAX_PARTS:
         raise field_error("part_size", f"At most {MAX_PARTS} parts; use larger parts.")
     doc = svc.create(filename=filename, size=size, part_size=part_size, parallel=True)
-    return web.json_response({
-        "id": doc["upload_id"], "url": _url(request, doc["upload_id"]),
-        "part_size": part_size, "part_count": doc["part_count"], "expires": doc["expires"],
-        "parallel": True}, status=201)
+    return web.json_response(
+        {
+            "id": doc["upload_id"],
+            "url": _url(request, doc["upload_id"]),
+            "part_size": part_size,
+            "part_count": doc["part_count"],
+            "expires": doc["expires"],
+            "parallel": True,
+        },
+        status=201,
+    )
 
 
 def _content_md5(request: web.Request) -> bytes:
@@ -163,8 +177,9 @@ def _content_md5(request: web.Request) -> bytes:
     except ValueError:
         digest = b""
     if len(digest) != 16:
-        raise bad_request("Content-MD5 must be the base64 of the part's 16-byte MD5.",
-                          code="invalid_digest")
+        raise bad_request(
+            "Content-MD5 must be the base64 of the part's 16-byte MD5.", code="invalid_digest"
+        )
     return digest
 
 
@@ -186,8 +201,10 @@ async def put_part(request: web.Request) -> web.Response:
     offset = (n - 1) * doc["part_size"]
     expected = min(doc["part_size"], doc["size"] - offset)
     if request.content_length != expected:
-        raise bad_request(f"Part {n} must be {expected} bytes, got {request.content_length}.",
-                          code="size_mismatch")
+        raise bad_request(
+            f"Part {n} must be {expected} bytes, got {request.content_length}.",
+            code="size_mismatch",
+        )
     claimed = _content_md5(request)
     live, counter = svc.live(doc), svc.counter(upload_id)
     counter.part_puts += 1
@@ -199,22 +216,32 @@ async def put_part(request: web.Request) -> web.Response:
         digest = hashlib.md5(usedforsecurity=False)
         try:
             size = await svc.receive(
-                tapped(body_chunks(request), request), doc, offset, expected, [digest],
-                counter, resend, on_written=lambda w: svc.part_written(upload_id, n, w))
+                tapped(body_chunks(request), request),
+                doc,
+                offset,
+                expected,
+                [digest],
+                counter,
+                resend,
+                on_written=lambda w: svc.part_written(upload_id, n, w),
+            )
             if size != expected:
                 raise body_lost(EOFError())
             if digest.digest() != claimed:
                 counter.checksum_mismatches += 1
                 raise bad_request(
                     f"Part {n}: the MD5 of the received bytes ({digest.hexdigest()}) does not "
-                    f"match Content-MD5 ({claimed.hex()}).", code="checksum_mismatch")
+                    f"match Content-MD5 ({claimed.hex()}).",
+                    code="checksum_mismatch",
+                )
         except BaseException:
             svc.part_failed(upload_id, n)
             raise
         svc.record_part(upload_id, n, size, digest.hexdigest())
         counter.parts_stored += 1
-    return web.json_response(reply_lies(request.app[FAULTS], request,
-                                        {"n": n, "size": size, "md5": digest.hexdigest()}))
+    return web.json_response(
+        reply_lies(request.app[FAULTS], request, {"n": n, "size": size, "md5": digest.hexdigest()})
+    )
 
 
 # -- v1 (sequential) ---------------------------------------------------------------------------
@@ -248,8 +275,12 @@ async def put_chunk(request: web.Request) -> web.Response:
                 if upload_id is None:
                     if start != 0:
                         raise bad_request("Offsets do not match.", offset=0)
-                    doc = svc.create(filename=filename or field.filename or "upload",
-                                     size=total, part_size=end + 1, parallel=False)
+                    doc = svc.create(
+                        filename=filename or field.filename or "upload",
+                        size=total,
+                        part_size=end + 1,
+                        parallel=False,
+                    )
                     upload_id = doc["upload_id"]
                 doc = await _receive_chunk(request, svc, upload_id, field, start, end, total)
             else:
@@ -260,12 +291,25 @@ async def put_chunk(request: web.Request) -> web.Response:
         raise field_error("file", "No file was submitted.")
     if start == 0 and filename and filename != doc["filename"]:  # the field came after the file
         doc = svc.store.update(TABLE, doc["id"], {"filename": filename}) or doc
-    return web.json_response({"id": doc["upload_id"], "url": _url(request, doc["upload_id"]),
-                              "offset": doc["offset"], "expires": doc["expires"]})
+    return web.json_response(
+        {
+            "id": doc["upload_id"],
+            "url": _url(request, doc["upload_id"]),
+            "offset": doc["offset"],
+            "expires": doc["expires"],
+        }
+    )
 
 
-async def _receive_chunk(request: web.Request, svc: UploadService, upload_id: str,
-                         field: BodyPartReader, start: int, end: int, total: int) -> Doc:
+async def _receive_chunk(
+    request: web.Request,
+    svc: UploadService,
+    upload_id: str,
+    field: BodyPartReader,
+    start: int,
+    end: int,
+    total: int,
+) -> Doc:
     live, counter = svc.live(svc.find_open(upload_id)), svc.counter(upload_id)
     async with live.lock:
         doc = svc.find_open(upload_id)
@@ -278,8 +322,9 @@ async def _receive_chunk(request: web.Request, svc: UploadService, upload_id: st
         counter.chunk_puts += 1
         await svc.rehash_prefix(doc, live, start)
         h = live.md5.copy()
-        size = await svc.receive(tapped(field_chunks(field), request), doc, start,
-                                 end - start + 1, [h], counter)
+        size = await svc.receive(
+            tapped(field_chunks(field), request), doc, start, end - start + 1, [h], counter
+        )
         if size != end - start + 1:
             raise bad_request("File size doesn't match headers.")
         doc = svc.find_open(upload_id)
@@ -308,20 +353,28 @@ async def complete(request: web.Request) -> web.Response:
     if doc["parallel"]:
         missing = [n for n in range(1, doc["part_count"] + 1) if str(n) not in doc["parts"]]
         if missing:
-            raise bad_request(f"The upload is incomplete: {len(missing)} parts missing.",
-                              code="incomplete", missing=missing[:100])
+            raise bad_request(
+                f"The upload is incomplete: {len(missing)} parts missing.",
+                code="incomplete",
+                missing=missing[:100],
+            )
     elif doc["offset"] != doc["size"]:
-        raise bad_request(f"The upload is incomplete: {doc['offset']} of {doc['size']} bytes.",
-                          code="incomplete", offset=doc["offset"])
+        raise bad_request(
+            f"The upload is incomplete: {doc['offset']} of {doc['size']} bytes.",
+            code="incomplete",
+            offset=doc["offset"],
+        )
     whole = await svc.whole_md5(doc)
     if whole is None:
         raise bad_request("The upload is incomplete.", code="incomplete", missing=[])
     if whole != md5:
-        raise bad_request(f"The MD5 of the stored file is {whole}, not {md5}.",
-                          code="checksum_mismatch")
+        raise bad_request(
+            f"The MD5 of the stored file is {whole}, not {md5}.", code="checksum_mismatch"
+        )
     doc = svc.find_open(doc["upload_id"])
-    done = svc.store.update(TABLE, doc["id"], {"status": "complete", "checksum": whole,
-                                               "completed_at": now_iso()})
+    done = svc.store.update(
+        TABLE, doc["id"], {"status": "complete", "checksum": whole, "completed_at": now_iso()}
+    )
     assert done is not None
     svc.drop_live(doc["upload_id"])
     return web.json_response(reply_lies(request.app[FAULTS], request, _result(done)))
@@ -330,12 +383,18 @@ async def complete(request: web.Request) -> web.Response:
 async def get_upload(request: web.Request) -> web.Response:
     """``GET chunked_upload/{id}/``: offset, status, expiry; parts of a parallel upload."""
     doc = request.app[UPLOADS].find(request.match_info["id"])
-    out: Doc = {"id": doc["upload_id"], "offset": doc["offset"], "status": wire_status(doc),
-                "completed_at": doc["completed_at"], "expires": doc["expires"]}
+    out: Doc = {
+        "id": doc["upload_id"],
+        "offset": doc["offset"],
+        "status": wire_status(doc),
+        "completed_at": doc["completed_at"],
+        "expires": doc["expires"],
+    }
     if doc["parallel"]:
         out["part_size"], out["part_count"] = doc["part_size"], doc["part_count"]
-        out["parts"] = [{"n": int(n), **p} for n, p in
-                        sorted(doc["parts"].items(), key=lambda kv: int(kv[0]))]
+        out["parts"] = [
+            {"n": int(n), **p} for n, p in sorted(doc["parts"].items(), key=lambda kv: int(kv[0]))
+        ]
     return web.json_response(out)
 
 

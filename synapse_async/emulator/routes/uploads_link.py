@@ -29,7 +29,10 @@ def resolve_chunked_upload(request: web.Request, value: Any) -> Doc:
         raise field_error("chunked_upload", "This server does not serve chunked uploads.")
     doc = uploads.completed_upload(request.app, value)
     if doc is None:
-        raise field_error("chunked_upload",
-                          f'No completed chunked upload "{value}" exists.')
-    return {"checksum": doc["checksum"], "size": doc["size"], "filename": doc["filename"],
-            "_storage": doc["_storage"]}
+        raise field_error("chunked_upload", f'No completed chunked upload "{value}" exists.')
+    return {
+        "checksum": doc["checksum"],
+        "size": doc["size"],
+        "filename": doc["filename"],
+        "_storage": doc["_storage"],
+    }

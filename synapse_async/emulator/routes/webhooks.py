@@ -64,8 +64,9 @@ def _validate(store: Store, body: Any) -> tuple[Doc, bool]:
     unknown = [e for e in events if e not in EVENT_TYPES]
     if unknown:
         raise field_error(
-            "events", f"Unknown event type {unknown[0]!r}; expected one of "
-                      f"{', '.join(EVENT_TYPES)}.")
+            "events",
+            f"Unknown event type {unknown[0]!r}; expected one of {', '.join(EVENT_TYPES)}.",
+        )
     project = data.get("project")
     if project is not None:
         if not isinstance(project, int) or isinstance(project, bool):
@@ -77,13 +78,20 @@ def _validate(store: Store, body: Any) -> tuple[Doc, bool]:
     if generated:
         secret = "whsec_" + secrets.token_urlsafe(24)
     elif not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
-        raise field_error("secret", f"Ensure this field has at least {MIN_SECRET_LENGTH} "
-                                    "characters.")
+        raise field_error(
+            "secret", f"Ensure this field has at least {MIN_SECRET_LENGTH} characters."
+        )
     active = data.get("active", True)
     if not isinstance(active, bool):
         raise field_error("active", "Must be a valid boolean.")
-    doc = {"url": url, "events": list(dict.fromkeys(events)), "project": project,
-           "active": active, "created": now_iso(), "_secret": secret}
+    doc = {
+        "url": url,
+        "events": list(dict.fromkeys(events)),
+        "project": project,
+        "active": active,
+        "created": now_iso(),
+        "_secret": secret,
+    }
     return doc, generated
 
 

@@ -55,15 +55,18 @@ def _project(request: web.Request) -> Doc:
 def require_uploadable(project: Doc) -> None:
     """409 unless tasks can be added to ``project``."""
     if project["state"] not in UPLOADABLE:
-        raise conflict(f"Project {project['id']} is {project['state']}: tasks can be added "
-                       f"only before its deposit is paid (draft or pending_deposit).")
+        raise conflict(
+            f"Project {project['id']} is {project['state']}: tasks can be added "
+            f"only before its deposit is paid (draft or pending_deposit)."
+        )
 
 
 def mark_has_tasks(store: Store, project: Doc) -> Doc:
     """``draft`` -> ``pending_deposit`` when the project has tasks; returns the project."""
     if project["state"] == "draft" and store.count(tasks.TABLE, project=project["id"]):
-        updated = store.update(projects.TABLE, project["id"],
-                               {"state": "pending_deposit", "modified": now_iso()})
+        updated = store.update(
+            projects.TABLE, project["id"], {"state": "pending_deposit", "modified": now_iso()}
+        )
         assert updated is not None
         return updated
     return project
@@ -83,13 +86,19 @@ async def import_tasks(request: web.Request) -> web.Response:
     require_uploadable(project)
     now = now_iso()
     created = store.insert_many(
-        tasks.TABLE, [tasks.new_task(project["id"], data=item, now=now) for item in items])
+        tasks.TABLE, [tasks.new_task(project["id"], data=item, now=now) for item in items]
+    )
     project = mark_has_tasks(store, project)
-    return web.json_response({
-        "project": project["id"], "task_count": len(created),
-        "task_ids": [t["id"] for t in created],
-        "total_tasks": store.count(tasks.TABLE, project=project["id"]),
-        "state": project["state"]}, status=201)
+    return web.json_response(
+        {
+            "project": project["id"],
+            "task_count": len(created),
+            "task_ids": [t["id"] for t in created],
+            "total_tasks": store.count(tasks.TABLE, project=project["id"]),
+            "state": project["state"],
+        },
+        status=201,
+    )
 
 
 async def get_deposit(request: web.Request) -> web.Response:
@@ -109,8 +118,9 @@ async def pay_deposit(request: web.Request) -> web.Response:
     body = body_object(await read_json(request))
     method = body.get("payment_method", "credits")
     if method not in billing.PAYMENT_METHODS:
-        raise field_error("payment_method", f"Expected one of "
-                                            f"{', '.join(billing.PAYMENT_METHODS)}.")
+        raise field_error(
+            "payment_method", f"Expected one of {', '.join(billing.PAYMENT_METHODS)}."
+        )
     pid = project["id"]
     if billing.paid_amount(store, pid) is not None:
         raise conflict(f"The deposit of project {pid} is already paid.")
@@ -124,13 +134,24 @@ async def pay_deposit(request: web.Request) -> web.Response:
     if method == "credits" and not billing.debit(store, amount):
         available, _reserved = billing.get_balance(store)
         raise ApiError(
-            402, f"Insufficient credits: the deposit is {quote['amount']} {billing.CURRENCY}, "
-                 f"the available balance {billing.money(available)} {billing.CURRENCY}.",
-            required=quote["amount"], available=billing.money(available))
+            402,
+            f"Insufficient credits: the deposit is {quote['amount']} {billing.CURRENCY}, "
+            f"the available balance {billing.money(available)} {billing.CURRENCY}.",
+            required=quote["amount"],
+            available=billing.money(available),
+        )
     payment = billing.record_payment(store, pid, amount, method)
-    workflow.dispatcher.emit("deposit.paid", pid, {
-        "project_id": pid, "payment_id": payment["id"], "amount": payment["amount"],
-        "currency": payment["currency"], "payment_method": method})
+    workflow.dispatcher.emit(
+        "deposit.paid",
+        pid,
+        {
+            "project_id": pid,
+            "payment_id": payment["id"],
+            "amount": payment["amount"],
+            "currency": payment["currency"],
+            "payment_method": method,
+        },
+    )
     set_state(store, workflow.dispatcher, project, "active")
     return web.json_response(payment, status=201)
 
@@ -146,12 +167,12 @@ async def start_project(request: web.Request) -> web.Response:
         if store.count(tasks.TABLE, project=pid) == 0:
             raise conflict(f"Project {pid} has no tasks: upload tasks, then pay the deposit.")
         if billing.paid_amount(store, pid) is None:
-            raise conflict(f"The deposit of project {pid} is not paid: GET deposit/, then "
-                           f"POST deposit/pay/.")
+            raise conflict(
+                f"The deposit of project {pid} is not paid: GET deposit/, then POST deposit/pay/."
+            )
     elif state != "paused":
         raise conflict(f"Project {pid} is {state} and cannot be started.")
-    return web.json_response(set_state(store, request.app[WORKFLOW].dispatcher, project,
-                                       "active"))
+    return web.json_response(set_state(store, request.app[WORKFLOW].dispatcher, project, "active"))
 
 
 async def pause_project(request: web.Request) -> web.Response:
@@ -160,10 +181,12 @@ async def pause_project(request: web.Request) -> web.Response:
     if project["state"] == "paused":
         return web.json_response(project)
     if project["state"] != "active":
-        raise conflict(f"Project {project['id']} is {project['state']}: only an active "
-                       f"project can be paused.")
-    return web.json_response(set_state(request.app[STORE], request.app[WORKFLOW].dispatcher,
-                                       project, "paused"))
+        raise conflict(
+            f"Project {project['id']} is {project['state']}: only an active project can be paused."
+        )
+    return web.json_response(
+        set_state(request.app[STORE], request.app[WORKFLOW].dispatcher, project, "paused")
+    )
 
 
 async def cancel_project(request: web.Request) -> web.Response:
@@ -175,13 +198,13 @@ async def cancel_project(request: web.Request) -> web.Response:
     store = request.app[STORE]
     project = _project(request)
     if project["state"] in ("completed", "cancelled"):
-        raise conflict(f"Project {project['id']} is {project['state']} and cannot be "
-                       f"cancelled.")
+        raise conflict(f"Project {project['id']} is {project['state']} and cannot be cancelled.")
     amount = billing.paid_amount(store, project["id"], "credits")
     if amount is not None:
         billing.refund(store, amount)
-    return web.json_response(set_state(store, request.app[WORKFLOW].dispatcher, project,
-                                       "cancelled"))
+    return web.json_response(
+        set_state(store, request.app[WORKFLOW].dispatcher, project, "cancelled")
+    )
 
 
 def project_status(request: web.Request, project: Doc) -> dict[str, Any]:
@@ -190,8 +213,11 @@ def project_status(request: web.Request, project: Doc) -> dict[str, Any]:
     info = event_data(store, project)
     total, done = info["total_tasks"], info["completed_tasks"]
     found = store.list(PROGRESS, limit=1, project=project["id"])
-    progress: dict[str, Any] = found[0] if found else {"agreement_sum": 0.0, "honeypots": 0,
-                                        "honeypots_passed": 0, "completed_at": None}
+    progress: dict[str, Any] = (
+        found[0]
+        if found
+        else {"agreement_sum": 0.0, "honeypots": 0, "honeypots_passed": 0, "completed_at": None}
+    )
     rated = progress["honeypots"]
     metrics = {
         "average_agreement": round(progress["agreement_sum"] / rated, 4) if rated else 0.0,
@@ -204,10 +230,16 @@ def project_status(request: web.Request, project: Doc) -> dict[str, Any]:
     elif project["state"] in ("active", "review") and speed > 0:
         eta = datetime.now(timezone.utc) + timedelta(seconds=(total - done) / speed)
         estimate = eta.isoformat().replace("+00:00", "Z")
-    return {"project": project["id"], "state": project["state"],
-            "progress": round(100.0 * done / total, 2) if total else 0.0,
-            "total_tasks": total, "completed_tasks": done, "quality_metrics": metrics,
-            "estimated_completion": estimate, "is_complete": project["state"] == "completed"}
+    return {
+        "project": project["id"],
+        "state": project["state"],
+        "progress": round(100.0 * done / total, 2) if total else 0.0,
+        "total_tasks": total,
+        "completed_tasks": done,
+        "quality_metrics": metrics,
+        "estimated_completion": estimate,
+        "is_complete": project["state"] == "completed",
+    }
 
 
 async def get_status(request: web.Request) -> web.Response:
