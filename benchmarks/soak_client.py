@@ -6,7 +6,8 @@ uploads, chunked uploads of a few MB checked against the local MD5, bulk uploads
 batches, gets, and one thread doing listings through the sync facade (``synapse_sync``).
 Every ``--every`` seconds it samples its RSS (``VmRSS``) and open file descriptors. An error
 that reaches a worker is "unexpected" (the SDK retries faults; with the default retry policy
-5% faults should not surface): each is counted by type, with the first messages and tracebacks.
+5% faults should not surface): each is counted by operation and type, the first of each
+with its message and traceback.
 Retries the SDK made (its ``retrying ...`` log lines) are counted by the error they absorbed.
 """
 
@@ -65,8 +66,9 @@ class Soak:
     def record_error(self, kind: str, exc: BaseException) -> None:
         name = f"{type(exc).__module__}.{type(exc).__qualname__}"
         with self.lock:
-            self.errors[f"{kind}: {name}"] += 1
-            if len(self.examples) < 20:
+            key = f"{kind}: {name}"
+            self.errors[key] += 1
+            if self.errors[key] == 1:  # the first of each operation and error type
                 trace = "".join(traceback.format_exception(exc))[-4000:]
                 self.examples.append({"operation": kind, "type": name,
                                       "message": str(exc)[:500], "traceback": trace})
