@@ -15,8 +15,9 @@ SERVER: dict[str, Any] = {"counters": {"requests": 10}, "replies": {"lost_replie
 
 def _out(rss_mb: list[float], fds: list[int], errors: dict[str, int] | None = None
          ) -> dict[str, Any]:
+    pairs = enumerate(zip(rss_mb, fds, strict=True))
     samples = [{"t": 10.0 * i, "rss_kb": int(r * 1024), "fds": f, "ops": 100 * i,
-                "errors": 0, "retries": i} for i, (r, f) in enumerate(zip(rss_mb, fds))]
+                "errors": 0, "retries": i} for i, (r, f) in pairs]
     examples = [{"operation": k.split(":")[0], "type": k.split(": ")[1], "message": "boom",
                  "traceback": "Traceback ...\nServerError: boom"} for k in (errors or {})]
     return {"seconds": samples[-1]["t"], "samples": samples, "ops": {"list": 5},
