@@ -34,8 +34,9 @@ SMOKE_SKIPS = {
     "official": "installs synapse-sdk from PyPI in its own Python 3.12 venv and "
     "moves 1 GiB; run `python -m benchmarks official` to measure it"
 }
-# Run by name only: `scale_out` needs the [ray] extra and starts local Ray clusters.
-EXTRA = ["scale_out"]
+# Run by name only: `scale_out` needs the [ray] extra and starts local Ray clusters; `soak`
+# runs for 5 minutes (SOAK_SECONDS) under injected faults.
+EXTRA = ["scale_out", "soak"]
 
 
 def _load() -> str:
