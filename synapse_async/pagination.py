@@ -203,7 +203,7 @@ class AsyncPaginator(Generic[T]):
             return None
         except SynapseError as exc:
             raise PageFetchError(
-                f"page {number} of {self._path} failed after retries: {exc}",
+                f"page {number} of {self._path} failed: {exc}",
                 page=number,
                 url=self._http.url_for(self._path, {**self._params, "page": number}),
             ) from exc
@@ -220,7 +220,7 @@ class AsyncPaginator(Generic[T]):
                 data = await self._http.request("GET", url)
             except SynapseError as exc:
                 raise PageFetchError(
-                    f"page {url} of {self._path} failed after retries: {exc}", page=None, url=url
+                    f"page {url} of {self._path} failed: {exc}", page=None, url=url
                 ) from exc
             page = self._to_page(data, None)
             if not page.items:  # an empty page ends the listing, whatever its next link
