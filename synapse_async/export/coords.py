@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .geometry import NEGLIGIBLE_AREA
 from .schema import (
     BoundingBox,
     Classification,
@@ -178,7 +179,7 @@ def parse_polygon(fields: Mapping[str, Any]) -> Polygon:
     ``zero_area``, like a box of zero width or height.
     """
     points = _points(_payload(fields), 3)
-    if _twice_area(points) <= 0:
+    if _twice_area(points) <= 2 * NEGLIGIBLE_AREA:
         raise InvalidAnnotation("zero_area")
     return Polygon(points)
 

@@ -17,6 +17,7 @@ from .schema import (
 )
 
 __all__ = [
+    "NEGLIGIBLE_AREA",
     "Bounds",
     "clamp_bounds",
     "clamp_points",
@@ -56,6 +57,10 @@ def clamp_points(
     out = tuple((_clip(x, width), _clip(y, height)) for x, y in src)
     changed = out != src
     return out, changed
+
+
+NEGLIGIBLE_AREA = 1e-9
+"""Square pixels below which a polygon counts as having no area (float noise, not a shape)."""
 
 
 def polygon_area(points: tuple[Point, ...]) -> float:

@@ -9,7 +9,13 @@ from typing import Any
 
 from .base import Writer, WriterContext
 from .files import atomic_write
-from .geometry import clamp_bounds, clamp_points, geometry_bounds, polygon_area
+from .geometry import (
+    NEGLIGIBLE_AREA,
+    clamp_bounds,
+    clamp_points,
+    geometry_bounds,
+    polygon_area,
+)
 from .schema import (
     Annotation,
     BoundingBox,
@@ -223,7 +229,7 @@ class YoloWriter(Writer):
             self.tally.outside += 1
             return None
         inside, changed = clamp_points(points, width, height)
-        if polygon_area(inside) <= 0:  # clamped onto an edge: nothing of it inside
+        if polygon_area(inside) <= NEGLIGIBLE_AREA:  # clamped onto an edge: nothing inside
             self.tally.outside += 1
             return None
         self.tally.clamped += changed
