@@ -47,7 +47,8 @@ T = TypeVar("T")
 
 _READ_CHUNK = 64  # items read from the input per thread hop / journal lookup
 _HASHERS = 4
-_HASH_BATCH = 32  # items hashed per thread hop
+_HASH_BATCH = 32  # items hashed per thread hop at most ...
+_HASH_BATCH_BYTES = 4 * 2**20  # ... and bytes: a batch of large files must not gate the sends
 _KEEP_BYTES = 32 * 2**10  # files up to this size are read once, hashed and sent from memory
 _DEDUPE_BATCH = 500  # checksums per verify_checksums request
 _DEDUPE_LINGER = 0.01
@@ -227,6 +228,27 @@ async def _collect(recv: ObjectReceiveStream[T], limit: int, linger: float) -> l
             await anyio.sleep(min(left, 0.005))
         except anyio.EndOfStream:
             break
+    return batch
+
+
+async def _collect_hash_batch(recv: ObjectReceiveStream[_Entry]) -> list[_Entry] | None:
+    """Entries to hash in one thread hop; None when the stream has ended.
+
+    What is waiting, up to ``_HASH_BATCH`` items and ``_HASH_BATCH_BYTES`` bytes: a large file
+    goes alone, so the first send never waits for a whole batch of large files to be hashed.
+    """
+    try:
+        batch = [await recv.receive()]
+    except anyio.EndOfStream:
+        return None
+    nbytes = sum(f.size for f in batch[0].files)
+    while len(batch) < _HASH_BATCH and nbytes < _HASH_BATCH_BYTES:
+        try:
+            entry = recv.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream):
+            break
+        batch.append(entry)
+        nbytes += sum(f.size for f in entry.files)
     return batch
 
 
@@ -573,7 +595,7 @@ class BulkUpload:
     async def _hasher(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
                       ) -> None:
         async with recv, out:
-            while (batch := await _collect(recv, _HASH_BATCH, 0)) is not None:
+            while (batch := await _collect_hash_batch(recv)) is not None:
                 errors = await anyio.to_thread.run_sync(_hash_entries, batch,
                                                         limiter=self._hash_limiter)
                 for entry, error in zip(batch, errors, strict=True):
