@@ -32,9 +32,10 @@ async def main(a: argparse.Namespace) -> None:
         items = (generated(a.dir, a.generator) if a.generator else
                  scan_directory(a.dir, file_specifications=[{"name": "image"}]))
         started = time.perf_counter()
+        limits = {"max_concurrency": a.concurrency} if a.concurrency else {}  # else the default
         report = await client.data_collections.upload(
             a.collection, items, project=a.project or None, journal=a.journal,
-            max_concurrency=a.concurrency, on_progress=show if a.progress else None)
+            on_progress=show if a.progress else None, **limits)
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "items": report.items, "sent": report.sent,
                       "already_on_server": report.already_on_server, "skipped": report.skipped,
@@ -52,6 +53,6 @@ if __name__ == "__main__":
     p.add_argument("--project", type=int, default=0)
     p.add_argument("--journal")
     p.add_argument("--generator", type=int, default=0)
-    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--concurrency", type=int, default=0)
     p.add_argument("--progress", action="store_true")
     asyncio.run(main(p.parse_args()))

@@ -57,6 +57,7 @@ _LARGE_PART_BUDGET = 8 * 2**20  # bytes counted per part in flight of a large fi
 _LARGE_PARTS = 8
 _BYTE_BUDGET = 256 * 2**20
 _PROGRESS_EVERY = 0.2
+_CONTROL_CONNECTIONS = 4  # connections left to dedupe, data unit and task requests
 
 
 @attrs.define(eq=False)
@@ -304,14 +305,17 @@ class BulkUpload:
         self._project = project
         self._journal_path = journal
         self._journal: Journal | None = None
-        self._max = max_concurrency
         self._on_progress = on_progress
         self._fail_fast = fail_fast
         self._unit_batch = unit_batch_size
         self._specs: list[dict[str, Any]] = []
         self._report = BulkUploadReport(collection=collection, project=project)
-        self._budget = _Budget(max_concurrency, _BYTE_BUDGET)
-        self._large = anyio.Semaphore(max(1, max_concurrency // (2 * _LARGE_PARTS)))
+        # Senders beyond the connection pool would only queue for a connection, and the
+        # dedupe, data unit and task requests that feed and drain them would queue behind.
+        self._senders = max(1, min(max_concurrency,
+                                   http.config.max_connections - _CONTROL_CONNECTIONS))
+        self._budget = _Budget(self._senders, _BYTE_BUDGET)
+        self._large = anyio.Semaphore(max(1, self._senders // (2 * _LARGE_PARTS)))
         self._journal_lock = anyio.CapacityLimiter(1)
         self._hash_limiter = anyio.CapacityLimiter(_HASHERS)
         self._seen_paths: dict[int, int] = {}
@@ -424,7 +428,7 @@ class BulkUpload:
                 hash_recv.close()
                 dedupe_send.close()
                 tg.start_soon(self._deduper, dedupe_recv, send_send, unit_send.clone())
-                for _ in range(self._max):
+                for _ in range(self._senders):
                     tg.start_soon(self._sender, send_recv.clone(), unit_send.clone())
                 send_recv.close()
                 unit_send.close()
