@@ -319,7 +319,7 @@ class BulkUpload:
         self._journal_lock = anyio.CapacityLimiter(1)
         self._hash_limiter = anyio.CapacityLimiter(_HASHERS)
         self._seen_paths: dict[int, int] = {}
-        self._checksums_in_flight: dict[str, anyio.Event] = {}
+        self._checksums_in_flight: dict[str, anyio.Event | None] = {}
         self._checksums_sent: set[int] = set()  # each MD5 sent, as an int: ~70 B per file
         self._files_total = 0
         self._files_done = 0
@@ -661,16 +661,18 @@ class BulkUpload:
     async def _send_file(self, f: _File) -> None:
         assert f.md5 is not None
         md5_int = int(f.md5, 16)
-        waiting = self._checksums_in_flight.get(f.md5)
-        if waiting is not None:  # the same content is being sent for another item
+        while f.md5 in self._checksums_in_flight:  # the same content is being sent for another
             f.content = None
+            waiting = self._checksums_in_flight[f.md5]
+            if waiting is None:  # the first waiter makes the event (most files have none)
+                waiting = self._checksums_in_flight[f.md5] = anyio.Event()
             await waiting.wait()
         if md5_int in self._checksums_sent:  # the server has this content now
             f.content = None
             f.sent = True
             self._file_done(f, sent=False)
             return
-        done = self._checksums_in_flight[f.md5] = anyio.Event()
+        self._checksums_in_flight[f.md5] = None
         try:
             large = f.size > MULTIPART_LIMIT
             requests = _LARGE_PARTS if large else 1
@@ -695,16 +697,20 @@ class BulkUpload:
                     f"{uploaded.checksum}); upload it again once it stops changing",
                     path=str(f.path), reason="file_changed")
         except BaseException:
-            del self._checksums_in_flight[f.md5]
-            done.set()
+            self._release_checksum(f.md5)
             raise
         finally:
             f.content = None
         f.sent = True
         self._file_done(f, sent=True)
         self._checksums_sent.add(md5_int)
-        del self._checksums_in_flight[f.md5]
-        done.set()
+        self._release_checksum(f.md5)
+
+    def _release_checksum(self, md5: str) -> None:
+        """The send of ``md5`` ended: wake the items waiting for it, if any."""
+        waiting = self._checksums_in_flight.pop(md5)
+        if waiting is not None:
+            waiting.set()
 
     async def _upload(self, f: _File, large: bool) -> Any:
         if f.content is not None:
