@@ -120,6 +120,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         response = exc.response()
     except web.HTTPException as exc:
         response = _http_exception_response(exc)
+    except ConnectionResetError:  # the client went away mid-body: no server error, no log
+        response = error_response(400, "The connection was lost while the request was read.")
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             log.exception("unhandled error in %s %s (request id %s)", request.method,
