@@ -83,18 +83,25 @@ def _write_files(root: Path, n: int, size: int, prefix: str = "") -> int:
 
 def _api(emu: EmulatorProcess, method: str, path: str, body: Any = None) -> Any:
     req = urllib.request.Request(
-        emu.url + path, method=method,
+        emu.url + path,
+        method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Synapse-Access-Token": f"Token {emu.token}",
-                 "Content-Type": "application/json"})
+        headers={"Synapse-Access-Token": f"Token {emu.token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         return json.load(resp)
 
 
 def _targets(emu: EmulatorProcess) -> tuple[int, int]:
-    coll = _api(emu, "POST", "data_collections/", {
-        "name": "bench", "file_specifications": [
-            {"name": "image", "file_type": "image", "is_required": True}]})
+    coll = _api(
+        emu,
+        "POST",
+        "data_collections/",
+        {
+            "name": "bench",
+            "file_specifications": [{"name": "image", "file_type": "image", "is_required": True}],
+        },
+    )
     project = _api(emu, "POST", "projects/", {"name": "bench"})
     return int(coll["id"]), int(project["id"])
 
@@ -117,24 +124,54 @@ def _server_files(emu: EmulatorProcess) -> tuple[int, int]:
 def _distinct_unit_checksums(emu: EmulatorProcess) -> tuple[int, int]:
     with sqlite3.connect(f"file:{emu.data_dir}/emulator.sqlite3?mode=ro", uri=True) as conn:
         rows = conn.execute(
-            "SELECT json_extract(doc, '$.files.image.checksum') FROM data_units").fetchall()
+            "SELECT json_extract(doc, '$.files.image.checksum') FROM data_units"
+        ).fetchall()
     return len(rows), len({r[0] for r in rows})
 
 
-def _sdk(emu: EmulatorProcess, directory: Path, collection: int, project: int | None,
-         *extra: str) -> dict[str, Any]:
-    return run_client("benchmarks.bulk_client", "--url", emu.url, f"--token={emu.token}",
-                      "--dir", str(directory), "--collection", str(collection),
-                      "--project", str(project or 0), *extra, timeout=3600)
+def _sdk(
+    emu: EmulatorProcess, directory: Path, collection: int, project: int | None, *extra: str
+) -> dict[str, Any]:
+    return run_client(
+        "benchmarks.bulk_client",
+        "--url",
+        emu.url,
+        f"--token={emu.token}",
+        "--dir",
+        str(directory),
+        "--collection",
+        str(collection),
+        "--project",
+        str(project or 0),
+        *extra,
+        timeout=3600,
+    )
 
 
-def _official(emu: EmulatorProcess, directory: Path, collection: int, project: int | None
-              ) -> dict[str, Any]:
+def _official(
+    emu: EmulatorProcess, directory: Path, collection: int, project: int | None
+) -> dict[str, Any]:
     out = subprocess.run(
-        [OFFICIAL_PYTHON, "-m", "benchmarks.bulk_official", "--url", emu.url,
-         f"--token={emu.token}", "--dir", str(directory), "--collection", str(collection),
-         "--project", str(project or 0)],
-        capture_output=True, text=True, timeout=3600, check=False, cwd=REPO)
+        [
+            OFFICIAL_PYTHON,
+            "-m",
+            "benchmarks.bulk_official",
+            "--url",
+            emu.url,
+            f"--token={emu.token}",
+            "--dir",
+            str(directory),
+            "--collection",
+            str(collection),
+            "--project",
+            str(project or 0),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+        cwd=REPO,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"official client failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -162,11 +199,13 @@ def _cpu_line(label: str, n: int) -> str:
             if values:
                 parts.append(f"{who} {side} {1000 * summarize(values)['median'] / n:.2f}")
     return f"- CPU per file, ms (median of runs; client: the upload call only): {label}: " + (
-        ", ".join(parts) or "not measured")
+        ", ".join(parts) or "not measured"
+    )
 
 
-def _compare(directory: Path, n: int, runs: int, with_tasks: bool, latency: str = "20"
-             ) -> tuple[list[float], list[float], list[str]]:
+def _compare(
+    directory: Path, n: int, runs: int, with_tasks: bool, latency: str = "20"
+) -> tuple[list[float], list[float], list[str]]:
     """Interleaved runs of both clients, each into a fresh emulator; checks the server."""
     sdk: list[float] = []
     official: list[float] = []
@@ -176,8 +215,10 @@ def _compare(directory: Path, n: int, runs: int, with_tasks: bool, latency: str 
     if Path(OFFICIAL_PYTHON).exists():
         clients.append("official")
     else:
-        notes.append(f"official client not measured: no interpreter at {OFFICIAL_PYTHON} "
-                     "(set SYNAPSE_OFFICIAL_PYTHON to a venv with synapse-sdk installed)")
+        notes.append(
+            f"official client not measured: no interpreter at {OFFICIAL_PYTHON} "
+            "(set SYNAPSE_OFFICIAL_PYTHON to a venv with synapse-sdk installed)"
+        )
     for _ in range(runs):
         for who in clients:
             with _emulator(directory.parent, "--latency-ms", latency) as emu:
@@ -192,7 +233,8 @@ def _compare(directory: Path, n: int, runs: int, with_tasks: bool, latency: str 
                         notes.append(f"official client: {result['error']}")
                         continue
                 CPU.setdefault(f"{label} {who} emulator", []).append(
-                    _cpu_seconds(emu.proc.pid) - emu_cpu)
+                    _cpu_seconds(emu.proc.pid) - emu_cpu
+                )
                 CPU.setdefault(f"{label} {who} client", []).append(result["upload_cpu_s"])
                 units, tasks = _counts(emu, collection, project)
                 if units != n or (with_tasks and tasks != n):
@@ -209,11 +251,31 @@ def _ratio(sdk: list[float], official: list[float]) -> str:
     return f"{o['median'] / s['median']:.1f}x (worst case {o['min'] / s['max']:.1f}x)"
 
 
-def _kill_midway(emu: EmulatorProcess, directory: Path, collection: int, project: int,
-                 journal: Path, kill_files: int) -> None:
-    cmd = [sys.executable, "-m", "benchmarks.bulk_client", "--url", emu.url,
-           f"--token={emu.token}", "--dir", str(directory), "--collection", str(collection),
-           "--project", str(project), "--journal", str(journal), "--progress"]
+def _kill_midway(
+    emu: EmulatorProcess,
+    directory: Path,
+    collection: int,
+    project: int,
+    journal: Path,
+    kill_files: int,
+) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bulk_client",
+        "--url",
+        emu.url,
+        f"--token={emu.token}",
+        "--dir",
+        str(directory),
+        "--collection",
+        str(collection),
+        "--project",
+        str(project),
+        "--journal",
+        str(journal),
+        "--progress",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -240,19 +302,27 @@ def run(smoke: bool = False) -> str:
         else:
             mid_bytes = _write_files(mid, 200, 5 * MB)
             big_bytes = _write_files(big, 2, 300 * MB, prefix="big")
-        lines += [f"Runs per figure: {runs}; emulator latency 20 ms unless said; "
-                  f"official client: `{OFFICIAL_PYTHON}`.", "",
-                  "| scenario | SDK s | official s | official / SDK |", "|---|---|---|---|"]
+        lines += [
+            f"Runs per figure: {runs}; emulator latency 20 ms unless said; "
+            f"official client: `{OFFICIAL_PYTHON}`.",
+            "",
+            "| scenario | SDK s | official s | official / SDK |",
+            "|---|---|---|---|",
+        ]
 
         sdk, off, notes = _compare(small, n_small, runs, with_tasks=True)
-        lines.append(f"| {n_small} x 20 KB -> units + tasks | "
-                     f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
-                     f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |")
+        lines.append(
+            f"| {n_small} x 20 KB -> units + tasks | "
+            f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
+            f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
+        )
         sdk, off, notes2 = _compare(mid, 5 if smoke else 200, runs, with_tasks=False)
         notes += notes2
-        lines.append(f"| {'5 x 1 MB' if smoke else '200 x 5 MB'} -> units | "
-                     f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
-                     f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |")
+        lines.append(
+            f"| {'5 x 1 MB' if smoke else '200 x 5 MB'} -> units | "
+            f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
+            f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
+        )
         cpu_lines = [_cpu_line("small", n_small), _cpu_line("mid", 5 if smoke else 200)]
         if not smoke:
             both = root / "both"
@@ -266,8 +336,10 @@ def run(smoke: bool = False) -> str:
                     result = _sdk(emu, both, collection, None)
                     assert result["units"] == 202 and result["failed"] == 0, result
                     times.append(result["seconds"])
-            lines.append(f"| 200 x 5 MB + 2 x 300 MB -> units | {fmt(summarize(times))} | "
-                         "not measured (see note) | n/a |")
+            lines.append(
+                f"| 200 x 5 MB + 2 x 300 MB -> units | {fmt(summarize(times))} | "
+                "not measured (see note) | n/a |"
+            )
         lines += ["", *cpu_lines, *(f"- note: {n}" for n in sorted(set(notes)))]
 
         # 3. rerun with the journal after completion; 4. SIGKILL at about 50%, rerun.
@@ -277,11 +349,14 @@ def run(smoke: bool = False) -> str:
             journal = root / "done.journal"
             first = _sdk(emu, small, collection, project, "--journal", str(journal))
             again = _sdk(emu, small, collection, project, "--journal", str(journal))
-            lines += ["", f"- rerun with the journal after completion ({n_small} x 20 KB, "
-                      f"units + tasks): {again['bytes_sent']} bytes sent, "
-                      f"{again['skipped']} items skipped, {again['seconds']:.2f} s = "
-                      f"{100 * again['seconds'] / first['seconds']:.1f}% of the first run's "
-                      f"{first['seconds']:.2f} s"]
+            lines += [
+                "",
+                f"- rerun with the journal after completion ({n_small} x 20 KB, "
+                f"units + tasks): {again['bytes_sent']} bytes sent, "
+                f"{again['skipped']} items skipped, {again['seconds']:.2f} s = "
+                f"{100 * again['seconds'] / first['seconds']:.1f}% of the first run's "
+                f"{first['seconds']:.2f} s",
+            ]
         journal.unlink()
         with _emulator(root, "--latency-ms", "20") as emu:
             collection, project = _targets(emu)
@@ -297,25 +372,39 @@ def run(smoke: bool = False) -> str:
                 f"- SIGKILL at {files_at_kill}/{n_small} files on the server, then rerun: "
                 f"bytes sent in all {total} = {total / dataset:.3f}x the dataset (+ bodies cut "
                 f"by the kill, at most 64 x 20 KB); {units} units ({distinct} distinct files), "
-                f"{tasks} tasks for {n_small} files")
+                f"{tasks} tasks for {n_small} files"
+            )
 
         # 5. peak RSS for items from a generator; 6. 0 ms latency ceiling.
         tiny = root / "tiny"
         _write_files(tiny, n_rss, 1000)
         with _emulator(root) as emu:
             collection, _project = _targets(emu)
-            result = run_client("benchmarks.bulk_client", "--url", emu.url,
-                                f"--token={emu.token}", "--dir", str(tiny), "--collection",
-                                str(collection), "--generator", str(n_rss), timeout=3600)
+            result = run_client(
+                "benchmarks.bulk_client",
+                "--url",
+                emu.url,
+                f"--token={emu.token}",
+                "--dir",
+                str(tiny),
+                "--collection",
+                str(collection),
+                "--generator",
+                str(n_rss),
+                timeout=3600,
+            )
             assert result["units"] == n_rss, result
-            lines.append(f"- {n_rss:,} items of 1 KB from a generator, 0 ms: peak RSS "
-                         f"{result['peak_rss_mb']:.0f} MB, {result['seconds']:.1f} s "
-                         f"({n_rss / result['seconds']:.0f} files/s), client CPU "
-                         f"{result['cpu_s']:.1f} s")
+            lines.append(
+                f"- {n_rss:,} items of 1 KB from a generator, 0 ms: peak RSS "
+                f"{result['peak_rss_mb']:.0f} MB, {result['seconds']:.1f} s "
+                f"({n_rss / result['seconds']:.0f} files/s), client CPU "
+                f"{result['cpu_s']:.1f} s"
+            )
         shutil.rmtree(tiny)
         for label, directory, count, nbytes in (
-                (f"{n_small} x 20 KB", small, n_small, dataset),
-                ("1 MB files" if smoke else "5 MB files", mid, 5 if smoke else 200, mid_bytes)):
+            (f"{n_small} x 20 KB", small, n_small, dataset),
+            ("1 MB files" if smoke else "5 MB files", mid, 5 if smoke else 200, mid_bytes),
+        ):
             rates = []
             for _ in range(runs):
                 with _emulator(root) as emu:
@@ -323,8 +412,10 @@ def run(smoke: bool = False) -> str:
                     result = _sdk(emu, directory, collection, None)
                     rates.append(result["seconds"])
             s = summarize(rates)
-            lines.append(f"- 0 ms latency, {label}: {count / s['median']:.0f} files/s, "
-                         f"{nbytes / MB / s['median']:.0f} MB/s (median of {runs} runs, "
-                         f"{fmt(s, ' s')})")
+            lines.append(
+                f"- 0 ms latency, {label}: {count / s['median']:.0f} files/s, "
+                f"{nbytes / MB / s['median']:.0f} MB/s (median of {runs} runs, "
+                f"{fmt(s, ' s')})"
+            )
         del big_bytes
     return "\n".join(lines)

@@ -29,22 +29,42 @@ async def main(a: argparse.Namespace) -> None:
         print(f"progress {p.files_done} {p.bytes_done}", flush=True)
 
     async with AsyncClient(a.url, access_token=a.token) as client:
-        items = (generated(a.dir, a.generator) if a.generator else
-                 scan_directory(a.dir, file_specifications=[{"name": "image"}]))
+        items = (
+            generated(a.dir, a.generator)
+            if a.generator
+            else scan_directory(a.dir, file_specifications=[{"name": "image"}])
+        )
         started = time.perf_counter()
         cpu_before = self_usage()["cpu_s"]
         limits = {"max_concurrency": a.concurrency} if a.concurrency else {}  # else the default
         report = await client.data_collections.upload(
-            a.collection, items, project=a.project or None, journal=a.journal,
-            on_progress=show if a.progress else None, **limits)
+            a.collection,
+            items,
+            project=a.project or None,
+            journal=a.journal,
+            on_progress=show if a.progress else None,
+            **limits,
+        )
         seconds = time.perf_counter() - started
         usage = self_usage()
-    print(json.dumps({"seconds": seconds, "items": report.items, "sent": report.sent,
-                      "already_on_server": report.already_on_server, "skipped": report.skipped,
-                      "failed": report.failed, "bytes_sent": report.bytes_sent,
-                      "bytes_total": report.bytes_total, "units": len(report.data_unit_ids),
-                      "tasks": len(report.task_ids), **usage,
-                      "upload_cpu_s": usage["cpu_s"] - cpu_before}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "items": report.items,
+                "sent": report.sent,
+                "already_on_server": report.already_on_server,
+                "skipped": report.skipped,
+                "failed": report.failed,
+                "bytes_sent": report.bytes_sent,
+                "bytes_total": report.bytes_total,
+                "units": len(report.data_unit_ids),
+                "tasks": len(report.task_ids),
+                **usage,
+                "upload_cpu_s": usage["cpu_s"] - cpu_before,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

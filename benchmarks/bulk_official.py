@@ -31,10 +31,19 @@ def main(a: argparse.Namespace) -> None:
         error = f"{type(exc).__name__}: {str(exc)[:300]}"
     seconds = time.perf_counter() - started
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "items": len(data), "error": error,
-                      "bytes_total": sum(p.stat().st_size for p in files),
-                      "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime,
-                      "upload_cpu_s": ru.ru_utime + ru.ru_stime - cpu_before}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "items": len(data),
+                "error": error,
+                "bytes_total": sum(p.stat().st_size for p in files),
+                "peak_rss_mb": ru.ru_maxrss / 1024,
+                "cpu_s": ru.ru_utime + ru.ru_stime,
+                "upload_cpu_s": ru.ru_utime + ru.ru_stime - cpu_before,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,19 @@ from synapse_async.errors import (
     WaitTimeoutError,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "Budget", "ConnectFailed", "backoff_delay", "is_retryable",
-           "parse_retry_after", "pause", "poll", "retry_delay", "retrying", "wait_generator"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "Budget",
+    "ConnectFailed",
+    "backoff_delay",
+    "is_retryable",
+    "parse_retry_after",
+    "pause",
+    "poll",
+    "retry_delay",
+    "retrying",
+    "wait_generator",
+]
 
 logger = logging.getLogger("synapse_async.http")
 
@@ -74,8 +85,13 @@ class Budget:
         return Timeout(
             connect=left if timeout.connect is None else min(timeout.connect, left),
             read=timeout.read if timeout.read is None else min(timeout.read, left),
-            total=(timeout.total if not total else
-                   left if timeout.total is None else min(timeout.total, left)),
+            total=(
+                timeout.total
+                if not total
+                else left
+                if timeout.total is None
+                else min(timeout.total, left)
+            ),
         )
 
 
@@ -191,8 +207,13 @@ async def retrying(
         return failures > policy.max_retries or budget.remaining() <= 0
 
     def on_backoff(details: Any) -> None:
-        logger.info("retrying %s after %s (retry %d, waiting %.2fs)", what,
-                    type(details["exception"]).__name__, failures, details["wait"])
+        logger.info(
+            "retrying %s after %s (retry %d, waiting %.2fs)",
+            what,
+            type(details["exception"]).__name__,
+            failures,
+            details["wait"],
+        )
 
     run = backoff.on_exception(
         wait_generator,  # type: ignore[arg-type]
@@ -238,6 +259,7 @@ async def poll(
     Raises:
         WaitTimeoutError: still not finished at the deadline.
     """
+
     async def once() -> T:  # backoff needs a coroutine function to drive it async
         return await fetch()
 

@@ -107,8 +107,9 @@ def multipart_body(
         for name, value in fields.items():
             form.add_field(name, value)
         for name, (filename, content) in files.items():
-            form.add_field(name, content, filename=filename,
-                           content_type="application/octet-stream")
+            form.add_field(
+                name, content, filename=filename, content_type="application/octet-stream"
+            )
         return form
 
     return build
@@ -122,11 +123,16 @@ def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """
     checked: dict[str, str] = {}
     for name, value in headers.items():
-        if not isinstance(name, str) or not isinstance(value, str) or has_control_chars(
-                name) or has_control_chars(value):
+        if (
+            not isinstance(name, str)
+            or not isinstance(value, str)
+            or has_control_chars(name)
+            or has_control_chars(value)
+        ):
             raise ConfigurationError(
                 f"header {name!r}: names and values must be strings without control "
-                "characters (a trailing newline from a file?); strip the value")
+                "characters (a trailing newline from a file?); strip the value"
+            )
         checked[name] = value
     return checked
 
@@ -152,14 +158,22 @@ class HTTPClient:
             protocol the server speaks, once learned).
     """
 
-    def __init__(self, config: ClientConfig, transport: TransportTypes | None = None, *,
-                 ssl: SSLTypes | None = None, extra_headers: Mapping[str, str] | None = None,
-                 extra_query: Mapping[str, Any] | None = None,
-                 shared: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        transport: TransportTypes | None = None,
+        *,
+        ssl: SSLTypes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        shared: dict[str, Any] | None = None,
+    ) -> None:
         self.config = config
         self.transport: Transport = as_transport(
-            transport, max_connections=config.max_connections,
-            ssl=bool(config.verify_ssl) if ssl is None else ssl)
+            transport,
+            max_connections=config.max_connections,
+            ssl=bool(config.verify_ssl) if ssl is None else ssl,
+        )
         self.extra_headers = check_headers(extra_headers or {})
         self.extra_query = dict(extra_query or {})
         self.shared: dict[str, Any] = {} if shared is None else shared
@@ -169,17 +183,24 @@ class HTTPClient:
         self._joined: dict[str, str] = {}  # relative path -> absolute URL, for the paths used
         self._auth = config.auth_headers()
 
-    def with_config(self, config: ClientConfig, *,
-                    extra_headers: Mapping[str, str] | None = None,
-                    extra_query: Mapping[str, Any] | None = None) -> HTTPClient:
+    def with_config(
+        self,
+        config: ClientConfig,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> HTTPClient:
         """A sibling with other settings that shares this one's transport and connections.
 
         ``extra_headers`` and ``extra_query`` are added to this one's extras.
         """
-        return HTTPClient(config, self.transport,
-                          extra_headers={**self.extra_headers, **(extra_headers or {})},
-                          extra_query={**self.extra_query, **(extra_query or {})},
-                          shared=self.shared)
+        return HTTPClient(
+            config,
+            self.transport,
+            extra_headers={**self.extra_headers, **(extra_headers or {})},
+            extra_query={**self.extra_query, **(extra_query or {})},
+            shared=self.shared,
+        )
 
     def __repr__(self) -> str:
         return f"HTTPClient(base_url={self.config.base_url!r})"
@@ -202,8 +223,12 @@ class HTTPClient:
             params = {**self.extra_query, **(params or {})}
         if params:
             query = urlencode(
-                [(k, _param_str(v)) for k, v in params.items() if v is not None
-                 for v in (v if isinstance(v, (list, tuple)) else [v])],
+                [
+                    (k, _param_str(v))
+                    for k, v in params.items()
+                    if v is not None
+                    for v in (v if isinstance(v, (list, tuple)) else [v])
+                ],
             )
             if query:
                 url = f"{url}{'&' if '?' in url else '?'}{query}"
@@ -261,10 +286,17 @@ class HTTPClient:
 
         def retryable(exc: SynapseError) -> bool:
             return _retry.is_retryable(exc, policy, idempotent=idempotent) or (
-                retry_on is not None and retry_on(exc))
+                retry_on is not None and retry_on(exc)
+            )
 
-        return await _retry.retrying(attempt, policy=policy, budget=budget,
-                                     retryable=retryable, what=what, progressed=progressed)
+        return await _retry.retrying(
+            attempt,
+            policy=policy,
+            budget=budget,
+            retryable=retryable,
+            what=what,
+            progressed=progressed,
+        )
 
     async def send(
         self,
@@ -300,16 +332,19 @@ class HTTPClient:
         """
         if self.shared.get("closed"):
             raise ClientClosedError(
-                f"this client ({self.config.base_url}) was closed; make a new client")
-        hdrs = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.extra_headers,
-                **(headers or {})}
+                f"this client ({self.config.base_url}) was closed; make a new client"
+            )
+        hdrs = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **self.extra_headers,
+            **(headers or {}),
+        }
         if self._same_origin(url):
             hdrs.update(self._auth)
         shown = url if shown is None else shown
-        tmo = budget.cap(self.config.timeout if timeout is None else timeout,
-                         total=not streamed)
-        request = Request(method, url, headers=hdrs, body=body, timeout=tmo,
-                          decompress=decompress)
+        tmo = budget.cap(self.config.timeout if timeout is None else timeout, total=not streamed)
+        request = Request(method, url, headers=hdrs, body=body, timeout=tmo, decompress=decompress)
         started = time.monotonic()
         try:
             if tmo.read is None and tmo.total is None and body is None:
@@ -323,10 +358,16 @@ class HTTPClient:
             raise self._redact_error(exc, url, shown) from exc.__cause__
         except builtins.TimeoutError as exc:
             raise map_transport_error(exc, method, shown) from None
-        logger.debug("%s %s -> %d in %.1f ms", method, self._debug_url(shown), resp.status,
-                     (time.monotonic() - started) * 1000)
-        if resp.status >= 300 and not (redirects and 300 <= resp.status < 400
-                                       and "Location" in resp.headers):
+        logger.debug(
+            "%s %s -> %d in %.1f ms",
+            method,
+            self._debug_url(shown),
+            resp.status,
+            (time.monotonic() - started) * 1000,
+        )
+        if resp.status >= 300 and not (
+            redirects and 300 <= resp.status < 400 and "Location" in resp.headers
+        ):
             try:
                 await resp.read()
             finally:
@@ -336,8 +377,9 @@ class HTTPClient:
 
     def _debug_url(self, url: str) -> str:
         """``url`` for a DEBUG line: with its query string, credentials as ``***``."""
-        return loggable_url(url, self.config.secrets()) if logger.isEnabledFor(
-            logging.DEBUG) else url
+        return (
+            loggable_url(url, self.config.secrets()) if logger.isEnabledFor(logging.DEBUG) else url
+        )
 
     def _redact_error(self, exc: TransportError, url: str, shown: str) -> TransportError:
         if shown != url:
@@ -408,16 +450,29 @@ class HTTPClient:
             if attempts > 1:
                 hdrs["X-Retry-Count"] = str(attempts - 1)
             payload = body if body is not None else (data() if streamed else data)
-            resp = await self.send(method, url, budget=budget, headers=hdrs, body=payload,
-                                   timeout=tmo, streamed=streamed, shown=shown)
+            resp = await self.send(
+                method,
+                url,
+                budget=budget,
+                headers=hdrs,
+                body=payload,
+                timeout=tmo,
+                streamed=streamed,
+                shown=shown,
+            )
             try:
                 raw = await resp.read()
             finally:
                 await resp.aclose()
             return self._decode(method, shown, resp, raw, expect)
 
-        return await self.retrying(attempt, budget=budget, what=f"{method} {_log_url(shown)}",
-                                   idempotent=idempotent, retry_on=retry_on)
+        return await self.retrying(
+            attempt,
+            budget=budget,
+            what=f"{method} {_log_url(shown)}",
+            idempotent=idempotent,
+            retry_on=retry_on,
+        )
 
     def _decode(self, method: str, url: str, resp: Response, raw: bytes, expect: Expect) -> Any:
         status = resp.status
@@ -432,16 +487,25 @@ class HTTPClient:
             raise UnexpectedResponseError(
                 f"{method} {url}: expected JSON but got {ctype or 'no content type'} "
                 f"({_excerpt(raw.decode('utf-8', 'replace'))!r}); is base_url the API root?",
-                status_code=status, detail=None, request_id=resp.headers.get("X-Request-Id"),
-                method=method, url=url, response=resp)
+                status_code=status,
+                detail=None,
+                request_id=resp.headers.get("X-Request-Id"),
+                method=method,
+                url=url,
+                response=resp,
+            )
         try:
             return json.loads(raw)
         except ValueError:
             raise UnexpectedResponseError(
                 f"{method} {url}: the server sent invalid JSON "
                 f"({_excerpt(raw.decode('utf-8', 'replace'))!r})",
-                status_code=status, request_id=resp.headers.get("X-Request-Id"),
-                method=method, url=url, response=resp) from None
+                status_code=status,
+                request_id=resp.headers.get("X-Request-Id"),
+                method=method,
+                url=url,
+                response=resp,
+            ) from None
 
     # -- event streams --------------------------------------------------------------------
 
@@ -479,13 +543,17 @@ class HTTPClient:
         url = self.url_for(path_or_url, params)
         shown = _redact_url(url, redact)
         hdrs = {"Accept": "text/event-stream", **(headers or {})}
-        tmo = (Timeout(connect=self.config.timeout.connect, read=None, total=None)
-               if timeout is None else coerce_timeout(timeout))
+        tmo = (
+            Timeout(connect=self.config.timeout.connect, read=None, total=None)
+            if timeout is None
+            else coerce_timeout(timeout)
+        )
         budget = self.budget()
 
         async def attempt() -> Response:
-            return await self.send(method, url, budget=budget, headers=hdrs, timeout=tmo,
-                                   streamed=True, shown=shown)
+            return await self.send(
+                method, url, budget=budget, headers=hdrs, timeout=tmo, streamed=True, shown=shown
+            )
 
         resp = await self.retrying(attempt, budget=budget, what=f"{method} {_log_url(shown)}")
         try:
@@ -520,8 +588,10 @@ class HTTPClient:
             kind = "an HTML page" if "<html" in text[:500].lower() else "a non-JSON body"
             detail = f"{kind}: {_excerpt(text)!r}" if text.strip() else "an empty body"
         if 300 <= status < 400:
-            detail = (f"unexpected redirect to {headers.get('Location')!r}; check base_url "
-                      "(the SDK does not follow redirects, so credentials stay on the API host)")
+            detail = (
+                f"unexpected redirect to {headers.get('Location')!r}; check base_url "
+                "(the SDK does not follow redirects, so credentials stay on the API host)"
+            )
         detail_text = detail if isinstance(detail, str) else json.dumps(detail)
         request_id = headers.get("X-Request-Id")
         cls = error_class_for_status(status)
@@ -531,12 +601,19 @@ class HTTPClient:
         hint = _HINTS.get(cls.__name__)
         if hint:
             message += f"; {hint}"
-        kwargs: dict[str, Any] = dict(status_code=status, detail=detail, request_id=request_id,
-                                      method=method, url=url, body=body, response=resp)
+        kwargs: dict[str, Any] = dict(
+            status_code=status,
+            detail=detail,
+            request_id=request_id,
+            method=method,
+            url=url,
+            body=body,
+            response=resp,
+        )
         if cls is RateLimitError:
             return RateLimitError(
-                message, retry_after=_retry.parse_retry_after(headers.get("Retry-After")),
-                **kwargs)
+                message, retry_after=_retry.parse_retry_after(headers.get("Retry-After")), **kwargs
+            )
         return cls(message, **kwargs)
 
 

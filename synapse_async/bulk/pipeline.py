@@ -156,7 +156,8 @@ def _stat_file(path: Path) -> os.stat_result:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInputError(
-            f"file name {os.fsencode(path)!r} is not valid UTF-8; rename the file") from None
+            f"file name {os.fsencode(path)!r} is not valid UTF-8; rename the file"
+        ) from None
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -181,8 +182,9 @@ def _unit_path(path: Path) -> str:
     return path.name
 
 
-async def _aiter_chunks(items: Iterable[Any] | AsyncIterable[Any], size: int
-                        ) -> AsyncIterator[list[Any]]:
+async def _aiter_chunks(
+    items: Iterable[Any] | AsyncIterable[Any], size: int
+) -> AsyncIterator[list[Any]]:
     """The input in lists of up to ``size``; a blocking iterable is read in a worker thread."""
     if isinstance(items, AsyncIterable):
         chunk: list[Any] = []
@@ -288,13 +290,18 @@ class BulkUpload:
         check_id(collection, "collection")
         if project is not None:
             check_id(project, "project")
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not (
-                1 <= max_concurrency <= 256):
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or not (1 <= max_concurrency <= 256)
+        ):
             raise InvalidInputError(
-                f"max_concurrency must be an integer from 1 to 256, got {max_concurrency!r}")
+                f"max_concurrency must be an integer from 1 to 256, got {max_concurrency!r}"
+            )
         if not isinstance(unit_batch_size, int) or not 1 <= unit_batch_size <= 1000:
             raise InvalidInputError(
-                f"batch size must be an integer from 1 to 1000, got {unit_batch_size!r}")
+                f"batch size must be an integer from 1 to 1000, got {unit_batch_size!r}"
+            )
         if on_progress is not None and not callable(on_progress):
             raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
         self._http = http
@@ -312,8 +319,9 @@ class BulkUpload:
         self._report = BulkUploadReport(collection=collection, project=project)
         # Senders beyond the connection pool would only queue for a connection, and the
         # dedupe, data unit and task requests that feed and drain them would queue behind.
-        self._senders = max(1, min(max_concurrency,
-                                   http.config.max_connections - _CONTROL_CONNECTIONS))
+        self._senders = max(
+            1, min(max_concurrency, http.config.max_connections - _CONTROL_CONNECTIONS)
+        )
         self._budget = _Budget(self._senders, _BYTE_BUDGET)
         self._large = anyio.Semaphore(max(1, self._senders // (2 * _LARGE_PARTS)))
         self._journal_lock = anyio.CapacityLimiter(1)
@@ -336,16 +344,22 @@ class BulkUpload:
     async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> BulkUploadReport:
         """Upload every item; the report of what happened."""
         if isinstance(items, (str, bytes, os.PathLike)) or not isinstance(
-                items, (Iterable, AsyncIterable)):
+            items, (Iterable, AsyncIterable)
+        ):
             raise InvalidInputError(
                 f"items must be an iterable of items (e.g. scan_directory(...)), got {items!r}; "
-                "for a folder use synapse_async.bulk.scan_directory(folder, ...)")
+                "for a folder use synapse_async.bulk.scan_directory(folder, ...)"
+            )
         started = time.monotonic()
         await self._check_targets()
         if self._journal_path is not None:
             self._journal = await anyio.to_thread.run_sync(
-                lambda: Journal(Path(self._journal_path),  # type: ignore[arg-type]
-                                collection=self._collection, project=self._project))
+                lambda: Journal(
+                    Path(self._journal_path),  # type: ignore[arg-type]
+                    collection=self._collection,
+                    project=self._project,
+                )
+            )
         try:
             await self._replay_pending()
             try:
@@ -360,18 +374,23 @@ class BulkUpload:
         if self._stop is not None:
             raise BulkUploadError(
                 f"bulk upload stopped at item #{self._stop.index} (fail_fast): "
-                f"{self._stop.error_type}: {self._stop.message}", report=self._report)
+                f"{self._stop.error_type}: {self._stop.message}",
+                report=self._report,
+            )
         return self._report
 
     async def _check_targets(self) -> None:
         try:
             data = await self._http.request(
-                "GET", f"data_collections/{self._collection}/",
-                params={"expand": "file_specifications"})
+                "GET",
+                f"data_collections/{self._collection}/",
+                params={"expand": "file_specifications"},
+            )
         except NotFoundError as exc:
             raise InvalidInputError(
                 f"data collection {self._collection} does not exist (404); check the id "
-                "(client.data_collections.list() shows yours)") from exc
+                "(client.data_collections.list() shows yours)"
+            ) from exc
         specs = data.get("file_specifications") if isinstance(data, dict) else None
         self._specs = [s for s in specs or [] if isinstance(s, dict)]
         if self._project is not None:
@@ -379,7 +398,8 @@ class BulkUpload:
                 await self._http.request("GET", f"projects/{self._project}/")
             except NotFoundError as exc:
                 raise InvalidInputError(
-                    f"project {self._project} does not exist (404); check the id") from exc
+                    f"project {self._project} does not exist (404); check the id"
+                ) from exc
 
     async def _journal_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._journal_lock)
@@ -394,22 +414,28 @@ class BulkUpload:
                 continue
             try:
                 if batch.kind == "unit":
-                    units = await self._units.create(batch.payload,
-                                                     idempotency_key=batch.idem_key)
+                    units = await self._units.create(batch.payload, idempotency_key=batch.idem_key)
                     ids = [u.id for u in units]
                 else:
                     assert self._project is not None  # the journal's project matched
                     tasks = await self._tasks.create(
-                        self._project, [{"data_unit": u} for u in batch.payload],
-                        idempotency_key=batch.idem_key)
+                        self._project,
+                        [{"data_unit": u} for u in batch.payload],
+                        idempotency_key=batch.idem_key,
+                    )
                     ids = [t.id for t in tasks]
             except (ValidationError, NotFoundError):
                 # Refused, so nothing was created: its items go through the pipeline again.
-                await self._journal_call(journal.abandon_batch, batch.kind, batch.idem_key,
-                                         batch.keys)
+                await self._journal_call(
+                    journal.abandon_batch, batch.kind, batch.idem_key, batch.keys
+                )
                 continue
-            await self._journal_call(journal.finish_batch, batch.kind, batch.idem_key,
-                                     list(zip(batch.keys, ids, strict=True)))
+            await self._journal_call(
+                journal.finish_batch,
+                batch.kind,
+                batch.idem_key,
+                list(zip(batch.keys, ids, strict=True)),
+            )
 
     async def _run_stages(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
         hash_send, hash_recv = anyio.create_memory_object_stream[_Entry](256)
@@ -421,8 +447,14 @@ class BulkUpload:
             outer.start_soon(self._ticker)
             async with anyio.create_task_group() as tg:
                 self._cancel = tg.cancel_scope
-                tg.start_soon(self._produce, items, hash_send, dedupe_send.clone(),
-                              unit_send.clone(), task_send.clone())
+                tg.start_soon(
+                    self._produce,
+                    items,
+                    hash_send,
+                    dedupe_send.clone(),
+                    unit_send.clone(),
+                    task_send.clone(),
+                )
                 for _ in range(_HASHERS):
                     tg.start_soon(self._hasher, hash_recv.clone(), dedupe_send.clone())
                 hash_recv.close()
@@ -438,10 +470,12 @@ class BulkUpload:
 
     # -- failures and progress -----------------------------------------------------------
 
-    def _fail(self, entry: _Entry | None, index: int, paths: dict[str, str],
-              exc: BaseException) -> None:
-        failure = BulkFailure(index=index, paths=paths, error_type=type(exc).__name__,
-                              message=str(exc))
+    def _fail(
+        self, entry: _Entry | None, index: int, paths: dict[str, str], exc: BaseException
+    ) -> None:
+        failure = BulkFailure(
+            index=index, paths=paths, error_type=type(exc).__name__, message=str(exc)
+        )
         self._report.failures.append(failure)
         self._report.failed += 1
         if entry is not None:
@@ -478,10 +512,18 @@ class BulkUpload:
                 first_t, first_b = t, b
                 break
         rate = (done - first_b) / (now - first_t) if now > first_t else 0.0
-        self._on_progress(BulkProgress(
-            files_done=self._files_done, files_total=self._files_total, bytes_done=done,
-            bytes_total=self._report.bytes_total, items_done=self._items_done,
-            items_failed=self._report.failed, rate=rate, scan_complete=self._scan_complete))
+        self._on_progress(
+            BulkProgress(
+                files_done=self._files_done,
+                files_total=self._files_total,
+                bytes_done=done,
+                bytes_total=self._report.bytes_total,
+                items_done=self._items_done,
+                items_failed=self._report.failed,
+                rate=rate,
+                scan_complete=self._scan_complete,
+            )
+        )
 
     async def _ticker(self) -> None:
         while True:
@@ -511,21 +553,27 @@ class BulkUpload:
                 if first != index or any(f.path == path for f in entry.files):
                     raise InvalidInputError(
                         f"duplicate path {str(path)!r} (also in item #{first}); each file "
-                        "goes into one data unit once")
+                        "goes into one data unit once"
+                    )
                 st = _stat_file(path)
                 entry.files.append(_File(slot, path, st.st_size, st.st_mtime_ns))
             return entry
         except (InvalidInputError, OSError) as exc:
             return (index, paths, exc)
 
-    def _prepare_chunk(self, start: int, chunk: list[Any]
-                       ) -> list[_Entry | tuple[int, dict[str, str], Exception]]:
+    def _prepare_chunk(
+        self, start: int, chunk: list[Any]
+    ) -> list[_Entry | tuple[int, dict[str, str], Exception]]:
         return [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
 
-    async def _produce(self, items: Iterable[Any] | AsyncIterable[Any],
-                       to_hash: ObjectSendStream[_Entry], to_dedupe: ObjectSendStream[_Entry],
-                       to_units: ObjectSendStream[_Entry], to_tasks: ObjectSendStream[_Entry]
-                       ) -> None:
+    async def _produce(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        to_hash: ObjectSendStream[_Entry],
+        to_dedupe: ObjectSendStream[_Entry],
+        to_units: ObjectSendStream[_Entry],
+        to_tasks: ObjectSendStream[_Entry],
+    ) -> None:
         async with to_hash, to_dedupe, to_units, to_tasks:
             index = 0
             async for chunk in _aiter_chunks(items, _READ_CHUNK):
@@ -543,8 +591,7 @@ class BulkUpload:
                         self._fail(None, *p)
                 rows: dict[str, JournalRow] = {}
                 if self._journal is not None and entries:
-                    rows = await self._journal_call(self._journal.lookup,
-                                                    [e.key for e in entries])
+                    rows = await self._journal_call(self._journal.lookup, [e.key for e in entries])
                 changed: list[str] = []
                 for entry in entries:
                     row = rows.get(entry.key)
@@ -564,14 +611,24 @@ class BulkUpload:
     def _apply_journal(self, entry: _Entry, row: JournalRow, changed: list[str]) -> str:
         """Use what the journal knows of an item; returns where the item goes next."""
         same = all(
-            (s := row.files.get(f.slot)) is not None and s.size == f.size
-            and s.mtime_ns == f.mtime_ns and s.md5 for f in entry.files)
+            (s := row.files.get(f.slot)) is not None
+            and s.size == f.size
+            and s.mtime_ns == f.mtime_ns
+            and s.md5
+            for f in entry.files
+        )
         if not same:
             if row.unit_id is not None:
-                self._fail_entry(entry, FileChangedError(
-                    f"item #{entry.index} changed since the journal recorded it: its data unit "
-                    f"{row.unit_id} holds the earlier content; upload the new version with "
-                    "another journal", path=str(entry.files[0].path), reason="file_changed"))
+                self._fail_entry(
+                    entry,
+                    FileChangedError(
+                        f"item #{entry.index} changed since the journal recorded it: its data unit "
+                        f"{row.unit_id} holds the earlier content; upload the new version with "
+                        "another journal",
+                        path=str(entry.files[0].path),
+                        reason="file_changed",
+                    ),
+                )
                 return "done"
             changed.append(entry.key)
             return "hash"
@@ -596,29 +653,38 @@ class BulkUpload:
 
     # -- stage 2: hash --------------------------------------------------------------------
 
-    async def _hasher(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
-                      ) -> None:
+    async def _hasher(
+        self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
+    ) -> None:
         async with recv, out:
             while (batch := await _collect_hash_batch(recv)) is not None:
-                errors = await anyio.to_thread.run_sync(_hash_entries, batch,
-                                                        limiter=self._hash_limiter)
+                errors = await anyio.to_thread.run_sync(
+                    _hash_entries, batch, limiter=self._hash_limiter
+                )
                 for entry, error in zip(batch, errors, strict=True):
                     if error is not None:
                         for f in entry.files:
                             f.content = None
-                        self._fail_entry(entry, InvalidInputError(
-                            f"cannot read {error.filename!r}: {error.strerror}"))
+                        self._fail_entry(
+                            entry,
+                            InvalidInputError(f"cannot read {error.filename!r}: {error.strerror}"),
+                        )
                     else:
                         await out.send(entry)
 
     # -- stage 3: dedupe by checksum ------------------------------------------------------
 
-    async def _deduper(self, recv: ObjectReceiveStream[_Entry], to_send: ObjectSendStream[_Entry],
-                       to_units: ObjectSendStream[_Entry]) -> None:
+    async def _deduper(
+        self,
+        recv: ObjectReceiveStream[_Entry],
+        to_send: ObjectSendStream[_Entry],
+        to_units: ObjectSendStream[_Entry],
+    ) -> None:
         async with recv, to_send, to_units:
             while (batch := await _collect(recv, _DEDUPE_BATCH, _DEDUPE_LINGER)) is not None:
-                wanted = sorted({f.md5 for e in batch for f in e.files
-                                 if not f.sent and f.md5 is not None})
+                wanted = sorted(
+                    {f.md5 for e in batch for f in e.files if not f.sent and f.md5 is not None}
+                )
                 existing: dict[str, int] = {}
                 if wanted:
                     try:
@@ -634,9 +700,10 @@ class BulkUpload:
                             f.content = None
                             self._file_done(f, sent=False)
                 if self._journal is not None:
-                    await self._journal_call(self._journal.record_files,
-                                             [(e.key, {f.slot: f.state() for f in e.files})
-                                              for e in batch])
+                    await self._journal_call(
+                        self._journal.record_files,
+                        [(e.key, {f.slot: f.state() for f in e.files}) for e in batch],
+                    )
                 for entry in batch:
                     if all(f.sent for f in entry.files):
                         await to_units.send(entry)
@@ -645,8 +712,9 @@ class BulkUpload:
 
     # -- stage 4: send --------------------------------------------------------------------
 
-    async def _sender(self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
-                      ) -> None:
+    async def _sender(
+        self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
+    ) -> None:
         async with recv, out:
             async for entry in recv:
                 try:
@@ -689,13 +757,14 @@ class BulkUpload:
                 if large:
                     self._large.release()
             st = f.path.stat()  # a stat is cheaper than a thread hop
-            if uploaded.checksum != f.md5 or st.st_size != f.size or (
-                    st.st_mtime_ns != f.mtime_ns):
+            if uploaded.checksum != f.md5 or st.st_size != f.size or (st.st_mtime_ns != f.mtime_ns):
                 raise FileChangedError(
                     f"{str(f.path)!r} changed while it was sent (its size, mtime or content "
                     f"differ from when it was hashed: MD5 {f.md5}, the server got "
                     f"{uploaded.checksum}); upload it again once it stops changing",
-                    path=str(f.path), reason="file_changed")
+                    path=str(f.path),
+                    reason="file_changed",
+                )
         except BaseException:
             self._release_checksum(f.md5)
             raise
@@ -723,8 +792,9 @@ class BulkUpload:
             self._partial[key] = confirmed
 
         try:
-            return await self._files.create(f.path, on_progress=progress,
-                                            max_concurrency=_LARGE_PARTS)
+            return await self._files.create(
+                f.path, on_progress=progress, max_concurrency=_LARGE_PARTS
+            )
         finally:
             self._partial.pop(key, None)
 
@@ -733,24 +803,25 @@ class BulkUpload:
     def _unit_body(self, entry: _Entry) -> dict[str, Any]:
         body: dict[str, Any] = {
             "data_collection": self._collection,
-            "files": {f.slot: {"checksum": f.md5, "path": _unit_path(f.path)}
-                      for f in entry.files},
+            "files": {f.slot: {"checksum": f.md5, "path": _unit_path(f.path)} for f in entry.files},
             "meta": entry.item.meta,
         }
         if entry.item.groups:
             body["groups"] = entry.item.groups
         return body
 
-    async def _unit_batcher(self, recv: ObjectReceiveStream[_Entry],
-                            out: ObjectSendStream[_Entry]) -> None:
+    async def _unit_batcher(
+        self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
+    ) -> None:
         async with recv, out, anyio.create_task_group() as tg:
             limiter = anyio.Semaphore(2)
             while (batch := await _collect(recv, self._unit_batch, _UNIT_LINGER)) is not None:
                 await limiter.acquire()
                 tg.start_soon(self._create_units, batch, out.clone(), limiter)
 
-    async def _create_units(self, batch: list[_Entry], out: ObjectSendStream[_Entry],
-                            limiter: anyio.Semaphore) -> None:
+    async def _create_units(
+        self, batch: list[_Entry], out: ObjectSendStream[_Entry], limiter: anyio.Semaphore
+    ) -> None:
         try:
             async with out:
                 bodies = [self._unit_body(e) for e in batch]
@@ -758,28 +829,36 @@ class BulkUpload:
                 if self._journal is not None:
                     await self._journal_call(
                         self._journal.record_files,
-                        [(e.key, {f.slot: f.state() for f in e.files}) for e in batch])
+                        [(e.key, {f.slot: f.state() for f in e.files}) for e in batch],
+                    )
                     idem = await self._journal_call(
-                        self._journal.begin_batch, "unit",
-                        [(e.key, b) for e, b in zip(batch, bodies, strict=True)])
+                        self._journal.begin_batch,
+                        "unit",
+                        [(e.key, b) for e, b in zip(batch, bodies, strict=True)],
+                    )
                 try:
                     units = await self._units.create(bodies, idempotency_key=idem)
                     if len(units) != len(batch):
                         raise InvalidInputError(
-                            f"the server created {len(units)} data units for {len(batch)}")
+                            f"the server created {len(units)} data units for {len(batch)}"
+                        )
                 except SynapseError as exc:
                     if self._journal is not None and idem is not None:
-                        await self._journal_call(self._journal.abandon_batch, "unit", idem,
-                                                 [e.key for e in batch])
+                        await self._journal_call(
+                            self._journal.abandon_batch, "unit", idem, [e.key for e in batch]
+                        )
                     for entry in batch:
                         self._fail_entry(entry, exc)
                     return
                 for entry, unit in zip(batch, units, strict=True):
                     entry.unit_id = unit.id
                 if self._journal is not None and idem is not None:
-                    await self._journal_call(self._journal.finish_batch, "unit", idem,
-                                             [(e.key, u.id) for e, u in
-                                              zip(batch, units, strict=True)])
+                    await self._journal_call(
+                        self._journal.finish_batch,
+                        "unit",
+                        idem,
+                        [(e.key, u.id) for e, u in zip(batch, units, strict=True)],
+                    )
                 for entry in batch:
                     if self._project is None:
                         self._item_finished(entry)
@@ -799,22 +878,29 @@ class BulkUpload:
         assert self._project is not None
         idem: str | None = None
         if self._journal is not None:
-            idem = await self._journal_call(self._journal.begin_batch, "task",
-                                            [(e.key, e.unit_id) for e in batch])
+            idem = await self._journal_call(
+                self._journal.begin_batch, "task", [(e.key, e.unit_id) for e in batch]
+            )
         try:
             tasks = await self._tasks.create(
-                self._project, [{"data_unit": e.unit_id} for e in batch], idempotency_key=idem)
+                self._project, [{"data_unit": e.unit_id} for e in batch], idempotency_key=idem
+            )
         except SynapseError as exc:
             if self._journal is not None and idem is not None:
-                await self._journal_call(self._journal.abandon_batch, "task", idem,
-                                         [e.key for e in batch])
+                await self._journal_call(
+                    self._journal.abandon_batch, "task", idem, [e.key for e in batch]
+                )
             for entry in batch:
                 self._fail_entry(entry, exc)
             return
         for entry, task in zip(batch, tasks, strict=True):
             entry.task_id = task.id
         if self._journal is not None and idem is not None:
-            await self._journal_call(self._journal.finish_batch, "task", idem,
-                                     [(e.key, t.id) for e, t in zip(batch, tasks, strict=True)])
+            await self._journal_call(
+                self._journal.finish_batch,
+                "task",
+                idem,
+                [(e.key, t.id) for e, t in zip(batch, tasks, strict=True)],
+            )
         for entry in batch:
             self._item_finished(entry)

@@ -105,7 +105,8 @@ def _http_exception_response(exc: web.HTTPException) -> web.StreamResponse:
 
 INSUFFICIENT_STORAGE = (
     "Insufficient storage: the server's disk is full. Abort unfinished uploads "
-    "(DELETE chunked_upload/{id}/) to free space, or retry later.")
+    "(DELETE chunked_upload/{id}/) to free space, or retry later."
+)
 """The detail of a 507 answer."""
 
 
@@ -124,8 +125,9 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         response = error_response(400, "The connection was lost while the request was read.")
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            log.exception("unhandled error in %s %s (request id %s)", request.method,
-                          request.path, request_id)
+            log.exception(
+                "unhandled error in %s %s (request id %s)", request.method, request.path, request_id
+            )
             response = error_response(500, "A server error occurred.")
         else:  # the disk is full: say so, so the client can free space (DELETE an upload)
             response = error_response(507, INSUFFICIENT_STORAGE)

@@ -22,27 +22,39 @@ __all__ = ["AsyncDataCollections"]
 class AsyncDataCollections(AsyncResource):
     """``client.data_collections``: sets of data units sharing file specifications."""
 
-    def list(self, *, page_size: int = DEFAULT_PAGE_SIZE,
-             **filters: Any) -> AsyncPaginator[DataCollection]:
+    def list(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: Any
+    ) -> AsyncPaginator[DataCollection]:
         """Every data collection, in server order."""
         return self._paginate("data_collections/", filters, DataCollection, page_size)
 
-    async def get(self, collection_id: int, *, with_file_specifications: bool = True
-                  ) -> DataCollection:
+    async def get(
+        self, collection_id: int, *, with_file_specifications: bool = True
+    ) -> DataCollection:
         """One collection; its ``file_specifications`` are included unless turned off."""
         params = {"expand": "file_specifications"} if with_file_specifications else None
         data = await self._http.request(
-            "GET", build_path("data_collections", check_id(collection_id, "collection_id")),
-            params=params)
+            "GET",
+            build_path("data_collections", check_id(collection_id, "collection_id")),
+            params=params,
+        )
         return self._decode(data, DataCollection)
 
-    async def create(self, name: str, *, file_specifications: builtins.list[dict[str, Any]],
-                     description: str = "") -> DataCollection:
+    async def create(
+        self,
+        name: str,
+        *,
+        file_specifications: builtins.list[dict[str, Any]],
+        description: str = "",
+    ) -> DataCollection:
         """Create a collection with its file slots (``[{"name", "file_type", ...}]``)."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError(f"collection name must be a non-empty string, got {name!r}")
-        body = {"name": name, "description": description,
-                "file_specifications": file_specifications}
+        body = {
+            "name": name,
+            "description": description,
+            "file_specifications": file_specifications,
+        }
         data = await self._http.request("POST", "data_collections/", json_body=body)
         return self._decode(data, DataCollection)
 
@@ -101,7 +113,13 @@ class AsyncDataCollections(AsyncResource):
         from synapse_async.bulk.pipeline import BulkUpload
 
         collection_id = collection.id if isinstance(collection, DataCollection) else collection
-        run = BulkUpload(self._http, collection=collection_id, project=project, journal=journal,
-                         max_concurrency=max_concurrency, on_progress=on_progress,
-                         fail_fast=fail_fast)
+        run = BulkUpload(
+            self._http,
+            collection=collection_id,
+            project=project,
+            journal=journal,
+            max_concurrency=max_concurrency,
+            on_progress=on_progress,
+            fail_fast=fail_fast,
+        )
         return await run.run(items)

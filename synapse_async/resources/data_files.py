@@ -44,8 +44,10 @@ def _plain_file_form(name: str, content: bytes) -> tuple[bytes, str] | None:
     if len(content) > _PLAIN_FORM_MAX or not _PLAIN_NAME.fullmatch(name):
         return None
     boundary = os.urandom(16).hex()
-    head = (f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n')
+    head = (
+        f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'
+    )
     body = b"".join((head.encode("ascii"), content, f"\r\n--{boundary}--\r\n".encode("ascii")))
     return body, f"multipart/form-data; boundary={boundary}"
 
@@ -79,9 +81,11 @@ class AsyncDataFiles(AsyncResource):
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
             upload = await AsyncUploads(self._http).upload_file(
-                p, on_progress=on_progress, max_concurrency=max_concurrency)
-            data = await self._http.request("POST", "data_files/",
-                                            json_body={"chunked_upload": upload.id})
+                p, on_progress=on_progress, max_concurrency=max_concurrency
+            )
+            data = await self._http.request(
+                "POST", "data_files/", json_body={"chunked_upload": upload.id}
+            )
             return self._decode(data, DataFile)
 
         content = await anyio.to_thread.run_sync(p.read_bytes)
@@ -92,17 +96,20 @@ class AsyncDataFiles(AsyncResource):
         plain = _plain_file_form(name, content)
         if plain is None:
             data = await self._http.request(
-                "POST", "data_files/", data=multipart_body({}, {"file": (name, content)}))
+                "POST", "data_files/", data=multipart_body({}, {"file": (name, content)})
+            )
         else:
             body, content_type = plain
-            data = await self._http.request("POST", "data_files/", data=lambda: body,
-                                            headers={"Content-Type": content_type})
+            data = await self._http.request(
+                "POST", "data_files/", data=lambda: body, headers={"Content-Type": content_type}
+            )
         return self._decode(data, DataFile)
 
     async def get(self, data_file_id: int) -> DataFile:
         """One data file by id."""
         data = await self._http.request(
-            "GET", build_path("data_files", check_id(data_file_id, "data_file_id")))
+            "GET", build_path("data_files", check_id(data_file_id, "data_file_id"))
+        )
         return self._decode(data, DataFile)
 
     async def verify_checksums(self, checksums: Iterable[str]) -> dict[str, int]:
@@ -111,7 +118,8 @@ class AsyncDataFiles(AsyncResource):
         for s in sums:
             if not isinstance(s, str) or len(s) != 32:
                 raise InvalidInputError(f"not an MD5 hex checksum: {s!r}")
-        data = await self._http.request("POST", "data_files/verify_checksums/",
-                                        json_body={"checksums": sums})
+        data = await self._http.request(
+            "POST", "data_files/verify_checksums/", json_body={"checksums": sums}
+        )
         existing = data.get("existing", {}) if isinstance(data, dict) else {}
         return {str(k): int(v) for k, v in existing.items()}

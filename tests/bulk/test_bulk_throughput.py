@@ -43,33 +43,37 @@ class _CountingTransport:
         await self.inner.aclose()
 
 
-async def _upload_counting(emulator: Emulator, tmp_path: Path, n: int,
-                           **settings: object) -> tuple[int, int]:
+async def _upload_counting(
+    emulator: Emulator, tmp_path: Path, n: int, **settings: object
+) -> tuple[int, int]:
     """Upload ``n`` small files at 30 ms latency; (data files POSTs at once at most, units)."""
     emulator.set_faults(Faults(latency=0.03))
     transport = _CountingTransport()
     files = make_files(tmp_path / "in", n)
-    config = ClientConfig.resolve(emulator.url, access_token=emulator.access_token,
-                                  strict_decoding=True, **settings)  # type: ignore[arg-type]
+    config = ClientConfig.resolve(
+        emulator.url, access_token=emulator.access_token, strict_decoding=True, **settings
+    )  # type: ignore[arg-type]
     async with AsyncClient(config=config, transport=transport) as client:
         coll = await client.data_collections.create(
-            "c", file_specifications=[{"name": "image", "is_required": True}])
+            "c", file_specifications=[{"name": "image", "is_required": True}]
+        )
         report = await client.data_collections.upload(
-            coll, [BulkItem(files={"image": p}) for p in files])
+            coll, [BulkItem(files={"image": p}) for p in files]
+        )
     assert report.sent == n and report.failed == 0
     return transport.peak, len(report.data_unit_ids)
 
 
-async def test_default_keeps_more_than_32_files_in_flight(emulator: Emulator,
-                                                          tmp_path: Path) -> None:
+async def test_default_keeps_more_than_32_files_in_flight(
+    emulator: Emulator, tmp_path: Path
+) -> None:
     # At 20 ms latency 32 requests in flight capped a small-file upload near 1,000 files/s.
     peak, units = await _upload_counting(emulator, tmp_path, 120)
     assert units == 120
     assert 32 < peak <= 64
 
 
-async def test_senders_stay_below_the_connection_pool(emulator: Emulator,
-                                                      tmp_path: Path) -> None:
+async def test_senders_stay_below_the_connection_pool(emulator: Emulator, tmp_path: Path) -> None:
     # A pool of 10: 6 senders, 4 connections left for dedupe, data unit and task requests.
     peak, units = await _upload_counting(emulator, tmp_path, 40, max_connections=10)
     assert units == 40
@@ -77,8 +81,12 @@ async def test_senders_stay_below_the_connection_pool(emulator: Emulator,
 
 
 def _entry(index: int, size: int) -> _Entry:
-    return _Entry(index=index, key=str(index), item=BulkItem(files={"image": f"{index}.jpg"}),
-                  files=[_File("image", Path(f"{index}.jpg"), size, 0)])
+    return _Entry(
+        index=index,
+        key=str(index),
+        item=BulkItem(files={"image": f"{index}.jpg"}),
+        files=[_File("image", Path(f"{index}.jpg"), size, 0)],
+    )
 
 
 async def test_hash_batches_are_bounded_by_bytes() -> None:
@@ -101,8 +109,9 @@ async def test_plain_file_form_is_what_formdata_writes() -> None:
     body, content_type = built
     boundary = content_type.split("boundary=", 1)[1]
     form = aiohttp.FormData()
-    form.add_field("file", content, filename="0001_a-b.c~d.jpg",
-                   content_type="application/octet-stream")
+    form.add_field(
+        "file", content, filename="0001_a-b.c~d.jpg", content_type="application/octet-stream"
+    )
     writer = form()
     writer._boundary = boundary.encode()  # the same boundary, to compare the bytes
 
@@ -125,8 +134,9 @@ def test_names_that_need_quoting_and_large_files_go_through_formdata() -> None:
     assert _plain_file_form("big.jpg", b"x" * (2 << 20)) is None
 
 
-async def test_quoted_names_still_reach_the_server(client: AsyncClient, emulator: Emulator,
-                                                  tmp_path: Path) -> None:
+async def test_quoted_names_still_reach_the_server(
+    client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
     plain = tmp_path / "plain.jpg"
     spaced = tmp_path / "with space.jpg"
     plain.write_bytes(b"one")

@@ -8,16 +8,19 @@ from synapse_async.config import ClientConfig
 from synapse_async.http import HTTPClient
 
 
-@pytest.mark.parametrize(("url", "same"), [
-    ("https://api.example.com/tasks/", True),
-    ("https://api.example.com", True),
-    ("https://api.example.com?page=2", True),
-    ("https://api.example.com.evil.net/tasks/", False),
-    ("https://api.example.com@evil.net/tasks/", False),
-    ("https://api.example.com:8443/tasks/", False),
-    ("http://api.example.com/tasks/", False),
-    ("https://evil.net/https://api.example.com/", False),
-])
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("https://api.example.com/tasks/", True),
+        ("https://api.example.com", True),
+        ("https://api.example.com?page=2", True),
+        ("https://api.example.com.evil.net/tasks/", False),
+        ("https://api.example.com@evil.net/tasks/", False),
+        ("https://api.example.com:8443/tasks/", False),
+        ("http://api.example.com/tasks/", False),
+        ("https://evil.net/https://api.example.com/", False),
+    ],
+)
 def test_same_origin(url: str, same: bool) -> None:
     http = HTTPClient(ClientConfig.resolve("https://api.example.com", access_token="t"))
     assert http._same_origin(url) is same

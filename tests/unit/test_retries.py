@@ -29,8 +29,7 @@ def flaky(*statuses: int) -> object:
     return handler
 
 
-async def test_a_503_then_success_is_retried_with_the_retry_count(make_client: MakeClient
-                                                                   ) -> None:
+async def test_a_503_then_success_is_retried_with_the_retry_count(make_client: MakeClient) -> None:
     client = make_client(flaky(503, 502))
     assert (await client.projects.get(1)).id == 1
     sent = client._http.transport.requests  # type: ignore[attr-defined]
@@ -39,10 +38,11 @@ async def test_a_503_then_success_is_retried_with_the_retry_count(make_client: M
 
 
 async def test_a_status_failing_forever_is_sent_max_retries_plus_one_times(
-    make_client: MakeClient
+    make_client: MakeClient,
 ) -> None:
-    client = make_client(flaky(*[503] * 100), retry=RetryPolicy(
-        max_retries=4, initial_delay=0.001, max_delay=0.002))
+    client = make_client(
+        flaky(*[503] * 100), retry=RetryPolicy(max_retries=4, initial_delay=0.001, max_delay=0.002)
+    )
     with pytest.raises(ServerError) as info:
         await client.projects.get(1)
     assert info.value.status_code == 503
@@ -50,7 +50,7 @@ async def test_a_status_failing_forever_is_sent_max_retries_plus_one_times(
 
 
 async def test_a_post_reuses_its_idempotency_key_and_a_400_is_not_retried(
-    make_client: MakeClient
+    make_client: MakeClient,
 ) -> None:
     client = make_client(flaky(503))
     await client._http.request("POST", "projects/", json_body={"name": "p"})
@@ -84,7 +84,8 @@ async def test_an_async_handler_works_too(make_client: MakeClient) -> None:
 
 
 async def test_a_first_success_builds_no_backoff_and_a_first_failure_still_retries(
-        make_client: MakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import backoff
 
     from synapse_async import _retry

@@ -148,7 +148,8 @@ def _write_chunk(fh: BinaryIO, digest: Any, chunk: bytes) -> None:
 
 
 _SIMPLE_DISPOSITION = re.compile(
-    r'^form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?$', re.IGNORECASE)
+    r'^form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?$', re.IGNORECASE
+)
 
 
 def _disposition(part: BodyPartReader) -> tuple[str | None, str | None]:
@@ -194,9 +195,16 @@ def _data_file_from_upload(request: web.Request, upload_id: Any) -> web.Response
     upload = completed_upload(request.app, upload_id) if isinstance(upload_id, str) else None
     if upload is None:
         raise field_error("chunked_upload", f'Invalid pk "{upload_id}" - no completed upload.')
-    doc = request.app[STORE].insert(FILES, {
-        "checksum": upload["checksum"], "size": upload["size"], "filename": upload["filename"],
-        "created": now_iso(), "_storage": upload["_storage"]})
+    doc = request.app[STORE].insert(
+        FILES,
+        {
+            "checksum": upload["checksum"],
+            "size": upload["size"],
+            "filename": upload["filename"],
+            "created": now_iso(),
+            "_storage": upload["_storage"],
+        },
+    )
     return web.json_response(serialize_data_file(request, doc), status=201)
 
 
@@ -279,7 +287,7 @@ def _plain_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, b
         if end < 0:
             return None
         try:
-            lines = body[pos + 2:head_end].decode("utf-8").split("\r\n")
+            lines = body[pos + 2 : head_end].decode("utf-8").split("\r\n")
         except UnicodeDecodeError:
             return None
         match = None
@@ -292,7 +300,7 @@ def _plain_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, b
                 return None
         if match is None:
             return None
-        parts.setdefault(match.group(1), (match.group(2), body[head_end + 4:end]))
+        parts.setdefault(match.group(1), (match.group(2), body[head_end + 4 : end]))
         pos = end + 2 + len(delim)
     return parts
 
@@ -300,7 +308,8 @@ def _plain_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, b
 def _any_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
     """Any ``multipart/form-data`` body (RFC 2231 file names, ...), by the stdlib parser."""
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     parts: dict[str, tuple[str | None, bytes]] = {}
     if not message.is_multipart():
         return parts
@@ -312,8 +321,7 @@ def _any_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, byt
     return parts
 
 
-async def _create_small_data_file(request: web.Request, dest: Path, storage: str
-                                  ) -> web.Response:
+async def _create_small_data_file(request: web.Request, dest: Path, storage: str) -> web.Response:
     """``POST data_files/`` of a small multipart body: read whole, parsed, one write."""
     content_type = request.headers.get("Content-Type", "")
     body = await request.read()
@@ -326,13 +334,16 @@ async def _create_small_data_file(request: web.Request, dest: Path, storage: str
     named = parts.get("filename")
     filename = named[1].decode("utf-8", "replace").strip() if named else ""
     _write_whole(dest, content)
-    doc = request.app[STORE].insert(FILES, {
-        "checksum": hashlib.md5(content, usedforsecurity=False).hexdigest(),
-        "size": len(content),
-        "filename": filename or part_filename or storage,
-        "created": now_iso(),
-        "_storage": storage,
-    })
+    doc = request.app[STORE].insert(
+        FILES,
+        {
+            "checksum": hashlib.md5(content, usedforsecurity=False).hexdigest(),
+            "size": len(content),
+            "filename": filename or part_filename or storage,
+            "created": now_iso(),
+            "_storage": storage,
+        },
+    )
     return web.json_response(serialize_data_file(request, doc), status=201)
 
 
