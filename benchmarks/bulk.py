@@ -177,6 +177,32 @@ def _official(
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU: dict[str, list[float]] = {}
+"""CPU seconds per file of each run, keyed ``"<scenario> <sdk|official> <client|emulator>"``."""
+
+
+def _cpu_line(label: str, n: int) -> str:
+    """The median CPU per file of each side of ``label``'s runs, in ms."""
+    parts = []
+    for who in ("sdk", "official"):
+        for side in ("client", "emulator"):
+            values = CPU.get(f"{label} {who} {side}")
+            if values:
+                parts.append(f"{who} {side} {1000 * summarize(values)['median'] / n:.2f}")
+    return f"- CPU per file, ms (median of runs; client: the upload call only): {label}: " + (
+        ", ".join(parts) or "not measured"
+    )
+
+
 def _compare(
     directory: Path, n: int, runs: int, with_tasks: bool, latency: str = "20"
 ) -> tuple[list[float], list[float], list[str]]:
@@ -184,6 +210,7 @@ def _compare(
     sdk: list[float] = []
     official: list[float] = []
     notes: list[str] = []
+    label = directory.name
     clients = ["sdk"]
     if Path(OFFICIAL_PYTHON).exists():
         clients.append("official")
@@ -197,6 +224,7 @@ def _compare(
             with _emulator(directory.parent, "--latency-ms", latency) as emu:
                 collection, project = _targets(emu)
                 proj = project if with_tasks else None
+                emu_cpu = _cpu_seconds(emu.proc.pid)
                 if who == "sdk":
                     result = _sdk(emu, directory, collection, proj)
                 else:
@@ -204,6 +232,10 @@ def _compare(
                     if result.get("error"):
                         notes.append(f"official client: {result['error']}")
                         continue
+                CPU.setdefault(f"{label} {who} emulator", []).append(
+                    _cpu_seconds(emu.proc.pid) - emu_cpu
+                )
+                CPU.setdefault(f"{label} {who} client", []).append(result["upload_cpu_s"])
                 units, tasks = _counts(emu, collection, project)
                 if units != n or (with_tasks and tasks != n):
                     notes.append(f"{who}: {units} units, {tasks} tasks for {n} files")
@@ -291,6 +323,7 @@ def run(smoke: bool = False) -> str:
             f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
             f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
         )
+        cpu_lines = [_cpu_line("small", n_small), _cpu_line("mid", 5 if smoke else 200)]
         if not smoke:
             both = root / "both"
             both.mkdir()
@@ -307,7 +340,7 @@ def run(smoke: bool = False) -> str:
                 f"| 200 x 5 MB + 2 x 300 MB -> units | {fmt(summarize(times))} | "
                 "not measured (see note) | n/a |"
             )
-        lines += ["", *(f"- note: {n}" for n in sorted(set(notes)))]
+        lines += ["", *cpu_lines, *(f"- note: {n}" for n in sorted(set(notes)))]
 
         # 3. rerun with the journal after completion; 4. SIGKILL at about 50%, rerun.
         dataset = n_small * 20_000
@@ -338,7 +371,7 @@ def run(smoke: bool = False) -> str:
             lines.append(
                 f"- SIGKILL at {files_at_kill}/{n_small} files on the server, then rerun: "
                 f"bytes sent in all {total} = {total / dataset:.3f}x the dataset (+ bodies cut "
-                f"by the kill, at most 32 x 20 KB); {units} units ({distinct} distinct files), "
+                f"by the kill, at most 64 x 20 KB); {units} units ({distinct} distinct files), "
                 f"{tasks} tasks for {n_small} files"
             )
 

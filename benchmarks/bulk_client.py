@@ -35,15 +35,18 @@ async def main(a: argparse.Namespace) -> None:
             else scan_directory(a.dir, file_specifications=[{"name": "image"}])
         )
         started = time.perf_counter()
+        cpu_before = self_usage()["cpu_s"]
+        limits = {"max_concurrency": a.concurrency} if a.concurrency else {}  # else the default
         report = await client.data_collections.upload(
             a.collection,
             items,
             project=a.project or None,
             journal=a.journal,
-            max_concurrency=a.concurrency,
             on_progress=show if a.progress else None,
+            **limits,
         )
         seconds = time.perf_counter() - started
+        usage = self_usage()
     print(
         json.dumps(
             {
@@ -57,7 +60,8 @@ async def main(a: argparse.Namespace) -> None:
                 "bytes_total": report.bytes_total,
                 "units": len(report.data_unit_ids),
                 "tasks": len(report.task_ids),
-                **self_usage(),
+                **usage,
+                "upload_cpu_s": usage["cpu_s"] - cpu_before,
             }
         )
     )
@@ -72,6 +76,6 @@ if __name__ == "__main__":
     p.add_argument("--project", type=int, default=0)
     p.add_argument("--journal")
     p.add_argument("--generator", type=int, default=0)
-    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--concurrency", type=int, default=0)
     p.add_argument("--progress", action="store_true")
     asyncio.run(main(p.parse_args()))

@@ -22,6 +22,8 @@ def main(a: argparse.Namespace) -> None:
     files = sorted(p for p in Path(a.dir).rglob("*") if p.is_file())
     data = [{"files": {"image": p}, "meta": {}} for p in files]
     started = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = ru.ru_utime + ru.ru_stime
     error = None
     try:
         client.upload_data_collection(a.collection, data, project_id=a.project or None)
@@ -38,6 +40,7 @@ def main(a: argparse.Namespace) -> None:
                 "bytes_total": sum(p.stat().st_size for p in files),
                 "peak_rss_mb": ru.ru_maxrss / 1024,
                 "cpu_s": ru.ru_utime + ru.ru_stime,
+                "upload_cpu_s": ru.ru_utime + ru.ru_stime - cpu_before,
             }
         )
     )

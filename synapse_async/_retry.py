@@ -183,9 +183,17 @@ async def retrying(
     """
     if policy.max_retries == 0:
         return await attempt()
+    try:  # most calls succeed at once: no backoff machinery is built for them
+        return await attempt()
+    except Exception as exc:
+        first: Exception | None = exc
     failures = 0
 
     async def once() -> T:  # backoff needs a coroutine function to drive it async
+        nonlocal first
+        if first is not None:  # the first attempt's failure, judged like any other
+            exc, first = first, None
+            raise exc
         return await attempt()
 
     def giveup(exc: Exception) -> bool:

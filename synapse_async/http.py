@@ -55,6 +55,8 @@ USER_AGENT = f"synapse-async/{__version__} python/{platform.python_version()}"
 
 T = TypeVar("T")
 
+_JOINED_MAX = 256
+
 
 class _Auto:
     """Sentinel: let the SDK decide (e.g. generate an Idempotency-Key for a POST)."""
@@ -176,6 +178,9 @@ class HTTPClient:
         self.extra_query = dict(extra_query or {})
         self.shared: dict[str, Any] = {} if shared is None else shared
         self._origin = config.origin
+        # A URL starting with this is surely of the origin (the netloc ends at the "/").
+        self._origin_prefix = f"{self._origin[0]}://{self._origin[1]}/"
+        self._joined: dict[str, str] = {}  # relative path -> absolute URL, for the paths used
         self._auth = config.auth_headers()
 
     def with_config(
@@ -209,7 +214,11 @@ class HTTPClient:
 
     def url_for(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> str:
         """An absolute URL for a relative API path (or an absolute URL), with query params."""
-        url = urljoin(self.config.base_url, path_or_url)
+        url = self._joined.get(path_or_url)
+        if url is None:
+            url = urljoin(self.config.base_url, path_or_url)
+            if len(self._joined) < _JOINED_MAX:  # paths with ids are many: keep the first few
+                self._joined[path_or_url] = url
         if self.extra_query and self._same_origin(url):
             params = {**self.extra_query, **(params or {})}
         if params:
@@ -226,6 +235,8 @@ class HTTPClient:
         return url
 
     def _same_origin(self, url: str) -> bool:
+        if url.startswith(self._origin_prefix):
+            return True
         parts = urlsplit(url)
         return (parts.scheme, parts.netloc) == self._origin
 

@@ -47,7 +47,8 @@ T = TypeVar("T")
 
 _READ_CHUNK = 64  # items read from the input per thread hop / journal lookup
 _HASHERS = 4
-_HASH_BATCH = 32  # items hashed per thread hop
+_HASH_BATCH = 32  # items hashed per thread hop at most ...
+_HASH_BATCH_BYTES = 4 * 2**20  # ... and bytes: a batch of large files must not gate the sends
 _KEEP_BYTES = 32 * 2**10  # files up to this size are read once, hashed and sent from memory
 _DEDUPE_BATCH = 500  # checksums per verify_checksums request
 _DEDUPE_LINGER = 0.01
@@ -56,6 +57,7 @@ _LARGE_PART_BUDGET = 8 * 2**20  # bytes counted per part in flight of a large fi
 _LARGE_PARTS = 8
 _BYTE_BUDGET = 256 * 2**20
 _PROGRESS_EVERY = 0.2
+_CONTROL_CONNECTIONS = 4  # connections left to dedupe, data unit and task requests
 
 
 @attrs.define(eq=False)
@@ -232,6 +234,27 @@ async def _collect(recv: ObjectReceiveStream[T], limit: int, linger: float) -> l
     return batch
 
 
+async def _collect_hash_batch(recv: ObjectReceiveStream[_Entry]) -> list[_Entry] | None:
+    """Entries to hash in one thread hop; None when the stream has ended.
+
+    What is waiting, up to ``_HASH_BATCH`` items and ``_HASH_BATCH_BYTES`` bytes: a large file
+    goes alone, so the first send never waits for a whole batch of large files to be hashed.
+    """
+    try:
+        batch = [await recv.receive()]
+    except anyio.EndOfStream:
+        return None
+    nbytes = sum(f.size for f in batch[0].files)
+    while len(batch) < _HASH_BATCH and nbytes < _HASH_BATCH_BYTES:
+        try:
+            entry = recv.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream):
+            break
+        batch.append(entry)
+        nbytes += sum(f.size for f in entry.files)
+    return batch
+
+
 def _first_error(group: BaseException) -> BaseException:
     """The error to raise for a failed task group: its SDK error when there is one."""
     leaves: list[BaseException] = []
@@ -289,18 +312,22 @@ class BulkUpload:
         self._project = project
         self._journal_path = journal
         self._journal: Journal | None = None
-        self._max = max_concurrency
         self._on_progress = on_progress
         self._fail_fast = fail_fast
         self._unit_batch = unit_batch_size
         self._specs: list[dict[str, Any]] = []
         self._report = BulkUploadReport(collection=collection, project=project)
-        self._budget = _Budget(max_concurrency, _BYTE_BUDGET)
-        self._large = anyio.Semaphore(max(1, max_concurrency // (2 * _LARGE_PARTS)))
+        # Senders beyond the connection pool would only queue for a connection, and the
+        # dedupe, data unit and task requests that feed and drain them would queue behind.
+        self._senders = max(
+            1, min(max_concurrency, http.config.max_connections - _CONTROL_CONNECTIONS)
+        )
+        self._budget = _Budget(self._senders, _BYTE_BUDGET)
+        self._large = anyio.Semaphore(max(1, self._senders // (2 * _LARGE_PARTS)))
         self._journal_lock = anyio.CapacityLimiter(1)
         self._hash_limiter = anyio.CapacityLimiter(_HASHERS)
         self._seen_paths: dict[int, int] = {}
-        self._checksums_in_flight: dict[str, anyio.Event] = {}
+        self._checksums_in_flight: dict[str, anyio.Event | None] = {}
         self._checksums_sent: set[int] = set()  # each MD5 sent, as an int: ~70 B per file
         self._files_total = 0
         self._files_done = 0
@@ -433,7 +460,7 @@ class BulkUpload:
                 hash_recv.close()
                 dedupe_send.close()
                 tg.start_soon(self._deduper, dedupe_recv, send_send, unit_send.clone())
-                for _ in range(self._max):
+                for _ in range(self._senders):
                     tg.start_soon(self._sender, send_recv.clone(), unit_send.clone())
                 send_recv.close()
                 unit_send.close()
@@ -630,7 +657,7 @@ class BulkUpload:
         self, recv: ObjectReceiveStream[_Entry], out: ObjectSendStream[_Entry]
     ) -> None:
         async with recv, out:
-            while (batch := await _collect(recv, _HASH_BATCH, 0)) is not None:
+            while (batch := await _collect_hash_batch(recv)) is not None:
                 errors = await anyio.to_thread.run_sync(
                     _hash_entries, batch, limiter=self._hash_limiter
                 )
@@ -702,16 +729,18 @@ class BulkUpload:
     async def _send_file(self, f: _File) -> None:
         assert f.md5 is not None
         md5_int = int(f.md5, 16)
-        waiting = self._checksums_in_flight.get(f.md5)
-        if waiting is not None:  # the same content is being sent for another item
+        while f.md5 in self._checksums_in_flight:  # the same content is being sent for another
             f.content = None
+            waiting = self._checksums_in_flight[f.md5]
+            if waiting is None:  # the first waiter makes the event (most files have none)
+                waiting = self._checksums_in_flight[f.md5] = anyio.Event()
             await waiting.wait()
         if md5_int in self._checksums_sent:  # the server has this content now
             f.content = None
             f.sent = True
             self._file_done(f, sent=False)
             return
-        done = self._checksums_in_flight[f.md5] = anyio.Event()
+        self._checksums_in_flight[f.md5] = None
         try:
             large = f.size > MULTIPART_LIMIT
             requests = _LARGE_PARTS if large else 1
@@ -737,16 +766,20 @@ class BulkUpload:
                     reason="file_changed",
                 )
         except BaseException:
-            del self._checksums_in_flight[f.md5]
-            done.set()
+            self._release_checksum(f.md5)
             raise
         finally:
             f.content = None
         f.sent = True
         self._file_done(f, sent=True)
         self._checksums_sent.add(md5_int)
-        del self._checksums_in_flight[f.md5]
-        done.set()
+        self._release_checksum(f.md5)
+
+    def _release_checksum(self, md5: str) -> None:
+        """The send of ``md5`` ended: wake the items waiting for it, if any."""
+        waiting = self._checksums_in_flight.pop(md5)
+        if waiting is not None:
+            waiting.set()
 
     async def _upload(self, f: _File, large: bool) -> Any:
         if f.content is not None:

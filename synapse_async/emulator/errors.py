@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import uuid
+import os
 from typing import Any
 
 from aiohttp import web
@@ -113,7 +113,7 @@ INSUFFICIENT_STORAGE = (
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost middleware: JSON errors always, and ``X-Request-Id`` on every response."""
-    request_id = uuid.uuid4().hex
+    request_id = os.urandom(16).hex()  # uuid4().hex's form, at a fraction of its cost
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -121,6 +121,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         response = exc.response()
     except web.HTTPException as exc:
         response = _http_exception_response(exc)
+    except ConnectionResetError:  # the client went away mid-body: no server error, no log
+        response = error_response(400, "The connection was lost while the request was read.")
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             log.exception(

@@ -65,7 +65,7 @@ class AsyncDataCollections(AsyncResource):
         *,
         project: int | None = None,
         journal: str | os.PathLike[str] | None = None,
-        max_concurrency: int = 32,
+        max_concurrency: int = 64,
         on_progress: Callable[[BulkProgress], None] | None = None,
         fail_fast: bool = False,
     ) -> BulkUploadReport:
@@ -92,7 +92,9 @@ class AsyncDataCollections(AsyncResource):
             items: the items to upload.
             project: also create one task per data unit in this project.
             journal: the journal file (created when missing).
-            max_concurrency: requests in flight at once, 1 to 256.
+            max_concurrency: requests in flight at once, 1 to 256. The client's connection
+                pool (``max_connections``, default 100) caps it, less a few connections kept
+                for the dedupe, data unit and task requests.
             on_progress: called about 5 times a second with a ``BulkProgress``.
             fail_fast: stop at the first failed item (raises ``BulkUploadError``); by default
                 a bad item is reported and the others go on.

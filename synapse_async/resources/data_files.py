@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -24,6 +25,31 @@ MULTIPART_LIMIT = 50 * 2**20
 def check_upload_path(path: str | os.PathLike[str]) -> Path:
     """Validate a local file to upload, before any request (an empty file is allowed)."""
     return FileSnapshot.take(path, allow_empty=True).path
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~-]+")
+_PLAIN_FORM_MAX = 1 << 20  # larger files: FormData writes their bytes without a copy
+
+
+def _plain_file_form(name: str, content: bytes) -> tuple[bytes, str] | None:
+    """The form ``multipart_body`` builds for one file part, as bytes, and its Content-Type.
+
+    None when the file name needs quoting or the file is large (``multipart_body`` then).
+
+    The bytes are the ones aiohttp's ``FormData`` writes for a plain file name, built in one
+    join: a bulk upload sends thousands of small files a second, and ``FormData`` costs more
+    client CPU per file than the rest of the request's preparation. Up to 1 MiB of content:
+    copying larger files costs more than ``FormData`` does.
+    """
+    if len(content) > _PLAIN_FORM_MAX or not _PLAIN_NAME.fullmatch(name):
+        return None
+    boundary = os.urandom(16).hex()
+    head = (
+        f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'
+    )
+    body = b"".join((head.encode("ascii"), content, f"\r\n--{boundary}--\r\n".encode("ascii")))
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 class AsyncDataFiles(AsyncResource):
@@ -77,8 +103,16 @@ class AsyncDataFiles(AsyncResource):
 
     async def _create_from_bytes(self, name: str, content: bytes) -> DataFile:
         """``POST data_files/`` of bytes already read (multipart, field ``file``)."""
-        body = multipart_body({}, {"file": (name, content)})
-        data = await self._http.request("POST", "data_files/", data=body)
+        plain = _plain_file_form(name, content)
+        if plain is None:
+            data = await self._http.request(
+                "POST", "data_files/", data=multipart_body({}, {"file": (name, content)})
+            )
+        else:
+            body, content_type = plain
+            data = await self._http.request(
+                "POST", "data_files/", data=lambda: body, headers={"Content-Type": content_type}
+            )
         return self._decode(data, DataFile)
 
     async def get(self, data_file_id: int) -> DataFile:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from synapse_async.emulator.app import build_app
@@ -80,3 +83,28 @@ def test_uncaught_exception_is_json_500(tmp_path: Path) -> None:
             store.close()
 
     run(scenario())
+
+
+def test_a_body_cut_off_by_the_client_is_not_logged_as_a_server_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        async with serve() as (emu, _http):
+            host, port = emu.url.split("//", 1)[1].rstrip("/").split(":")
+            _reader, writer = await asyncio.open_connection(host, int(port))
+            body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n'
+            writer.write(
+                b"POST /data_files/ HTTP/1.1\r\nHost: x\r\n"
+                b"Synapse-Access-Token: Token " + emu.access_token.encode() + b"\r\n"
+                b"Content-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 100000\r\n\r\n" + body
+            )  # far less than announced
+            await writer.drain()
+            await asyncio.sleep(0.1)
+            writer.close()  # the client goes away mid-body (e.g. killed)
+            await asyncio.sleep(0.2)
+            assert emu.store.count("data_files") == 0
+
+    with caplog.at_level(logging.ERROR, logger="synapse_async.emulator"):
+        run(scenario())
+    assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]

@@ -83,3 +83,25 @@ async def test_an_async_handler_works_too(make_client: MakeClient) -> None:
 
     client = make_client(handler)
     assert (await client.projects.get(1)).name == "p"
+
+
+async def test_a_first_success_builds_no_backoff_and_a_first_failure_still_retries(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import backoff
+
+    built = count()
+    real = backoff.on_exception
+
+    def counting(*args: object, **kwargs: object) -> object:
+        next(built)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backoff, "on_exception", counting)  # the module _retry uses
+    client = make_client(flaky())
+    assert (await client.projects.get(1)).id == 1
+    assert next(built) == 0  # a call that succeeds at once costs no decorator per request
+    client = make_client(flaky(503))
+    assert (await client.projects.get(1)).id == 1
+    sent = client._http.transport.requests  # type: ignore[attr-defined]
+    assert [r.headers.get("X-Retry-Count") for r in sent] == [None, "1"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import email.policy
 import hashlib
+import os
 import re
-import uuid
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +39,7 @@ FILES = "data_files"
 UNITS = "data_units"
 MAX_UNITS_PER_REQUEST = 1000
 _CHUNK = 1 << 20
+_FILE_ROUTE = "/_emulator/files/"  # + "{id}/": a data file's bytes
 
 
 def register_tables(store: Store) -> None:
@@ -119,12 +120,25 @@ async def get_collection(request: web.Request) -> web.Response:
 # -- data files ------------------------------------------------------------------------------
 
 
+_ORIGINS: dict[tuple[str, str], str] = {}
+
+
+def _origin(request: web.Request) -> str:
+    """``request.url.origin()`` as text, built once per scheme and host.
+
+    ``request.url`` and a route's ``url_for`` cost about a tenth of a small upload's handling.
+    """
+    key = (request.scheme, request.host)
+    origin = _ORIGINS.get(key)
+    if origin is None:
+        origin = _ORIGINS.setdefault(key, str(request.url.origin()))
+    return origin
+
+
 def serialize_data_file(request: web.Request, doc: Doc) -> Doc:
     """The wire form of a data file: internal fields dropped, ``file`` an absolute URL."""
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    out["file"] = str(
-        request.url.origin().join(request.app.router["emulator_file"].url_for(id=str(doc["id"])))
-    )
+    out["file"] = f"{_origin(request)}{_FILE_ROUTE}{int(doc['id'])}/"
     return out
 
 
@@ -203,7 +217,7 @@ async def create_data_file(request: web.Request) -> web.Response:
             return _data_file_from_upload(request, data["chunked_upload"])
         raise field_error("file", "No file was submitted.")
     files_dir = request.app[FILES_DIR]
-    storage = uuid.uuid4().hex
+    storage = os.urandom(16).hex()  # what uuid4().hex gives, at a fraction of its cost
     dest = files_dir / storage
     length = request.content_length
     if length is not None and length <= _SMALL_BODY:
@@ -458,7 +472,7 @@ def setup(app: web.Application, store: Store) -> None:
     r.add_post("/data_files/", create_data_file)
     r.add_post("/data_files/verify_checksums/", verify_checksums)
     r.add_get("/data_files/{id}/", get_data_file)
-    r.add_get("/_emulator/files/{id}/", serve_file_bytes, name="emulator_file")
+    r.add_get(_FILE_ROUTE + "{id}/", serve_file_bytes, name="emulator_file")
     r.add_get("/data_units/", list_units)
     r.add_post("/data_units/", create_units)
     r.add_get("/data_units/{id}/", get_unit)
