@@ -26,7 +26,6 @@ import hashlib
 import itertools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -40,6 +39,7 @@ from synapse_async.bulk.report import BulkProgress, BulkUploadReport
 from synapse_async.client import AsyncClient
 from synapse_async.config import ClientConfig
 from synapse_async.errors import BulkUploadError, InvalidInputError, JournalError
+from synapse_async.export.files import write_atomic
 
 try:
     import ray
@@ -125,16 +125,7 @@ def _shards(items: Iterable[Any], size: int) -> Iterator[_Shard]:
 
 def _write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(os.fspath(path), json.dumps(data).encode("utf-8"), durable=True)
 
 
 def _check_run(journal_dir: Path, collection: int, project: int | None, size: int) -> None:

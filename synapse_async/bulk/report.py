@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import attrs
+
+from synapse_async.export.files import write_atomic
 
 __all__ = ["BulkFailure", "BulkProgress", "BulkUploadReport"]
 
@@ -101,16 +101,5 @@ class BulkUploadReport:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the report as JSON to ``path`` atomically (a temp file renamed over it)."""
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
-        )
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, indent=2, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        write_atomic(os.fspath(path), text.encode("utf-8"), durable=True)
