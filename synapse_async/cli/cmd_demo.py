@@ -20,6 +20,7 @@ import click
 from rich.table import Table
 
 from synapse_async import AsyncClient, ProjectStatus
+from synapse_async import _constants as C
 from synapse_async.cli._dataset import make_dataset
 from synapse_async.cli._progress import count_progress, megabytes
 from synapse_async.cli._runtime import err_console, out_console, run
@@ -220,7 +221,7 @@ def summary_table(result: DemoResult) -> Table:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
-    default=32,
+    default=C.DEFAULT_BULK_CONCURRENCY,
     show_default=True,
     help="Requests in flight during the upload.",
 )

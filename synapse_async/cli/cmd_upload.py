@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from synapse_async import AsyncClient
+from synapse_async import _constants as C
 from synapse_async.bulk import BulkUploadReport
 from synapse_async.cli._bulk import items_from_paths
 from synapse_async.cli._progress import TransferBars, megabytes
@@ -206,7 +207,7 @@ def _upload_on_ray(
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
-    default=32,
+    default=C.DEFAULT_BULK_CONCURRENCY,
     show_default=True,
     help="Requests in flight.",
 )

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any
 
+from synapse_async import _constants as C
 from synapse_async._constants import DEFAULT_PAGE_SIZE
 from synapse_async.bulk.items import BulkItem
 from synapse_async.bulk.report import BulkProgress, BulkUploadReport
@@ -65,7 +66,7 @@ class AsyncDataCollections(AsyncResource):
         *,
         project: int | None = None,
         journal: str | os.PathLike[str] | None = None,
-        max_concurrency: int = 64,
+        max_concurrency: int = C.DEFAULT_BULK_CONCURRENCY,
         on_progress: Callable[[BulkProgress], None] | None = None,
         fail_fast: bool = False,
     ) -> BulkUploadReport:
@@ -93,7 +94,7 @@ class AsyncDataCollections(AsyncResource):
             project: also create one task per data unit in this project.
             journal: the journal file (created when missing).
             max_concurrency: requests in flight at once, 1 to 256. The client's connection
-                pool (``max_connections``, default 100) caps it, less a few connections kept
+                pool (``max_connections``, default 256) caps it, less a few connections kept
                 for the dedupe, data unit and task requests.
             on_progress: called about 5 times a second with a ``BulkProgress``.
             fail_fast: stop at the first failed item (raises ``BulkUploadError``); by default

@@ -51,7 +51,7 @@ class DataCollections(SyncResource[AsyncDataCollections]):
         *,
         project: int | None = None,
         journal: str | os.PathLike[str] | None = None,
-        max_concurrency: int = 64,
+        max_concurrency: int = 128,
         on_progress: Callable[[BulkProgress], None] | None = None,
         fail_fast: bool = False,
     ) -> BulkUploadReport:
@@ -79,7 +79,7 @@ class DataCollections(SyncResource[AsyncDataCollections]):
             project: also create one task per data unit in this project.
             journal: the journal file (created when missing).
             max_concurrency: requests in flight at once, 1 to 256. The client's connection
-                pool (``max_connections``, default 100) caps it, less a few connections kept
+                pool (``max_connections``, default 256) caps it, less a few connections kept
                 for the dedupe, data unit and task requests.
             on_progress: called about 5 times a second with a ``BulkProgress``.
             fail_fast: stop at the first failed item (raises ``BulkUploadError``); by default
