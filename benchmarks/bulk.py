@@ -34,7 +34,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import EmulatorProcess, emulator_process, fmt, run_client, summarize
+from benchmarks.common import (
+    EmulatorProcess,
+    emulator_process,
+    fmt,
+    run_client,
+    summarize,
+    target,
+)
 
 MB = 10**6
 REPO = Path(__file__).resolve().parents[1]
@@ -204,13 +211,13 @@ def _cpu_line(label: str, n: int) -> str:
 
 
 def _compare(
-    directory: Path, n: int, runs: int, with_tasks: bool, latency: str = "20"
+    directory: Path, n: int, runs: int, with_tasks: bool, *flags: str, label: str = ""
 ) -> tuple[list[float], list[float], list[str]]:
     """Interleaved runs of both clients, each into a fresh emulator; checks the server."""
     sdk: list[float] = []
     official: list[float] = []
     notes: list[str] = []
-    label = directory.name
+    label = label or directory.name
     clients = ["sdk"]
     if Path(OFFICIAL_PYTHON).exists():
         clients.append("official")
@@ -221,7 +228,7 @@ def _compare(
         )
     for _ in range(runs):
         for who in clients:
-            with _emulator(directory.parent, "--latency-ms", latency) as emu:
+            with _emulator(directory.parent, "--latency-ms", "20", *flags) as emu:
                 collection, project = _targets(emu)
                 proj = project if with_tasks else None
                 emu_cpu = _cpu_seconds(emu.proc.pid)
@@ -249,6 +256,18 @@ def _ratio(sdk: list[float], official: list[float]) -> str:
         return "n/a"
     s, o = summarize(sdk), summarize(official)
     return f"{o['median'] / s['median']:.1f}x (worst case {o['min'] / s['max']:.1f}x)"
+
+
+def _speedup(sdk: list[float], official: list[float]) -> float:
+    """Official / SDK median elapsed (0 when either side has no run)."""
+    if not sdk or not official:
+        return 0.0
+    return summarize(official)["median"] / summarize(sdk)["median"]
+
+
+BANDWIDTH = 4 * 2**20
+"""Bytes/s per connection in the bandwidth-limited variant (a 20 ms round trip with a
+64 KiB-ish TCP window carries a few MB/s per connection on a real network)."""
 
 
 def _kill_midway(
@@ -316,30 +335,49 @@ def run(smoke: bool = False) -> str:
             f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
             f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
         )
-        sdk, off, notes2 = _compare(mid, 5 if smoke else 200, runs, with_tasks=False)
+        small_x = _speedup(sdk, off)
+        both = root / "both"
+        both.mkdir()
+        for p in [*mid.iterdir(), *(big.iterdir() if big.exists() else ())]:
+            os.link(p, both / p.name)
+        n_both = 5 if smoke else 202
+        mixed = "5 x 1 MB" if smoke else "200 x 5 MB + 2 x 300 MB"
+        sdk, off, notes2 = _compare(both, n_both, runs, with_tasks=False)
         notes += notes2
         lines.append(
-            f"| {'5 x 1 MB' if smoke else '200 x 5 MB'} -> units | "
+            f"| {mixed} -> units | {fmt(summarize(sdk)) if sdk else 'n/a'} | "
+            f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
+        )
+        mixed_x = _speedup(sdk, off)
+        cap = str(BANDWIDTH)
+        sdk, off, notes3 = _compare(
+            both, n_both, runs, False, "--bandwidth", cap, label="both-capped"
+        )
+        notes += notes3
+        lines.append(
+            f"| {mixed} -> units, {BANDWIDTH / 2**20:.0f} MiB/s per connection | "
             f"{fmt(summarize(sdk)) if sdk else 'n/a'} | "
             f"{fmt(summarize(off)) if off else 'n/a'} | {_ratio(sdk, off)} |"
         )
-        cpu_lines = [_cpu_line("small", n_small), _cpu_line("mid", 5 if smoke else 200)]
-        if not smoke:
-            both = root / "both"
-            both.mkdir()
-            for p in [*mid.iterdir(), *big.iterdir()]:
-                os.link(p, both / p.name)
-            times = []
-            for _ in range(runs):
-                with _emulator(root, "--latency-ms", "20") as emu:
-                    collection, _project = _targets(emu)
-                    result = _sdk(emu, both, collection, None)
-                    assert result["units"] == 202 and result["failed"] == 0, result
-                    times.append(result["seconds"])
-            lines.append(
-                f"| 200 x 5 MB + 2 x 300 MB -> units | {fmt(summarize(times))} | "
-                "not measured (see note) | n/a |"
-            )
+        cpu_lines = [
+            _cpu_line("small", n_small),
+            _cpu_line("both", n_both),
+            _cpu_line("both-capped", n_both),
+            target(
+                "bulk",
+                f"{n_small} x 20 KB into units + tasks >= 5x the official client",
+                f"{small_x:.1f}x",
+                small_x >= 5,
+                smoke=smoke,
+            ),
+            target(
+                "bulk",
+                f"{mixed} into units >= 3x the official client (20 ms, no bandwidth cap)",
+                f"{mixed_x:.1f}x",
+                mixed_x >= 3,
+                smoke=smoke,
+            ),
+        ]
         lines += ["", *cpu_lines, *(f"- note: {n}" for n in sorted(set(notes)))]
 
         # 3. rerun with the journal after completion; 4. SIGKILL at about 50%, rerun.
@@ -357,6 +395,16 @@ def run(smoke: bool = False) -> str:
                 f"{100 * again['seconds'] / first['seconds']:.1f}% of the first run's "
                 f"{first['seconds']:.2f} s",
             ]
+            share = again["seconds"] / first["seconds"]
+            lines.append(
+                target(
+                    "bulk",
+                    "rerun with the journal after completion: 0 bytes sent, <= 5% of the time",
+                    f"{again['bytes_sent']} bytes, {100 * share:.1f}%",
+                    again["bytes_sent"] == 0 and share <= 0.05,
+                    smoke=smoke,
+                )
+            )
         journal.unlink()
         with _emulator(root, "--latency-ms", "20") as emu:
             collection, project = _targets(emu)
@@ -373,6 +421,15 @@ def run(smoke: bool = False) -> str:
                 f"bytes sent in all {total} = {total / dataset:.3f}x the dataset (+ bodies cut "
                 f"by the kill, at most 64 x 20 KB); {units} units ({distinct} distinct files), "
                 f"{tasks} tasks for {n_small} files"
+            )
+            lines.append(
+                target(
+                    "bulk",
+                    "SIGKILL at about 50%, rerun: bytes <= 1.1x the dataset, no duplicate",
+                    f"{total / dataset:.3f}x, {units} units of {distinct} files, {tasks} tasks",
+                    total <= 1.1 * dataset and units == distinct == n_small and tasks == n_small,
+                    smoke=smoke,
+                )
             )
 
         # 5. peak RSS for items from a generator; 6. 0 ms latency ceiling.
@@ -399,6 +456,15 @@ def run(smoke: bool = False) -> str:
                 f"{result['peak_rss_mb']:.0f} MB, {result['seconds']:.1f} s "
                 f"({n_rss / result['seconds']:.0f} files/s), client CPU "
                 f"{result['cpu_s']:.1f} s"
+            )
+            lines.append(
+                target(
+                    "bulk",
+                    f"peak RSS for {n_rss:,} items from a generator <= 120 MB",
+                    f"{result['peak_rss_mb']:.0f} MB",
+                    result["peak_rss_mb"] <= 120,
+                    smoke=smoke,
+                )
             )
         shutil.rmtree(tiny)
         for label, directory, count, nbytes in (

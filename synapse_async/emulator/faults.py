@@ -115,7 +115,7 @@ class Faults:
             starts with ``/`` (e.g. ``"^/tasks/"``); when set, only matching requests are
             faulted. ``None`` faults every API path.
         bandwidth: bytes/s cap per connection on request bodies read by the upload routes
-            (and on JSON answers); ``None``: no cap.
+            and ``POST data_files/`` (and on JSON answers); ``None``: no cap.
         drop_rate: fraction of requests with a body whose connection is closed part-way
             through the body (after 10-90% of it, by the seeded RNG).
         disk_free: bytes of disk the upload files may use in all (the emulator then behaves
@@ -405,11 +405,25 @@ class BodyTap:
             chunk = bytes(flipped)
             if self._injector is not None:
                 self._injector.corrupted_bodies += 1
-        if fault.bandwidth is not None:
+        await self._wait_for(end)
+        return chunk
+
+    async def pace(self, nbytes: int) -> None:
+        """Account for ``nbytes`` more of the body under the bandwidth cap only.
+
+        For handlers whose body may not be dropped or corrupted (``POST data_files/``): they
+        are paced like a slow connection, nothing else.
+        """
+        self.received += nbytes
+        await self._wait_for(self.received)
+
+    async def _wait_for(self, end: int) -> None:
+        """Sleep until a connection at the capped bandwidth would have carried ``end`` bytes."""
+        fault = self._fault
+        if fault is not None and fault.bandwidth is not None:
             delay = self._started + end / fault.bandwidth - asyncio.get_running_loop().time()
             if delay > 0:
                 await asyncio.sleep(delay)
-        return chunk
 
 
 _RequestKey: Any = getattr(web, "RequestKey", None)  # aiohttp >= 3.12

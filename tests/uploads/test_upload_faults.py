@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 import anyio
@@ -69,6 +70,21 @@ async def test_bandwidth_cap_drop_and_corruption_on_the_wire(emulator: Emulator)
     assert emulator.uploads.counters_json()["uploads"][uid]["parts_stored"] == 0
     faults = emulator.uploads.counters_json()["faults"]
     assert faults["corrupted_bodies"] >= 1 and faults["dropped_connections"] >= 1
+
+
+async def test_bandwidth_cap_paces_data_file_posts_and_other_body_faults_leave_them(
+    emulator: Emulator, client: AsyncClient, tmp_path: Path
+) -> None:
+    emulator.set_faults(Faults(bandwidth=4e6, corrupt_rate=1.0, drop_rate=0.0))
+    for size in (400_000, 3 * MIB):  # read whole / streamed by the emulator
+        path = tmp_path / f"{size}.bin"
+        path.write_bytes(os.urandom(size))
+        started = time.perf_counter()
+        made = await client.data_files.create(path)
+        # a lower bound (sleeps never end early), not a speed claim
+        assert time.perf_counter() - started >= size / 4e6 * 0.9
+        assert made.checksum == md5_of(path)  # pacing only: nothing corrupted
+    assert emulator.uploads.counters_json()["faults"]["corrupted_bodies"] == 0
 
 
 @pytest.mark.parametrize(

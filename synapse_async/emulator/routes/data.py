@@ -19,6 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from ..clock import now_iso
 from ..errors import bad_request, not_found, read_json
+from ..faults import BodyTap, body_tap
 from ..keys import FILES_DIR, STORE
 from ..pagination import paginate
 from ..store import Doc, Store
@@ -170,10 +171,12 @@ def _write_whole(dest: Path, content: bytes) -> None:
         fh.write(content)
 
 
-async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
+async def _receive_file(field: BodyPartReader, dest: Path, tap: BodyTap) -> tuple[str, int]:
     digest = hashlib.md5(usedforsecurity=False)
     first = await field.read_chunk(_CHUNK)
+    await tap.pace(len(first))
     rest = await field.read_chunk(_CHUNK) if first else b""
+    await tap.pace(len(rest))
     if not rest:  # a small file (most of a bulk upload): one write, no thread hop
         digest.update(first)
         _write_whole(dest, first)
@@ -185,6 +188,7 @@ async def _receive_file(field: BodyPartReader, dest: Path) -> tuple[str, int]:
             size += len(chunk)
             await asyncio.to_thread(_write_chunk, fh, digest, chunk)
             chunk, rest = rest, (await field.read_chunk(_CHUNK) if rest else b"")
+            await tap.pace(len(rest))
     return digest.hexdigest(), size
 
 
@@ -234,7 +238,7 @@ async def create_data_file(request: web.Request) -> web.Response:
                 raise bad_request("Nested multipart bodies are not supported.")
             name, part_name = _disposition(part)
             if name == "file" and received is None:
-                md5, size = await _receive_file(part, dest)
+                md5, size = await _receive_file(part, dest, body_tap(request))
                 received = (md5, size, part_name or "")
             elif name == "filename":
                 filename = (await part.text()).strip() or None
@@ -325,6 +329,7 @@ async def _create_small_data_file(request: web.Request, dest: Path, storage: str
     """``POST data_files/`` of a small multipart body: read whole, parsed, one write."""
     content_type = request.headers.get("Content-Type", "")
     body = await request.read()
+    await body_tap(request).pace(len(body))
     parts = _plain_form(content_type, body)
     if parts is None:
         parts = _any_form(content_type, body)
