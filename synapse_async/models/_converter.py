@@ -177,18 +177,18 @@ def _compile_structure(
     """Generate, compile and return the structure hook of one model class.
 
     The function reads each field straight from the JSON dict, checks or converts it
-    inline, fills defaults, and sets the slots directly (attrs' frozen ``__init__`` goes
-    through ``object.__setattr__`` per field). Classes with converters, validators or a
-    post-init hook are built through their ``__init__`` instead. Listing decode cost per
-    item is about half that of a loop over per-field functions.
+    inline, fills defaults, and builds the object through the class's attrs ``__init__``
+    (validators, converters and post-init hooks run as for any other caller). Its source
+    is registered with ``linecache``, so tracebacks through it show its lines.
+
+    Why not ``cattrs.gen.make_dict_structure_fn``: decoding a page of tasks costs about
+    1.7 us per item here against 3.4-3.8 us with cattrs' generated function (same machine,
+    same run; ``Task`` from the emulator), and the listing decodes every item it yields.
     """
     hints = typing.get_type_hints(cls)
     fields = [a for a in attrs.fields(cls) if a.name != "extra"]
     field_names = frozenset(a.name for a in fields)
     name = cls.__name__
-    via_init = hasattr(cls, "__attrs_post_init__") or any(
-        a.converter is not None or a.validator is not None or not a.init for a in attrs.fields(cls)
-    )
     src = _Source()
     missing_sentinel = src.ref(object(), "missing")
     cls_ref = src.ref(cls, "cls")
@@ -230,15 +230,9 @@ def _compile_structure(
         )
     src.add(1, "else:")
     src.add(2, "extra = {}")
-    if via_init:
-        kwargs = ", ".join(f"{a.name}=a{i}" for i, a in enumerate(fields))
-        src.add(1, f"return {cls_ref}({kwargs}{', ' if kwargs else ''}extra=extra)")
-    else:
-        src.add(1, f"obj = {src.ref(object.__new__, 'new')}({cls_ref})")
-        for i, a in enumerate(fields):
-            src.add(1, f"{src.ref(_slot_setter(cls, a.name), 'set')}(obj, a{i})")
-        src.add(1, f"{src.ref(_slot_setter(cls, 'extra'), 'set')}(obj, extra)")
-        src.add(1, "return obj")
+    args = "".join(f"a{i}, " for i, a in enumerate(fields) if not a.kw_only)
+    kwargs = "".join(f"{a.name}=a{i}, " for i, a in enumerate(fields) if a.kw_only)
+    src.add(1, f"return {cls_ref}({args}{kwargs}extra=extra)")
     text = "\n".join(src.lines) + "\n"
     filename = f"<structure {cls.__module__}.{name} {'strict' if strict else 'lenient'}>"
     # tracebacks through the generated function show its lines
@@ -247,16 +241,6 @@ def _compile_structure(
     exec(code, src.ns)  # the source is built above from the class's own field names
     fn: Callable[[Any, Any], Model] = src.ns["structure"]
     return fn
-
-
-def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
-    """The ``__set__`` of the slot descriptor holding attribute ``name``."""
-    for klass in cls.__mro__:
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None:
-            setter: Callable[[Any, Any], None] = descriptor.__set__
-            return setter
-    raise TypeError(f"{cls.__name__} has no slot {name!r}")
 
 
 def _missing_error(cls: type, fields: list[attrs.Attribute[Any]]) -> Callable[[Any], Exception]:

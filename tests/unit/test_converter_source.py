@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import traceback
+from typing import Any
 
+import attrs
 import pytest
 
 from synapse_async import UnexpectedResponseError
 from synapse_async.models import Task
-from synapse_async.models._converter import structurer
+from synapse_async.models._converter import Model, make_converter, structurer
 
 
 def test_a_traceback_through_a_generated_structure_function_shows_its_line() -> None:
@@ -18,3 +20,22 @@ def test_a_traceback_through_a_generated_structure_function_shows_its_line() -> 
     frame = text[text.index('File "<structure synapse_async.models.annotation.Task') :]
     line = frame.splitlines()[1].strip()  # the generated line itself
     assert line and not line.startswith(("File ", "^", "synapse_async.")), frame
+
+
+def test_generated_structure_functions_build_objects_through_the_attrs_init() -> None:
+    @attrs.frozen
+    class Probe(Model):
+        id: int
+        name: str = ""
+
+    calls: list[tuple[Any, ...]] = []
+    generated_init = Probe.__init__
+
+    def counting_init(self: Probe, *args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        generated_init(self, *args, **kwargs)
+
+    Probe.__init__ = counting_init  # type: ignore[method-assign]
+    probe = make_converter().structure({"id": 3, "name": "x", "new": 1}, Probe)
+    assert (probe.id, probe.name, probe.extra) == (3, "x", {"new": 1})
+    assert len(calls) == 1  # not slots written behind attrs' back
