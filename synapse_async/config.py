@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from synapse_async import _constants as C
+from synapse_async._validation import is_number
 from synapse_async.errors import ConfigurationError, InvalidInputError
 from synapse_async.secret import Secret, check_credential
 
@@ -59,7 +60,7 @@ def coerce_timeout(value: TimeoutTypes) -> Timeout:
     """Turn a number into a Timeout whose total (and read) is that number."""
     if isinstance(value, Timeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise InvalidInputError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
     return Timeout(
         connect=min(C.DEFAULT_CONNECT_TIMEOUT, float(value)), read=float(value), total=float(value)

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from synapse_async._validation import is_int
+from synapse_async._validation import is_int, is_number
 from synapse_async.errors import InvalidInputError, WebhookVerificationError
 
 __all__ = [
@@ -128,12 +128,7 @@ class ReplayGuard:
 
 
 def _positive(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and value > 0
-    )
+    return is_number(value) and math.isfinite(value) and value > 0
 
 
 def verify_signature(
@@ -220,6 +215,6 @@ def verify_signature(
 
 
 def _timestamp(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         return None
     return float(value) if math.isfinite(value) else None

@@ -22,6 +22,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream as ObjectReceiveStream
 from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
 
+from synapse_async._validation import check_int_range
 from synapse_async.bulk.items import BulkItem, check_slots, item_key, to_item
 from synapse_async.bulk.journal import FileState, Journal, JournalRow
 from synapse_async.bulk.report import BulkFailure, BulkProgress, BulkUploadReport
@@ -290,14 +291,7 @@ class BulkUpload:
         check_id(collection, "collection")
         if project is not None:
             check_id(project, "project")
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or not (1 <= max_concurrency <= 256)
-        ):
-            raise InvalidInputError(
-                f"max_concurrency must be an integer from 1 to 256, got {max_concurrency!r}"
-            )
+        check_int_range(max_concurrency, "max_concurrency", 1, 256)
         if not isinstance(unit_batch_size, int) or not 1 <= unit_batch_size <= 1000:
             raise InvalidInputError(
                 f"batch size must be an integer from 1 to 1000, got {unit_batch_size!r}"

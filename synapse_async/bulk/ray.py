@@ -34,6 +34,7 @@ from typing import Any
 import anyio
 import attrs
 
+from synapse_async._validation import check_int_range
 from synapse_async.bulk.items import BulkItem
 from synapse_async.bulk.report import BulkProgress, BulkUploadReport
 from synapse_async.client import AsyncClient
@@ -238,26 +239,15 @@ def _merge(
     return merged
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise InvalidInputError(f"{name} must be an integer {bound}, got {value!r}")
-
-
 def _shard_size(items: Iterable[Any], shards: int | None, shard_size: int | None) -> int:
     if shards is not None and shard_size is not None:
         raise InvalidInputError("pass shards or shard_size, not both")
     if shard_size is not None:
-        _check_int("shard_size", shard_size, 1)
+        check_int_range(shard_size, "shard_size", 1)
         return shard_size
     if shards is None:
         return DEFAULT_SHARD_SIZE
-    _check_int("shards", shards, 1)
+    check_int_range(shards, "shards", 1)
     try:
         total = len(items)  # type: ignore[arg-type]
     except TypeError:
@@ -366,13 +356,13 @@ def upload_on_ray(
         ray.exceptions.WorkerCrashedError: a shard's worker died more than ``max_retries``
             times; run again with the same ``journal_dir`` to finish.
     """
-    _check_int("collection", collection, 1)
+    check_int_range(collection, "collection", 1)
     if project is not None:
-        _check_int("project", project, 1)
-    _check_int("per_worker_concurrency", per_worker_concurrency, 1, 256)
-    _check_int("max_retries", max_retries, 0)
+        check_int_range(project, "project", 1)
+    check_int_range(per_worker_concurrency, "per_worker_concurrency", 1, 256)
+    check_int_range(max_retries, "max_retries", 0)
     if max_in_flight is not None:
-        _check_int("max_in_flight", max_in_flight, 1)
+        check_int_range(max_in_flight, "max_in_flight", 1)
     if on_progress is not None and not callable(on_progress):
         raise InvalidInputError(f"on_progress must be callable, got {on_progress!r}")
     if isinstance(items, (str, bytes, os.PathLike)) or not isinstance(items, Iterable):

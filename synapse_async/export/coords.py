@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from synapse_async._validation import is_number
+
 from .geometry import NEGLIGIBLE_AREA
 from .schema import (
     BoundingBox,
@@ -80,7 +82,7 @@ def _num(value: Any) -> float:
         raise InvalidAnnotation("non_finite")
     if kind is int:
         return float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise InvalidAnnotation("not_a_number")
     if not math.isfinite(value):
         raise InvalidAnnotation("non_finite")
@@ -88,7 +90,7 @@ def _num(value: Any) -> float:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise InvalidAnnotation("not_a_number")
     if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         raise InvalidAnnotation("not_an_integer")
@@ -126,7 +128,7 @@ def _point(value: Any) -> Point:
 def _points(value: Any, minimum: int) -> tuple[Point, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise InvalidAnnotation("arity")
-    if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if value and all(is_number(v) for v in value):
         if len(value) % 2:  # flat [x1, y1, x2, y2, ...]
             raise InvalidAnnotation("arity")
         pts = tuple((_num(value[i]), _num(value[i + 1])) for i in range(0, len(value), 2))

@@ -46,6 +46,8 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
+from synapse_async._validation import is_number
+
 from .coords import PARSERS, InvalidAnnotation, canonical_tool
 from .files import safe_filename, split_ext
 from .imagesize import MIME_EXTENSIONS
@@ -198,7 +200,7 @@ def read_document(doc: Mapping[str, Any] | None) -> ParsedDocument:
 
 
 def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         return None
     if isinstance(value, float) and not value.is_integer():
         return None

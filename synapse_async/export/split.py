@@ -7,6 +7,8 @@ import math
 import re
 from collections.abc import Mapping
 
+from synapse_async._validation import is_number
+
 __all__ = ["DEFAULT_SPLIT", "SplitPlan", "normalize_split"]
 
 DEFAULT_SPLIT: Mapping[str, float] = {"train": 0.8, "val": 0.1, "test": 0.1}
@@ -29,12 +31,7 @@ def normalize_split(split: Mapping[str, float] | None) -> dict[str, float] | Non
     for name, ratio in split.items():
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"invalid split name {name!r}")
-        if (
-            isinstance(ratio, bool)
-            or not isinstance(ratio, (int, float))
-            or not math.isfinite(ratio)
-            or ratio < 0
-        ):
+        if not is_number(ratio) or not math.isfinite(ratio) or ratio < 0:
             raise ValueError(f"invalid ratio for split {name!r}: {ratio!r}")
         total += ratio
     if total <= 0:

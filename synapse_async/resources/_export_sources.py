@@ -35,6 +35,7 @@ import anyio.to_thread
 import attrs
 
 from synapse_async._tasks import FirstError
+from synapse_async._validation import is_int
 from synapse_async.errors import InvalidInputError
 from synapse_async.export import Exporter, Item
 from synapse_async.http import build_path
@@ -207,7 +208,7 @@ def media_source(raw: Mapping[str, Any], media_id: str | None) -> FileSource | N
 
 
 def _int_id(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    return value if is_int(value) and value > 0 else None
 
 
 class FileLocator:
