@@ -76,7 +76,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def ray(session: nox.Session) -> None:
-    """Scale-out tests (tests/ray) on a local, loopback-only Ray cluster and the emulator.
+    """Scale-out tests (tests/integration/ray): a local, loopback-only Ray cluster and the emulator.
 
     As root on Linux the tests run inside ``unshare -n`` (a network namespace holding only
     ``lo``) and under ``strace -f -e trace=connect``; the log is checked for any connect()
@@ -86,7 +86,7 @@ def ray(session: nox.Session) -> None:
     from pathlib import Path
 
     session.install("-e", ".[ray,dev]")
-    command = ["pytest", "tests/ray", "-p", "no:randomly", *session.posargs]
+    command = ["pytest", "tests/integration/ray", "-p", "no:randomly", *session.posargs]
     trace = None
     if shutil.which("strace"):
         trace = Path(session.create_tmp()) / "ray-connect.trace"
@@ -112,7 +112,7 @@ def ray(session: nox.Session) -> None:
         session.warn("not root or no unshare: Ray tests run without a network namespace")
     session.run(*command, external=True)
     if trace is not None:
-        session.run("python", "-m", "tests.ray.loopback_trace", str(trace))
+        session.run("python", "-m", "tests.integration.ray.loopback_trace", str(trace))
 
 
 @nox.session(python="3.11")
@@ -138,7 +138,7 @@ def consumers(session: nox.Session) -> None:
         "-q",
         "-p",
         "no:randomly",
-        "tests/export_consumers/test_heavy_consumers.py",
+        "tests/integration/export_consumers/test_heavy_consumers.py",
         *session.posargs,
     ]
     # Ultralytics checks PyPI for updates, sends usage events and fetches fonts unless told

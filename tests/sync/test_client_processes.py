@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.sync_runtime.scripts import run_py
+from tests.sync.runtime.scripts import run_py
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and fork")
 

@@ -13,8 +13,8 @@ from synapse_async import NotFoundError, Task, ValidationError
 from synapse_sync import FacadeReentrancyError, get_portal
 from synapse_sync.client import Client
 from synapse_sync.compat import BackendClient
+from tests.fixtures import ThreadedEmulator
 from tests.helpers import Spawn, tasks_created_on
-from tests.sync.conftest import ThreadedEmulator
 
 
 def _seed(emu: ThreadedEmulator, n: int) -> int:
