@@ -25,6 +25,7 @@ from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from synapse_async import _constants as C
 from synapse_async.config import Timeout
 from synapse_async.errors import (
     ConfigurationError,
@@ -296,7 +297,7 @@ class AiohttpTransport:
         self,
         session: aiohttp.ClientSession | None = None,
         *,
-        max_connections: int = 100,
+        max_connections: int = C.DEFAULT_MAX_CONNECTIONS,
         ssl: SSLTypes = True,
         trust_env: bool = True,
         headers: Mapping[str, str] | None = None,
