@@ -46,8 +46,9 @@ class _CountingTransport:
 async def _upload_counting(
     emulator: Emulator, tmp_path: Path, n: int, **settings: object
 ) -> tuple[int, int]:
-    """Upload ``n`` small files at 30 ms latency; (data files POSTs at once at most, units)."""
-    emulator.set_faults(Faults(latency=0.03))
+    """Upload ``n`` small files at 100 ms latency (long enough for the pipeline to fill up to
+    its cap even on a loaded machine); (data files POSTs at once at most, units)."""
+    emulator.set_faults(Faults(latency=0.1))
     transport = _CountingTransport()
     files = make_files(tmp_path / "in", n)
     config = ClientConfig.resolve(
