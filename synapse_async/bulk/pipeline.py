@@ -785,9 +785,10 @@ class BulkUpload:
         def progress(confirmed: int, _total: int) -> None:
             self._partial[key] = confirmed
 
-        try:
-            return await self._files.create(
-                f.path, on_progress=progress, max_concurrency=_LARGE_PARTS
+        assert f.md5 is not None
+        try:  # hashed already: the upload does not hash the whole file again
+            return await self._files._create_chunked(
+                f.path, progress, _LARGE_PARTS, known_md5=(f.size, f.mtime_ns, f.md5)
             )
         finally:
             self._partial.pop(key, None)

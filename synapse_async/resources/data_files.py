@@ -90,16 +90,29 @@ class AsyncDataFiles(AsyncResource):
         p = check_upload_path(path)
         size = p.stat().st_size
         if size > MULTIPART_LIMIT:
-            upload = await self._uploads.upload_file(
-                p, on_progress=on_progress, max_concurrency=max_concurrency
-            )
-            data = await self._http.request(
-                "POST", "data_files/", json_body={"chunked_upload": upload.id}
-            )
-            return self._decode(data, DataFile)
+            return await self._create_chunked(p, on_progress, max_concurrency)
 
         content = await anyio.to_thread.run_sync(p.read_bytes)
         return await self._create_from_bytes(p.name, content)
+
+    async def _create_chunked(
+        self,
+        path: Path,
+        on_progress: Callable[[int, int], None] | None,
+        max_concurrency: int,
+        known_md5: tuple[int, int, str] | None = None,
+    ) -> DataFile:
+        """A chunked upload of ``path``, then ``POST data_files/ {"chunked_upload": id}``.
+
+        ``known_md5``: ``(size, mtime_ns, md5)`` when the caller hashed the file already.
+        """
+        upload = await self._uploads._upload(
+            path, on_progress=on_progress, max_concurrency=max_concurrency, known_md5=known_md5
+        )
+        data = await self._http.request(
+            "POST", "data_files/", json_body={"chunked_upload": upload.id}
+        )
+        return self._decode(data, DataFile)
 
     async def _create_from_bytes(self, name: str, content: bytes) -> DataFile:
         """``POST data_files/`` of bytes already read (multipart, field ``file``)."""

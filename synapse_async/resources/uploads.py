@@ -62,6 +62,31 @@ class AsyncUploads(AsyncResource):
             UploadError: a part kept failing (``.part`` names it, ``.reason`` says why) or
                 the server refused to complete; call again to resume.
         """
+        return await self._upload(
+            path,
+            part_size=part_size,
+            max_concurrency=max_concurrency,
+            on_progress=on_progress,
+            resume=resume,
+            cache_dir=cache_dir,
+        )
+
+    async def _upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+        max_concurrency: int = 8,
+        on_progress: Callable[[int, int], None] | None = None,
+        resume: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        known_md5: tuple[int, int, str] | None = None,
+    ) -> UploadResult:
+        """``upload_file``, plus the whole-file MD5 when the caller already has it.
+
+        ``known_md5`` is ``(size, mtime_ns, md5)``: a bulk upload hashes every file before
+        sending it, and a file that still has that size and mtime is not hashed again.
+        """
         return await Uploader(self._http, self._decode).upload(
             path,
             part_size=part_size,
@@ -69,6 +94,7 @@ class AsyncUploads(AsyncResource):
             on_progress=on_progress,
             resume=resume,
             cache_dir=cache_dir,
+            known_md5=known_md5,
         )
 
     async def get(self, upload_id: str) -> ChunkedUpload:

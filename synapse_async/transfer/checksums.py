@@ -73,7 +73,9 @@ async def part_md5(snapshot: FileSnapshot, part: Part) -> bytes:
 
 
 async def file_md5(snapshot: FileSnapshot) -> str:
-    """The hex MD5 of the whole file, computed in a worker thread."""
+    """The hex MD5 of the whole file, computed in a worker thread (unless already known)."""
+    if snapshot.md5 is not None:
+        return snapshot.md5
     return (await _in_thread(snapshot, 0, snapshot.size)).hex()
 
 

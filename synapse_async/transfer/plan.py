@@ -118,12 +118,15 @@ class FileSnapshot:
         size: bytes.
         mtime_ns: modification time.
         inode: (device, inode), so a file replaced by another one is noticed too.
+        md5: the whole file's MD5 (hex) when the caller already hashed exactly this state
+            of the file (same size and mtime); the upload then does not hash it again.
     """
 
     path: Path
     size: int
     mtime_ns: int
     inode: tuple[int, int]
+    md5: str | None = None
 
     @classmethod
     def take(cls, path: str | os.PathLike[str], *, allow_empty: bool = False) -> FileSnapshot:
@@ -157,6 +160,12 @@ class FileSnapshot:
         if st.st_size == 0 and not allow_empty:
             raise InvalidInputError(f"{str(p)!r} is empty; there is nothing to upload")
         return cls(p.resolve(), st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
+
+    def with_known_md5(self, size: int, mtime_ns: int, md5: str) -> FileSnapshot:
+        """The snapshot with ``md5`` if it was taken of the file at ``size`` and ``mtime_ns``."""
+        if (size, mtime_ns) != (self.size, self.mtime_ns):
+            return self  # changed since it was hashed: the upload hashes it afresh
+        return attrs.evolve(self, md5=md5)
 
     def check(self) -> None:
         """Raise ``FileChangedError`` when the file's size, mtime or identity changed."""

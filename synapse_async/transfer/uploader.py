@@ -78,13 +78,20 @@ class Uploader:
         on_progress: ProgressCallback | None,
         resume: bool,
         cache_dir: str | os.PathLike[str] | None,
+        known_md5: tuple[int, int, str] | None = None,
     ) -> UploadResult:
-        """Upload one file (see ``AsyncUploads.upload_file``)."""
+        """Upload one file (see ``AsyncUploads.upload_file``).
+
+        ``known_md5``: ``(size, mtime_ns, md5)`` of the file as the caller hashed it (a bulk
+        upload hashes every file first); used when the file still has that size and mtime.
+        """
         part_size = check_part_size(part_size)
         concurrency = check_concurrency(max_concurrency)
         if on_progress is not None and not callable(on_progress):
             raise InvalidInputError(f"on_progress must be a callable or None, got {on_progress!r}")
         snapshot = FileSnapshot.take(path)
+        if known_md5 is not None:
+            snapshot = snapshot.with_known_md5(*known_md5)
         plan_parts(snapshot.size, part_size)  # too many parts is an input error
         store = ResumeStore(resolve_cache_dir(cache_dir)) if resume else None
         job = UploadJob(

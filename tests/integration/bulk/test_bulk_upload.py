@@ -14,6 +14,7 @@ from synapse_async import AsyncClient
 from synapse_async.bulk import BulkItem, BulkProgress, scan_directory
 from synapse_async.emulator import Emulator
 from synapse_async.errors import BulkUploadError, InvalidInputError
+from synapse_async.transfer import checksums
 from tests.integration.bulk.conftest import make_files
 
 pytestmark = pytest.mark.anyio
@@ -199,3 +200,29 @@ async def test_a_file_above_50_mib_goes_by_chunked_upload(
     sums = {u.files["image"]["path"]: u.files["image"]["checksum"] for u in units}
     assert sums["big.jpg"] == _md5(big)
     assert seen[-1].bytes_done == seen[-1].bytes_total == report.bytes_total
+
+
+async def test_a_large_file_hashed_by_the_bulk_upload_is_not_hashed_whole_again(
+    client: AsyncClient, collection: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as fh:
+        fh.truncate(50 * 2**20 + 7)
+        fh.write(b"\xff\xd8 some bytes")
+    whole_passes: list[int] = []
+    in_thread = checksums._in_thread
+
+    async def counting(snapshot: Any, offset: int, length: int) -> bytes:
+        if offset == 0 and length == snapshot.size:
+            whole_passes.append(length)
+        return await in_thread(snapshot, offset, length)
+
+    monkeypatch.setattr(checksums, "_in_thread", counting)
+    report = await client.data_collections.upload(collection, [{"files": {"image": big}}])
+    assert report.failed == 0 and report.sent == 1
+    assert whole_passes == []  # the pipeline's own MD5 was handed to the chunked upload
+    units = [u async for u in client.data_units.list(data_collection=collection)]
+    assert units[0].files["image"]["checksum"] == _md5(big)
+    # a plain chunked upload of the same file still hashes it (the guard above can fail)
+    await client.uploads.upload_file(big, resume=False)
+    assert whole_passes == [big.stat().st_size]
