@@ -118,53 +118,24 @@ class Client(SyncResource[AsyncClient]):
     exports = attribute(Exports)
     """Exports of annotations to JSON, COCO, YOLO, Pascal VOC, CSV or spaCy files."""
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        access_token: str | None = None,
-        user_token: str | None = None,
-        tenant: str | None = None,
-        agent_token: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        page_concurrency: int | None = None,
-        max_connections: int | None = None,
-        verify_ssl: bool = True,
-        config: ClientConfig | None = None,
-        api_key: str | None = None,
-        transport: TransportTypes | None = None,
-        ssl: SSLTypes | None = None,
-    ) -> None:
-        self._open(
-            AsyncClient(
-                base_url,
-                access_token=access_token,
-                user_token=user_token,
-                tenant=tenant,
-                agent_token=agent_token,
-                timeout=timeout,
-                max_retries=max_retries,
-                page_concurrency=page_concurrency,
-                max_connections=max_connections,
-                verify_ssl=verify_ssl,
-                config=config,
-                api_key=api_key,
-                transport=transport,
-                ssl=ssl,
-            )
-        )
+    def __init__(self, base_url: str | None = None, *, access_token: str | None = None,
+            user_token: str | None = None, tenant: str | None = None,
+            agent_token: str | None = None, timeout: TimeoutTypes | None = None,
+            max_retries: int | None = None, page_concurrency: int | None = None,
+            max_connections: int | None = None, verify_ssl: bool = True,
+            config: ClientConfig | None = None, api_key: str | None = None,
+            transport: TransportTypes | None = None, ssl: SSLTypes | None = None) -> None:
+        self._open(AsyncClient(base_url, access_token=access_token, user_token=user_token,
+            tenant=tenant, agent_token=agent_token, timeout=timeout, max_retries=max_retries,
+            page_concurrency=page_concurrency, max_connections=max_connections,
+            verify_ssl=verify_ssl, config=config, api_key=api_key, transport=transport, ssl=ssl))
 
     def __enter__(self) -> Client:
         self._portal.call(self._aio.__aenter__)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+            tb: TracebackType | None) -> None:
         return self._portal.call(self._aio.__aexit__, exc_type, exc, tb)
 
     def close(self) -> None:
@@ -193,15 +164,9 @@ class Client(SyncResource[AsyncClient]):
         self._open(AsyncClient.from_config(path))
         return self
 
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        page_concurrency: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-    ) -> Client:
+    def with_options(self, *, timeout: TimeoutTypes | None = None, max_retries: int | None = None,
+            page_concurrency: int | None = None, extra_headers: Mapping[str, str] | None = None,
+            extra_query: Mapping[str, Any] | None = None) -> Client:
         """A copy with other per-call settings that shares this client's connections.
 
         Example: ``client.with_options(timeout=5).tasks.get(1)``.
@@ -217,13 +182,6 @@ class Client(SyncResource[AsyncClient]):
         Raises:
             ConfigurationError: a header name or value holds a control character.
         """
-        return self._wrap(
-            Client,
-            self._aio.with_options(
-                timeout=timeout,
-                max_retries=max_retries,
-                page_concurrency=page_concurrency,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-            ),
-        )
+        return self._wrap(Client, self._aio.with_options(timeout=timeout, max_retries=max_retries,
+            page_concurrency=page_concurrency, extra_headers=extra_headers, extra_query=extra_query
+        ))

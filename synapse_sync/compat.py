@@ -39,41 +39,20 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         config: a complete ``ClientConfig`` (the other settings are then not allowed).
     """
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        access_token: str | None = None,
-        *,
-        authorization_token: str | None = None,
-        tenant: str | None = None,
-        agent_token: str | None = None,
-        timeout: dict[str, float] | float | None = None,
-        api_token: str | None = None,
-        config: ClientConfig | None = None,
-    ) -> None:
-        self._open(
-            AsyncBackendClient(
-                base_url,
-                access_token,
-                authorization_token=authorization_token,
-                tenant=tenant,
-                agent_token=agent_token,
-                timeout=timeout,
-                api_token=api_token,
-                config=config,
-            )
-        )
+    def __init__(self, base_url: str | None = None, access_token: str | None = None, *,
+            authorization_token: str | None = None, tenant: str | None = None,
+            agent_token: str | None = None, timeout: dict[str, float] | float | None = None,
+            api_token: str | None = None, config: ClientConfig | None = None) -> None:
+        self._open(AsyncBackendClient(base_url, access_token,
+            authorization_token=authorization_token, tenant=tenant, agent_token=agent_token,
+            timeout=timeout, api_token=api_token, config=config))
 
     def __enter__(self) -> BackendClient:
         self._portal.call(self._aio.__aenter__)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+            tb: TracebackType | None) -> None:
         return self._portal.call(self._aio.__aexit__, exc_type, exc, tb)
 
     def close(self) -> None:
@@ -97,12 +76,8 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """Upload a file by chunked upload; returns ``{"id", "checksum", "size", ...}``."""
         return self._portal.call(self._aio.create_chunked_upload, file_path)
 
-    def create_data_file(
-        self,
-        file_path: str | os.PathLike[str],
-        use_chunked_upload: bool = False,
-        data_collection: int | None = None,
-    ) -> dict[str, Any]:
+    def create_data_file(self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False,
+            data_collection: int | None = None) -> dict[str, Any]:
         """Upload a file as a data file; returns ``{"id", "checksum", ..., "data_unit_id"}``.
 
         The SDK picks multipart or chunked upload by size; ``use_chunked_upload`` is accepted
@@ -110,16 +85,14 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         None unless ``data_collection`` is given: then a data unit holding the file (under
         the collection's first file specification, else ``"file"``) is created in it.
         """
-        return self._portal.call(
-            self._aio.create_data_file, file_path, use_chunked_upload, data_collection
-        )
+        return self._portal.call(self._aio.create_data_file, file_path, use_chunked_upload,
+            data_collection)
 
     def create_data_units(self, uploaded_files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create data units (as ``upload_data_file`` returns them), in batches."""
         return self._portal.call(self._aio.create_data_units, uploaded_files)
 
-    def create_logs(
-        self, data: list[dict[str, Any]] | dict[str, Any]
+    def create_logs(self, data: list[dict[str, Any]] | dict[str, Any]
     ) -> list[dict[str, Any]] | dict[str, Any]:
         """Write one log entry (a dict) or several (a list)."""
         return self._portal.call(self._aio.create_logs, data)
@@ -159,8 +132,7 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """One data collection, with its ``file_specifications``."""
         return self._portal.call(self._aio.get_data_collection, data_collection_id)
 
-    def get_data_unit(
-        self, data_unit_id: int, params: dict[str, Any] | None = None
+    def get_data_unit(self, data_unit_id: int, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """``data_units/{id}/``."""
         return self._portal.call(self._aio.get_data_unit, data_unit_id, params)
@@ -181,12 +153,8 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """``jobs/{pk}/``; ``params={"expand": "logs"}`` adds ``logs`` (the console lines)."""
         return self._portal.call(self._aio.get_job, pk, params)
 
-    def get_model(
-        self,
-        pk: int,
-        params: dict[str, Any] | None = None,
-        url_conversion: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    def get_model(self, pk: int, params: dict[str, Any] | None = None,
+            url_conversion: dict[str, Any] | None = None) -> dict[str, Any]:
         """``models/{pk}/`` (``url_conversion``: ``{field: function of a URL}``).
 
         ``params`` (e.g. ``{"expand": "metrics"}``) are sent to the server as query
@@ -198,8 +166,7 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """``plugins/{id_or_code}/``."""
         return self._portal.call(self._aio.get_plugin, pk)
 
-    def get_plugin_release(
-        self, pk: int | str, params: dict[str, Any] | None = None
+    def get_plugin_release(self, pk: int | str, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """``plugin_releases/{pk}/``; ``pk`` may be ``"code@version"``."""
         return self._portal.call(self._aio.get_plugin_release, pk, params)
@@ -224,123 +191,94 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """``POST agents/{token}/connect/`` (the token never appears in logs or errors)."""
         return self._portal.call(self._aio.health_check_agent, token)
 
-    def list_agents(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_agents(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``agents/``."""
         return self._list_all(self._portal.call(self._aio.list_agents, params, list_all))
 
-    def list_assignments(
-        self,
-        params: dict[str, Any] | None = None,
-        url_conversion: dict[str, Any] | None = None,
-        list_all: bool = False,
+    def list_assignments(self, params: dict[str, Any] | None = None,
+            url_conversion: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/assignments/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return self._list_all(
-            self._portal.call(self._aio.list_assignments, params, url_conversion, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_assignments, params, url_conversion,
+            list_all))
 
-    def list_data_collection(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_data_collection(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``data_collections/`` (one page, or every collection with ``list_all``)."""
         return self._list_all(self._portal.call(self._aio.list_data_collection, params, list_all))
 
-    def list_data_collections(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_data_collections(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``list_data_collection`` under the official client's current (plural) name."""
         return self._list_all(self._portal.call(self._aio.list_data_collections, params, list_all))
 
-    def list_data_units(
-        self,
-        params: dict[str, Any] | None = None,
-        url_conversion: dict[str, Any] | None = None,
-        list_all: bool = False,
+    def list_data_units(self, params: dict[str, Any] | None = None,
+            url_conversion: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``data_units/`` filtered by ``params`` (``data_collection``, ...)."""
-        return self._list_all(
-            self._portal.call(self._aio.list_data_units, params, url_conversion, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_data_units, params, url_conversion,
+            list_all))
 
-    def list_ground_truth_events(
-        self,
-        params: dict[str, Any] | None = None,
-        url_conversion: dict[str, Any] | None = None,
-        list_all: bool = False,
+    def list_ground_truth_events(self, params: dict[str, Any] | None = None,
+            url_conversion: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/ground_truth_events/`` (``ground_truth_dataset_versions``: [ids], ...)."""
-        return self._list_all(
-            self._portal.call(self._aio.list_ground_truth_events, params, url_conversion, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_ground_truth_events, params,
+            url_conversion, list_all))
 
-    def list_ground_truth_versions(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
-    ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
+    def list_ground_truth_versions(self, params: dict[str, Any] | None = None,
+            list_all: bool = False) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``ground_truth_dataset_versions/`` (``ground_truth_dataset``: the dataset id)."""
-        return self._list_all(
-            self._portal.call(self._aio.list_ground_truth_versions, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_ground_truth_versions, params,
+            list_all))
 
     def list_job_console_logs(self, pk: int) -> list[str]:
         """The job's console lines so far."""
         return self._portal.call(self._aio.list_job_console_logs, pk)
 
-    def list_jobs(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_jobs(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``jobs/`` filtered by ``params`` (``status``, ``plugin``)."""
         return self._list_all(self._portal.call(self._aio.list_jobs, params, list_all))
 
-    def list_models(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_models(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``models/`` filtered by ``params`` (``project``, ``plugin``)."""
         return self._list_all(self._portal.call(self._aio.list_models, params, list_all))
 
-    def list_plugin_releases(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_plugin_releases(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``plugin_releases/`` (filter ``plugin``)."""
         return self._list_all(self._portal.call(self._aio.list_plugin_releases, params, list_all))
 
-    def list_projects(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_projects(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``projects/`` (one page, or every project with ``list_all``)."""
         return self._list_all(self._portal.call(self._aio.list_projects, params, list_all))
 
-    def list_serve_applications(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_serve_applications(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``serve_applications/``."""
-        return self._list_all(
-            self._portal.call(self._aio.list_serve_applications, params, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_serve_applications, params, list_all
+        ))
 
-    def list_storages(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_storages(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``storages/`` (filters ``category``, ``provider``)."""
         return self._list_all(self._portal.call(self._aio.list_storages, params, list_all))
 
-    def list_task_tags(
-        self, params: dict[str, Any] | None = None, list_all: bool = False
+    def list_task_tags(self, params: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``task_tags/`` (one page, or every tag with ``list_all``)."""
         return self._list_all(self._portal.call(self._aio.list_task_tags, params, list_all))
 
-    def list_tasks(
-        self,
-        params: dict[str, Any] | None = None,
-        url_conversion: dict[str, Any] | None = None,
-        list_all: bool = False,
+    def list_tasks(self, params: dict[str, Any] | None = None,
+            url_conversion: dict[str, Any] | None = None, list_all: bool = False
     ) -> dict[str, Any] | tuple[Iterator[dict[str, Any]], int]:
         """``sdk/tasks/`` filtered by ``params`` (``project``, ``status``, ...)."""
-        return self._list_all(
-            self._portal.call(self._aio.list_tasks, params, url_conversion, list_all)
-        )
+        return self._list_all(self._portal.call(self._aio.list_tasks, params, url_conversion,
+            list_all))
 
     def run_plugin(self, pk: int | str, data: dict[str, Any]) -> dict[str, Any]:
         """Run a plugin; returns the job (+ ``job_id``).
@@ -351,14 +289,12 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """
         return self._portal.call(self._aio.run_plugin, pk, data)
 
-    def set_tags_assignments(
-        self, data: dict[str, Any], params: dict[str, Any] | None = None
+    def set_tags_assignments(self, data: dict[str, Any], params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Set ``data["tag_ids"]`` on ``data["assignment_ids"]``; returns ``{"updated": n}``."""
         return self._portal.call(self._aio.set_tags_assignments, data, params)
 
-    def set_tags_tasks(
-        self, data: dict[str, Any], params: dict[str, Any] | None = None
+    def set_tags_tasks(self, data: dict[str, Any], params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Set ``data["tag_ids"]`` on ``data["task_ids"]``; returns ``{"updated": n}``."""
         return self._portal.call(self._aio.set_tags_tasks, data, params)
@@ -375,16 +311,9 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         """Change a plugin's fields."""
         return self._portal.call(self._aio.update_plugin, pk, data)
 
-    def upload_data_collection(
-        self,
-        collection_id: int,
-        data: list[dict[str, Any]],
-        *,
-        project_id: int | None = None,
-        batch_size: int = 1000,
-        max_workers: int = 10,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> None:
+    def upload_data_collection(self, collection_id: int, data: list[dict[str, Any]], *,
+            project_id: int | None = None, batch_size: int = 1000, max_workers: int = 10,
+            on_progress: Callable[[int, int], None] | None = None) -> None:
         """Upload items ``{"files": {slot: path}, "meta": {...}}`` as data units (and tasks).
 
         Runs on ``client.data_collections.upload`` (hashing, dedupe by checksum, one shared
@@ -394,23 +323,12 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         a bad item does not stop the others: every item is tried, then ``BulkUploadError``
         (its ``report`` lists each failed item) is raised if any failed.
         """
-        return self._portal.call(
-            self._aio.upload_data_collection,
-            collection_id,
-            data,
-            project_id=project_id,
-            batch_size=batch_size,
-            max_workers=max_workers,
-            on_progress=on_progress,
-        )
+        return self._portal.call(self._aio.upload_data_collection, collection_id, data,
+            project_id=project_id, batch_size=batch_size, max_workers=max_workers,
+            on_progress=on_progress)
 
-    def upload_data_file(
-        self,
-        organized_file: dict[str, Any],
-        collection_id: int,
-        use_chunked_upload: bool | None = False,
-        *,
-        read_timeout: int | None = None,
+    def upload_data_file(self, organized_file: dict[str, Any], collection_id: int,
+            use_chunked_upload: bool | None = False, *, read_timeout: int | None = None
     ) -> dict[str, Any]:
         """Upload ``organized_file["files"]`` (slot -> path); returns the data unit spec.
 
@@ -419,10 +337,5 @@ class BackendClient(SyncResource[AsyncBackendClient]):
         never a local path. ``use_chunked_upload`` and ``read_timeout`` are accepted for
         compatibility (the SDK picks the upload method by size; timeouts are the client's).
         """
-        return self._portal.call(
-            self._aio.upload_data_file,
-            organized_file,
-            collection_id,
-            use_chunked_upload,
-            read_timeout=read_timeout,
-        )
+        return self._portal.call(self._aio.upload_data_file, organized_file, collection_id,
+            use_chunked_upload, read_timeout=read_timeout)

@@ -22,13 +22,11 @@ class Assignments(SyncResource[AsyncAssignments]):
         """One assignment by id."""
         return self._portal.call(self._aio.get, assignment_id)
 
-    def list(
-        self, *, project: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, project: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[Assignment]:
         """Every assignment (of ``project`` when given), in server order."""
-        return self._wrap(
-            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(project=project, page_size=page_size, **filters
+        ))
 
     def set_tags(self, assignment_ids: Iterable[int], tag_ids: Iterable[int]) -> int:
         """Set tags on assignments; returns how many were updated."""

@@ -22,38 +22,26 @@ __all__ = ["DataCollections"]
 class DataCollections(SyncResource[AsyncDataCollections]):
     """``client.data_collections``: sets of data units sharing file specifications."""
 
-    def create(
-        self,
-        name: str,
-        *,
-        file_specifications: builtins.list[dict[str, Any]],
-        description: str = "",
-    ) -> DataCollection:
+    def create(self, name: str, *, file_specifications: builtins.list[dict[str, Any]],
+            description: str = "") -> DataCollection:
         """Create a collection with its file slots (``[{"name", "file_type", ...}]``)."""
-        return self._portal.call(
-            self._aio.create, name, file_specifications=file_specifications, description=description
-        )
+        return self._portal.call(self._aio.create, name, file_specifications=file_specifications,
+            description=description)
 
     def get(self, collection_id: int, *, with_file_specifications: bool = True) -> DataCollection:
         """One collection; its ``file_specifications`` are included unless turned off."""
-        return self._portal.call(
-            self._aio.get, collection_id, with_file_specifications=with_file_specifications
-        )
+        return self._portal.call(self._aio.get, collection_id,
+            with_file_specifications=with_file_specifications)
 
     def list(self, *, page_size: int = 100, **filters: Any) -> Paginator[DataCollection]:
         """Every data collection, in server order."""
         return self._wrap(Paginator, self._aio.list(page_size=page_size, **filters))
 
-    def upload(
-        self,
-        collection: int | DataCollection,
-        items: Iterable[BulkItem | Mapping[str, Any]] | AsyncIterable[BulkItem | Mapping[str, Any]],
-        *,
-        project: int | None = None,
-        journal: str | os.PathLike[str] | None = None,
-        max_concurrency: int = 64,
-        on_progress: Callable[[BulkProgress], None] | None = None,
-        fail_fast: bool = False,
+    def upload(self, collection: int | DataCollection,
+            items: Iterable[BulkItem | Mapping[str, Any]] | AsyncIterable[BulkItem |
+                Mapping[str, Any]], *, project: int | None = None,
+            journal: str | os.PathLike[str] | None = None, max_concurrency: int = 64,
+            on_progress: Callable[[BulkProgress], None] | None = None, fail_fast: bool = False
     ) -> BulkUploadReport:
         """Upload many files as data units of ``collection`` (and tasks of ``project``).
 
@@ -96,13 +84,6 @@ class DataCollections(SyncResource[AsyncDataCollections]):
                 or cannot be written (e.g. disk full; rerun once fixed to finish).
             BulkUploadError: with ``fail_fast``, the first failed item (its ``report``).
         """
-        return self._portal.call(
-            self._aio.upload,
-            collection,
-            items,
-            project=project,
-            journal=journal,
-            max_concurrency=max_concurrency,
-            on_progress=on_progress,
-            fail_fast=fail_fast,
-        )
+        return self._portal.call(self._aio.upload, collection, items, project=project,
+            journal=journal, max_concurrency=max_concurrency, on_progress=on_progress,
+            fail_fast=fail_fast)

@@ -17,12 +17,8 @@ __all__ = ["DataFiles"]
 class DataFiles(SyncResource[AsyncDataFiles]):
     """``client.data_files``: files stored by the platform."""
 
-    def create(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        on_progress: Callable[[int, int], None] | None = None,
-        max_concurrency: int = 8,
+    def create(self, path: str | os.PathLike[str], *,
+            on_progress: Callable[[int, int], None] | None = None, max_concurrency: int = 8
     ) -> DataFile:
         """Upload a local file as a data file.
 
@@ -39,9 +35,8 @@ class DataFiles(SyncResource[AsyncDataFiles]):
             InvalidInputError: missing, unreadable, or a directory.
             UploadError: the chunked upload failed (see ``Uploads.upload_file``).
         """
-        return self._portal.call(
-            self._aio.create, path, on_progress=on_progress, max_concurrency=max_concurrency
-        )
+        return self._portal.call(self._aio.create, path, on_progress=on_progress,
+            max_concurrency=max_concurrency)
 
     def get(self, data_file_id: int) -> DataFile:
         """One data file by id."""

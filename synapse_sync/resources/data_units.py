@@ -19,8 +19,7 @@ __all__ = ["DataUnits"]
 class DataUnits(SyncResource[AsyncDataUnits]):
     """``client.data_units``: items of data collections."""
 
-    def create(
-        self, units: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
+    def create(self, units: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
     ) -> builtins.list[DataUnit]:
         """Create data units, validated first, sent in batches of 1,000 in order.
 
@@ -37,11 +36,8 @@ class DataUnits(SyncResource[AsyncDataUnits]):
         """One data unit by id."""
         return self._portal.call(self._aio.get, data_unit_id)
 
-    def list(
-        self, *, data_collection: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, data_collection: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[DataUnit]:
         """Every data unit (of ``data_collection`` when given), in server order."""
-        return self._wrap(
-            Paginator,
-            self._aio.list(data_collection=data_collection, page_size=page_size, **filters),
-        )
+        return self._wrap(Paginator, self._aio.list(data_collection=data_collection,
+            page_size=page_size, **filters))

@@ -19,22 +19,12 @@ __all__ = ["Exports"]
 class Exports(SyncResource[AsyncExports]):
     """``client.exports``: export annotations of assignments, ground truth or tasks to files."""
 
-    def export(
-        self,
-        *,
-        target: str = "assignment",
-        filter: Mapping[str, Any] | None = None,
-        format: str = "json",
-        output_dir: str | os.PathLike[str],
-        split: Mapping[str, float] | None = None,
-        include_files: bool = False,
-        on_progress: Callable[[int, int], None] | None = None,
-        seed: int = 0,
-        labels: Sequence[str] | None = None,
-        options: FormatOptions | None = None,
-        page_size: int = 100,
-        max_concurrency: int = 8,
-        overwrite: bool = False,
+    def export(self, *, target: str = "assignment", filter: Mapping[str, Any] | None = None,
+            format: str = "json", output_dir: str | os.PathLike[str],
+            split: Mapping[str, float] | None = None, include_files: bool = False,
+            on_progress: Callable[[int, int], None] | None = None, seed: int = 0,
+            labels: Sequence[str] | None = None, options: FormatOptions | None = None,
+            page_size: int = 100, max_concurrency: int = 8, overwrite: bool = False
     ) -> ExportReport:
         """Export every record of ``target`` matching ``filter`` to ``format`` in ``output_dir``.
 
@@ -74,19 +64,7 @@ class Exports(SyncResource[AsyncExports]):
             APIError, TransportError, PageFetchError: the listing or a download failed for
                 good; the export is then aborted (no report file).
         """
-        return self._portal.call(
-            self._aio.export,
-            target=target,
-            filter=filter,
-            format=format,
-            output_dir=output_dir,
-            split=split,
-            include_files=include_files,
-            on_progress=on_progress,
-            seed=seed,
-            labels=labels,
-            options=options,
-            page_size=page_size,
-            max_concurrency=max_concurrency,
-            overwrite=overwrite,
-        )
+        return self._portal.call(self._aio.export, target=target, filter=filter, format=format,
+            output_dir=output_dir, split=split, include_files=include_files,
+            on_progress=on_progress, seed=seed, labels=labels, options=options,
+            page_size=page_size, max_concurrency=max_concurrency, overwrite=overwrite)

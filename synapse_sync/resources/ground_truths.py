@@ -26,27 +26,19 @@ class GroundTruthDatasetVersions(SyncResource[AsyncGroundTruthDatasetVersions]):
         """One version by id."""
         return self._portal.call(self._aio.get, version_id)
 
-    def list(
-        self, *, ground_truth: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, ground_truth: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[GroundTruthDatasetVersion]:
         """Every version (of ``ground_truth`` when given), in server order."""
-        return self._wrap(
-            Paginator, self._aio.list(ground_truth=ground_truth, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(ground_truth=ground_truth, page_size=page_size,
+            **filters))
 
 
 class GroundTruthEvents(SyncResource[AsyncGroundTruthEvents]):
     """``client.ground_truth_events``: the items of ground truth versions (``sdk/...``)."""
 
-    def list(
-        self,
-        *,
-        ground_truth_dataset_versions: int | Iterable[int] | None = None,
-        ground_truth: int | None = None,
-        data_unit: int | None = None,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> Paginator[GroundTruthEvent]:
+    def list(self, *, ground_truth_dataset_versions: int | Iterable[int] | None = None,
+            ground_truth: int | None = None, data_unit: int | None = None, page_size: int = 100,
+            **filters: Any) -> Paginator[GroundTruthEvent]:
         """Every event matching the filters, in server order, pages fetched concurrently.
 
         Args:
@@ -56,28 +48,19 @@ class GroundTruthEvents(SyncResource[AsyncGroundTruthEvents]):
             page_size: items per page.
             **filters: further filters, sent as query parameters.
         """
-        return self._wrap(
-            Paginator,
-            self._aio.list(
-                ground_truth_dataset_versions=ground_truth_dataset_versions,
-                ground_truth=ground_truth,
-                data_unit=data_unit,
-                page_size=page_size,
-                **filters,
-            ),
-        )
+        return self._wrap(Paginator, self._aio.list(
+            ground_truth_dataset_versions=ground_truth_dataset_versions, ground_truth=ground_truth,
+            data_unit=data_unit, page_size=page_size, **filters))
 
 
 class GroundTruths(SyncResource[AsyncGroundTruths]):
     """``client.ground_truths``: ground-truth datasets (reference annotations)."""
 
-    def create(
-        self, name: str, *, description: str = "", data_collection: int | None = None
+    def create(self, name: str, *, description: str = "", data_collection: int | None = None
     ) -> GroundTruth:
         """Create a ground truth (over ``data_collection``'s units when given)."""
-        return self._portal.call(
-            self._aio.create, name, description=description, data_collection=data_collection
-        )
+        return self._portal.call(self._aio.create, name, description=description,
+            data_collection=data_collection)
 
     def get(self, ground_truth_id: int) -> GroundTruth:
         """One ground truth by id."""

@@ -27,18 +27,11 @@ class Jobs(SyncResource[AsyncJobs]):
         """One job by id."""
         return self._portal.call(self._aio.get, job_id)
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        plugin: int | None = None,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> Paginator[Job]:
+    def list(self, *, status: str | None = None, plugin: int | None = None, page_size: int = 100,
+            **filters: Any) -> Paginator[Job]:
         """Every job (filtered by ``status``/``plugin`` when given), in server order."""
-        return self._wrap(
-            Paginator, self._aio.list(status=status, plugin=plugin, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(status=status, plugin=plugin,
+            page_size=page_size, **filters))
 
     def tail_console_logs(self, job_id: int, *, max_wait: float | None = None) -> Iterator[str]:
         """Yield the job's console lines as they are written, until the job finishes.
@@ -58,36 +51,22 @@ class Jobs(SyncResource[AsyncJobs]):
         """
         return self._portal.iterate(self._aio.tail_console_logs, job_id, max_wait=max_wait)
 
-    def update(
-        self,
-        job_id: int,
-        *,
-        status: str | None = None,
-        progress_record: dict[str, Any] | None = None,
-        metrics_record: dict[str, Any] | None = None,
-        **fields: Any,
-    ) -> Job:
+    def update(self, job_id: int, *, status: str | None = None,
+            progress_record: dict[str, Any] | None = None,
+            metrics_record: dict[str, Any] | None = None, **fields: Any) -> Job:
         """Report on a job (``PATCH jobs/{id}/``): status, progress, metrics, result, ...
 
         Only the given fields are sent. Returns the job's new state.
         """
-        return self._portal.call(
-            self._aio.update,
-            job_id,
-            status=status,
-            progress_record=progress_record,
-            metrics_record=metrics_record,
-            **fields,
-        )
+        return self._portal.call(self._aio.update, job_id, status=status,
+            progress_record=progress_record, metrics_record=metrics_record, **fields)
 
-    def wait(
-        self, job_id: int, *, poll_interval: float = 1.0, max_wait: float | None = None
+    def wait(self, job_id: int, *, poll_interval: float = 1.0, max_wait: float | None = None
     ) -> Job:
         """Poll until the job finishes (completed, failed or stopped); returns it.
 
         Raises:
             WaitTimeoutError: it was still running after ``max_wait`` seconds.
         """
-        return self._portal.call(
-            self._aio.wait, job_id, poll_interval=poll_interval, max_wait=max_wait
-        )
+        return self._portal.call(self._aio.wait, job_id, poll_interval=poll_interval,
+            max_wait=max_wait)

@@ -19,14 +19,8 @@ __all__ = ["Logs"]
 class Logs(SyncResource[AsyncLogs]):
     """``client.logs``: log records, optionally attached to a job."""
 
-    def create(
-        self,
-        message: str,
-        *,
-        level: str = "info",
-        job: int | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> LogEntry:
+    def create(self, message: str, *, level: str = "info", job: int | None = None,
+            data: Mapping[str, Any] | None = None) -> LogEntry:
         """Write one log entry (to ``job``'s console log when given)."""
         return self._portal.call(self._aio.create, message, level=level, job=job, data=data)
 
@@ -34,15 +28,8 @@ class Logs(SyncResource[AsyncLogs]):
         """Write many entries (``{"message", "level"?, "job"?, "data"?}``), in batches, in order."""
         return self._portal.call(self._aio.create_many, entries)
 
-    def list(
-        self,
-        *,
-        job: int | None = None,
-        level: str | None = None,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> Paginator[LogEntry]:
+    def list(self, *, job: int | None = None, level: str | None = None, page_size: int = 100,
+            **filters: Any) -> Paginator[LogEntry]:
         """Every log entry (of ``job`` / at ``level`` when given), oldest first."""
-        return self._wrap(
-            Paginator, self._aio.list(job=job, level=level, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(job=job, level=level, page_size=page_size,
+            **filters))

@@ -19,17 +19,9 @@ __all__ = ["MLModels"]
 class MLModels(SyncResource[AsyncMLModels]):
     """``client.ml_models``: trained models stored by the platform (``models/``)."""
 
-    def create(
-        self,
-        name: str,
-        path: str | os.PathLike[str],
-        *,
-        project: int | None = None,
-        plugin: int | None = None,
-        description: str = "",
-        on_progress: Callable[[int, int], Any] | None = None,
-        **fields: Any,
-    ) -> MLModel:
+    def create(self, name: str, path: str | os.PathLike[str], *, project: int | None = None,
+            plugin: int | None = None, description: str = "",
+            on_progress: Callable[[int, int], Any] | None = None, **fields: Any) -> MLModel:
         """Upload the weights at ``path`` (chunked upload) and create the model record.
 
         ``POST models/ {"name", ..., "chunked_upload": <upload id>}``. ``on_progress`` gets
@@ -38,31 +30,15 @@ class MLModels(SyncResource[AsyncMLModels]):
         Raises:
             InvalidInputError: a bad name, id or file (checked before any request).
         """
-        return self._portal.call(
-            self._aio.create,
-            name,
-            path,
-            project=project,
-            plugin=plugin,
-            description=description,
-            on_progress=on_progress,
-            **fields,
-        )
+        return self._portal.call(self._aio.create, name, path, project=project, plugin=plugin,
+            description=description, on_progress=on_progress, **fields)
 
     def get(self, model_id: int) -> MLModel:
         """One model by id."""
         return self._portal.call(self._aio.get, model_id)
 
-    def list(
-        self,
-        *,
-        project: int | None = None,
-        plugin: int | None = None,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> Paginator[MLModel]:
+    def list(self, *, project: int | None = None, plugin: int | None = None, page_size: int = 100,
+            **filters: Any) -> Paginator[MLModel]:
         """Every model (of ``project``/``plugin`` when given), in server order."""
-        return self._wrap(
-            Paginator,
-            self._aio.list(project=project, plugin=plugin, page_size=page_size, **filters),
-        )
+        return self._wrap(Paginator, self._aio.list(project=project, plugin=plugin,
+            page_size=page_size, **filters))

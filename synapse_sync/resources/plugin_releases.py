@@ -23,15 +23,8 @@ class PluginReleases(SyncResource[AsyncPluginReleases]):
     chunked upload first (``client.uploads``), then referenced by the upload's id.
     """
 
-    def create(
-        self,
-        plugin: int | str,
-        version: str,
-        path: str | os.PathLike[str],
-        *,
-        config: Mapping[str, Any] | None = None,
-        **fields: Any,
-    ) -> PluginRelease:
+    def create(self, plugin: int | str, version: str, path: str | os.PathLike[str], *,
+            config: Mapping[str, Any] | None = None, **fields: Any) -> PluginRelease:
         """Release ``version`` of ``plugin`` (id or code) with the archive at ``path``.
 
         Raises:
@@ -49,8 +42,7 @@ class PluginReleases(SyncResource[AsyncPluginReleases]):
         """
         return self._portal.call(self._aio.get, release)
 
-    def list(
-        self, *, plugin: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, plugin: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[PluginRelease]:
         """Every release (of ``plugin`` when given, by id), newest last."""
         return self._wrap(Paginator, self._aio.list(plugin=plugin, page_size=page_size, **filters))

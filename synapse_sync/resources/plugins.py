@@ -18,43 +18,25 @@ __all__ = ["Plugins"]
 class Plugins(SyncResource[AsyncPlugins]):
     """``client.plugins``: packaged code the platform runs as jobs."""
 
-    def create(
-        self,
-        name: str,
-        *,
-        code: str | None = None,
-        category: str | None = None,
-        description: str = "",
-        **fields: Any,
-    ) -> Plugin:
+    def create(self, name: str, *, code: str | None = None, category: str | None = None,
+            description: str = "", **fields: Any) -> Plugin:
         """Create a plugin; ``code`` defaults to a slug of ``name`` chosen by the server."""
-        return self._portal.call(
-            self._aio.create, name, code=code, category=category, description=description, **fields
-        )
+        return self._portal.call(self._aio.create, name, code=code, category=category,
+            description=description, **fields)
 
     def get(self, plugin: int | str) -> Plugin:
         """One plugin by id or code."""
         return self._portal.call(self._aio.get, plugin)
 
-    def list(
-        self, *, category: str | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, category: str | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[Plugin]:
         """Every plugin (of ``category`` when given), in server order."""
-        return self._wrap(
-            Paginator, self._aio.list(category=category, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(category=category, page_size=page_size,
+            **filters))
 
-    def run(
-        self,
-        plugin: int | str,
-        *,
-        action: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        agent: int | None = None,
-        version: str | None = None,
-        **fields: Any,
-    ) -> Job:
+    def run(self, plugin: int | str, *, action: str | None = None,
+            params: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None,
+            agent: int | None = None, version: str | None = None, **fields: Any) -> Job:
         """Run a plugin action (``POST plugins/{id_or_code}/run/``); returns the job.
 
         Follow it with ``client.jobs.get(job.id)``, ``client.jobs.wait(job.id)`` or
@@ -70,16 +52,8 @@ class Plugins(SyncResource[AsyncPlugins]):
             version: the release version to run (the latest when None).
             **fields: further run options, sent as given.
         """
-        return self._portal.call(
-            self._aio.run,
-            plugin,
-            action=action,
-            params=params,
-            context=context,
-            agent=agent,
-            version=version,
-            **fields,
-        )
+        return self._portal.call(self._aio.run, plugin, action=action, params=params,
+            context=context, agent=agent, version=version, **fields)
 
     def update(self, plugin: int | str, **fields: Any) -> Plugin:
         """Change a plugin's fields (``PUT plugins/{id_or_code}/``); returns the new state."""

@@ -66,15 +66,9 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
         """Free text."""
         return self._aio.description
 
-    def export(
-        self,
-        format: str = "json",
-        *,
-        output_dir: str | os.PathLike[str] | None = None,
-        split: Mapping[str, float] | None = None,
-        seed: int = 0,
-        labels: Sequence[str] | None = None,
-        include_files: bool | None = None,
+    def export(self, format: str = "json", *, output_dir: str | os.PathLike[str] | None = None,
+            split: Mapping[str, float] | None = None, seed: int = 0,
+            labels: Sequence[str] | None = None, include_files: bool | None = None
     ) -> list[dict[str, Any]] | dict[str, Any] | bytes | str:
         """The project's annotations (every assignment) in ``format``, for small projects.
 
@@ -98,15 +92,8 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
                 ``include_files`` with a format other than yolo.
             ImportError: ``spacy`` without spaCy installed.
         """
-        return self._portal.call(
-            self._aio.export,
-            format,
-            output_dir=output_dir,
-            split=split,
-            seed=seed,
-            labels=labels,
-            include_files=include_files,
-        )
+        return self._portal.call(self._aio.export, format, output_dir=output_dir, split=split,
+            seed=seed, labels=labels, include_files=include_files)
 
     def export_to_s3(self, bucket: str, key: str, format: str = "json") -> ExportResult:
         """Have the server export the project into ``s3://bucket/key`` (EXT).
@@ -215,16 +202,9 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
         """The snapshot as JSON-ready data (as ``Project.to_dict``)."""
         return self._aio.to_dict()
 
-    def upload_from_s3(
-        self,
-        bucket: str,
-        prefix: str = "",
-        file_types: Sequence[str] | None = None,
-        *,
-        wait: bool = True,
-        poll_interval: float = 1.0,
-        max_wait: float | None = None,
-    ) -> ImportJob:
+    def upload_from_s3(self, bucket: str, prefix: str = "",
+            file_types: Sequence[str] | None = None, *, wait: bool = True,
+            poll_interval: float = 1.0, max_wait: float | None = None) -> ImportJob:
         """Import the files under ``s3://bucket/prefix`` as tasks (a server-side job).
 
         Args:
@@ -242,18 +222,10 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
         Raises:
             ImportFailedError: the job failed (e.g. no file matched); ``exc.job.error`` says why.
         """
-        return self._portal.call(
-            self._aio.upload_from_s3,
-            bucket,
-            prefix,
-            file_types,
-            wait=wait,
-            poll_interval=poll_interval,
-            max_wait=max_wait,
-        )
+        return self._portal.call(self._aio.upload_from_s3, bucket, prefix, file_types, wait=wait,
+            poll_interval=poll_interval, max_wait=max_wait)
 
-    def upload_tasks(
-        self, tasks: Sequence[Mapping[str, Any]], *, batch_size: int = 1000
+    def upload_tasks(self, tasks: Sequence[Mapping[str, Any]], *, batch_size: int = 1000
     ) -> TaskUploadResult:
         """Add tasks from inline data, one dict per task (e.g. ``{"image_url": ...}``).
 
@@ -267,12 +239,8 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
         """
         return self._portal.call(self._aio.upload_tasks, tasks, batch_size=batch_size)
 
-    def wait_for_completion(
-        self,
-        *,
-        poll_interval: float = 5.0,
-        callback: Callable[[ProjectStatus], None] | None = None,
-        max_wait: float | None = None,
+    def wait_for_completion(self, *, poll_interval: float = 5.0,
+            callback: Callable[[ProjectStatus], None] | None = None, max_wait: float | None = None
     ) -> ProjectStatus:
         """Poll the status until the project is complete; returns the final status.
 
@@ -288,9 +256,5 @@ class ProjectHandle(SyncResource[AsyncProjectHandle]):
             ProjectStateError: the project was never started (``draft``, ``pending_deposit``:
                 pay the deposit first) or was cancelled, so it cannot complete.
         """
-        return self._portal.call(
-            self._aio.wait_for_completion,
-            poll_interval=poll_interval,
-            callback=callback,
-            max_wait=max_wait,
-        )
+        return self._portal.call(self._aio.wait_for_completion, poll_interval=poll_interval,
+            callback=callback, max_wait=max_wait)

@@ -25,21 +25,12 @@ class Projects(SyncResource[AsyncProjects]):
     handle).
     """
 
-    def create(
-        self,
-        name: str,
-        *,
-        description: str = "",
-        annotation_type: str | Sequence[str] | None = None,
-        data_type: str | None = None,
-        labels: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
-        instructions: str | None = None,
-        quality_settings: dict[str, Any] | None = None,
-        pricing_tier: str | None = None,
-        priority: int | str | None = None,
-        metadata: dict[str, Any] | None = None,
-        **fields: Any,
-    ) -> ProjectHandle:
+    def create(self, name: str, *, description: str = "",
+            annotation_type: str | Sequence[str] | None = None, data_type: str | None = None,
+            labels: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+            instructions: str | None = None, quality_settings: dict[str, Any] | None = None,
+            pricing_tier: str | None = None, priority: int | str | None = None,
+            metadata: dict[str, Any] | None = None, **fields: Any) -> ProjectHandle:
         """Create a project (state ``draft``) and return its workflow handle.
 
         Args:
@@ -58,23 +49,10 @@ class Projects(SyncResource[AsyncProjects]):
             metadata: your own key/value data (echoed in webhook events).
             fields: further fields, sent as given.
         """
-        return self._wrap(
-            ProjectHandle,
-            self._portal.call(
-                self._aio.create,
-                name,
-                description=description,
-                annotation_type=annotation_type,
-                data_type=data_type,
-                labels=labels,
-                instructions=instructions,
-                quality_settings=quality_settings,
-                pricing_tier=pricing_tier,
-                priority=priority,
-                metadata=metadata,
-                **fields,
-            ),
-        )
+        return self._wrap(ProjectHandle, self._portal.call(self._aio.create, name,
+            description=description, annotation_type=annotation_type, data_type=data_type,
+            labels=labels, instructions=instructions, quality_settings=quality_settings,
+            pricing_tier=pricing_tier, priority=priority, metadata=metadata, **fields))
 
     def get(self, project_id: int) -> ProjectHandle:
         """One project by id, as a workflow handle (``NotFoundError`` when it does not exist)."""

@@ -18,31 +18,17 @@ __all__ = ["ServeApplications"]
 class ServeApplications(SyncResource[AsyncServeApplications]):
     """``client.serve_applications``: model-serving applications."""
 
-    def create(
-        self,
-        name: str,
-        *,
-        plugin_release: int,
-        action: str = "deployment",
-        params: Mapping[str, Any] | None = None,
-        agent: int | None = None,
-    ) -> ServeApplication:
+    def create(self, name: str, *, plugin_release: int, action: str = "deployment",
+            params: Mapping[str, Any] | None = None, agent: int | None = None) -> ServeApplication:
         """Start serving ``plugin_release`` (its ``action``) under ``name``."""
-        return self._portal.call(
-            self._aio.create,
-            name,
-            plugin_release=plugin_release,
-            action=action,
-            params=params,
-            agent=agent,
-        )
+        return self._portal.call(self._aio.create, name, plugin_release=plugin_release,
+            action=action, params=params, agent=agent)
 
     def get(self, application_id: int) -> ServeApplication:
         """One serve application by id."""
         return self._portal.call(self._aio.get, application_id)
 
-    def list(
-        self, *, status: str | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, status: str | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[ServeApplication]:
         """Every serve application (with ``status`` when given), in server order."""
         return self._wrap(Paginator, self._aio.list(status=status, page_size=page_size, **filters))

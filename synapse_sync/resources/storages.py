@@ -22,24 +22,11 @@ class Storages(SyncResource[AsyncStorages]):
     (``get(id, with_configuration=True)``) and never shown by ``repr`` or written to logs.
     """
 
-    def create(
-        self,
-        name: str,
-        *,
-        provider: str,
-        configuration: Mapping[str, Any],
-        category: str = "external",
-        is_default: bool = False,
-    ) -> Storage:
+    def create(self, name: str, *, provider: str, configuration: Mapping[str, Any],
+            category: str = "external", is_default: bool = False) -> Storage:
         """Register a storage; the answer does not echo the configuration back."""
-        return self._portal.call(
-            self._aio.create,
-            name,
-            provider=provider,
-            configuration=configuration,
-            category=category,
-            is_default=is_default,
-        )
+        return self._portal.call(self._aio.create, name, provider=provider,
+            configuration=configuration, category=category, is_default=is_default)
 
     def default(self, with_configuration: bool = False) -> Storage:
         """The default internal storage (``storages/?category=internal``).
@@ -53,16 +40,8 @@ class Storages(SyncResource[AsyncStorages]):
         """One storage; ``with_configuration=True`` includes its provider settings."""
         return self._portal.call(self._aio.get, storage_id, with_configuration)
 
-    def list(
-        self,
-        *,
-        category: str | None = None,
-        provider: str | None = None,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> Paginator[Storage]:
+    def list(self, *, category: str | None = None, provider: str | None = None,
+            page_size: int = 100, **filters: Any) -> Paginator[Storage]:
         """Every storage (of ``category``/``provider`` when given), without configurations."""
-        return self._wrap(
-            Paginator,
-            self._aio.list(category=category, provider=provider, page_size=page_size, **filters),
-        )
+        return self._wrap(Paginator, self._aio.list(category=category, provider=provider,
+            page_size=page_size, **filters))

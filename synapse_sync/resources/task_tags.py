@@ -17,7 +17,8 @@ __all__ = ["TaskTags"]
 class TaskTags(SyncResource[AsyncTaskTags]):
     """``client.task_tags``: tags to organise tasks with."""
 
-    def create(self, name: str, *, project: int | None = None, color: str | None = None) -> TaskTag:
+    def create(self, name: str, *, project: int | None = None, color: str | None = None
+    ) -> TaskTag:
         """Create a tag (for ``project``, or tenant-wide when None)."""
         return self._portal.call(self._aio.create, name, project=project, color=color)
 
@@ -25,10 +26,8 @@ class TaskTags(SyncResource[AsyncTaskTags]):
         """One task tag by id."""
         return self._portal.call(self._aio.get, tag_id)
 
-    def list(
-        self, *, project: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, project: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[TaskTag]:
         """Every task tag (of ``project`` when given), in server order."""
-        return self._wrap(
-            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(project=project, page_size=page_size, **filters
+        ))

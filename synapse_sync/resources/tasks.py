@@ -19,9 +19,8 @@ __all__ = ["Tasks"]
 class Tasks(SyncResource[AsyncTasks]):
     """``client.tasks``: annotation tasks."""
 
-    def annotate_task_data(
-        self, task_id: int, data: Mapping[str, Any], *, schema: str = "dm_schema_v1"
-    ) -> Assignment:
+    def annotate_task_data(self, task_id: int, data: Mapping[str, Any], *,
+            schema: str = "dm_schema_v1") -> Assignment:
         """Write an annotation document to a task (e.g. pre-annotations from a model).
 
         ``PUT tasks/{id}/annotate_task_data/?schema=...``. ``data`` is the document in
@@ -34,13 +33,8 @@ class Tasks(SyncResource[AsyncTasks]):
         """
         return self._portal.call(self._aio.annotate_task_data, task_id, data, schema=schema)
 
-    def create(
-        self,
-        project: int,
-        specs: Iterable[Mapping[str, Any]],
-        *,
-        idempotency_key: str | None = None,
-    ) -> builtins.list[Task]:
+    def create(self, project: int, specs: Iterable[Mapping[str, Any]], *,
+            idempotency_key: str | None = None) -> builtins.list[Task]:
         """Create tasks from specs (``{"data_unit": id}`` or ``{"data": {...}}``).
 
         Any number of specs: they are validated first, then sent in batches of 1,000 in order.
@@ -56,16 +50,14 @@ class Tasks(SyncResource[AsyncTasks]):
         """
         return self._portal.call(self._aio.get, task_id, expand=expand)
 
-    def list(
-        self, *, project: int | None = None, page_size: int = 100, **filters: Any
+    def list(self, *, project: int | None = None, page_size: int = 100, **filters: Any
     ) -> Paginator[Task]:
         """Every task (of ``project`` when given), in server order, pages fetched concurrently.
 
         Extra keyword filters (``status=...``, ``data_unit=...``) are sent as query parameters.
         """
-        return self._wrap(
-            Paginator, self._aio.list(project=project, page_size=page_size, **filters)
-        )
+        return self._wrap(Paginator, self._aio.list(project=project, page_size=page_size, **filters
+        ))
 
     def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:
         """Set tags on tasks; returns how many tasks were updated."""

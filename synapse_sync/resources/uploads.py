@@ -25,16 +25,9 @@ class Uploads(SyncResource[AsyncUploads]):
         """The server's view of a chunked upload: offset, status, parts held."""
         return self._portal.call(self._aio.get, upload_id)
 
-    def upload_file(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        part_size: int = 52428800,
-        max_concurrency: int = 8,
-        on_progress: Callable[[int, int], None] | None = None,
-        resume: bool = True,
-        cache_dir: str | os.PathLike[str] | None = None,
-    ) -> UploadResult:
+    def upload_file(self, path: str | os.PathLike[str], *, part_size: int = 52428800,
+            max_concurrency: int = 8, on_progress: Callable[[int, int], None] | None = None,
+            resume: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> UploadResult:
         """Upload a local file by chunked upload; returns the completed upload.
 
         Parts of ``part_size`` bytes go up to ``max_concurrency`` at a time, each with its
@@ -70,12 +63,6 @@ class Uploads(SyncResource[AsyncUploads]):
             UploadError: a part kept failing (``.part`` names it, ``.reason`` says why) or
                 the server refused to complete; call again to resume.
         """
-        return self._portal.call(
-            self._aio.upload_file,
-            path,
-            part_size=part_size,
-            max_concurrency=max_concurrency,
-            on_progress=on_progress,
-            resume=resume,
-            cache_dir=cache_dir,
-        )
+        return self._portal.call(self._aio.upload_file, path, part_size=part_size,
+            max_concurrency=max_concurrency, on_progress=on_progress, resume=resume,
+            cache_dir=cache_dir)

@@ -17,13 +17,8 @@ __all__ = ["Webhooks"]
 class Webhooks(SyncResource[AsyncWebhooks]):
     """``client.webhooks``: where the platform POSTs workflow events."""
 
-    def create(
-        self,
-        url: str,
-        events: Sequence[str],
-        project_id: int | None = None,
-        secret: str | None = None,
-    ) -> Webhook:
+    def create(self, url: str, events: Sequence[str], project_id: int | None = None,
+            secret: str | None = None) -> Webhook:
         """Subscribe ``url`` to ``events`` of one project (or of all projects).
 
         Args:
