@@ -164,20 +164,13 @@ def _is_async_class(obj: object) -> bool:
 
 
 def _public_members(cls: type) -> list[tuple[str, Any]]:
-    names = []
+    """Public members, and the methods ``METHOD_RENAMES`` names (``__aenter__``, ...)."""
+    found = []
     for name in sorted(dir(cls)):
-        if name.startswith("_") and name not in METHOD_RENAMES:
-            continue
-        if name in ("__init__",):
-            continue
         raw = inspect.getattr_static(cls, name)
-        if name.startswith("_") and not inspect.isfunction(raw):
-            continue
-        defining = next(k for k in cls.__mro__ if name in vars(k))
-        if defining is object:
-            continue
-        names.append((name, raw))
-    return names
+        if not name.startswith("_") or (name in METHOD_RENAMES and inspect.isfunction(raw)):
+            found.append((name, raw))
+    return found
 
 
 def _annotation_names(text: str) -> list[str]:
@@ -185,11 +178,7 @@ def _annotation_names(text: str) -> list[str]:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise CodegenError(f"cannot parse annotation {text!r}") from exc
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.append(node.id)
-    return found
+    return [node.id for node in ast.walk(tree) if isinstance(node, ast.Name)]
 
 
 def discover(roots: Iterable[tuple[str, str]] = ROOTS) -> dict[type, ClassPlan]:
@@ -267,19 +256,11 @@ class Renderer:
     def map_type(self, text: str) -> str:
         """Rename async type names in an annotation (AST-based, whole names only)."""
         tree = ast.parse(text, mode="eval")
-
-        class Rename(ast.NodeTransformer):
-            def __init__(self, outer: Renderer) -> None:
-                self.outer = outer
-
-            def visit_Name(self, node: ast.Name) -> ast.Name:
-                new = self.outer.type_renames.get(node.id)
-                if new is None:
-                    return node
-                self.outer.used_type_renames.add(node.id)
-                return ast.copy_location(ast.Name(id=new, ctx=node.ctx), node)
-
-        return ast.unparse(Rename(self).visit(tree))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in self.type_renames:
+                self.used_type_renames.add(node.id)
+                node.id = self.type_renames[node.id]
+        return ast.unparse(tree)
 
     def resolve(self, out: ModuleOut, text: str, fn_globals: dict[str, Any]) -> None:
         """Add the imports an annotation of the generated code needs."""
@@ -325,14 +306,11 @@ class Renderer:
         cls = plan.cls
         out.need(cls.__module__, cls.__name__)
         out.need("synapse_sync._resource", "SyncResource")
-        params = getattr(cls, "__parameters__", ())
-        aio_type = cls.__name__ + generic_args(params)
-        bases = f"SyncResource[{aio_type}]"
-        if params:
-            names = [p.__name__ for p in params]
-            out.typevars.update(names)
+        bases = f"SyncResource[{cls.__name__}]"
+        if names := ", ".join(p.__name__ for p in getattr(cls, "__parameters__", ())):
+            out.typevars.update(names.split(", "))
             out.need("typing", "Generic")
-            bases += f", Generic[{', '.join(names)}]"
+            bases = f"SyncResource[{cls.__name__}[{names}]], Generic[{names}]"
         where = f"{cls.__name__} docstring"
         doc = inspect.getdoc(cls) or f"Blocking twin of ``{cls.__name__}``."
         if not plan.is_root:  # users never construct it: its constructor's Args do not apply
@@ -546,8 +524,7 @@ class Renderer:
     def module_text(self, out: ModuleOut) -> str:
         source = out.name.replace("synapse_sync", "synapse_async", 1)
         lines = [
-            HEADER,
-            f'"""Blocking twins of ``{source}`` (generated)."""',
+            f'{HEADER}"""Blocking twins of ``{source}`` (generated)."""',
             "",
             "from __future__ import annotations",
             "",
@@ -571,8 +548,8 @@ class Renderer:
             [p.sync_name for p in self.plans.values() if p.sync_module == out.name]
             + list(reexported)
         )
-        names = SEP.join(f'"{name}"' for name in exported)
-        lines += ["", _fill(f"__all__ = [{names}]"), "", ""]
+        quoted = SEP.join(f'"{name}"' for name in exported)
+        lines += ["", _fill(f"__all__ = [{quoted}]"), "", ""]
         lines.append("\n\n".join(out.bodies))
         return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -602,10 +579,6 @@ def _is_iterator_count_tuple(node: ast.expr) -> bool:
         and isinstance(second, ast.Name)
         and second.id == "int"
     )
-
-
-def generic_args(params: tuple[Any, ...]) -> str:
-    return f"[{', '.join(p.__name__ for p in params)}]" if params else ""
 
 
 def _home_module(name: str, obj: Any, fn_globals: dict[str, Any]) -> str:
