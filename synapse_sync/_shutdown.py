@@ -78,9 +78,10 @@ def stuck_frame(ident: int | None) -> str:
     return f"{summary.filename}:{summary.lineno} in {summary.name}"
 
 
-async def _bounded(aw: Awaitable[Any], deadline: float, what: str) -> None:
+async def _bounded(step: Callable[[], Awaitable[Any]], deadline: float, what: str) -> None:
+    """Run one shutdown step by ``deadline``; a failure (even a synchronous one) is logged."""
     try:
-        await asyncio.wait_for(aw, _remaining(deadline))
+        await asyncio.wait_for(step(), _remaining(deadline))
     except asyncio.TimeoutError:
         log.warning("synapse_sync shutdown: %s did not finish in time", what)
     except Exception:
@@ -121,8 +122,8 @@ async def drain(
     for ref in reversed(closers):
         resource = ref()
         if resource is not None:
-            await _bounded(resource.aclose(), deadline, f"{describe(type(resource))}.aclose()")
-    await _bounded(loop.shutdown_asyncgens(), deadline, "shutdown_asyncgens()")
+            await _bounded(resource.aclose, deadline, f"{describe(type(resource))}.aclose()")
+    await _bounded(loop.shutdown_asyncgens, deadline, "shutdown_asyncgens()")
     await _stop_executor(executor, deadline)
     stuck = [t for t in stuck if not t.done()]
     on_stuck(stuck)
