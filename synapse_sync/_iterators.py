@@ -17,12 +17,14 @@ producer and awaits ``aclose()`` on the loop before returning, bounded by
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from synapse_sync._calls import public_name
+from synapse_sync.errors import FacadeClosedError
 
 if TYPE_CHECKING:
     from synapse_sync._portal import Portal
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Feed", "SyncIterator"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("synapse_sync")
 
 
 class Feed(Generic[T]):
@@ -213,13 +217,25 @@ class SyncIterator(Generic[T]):
         return self._refill()
 
     def _refill(self) -> T:
+        portal = self._portal
         while not self._done:
             feed = self._feed
             if feed is None:
-                feed = self._feed = self._portal._new_feed(
-                    self._fn, self._args, self._kwargs, self._batch, self._flatten
+                feed = self._feed = Feed(
+                    self._fn,
+                    self._args,
+                    self._kwargs,
+                    self._batch,
+                    portal.loop,
+                    portal._strip,
+                    self._flatten,
                 )
-            items, ended, end = self._portal._take(feed)
+            elif feed.loop is not portal.loop:
+                raise FacadeClosedError(
+                    "this iterator belongs to an event loop that no longer exists (the process "
+                    "forked, or the facade restarted); start a new listing"
+                )
+            items, ended, end = portal._run(None, feed.take, (), {})
             if ended:
                 self._done, self._end = True, end
                 self._feed = None  # the async iterator finished by itself: nothing to close
@@ -231,7 +247,7 @@ class SyncIterator(Generic[T]):
         if end is None:
             raise StopIteration
         self._end = None
-        raise self._portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
+        raise portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
 
     def close(self) -> None:
         """Close the async iterator on the loop now (bounded wait); idempotent."""
@@ -239,7 +255,7 @@ class SyncIterator(Generic[T]):
         self._items, self._n, self._pos, self._end = [], 0, 0, None
         feed, self._feed = self._feed, None
         if feed is not None:
-            self._portal._close_feed(feed, quiet=False)
+            self._close_feed(feed, quiet=False)
 
     def __enter__(self) -> SyncIterator[T]:
         return self
@@ -257,4 +273,19 @@ class SyncIterator(Generic[T]):
         if feed is None or sys.is_finalizing():
             return
         self._feed = None
-        self._portal._close_feed(feed, quiet=True)
+        self._close_feed(feed, quiet=True)
+
+    def _close_feed(self, feed: Feed[T], *, quiet: bool) -> None:
+        """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
+        portal = self._portal
+        if feed.loop is not portal._loop or not portal.running:
+            return  # that loop is gone (closed, crashed, forked): nothing left to close
+        if portal.in_loop_thread():  # e.g. garbage-collected on the loop thread
+            feed.loop.call_soon(feed.close_soon)
+            return
+        try:
+            portal.call_with_timeout(portal.cancel_grace, feed.aclose)
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("synapse_sync: closing %s failed", feed.facade_name, exc_info=True)

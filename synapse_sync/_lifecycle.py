@@ -25,7 +25,7 @@ class Managed(Protocol):
 
     def _after_fork(self) -> None: ...
 
-    def _close_at_exit(self) -> None: ...
+    def close(self) -> None: ...
 
 
 _portals: weakref.WeakSet[Managed] = weakref.WeakSet()
@@ -56,7 +56,7 @@ def at_exit() -> None:
     _exiting = True
     for portal in list(_portals):
         try:
-            portal._close_at_exit()
+            portal.close()
         except Exception:  # exit must go on; say what happened
             log.warning("synapse_sync: closing the facade at exit failed", exc_info=True)
 

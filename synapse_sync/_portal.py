@@ -1,29 +1,21 @@
 """The facade runtime: one background event-loop thread that runs the SDK's coroutines.
 
 Generated sync classes hold a ``Portal`` (normally the process-wide ``get_portal()``) and
-turn each async method into one blocking hop::
+turn each async method into one blocking hop: ``return self._portal.call(self._aio.get, id)``.
+The numbers below refer to ../shared/SYNC_FACADE.md.
 
-    def get(self, project_id: int) -> Project:
-        return self._portal.call(self._aio.get, project_id)
-
-How it behaves (the numbers refer to ../shared/SYNC_FACADE.md):
-
-* One loop per portal on a named daemon thread (``synapse-sync-loop``), started lazily
-  under a lock with a second check and a readiness event (1); any number of threads may
-  call at once (15). The loop uses a ``poll`` selector, which keeps no kernel state that a
-  forked child would share with its parent.
-* Every blocking call is ``asyncio.run_coroutine_threadsafe`` plus a cancellable wait on the
-  ``concurrent.futures.Future`` it returns (see ``_calls``); one guard in front of it.
-* A blocking call made on the loop thread raises ``FacadeReentrancyError`` at once instead
-  of deadlocking (4); one made under an event loop running in the calling thread works and
-  warns once per process, or raises or stays silent (policy, 5).
+* One loop per portal on a named daemon thread (``synapse-sync-loop``), started lazily under
+  a lock with a second check and a readiness event (1); any number of threads may call at
+  once (15). The loop uses a ``poll`` selector: no kernel state shared with a forked child.
+* Every blocking call is ``asyncio.run_coroutine_threadsafe`` plus a wait in slices of at
+  most 100 ms (7) on the ``concurrent.futures.Future`` it returns (``_wait``), behind one
+  guard: on the loop thread it raises ``FacadeReentrancyError`` (4); under an event loop
+  running in the calling thread it warns once per process, raises or stays silent (5).
 * Ctrl-C, ``SystemExit`` or a per-call timeout cancel the task on the loop and wait, at most
-  ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8). Waits run in slices of
-  at most 100 ms (7), which also notices a dead loop thread.
-* Blocking work the SDK hands to the loop's default executor runs on a pool that stays
-  available until the loop stops (``_executor``), so a call in a non-daemon thread can finish
-  while the interpreter waits for that thread at exit; a daemon thread's call still running
-  when the exit hook closes the facade gets ``FacadeClosedError``.
+  ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8).
+* Blocking work handed to the loop's default executor runs on a pool that stays available
+  until the loop stops (``_executor``), so a call in a non-daemon thread can finish while
+  the interpreter waits for that thread at exit.
 * Fork: the child gets a fresh loop on its first call (14). Exit: ``close()`` (and the atexit
   hook) cancel everything and stop within ``shutdown_timeout``; a stuck loop thread is
   abandoned with a ``FacadeShutdownWarning`` (16). A dead loop fails every pending and later
@@ -37,73 +29,46 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import contextvars
 import enum
 import functools
 import logging
 import os
 import selectors
-import sys
 import threading
 import time
-import warnings
 import weakref
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from synapse_sync import _config, _lifecycle
 from synapse_sync._calls import (
+    CALL_TIMEOUT,
     Escaped,
     SubmitFuture,
+    call_timeout,
     cancel_call,
+    check_running_loop,
     describe,
     guarded,
-    public_name,
+    loop_running_here,
+    reentrancy_error,
     strip_guard_frame,
 )
 from synapse_sync._contexts import SyncContextManager
 from synapse_sync._executor import LoopExecutor
 from synapse_sync._fanout import run_all
-from synapse_sync._iterators import Feed, SyncIterator
-from synapse_sync._shutdown import SupportsAclose, describe_task, drain, silence, stuck_frame
+from synapse_sync._iterators import SyncIterator
+from synapse_sync._shutdown import SupportsAclose, drain, silence, warn_left_behind
 from synapse_sync.errors import (
     FacadeClosedError,
     FacadeCrashedError,
     FacadeReentrancyError,
-    FacadeRunningLoopError,
-    FacadeRunningLoopWarning,
-    FacadeShutdownWarning,
     FacadeTimeoutError,
 )
 
 __all__ = ["Portal", "State", "call_timeout", "get_portal"]
-
-_CALL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "synapse_sync_call_timeout", default=None
-)
-
-
-@contextlib.contextmanager
-def call_timeout(seconds: float | None) -> Iterator[None]:
-    """Bound every blocking facade call made in this block (and this context) to ``seconds``.
-
-    On expiry the underlying task is cancelled and awaited, then ``FacadeTimeoutError`` is
-    raised. This is the facade's per-call timeout: generated methods keep exactly the async
-    signatures, so the bound is set by scope instead of by a keyword::
-
-        with call_timeout(5):
-            client.tasks.get(1)
-    """
-    if seconds is not None and (isinstance(seconds, bool) or not seconds >= 0):
-        raise ValueError(f"call_timeout needs seconds >= 0 or None, got {seconds!r}")
-    token = _CALL_TIMEOUT.set(seconds)
-    try:
-        yield
-    finally:
-        _CALL_TIMEOUT.reset(token)
-
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -133,15 +98,6 @@ _getpid = os.getpid
 _monotonic = time.monotonic
 _run_threadsafe = asyncio.run_coroutine_threadsafe
 _orphans: list[asyncio.AbstractEventLoop] = []  # loops inherited by a forked child
-_warned_running_loop = False  # the running-loop warning is shown once per process
-
-
-def _loop_running_here() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class Portal:
@@ -161,6 +117,11 @@ class Portal:
     The loop thread starts on the first call, not here. Use as a context manager, or call
     ``close()``; the atexit hook closes whatever is left.
     """
+
+    _loop: asyncio.AbstractEventLoop | None
+    _thread: threading.Thread | None
+    _ident: int | None  # the loop thread's
+    _executor: LoopExecutor | None
 
     def __init__(
         self,
@@ -188,18 +149,11 @@ class Portal:
         self.batch_size = batch_size
         self._strip = not self._debug
         self._state = _NEW
-        self._pid = _getpid()
-        self._start_lock = threading.Lock()
-        self._close_lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ident: int | None = None
-        self._submitted: set[concurrent.futures.Future[Any]] = set()
         self._crash: BaseException | None = None
         self._closers: list[weakref.ref[SupportsAclose]] = []
-        self._drained = False
-        self._executor: LoopExecutor | None = None
         self._generation = 0
+        self._loop = None
+        self._after_fork()  # the per-process part: locks, thread, pending futures
         _lifecycle.register(self)
 
     # -- introspection --------------------------------------------------------------------
@@ -259,7 +213,7 @@ class Portal:
         Ctrl-C while waiting cancels the task, waits for its cleanup, then re-raises. Inside
         ``with call_timeout(seconds):`` the call is bounded like ``call_with_timeout``.
         """
-        return self._run(_CALL_TIMEOUT.get(), fn, args, kwargs)
+        return self._run(CALL_TIMEOUT.get(), fn, args, kwargs)
 
     def call_with_timeout(
         self,
@@ -289,13 +243,7 @@ class Portal:
         cancels the task. If the facade closes or crashes first, the future fails with
         ``FacadeClosedError`` or ``FacadeCrashedError``.
         """
-        loop = self.loop
-        coro = guarded(fn, args, kwargs)
-        try:
-            future = _run_threadsafe(coro, loop)
-        except RuntimeError:  # the loop closed between the check and now
-            coro.close()
-            raise self._state_error() from None
+        _, future = self._schedule(self.loop, fn, args, kwargs)
         outer: SubmitFuture[T] = SubmitFuture(self._ident)
         outer.add_done_callback(lambda f: f.cancelled() and future.cancel())
         future.add_done_callback(functools.partial(self._settle_submitted, outer))
@@ -420,42 +368,6 @@ class Portal:
         self._closers = [r for r in self._closers if r() is not None]
         self._closers.append(weakref.ref(resource))
 
-    # -- iterator support (used by SyncIterator) ------------------------------------------
-
-    def _new_feed(
-        self,
-        fn: Callable[..., AsyncIterable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        batch: int,
-        flatten: Callable[[Any], Iterable[T]] | None = None,
-    ) -> Feed[T]:
-        return Feed(fn, args, kwargs, batch, self.loop, self._strip, flatten)
-
-    def _take(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
-        """One hop: the items ``feed`` has buffered (waiting for at least one)."""
-        if feed.loop is not self.loop:
-            raise FacadeClosedError(
-                "this iterator belongs to an event loop that no longer exists (the process "
-                "forked, or the facade restarted); start a new listing"
-            )
-        return self._run(None, feed.take, (), {})
-
-    def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
-        """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
-        loop = self._loop
-        if feed.loop is not loop or not self.running:
-            return  # that loop is gone (closed, crashed, forked): nothing left to close
-        if self.in_loop_thread():  # e.g. garbage-collected on the loop thread
-            loop.call_soon(feed.close_soon)
-            return
-        try:
-            self.call_with_timeout(self.cancel_grace, feed.aclose)
-        except Exception:
-            if not quiet:
-                raise
-            log.warning("synapse_sync: closing %s failed", feed.facade_name, exc_info=True)
-
     # -- the one blocking path ------------------------------------------------------------
 
     def _run(
@@ -469,38 +381,20 @@ class Portal:
         if self._state is not _RUNNING or self._pid != _getpid():
             self._ensure_running()
         if _get_ident() == self._ident:
-            raise self._reentrancy(fn)
-        if self.running_loop_policy != "ignore" and _loop_running_here():
-            self._on_running_loop(fn)
-        coro = guarded(fn, args, kwargs)
+            raise reentrancy_error(fn)
+        if self.running_loop_policy != "ignore" and loop_running_here():
+            check_running_loop(fn, self.running_loop_policy)
+        coro, future = self._schedule(self._loop, fn, args, kwargs)
         try:
-            future = _run_threadsafe(coro, self._loop)  # type: ignore[arg-type]
-        except RuntimeError:  # the loop closed between the check and now
-            coro.close()
-            raise self._state_error() from None
-        deadline = None if timeout is None else _monotonic() + timeout
-        try:
-            while True:
-                wait = _config.WAIT_SLICE
-                if deadline is not None:
-                    wait = min(wait, deadline - _monotonic())
-                    if wait <= 0:
-                        break
-                try:
-                    future.exception(wait)
-                except concurrent.futures.TimeoutError:  # the slice ended
-                    if not self._gone():
-                        continue
-                except concurrent.futures.CancelledError:
-                    pass
-                if not future.done():  # the loop thread died or was abandoned
-                    raise self._state_error()
+            if self._wait(future, None if timeout is None else _monotonic() + timeout):
                 return self._outcome(future)
         except BaseException:  # Ctrl-C, SystemExit, a signal handler's exception
             if not future.done():
                 self._cancel(coro, future)
             raise
-        ended = self._cancel(coro, future)
+        if self._gone():  # the loop thread died or was abandoned
+            raise self._state_error()
+        ended = self._cancel(coro, future)  # the timeout expired
         if ended and not future.cancelled():
             return self._outcome(future)  # it finished anyway: its own outcome
         if self._state is not _RUNNING or self._gone():
@@ -510,25 +404,47 @@ class Portal:
             f"was cancelled{'' if ended else ' but is still running'}"
         )
 
+    def _schedule(
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        fn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[T | Escaped]]:
+        coro = guarded(fn, args, kwargs)
+        try:
+            return coro, _run_threadsafe(coro, loop)  # type: ignore[arg-type]
+        except RuntimeError:  # the loop closed between the check and now
+            coro.close()
+            raise self._state_error() from None
+
+    def _wait(self, future: concurrent.futures.Future[Any], deadline: float | None) -> bool:
+        """Wait in slices (Ctrl-C lands between them) until ``future`` is done: True.
+
+        False when ``deadline`` passed first, or the loop thread can no longer finish it.
+        """
+        while not future.done():
+            wait = _config.WAIT_SLICE
+            if deadline is not None:
+                wait = min(wait, deadline - _monotonic())
+                if wait <= 0:
+                    return False
+            try:
+                future.exception(wait)
+            except concurrent.futures.TimeoutError:  # the slice ended
+                if self._gone():
+                    return future.done()
+            except concurrent.futures.CancelledError:
+                pass
+        return True
+
     def _cancel(
         self, coro: Coroutine[Any, Any, Any], future: concurrent.futures.Future[Any]
     ) -> bool:
-        """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended.
-
-        Returns whether it ended (its future is done).
-        """
+        """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended."""
         with contextlib.suppress(RuntimeError):  # a closed loop has nothing left to cancel
             self._loop.call_soon_threadsafe(cancel_call, coro, future)  # type: ignore[union-attr]
-        deadline = _monotonic() + self.cancel_grace
-        while not future.done() and not self._gone():
-            remaining = deadline - _monotonic()
-            if remaining <= 0:
-                break
-            with contextlib.suppress(
-                concurrent.futures.TimeoutError, concurrent.futures.CancelledError
-            ):
-                future.exception(min(remaining, _config.WAIT_SLICE))
-        return future.done()
+        return self._wait(future, _monotonic() + self.cancel_grace)
 
     def _outcome(self, future: concurrent.futures.Future[T | Escaped]) -> T:
         """The result of a finished call, or the exception the caller sees."""
@@ -553,50 +469,13 @@ class Portal:
             err = FacadeClosedError("the facade was closed while this call was running")
             err.__cause__ = exc
             return err
-        if self._state is _CRASHED:
-            return self._state_error()
-        return exc  # cancellation that started inside the SDK
+        return self._state_error() if self._state is _CRASHED else exc
 
     def _gone(self) -> bool:
         """True when the loop thread can no longer finish anything (dead or abandoned)."""
         if self._state in (_CLOSED, _CRASHED):
             return True
-        thread = self._thread
-        return thread is None or not thread.is_alive()
-
-    # -- guards -----------------------------------------------------------------------------
-
-    def _reentrancy(self, fn: object) -> FacadeReentrancyError:
-        name = describe(fn)
-        return FacadeReentrancyError(
-            f"sync facade call to {name} made on the facade's own event-loop thread (from a "
-            f"coroutine, callback, logging handler or __del__ running on that loop); blocking "
-            f"here would deadlock. In async code, use `await {public_name(fn)}(...)` instead."
-        )
-
-    def _on_running_loop(self, fn: object) -> None:
-        global _warned_running_loop
-        if _warned_running_loop and self.running_loop_policy == "warn":
-            return  # once per process: nothing to build after the first time
-        name = public_name(fn)
-        message = (
-            f"synapse_sync: a blocking call ({name}) was made from a thread whose event loop "
-            f"is running (a notebook cell, an async web handler); that loop is blocked until "
-            f"the call returns. In async code, use the async client instead: "
-            f"`async with synapse_async.AsyncClient(...) as client:`, then "
-            f"`await client.tasks.get(...)` or `async for task in client.tasks.list(...)`. "
-            f"Shown once per process; SYNAPSE_SYNC_RUNNING_LOOP=ignore (or "
-            f"Portal.running_loop_policy) silences it, 'raise' makes it an error."
-        )
-        if self.running_loop_policy == "raise":
-            raise FacadeRunningLoopError(message)
-        _warned_running_loop = True
-        frame: Any = sys._getframe(0)
-        level = 1
-        while frame is not None and _is_facade_frame(frame):
-            frame = frame.f_back
-            level += 1
-        warnings.warn(message, FacadeRunningLoopWarning, stacklevel=level)
+        return self._thread is None or not self._thread.is_alive()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -628,12 +507,14 @@ class Portal:
                 "the interpreter is exiting: the facade never starts its loop thread from an "
                 "atexit handler or a finalizer. Make the call before exit begins."
             )
-        loop = _new_loop()
+        if hasattr(selectors, "PollSelector"):  # no epoll instance shared after fork
+            loop: asyncio.AbstractEventLoop = asyncio.SelectorEventLoop(selectors.PollSelector())
+        else:
+            loop = asyncio.new_event_loop()
         if self._debug:
             loop.set_debug(True)  # otherwise asyncio's default (on under -X dev)
-        executor = LoopExecutor(f"{self._name}-worker")
-        loop.set_default_executor(executor)
-        self._executor = executor
+        self._executor = LoopExecutor(f"{self._name}-worker")
+        loop.set_default_executor(self._executor)
         ready = threading.Event()
         thread = threading.Thread(
             target=self._serve, args=(loop, ready), name=self._name, daemon=True
@@ -646,8 +527,7 @@ class Portal:
         try:
             ready.wait()  # the thread id is known (re-entrancy checks) once this is set
         finally:  # even if Ctrl-C lands here: the thread runs, so the state must say so
-            self._loop = loop
-            self._thread = thread
+            self._loop, self._thread = loop, thread
             self._generation += 1
             self._state = _RUNNING
 
@@ -704,9 +584,8 @@ class Portal:
         bound = self.shutdown_timeout if timeout is None else timeout
         with self._close_lock:
             with self._start_lock:
-                state = self._state
-                if state is not _RUNNING:
-                    if state in (_NEW, _CRASHED):
+                if self._state is not _RUNNING:
+                    if self._state in (_NEW, _CRASHED):
                         self._state = _CLOSED
                     return
                 self._state = _CLOSING
@@ -715,49 +594,22 @@ class Portal:
     def _shutdown(self, bound: float) -> None:
         loop, thread = self._loop, self._thread
         assert loop is not None and thread is not None
-        deadline = _monotonic() + bound
+        deadline = _monotonic() + bound + 0.25  # drain bounds itself by 0.25 s less
+        done = _run_threadsafe(self._drain(deadline - 0.25), loop)
         stuck: list[str] = []
-        done = _run_threadsafe(self._drain(deadline), loop)
-        hard_deadline = deadline + 0.25  # drain bounds itself by `deadline`; collect its report
         try:
-            while thread.is_alive():
-                remaining = hard_deadline - _monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    stuck = done.result(min(remaining, _config.WAIT_SLICE))
-                    break
-                except concurrent.futures.TimeoutError:
-                    continue
-                except Exception:  # drain itself failed: still stop the loop
-                    log.warning("synapse_sync: shutdown failed", exc_info=True)
-                    break
+            if self._wait(done, deadline):
+                stuck = done.result(0)
+        except Exception:  # drain itself failed: still stop the loop
+            log.warning("synapse_sync: shutdown failed", exc_info=True)
         finally:
             with contextlib.suppress(RuntimeError):  # already closed
                 loop.call_soon_threadsafe(loop.stop)
-        thread.join(max(0.1, hard_deadline - _monotonic()))
+        thread.join(max(0.1, deadline - _monotonic()))
         if thread.is_alive():
             self._state = _CLOSED  # blocked callers notice this within one wait slice
             self._fail_submitted()  # nobody polls these: fail them here
-            where = stuck_frame(self._ident)
-            try:
-                tasks = [describe_task(t) for t in asyncio.all_tasks(loop)]
-            except RuntimeError:
-                tasks = ["(could not list the tasks)"]
-            warnings.warn(
-                f"synapse_sync: the facade's loop thread is still blocked after {bound:g} s "
-                f"(at {where}); abandoning it (daemon thread). Tasks left: "
-                f"{'; '.join(tasks) or 'none'}",
-                FacadeShutdownWarning,
-                stacklevel=3,
-            )
-        elif stuck:
-            warnings.warn(
-                f"synapse_sync: {len(stuck)} task(s) ignored cancellation for {bound:g} s "
-                f"and were abandoned at shutdown: {'; '.join(stuck)}",
-                FacadeShutdownWarning,
-                stacklevel=3,
-            )
+        warn_left_behind(loop, self._ident if thread.is_alive() else None, stuck, bound)
 
     def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
         assert self._executor is not None
@@ -767,11 +619,6 @@ class Portal:
         self._drained = True
         silence(stuck)
 
-    def _close_at_exit(self) -> None:
-        if self._pid != _getpid():
-            self._after_fork()
-        self.close()
-
     def _after_fork(self) -> None:
         """In a forked child: forget the parent's loop and thread; start afresh when used."""
         old = self._loop
@@ -780,13 +627,11 @@ class Portal:
             with contextlib.suppress(RuntimeError):
                 silence(asyncio.all_tasks(old))
         self._pid = _getpid()
-        self._start_lock = threading.Lock()
-        self._close_lock = threading.Lock()
+        self._start_lock, self._close_lock = threading.Lock(), threading.Lock()
         self._loop = None
-        self._thread = None
-        self._ident = None
-        self._submitted = set()
-        self._executor, self._drained = None, False
+        self._thread = self._ident = self._executor = None
+        self._submitted: set[concurrent.futures.Future[Any]] = set()
+        self._drained = False
         if self._state is not _CLOSED:
             self._state = _NEW
             self._crash = None
@@ -804,18 +649,6 @@ class Portal:
 
     def __repr__(self) -> str:
         return f"<Portal {self._name!r} {self._state.value}>"
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """A selector loop on ``poll`` where available (no epoll instance shared after fork)."""
-    if hasattr(selectors, "PollSelector"):
-        return asyncio.SelectorEventLoop(selectors.PollSelector())
-    return asyncio.new_event_loop()
-
-
-def _is_facade_frame(frame: Any) -> bool:
-    name = frame.f_globals.get("__name__", "")
-    return isinstance(name, str) and (name == "synapse_sync" or name.startswith("synapse_sync."))
 
 
 _default = Portal()

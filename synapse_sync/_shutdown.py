@@ -18,14 +18,16 @@ import logging
 import sys
 import time
 import traceback
+import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from synapse_sync._calls import describe
 from synapse_sync._executor import LoopExecutor
+from synapse_sync.errors import FacadeShutdownWarning
 
-__all__ = ["SupportsAclose", "describe_task", "drain", "silence", "stuck_frame"]
+__all__ = ["SupportsAclose", "drain", "silence", "warn_left_behind"]
 
 log = logging.getLogger("synapse_sync")
 
@@ -69,13 +71,40 @@ def silence(tasks: Iterable[asyncio.Task[Any]]) -> None:
         task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
-def stuck_frame(ident: int | None) -> str:
+def _stuck_frame(ident: int | None) -> str:
     """Where the thread ``ident`` is right now (the loop thread when it is blocked)."""
     frame = sys._current_frames().get(ident) if ident is not None else None
     if frame is None:
         return "unknown"
     summary = traceback.extract_stack(frame)[-1]
     return f"{summary.filename}:{summary.lineno} in {summary.name}"
+
+
+def warn_left_behind(
+    loop: asyncio.AbstractEventLoop, blocked: int | None, stuck: list[str], bound: float
+) -> None:
+    """Warn (``FacadeShutdownWarning``) about what a shutdown bounded by ``bound`` s left.
+
+    ``blocked``: the id of a loop thread that stayed blocked; ``stuck``: the tasks that
+    ignored cancellation.
+    """
+    if blocked is not None:
+        try:
+            tasks = "; ".join(describe_task(t) for t in asyncio.all_tasks(loop)) or "none"
+        except RuntimeError:
+            tasks = "(could not list the tasks)"
+        message = (
+            f"the facade's loop thread is still blocked after {bound:g} s (at "
+            f"{_stuck_frame(blocked)}); abandoning it (daemon thread). Tasks left: {tasks}"
+        )
+    elif stuck:
+        message = (
+            f"{len(stuck)} task(s) ignored cancellation for {bound:g} s and were abandoned "
+            f"at shutdown: {'; '.join(stuck)}"
+        )
+    else:
+        return
+    warnings.warn(f"synapse_sync: {message}", FacadeShutdownWarning, stacklevel=4)
 
 
 async def _bounded(step: Callable[[], Awaitable[Any]], deadline: float, what: str) -> None:
