@@ -17,6 +17,7 @@ producer and awaits ``aclose()`` on the loop before returning, bounded by
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
@@ -169,20 +170,7 @@ class SyncIterator(Generic[T]):
     iterate from one thread at a time, like a generator.
     """
 
-    __slots__ = (
-        "_args",
-        "_batch",
-        "_done",
-        "_end",
-        "_feed",
-        "_flatten",
-        "_fn",
-        "_items",
-        "_kwargs",
-        "_n",
-        "_portal",
-        "_pos",
-    )
+    __slots__ = ("_done", "_end", "_feed", "_items", "_make_feed", "_n", "_portal", "_pos")
 
     def __init__(
         self,
@@ -194,11 +182,9 @@ class SyncIterator(Generic[T]):
         flatten: Callable[[Any], Iterable[T]] | None = None,
     ) -> None:
         self._portal = portal
-        self._flatten = flatten
-        self._fn = fn
-        self._args = args
-        self._kwargs = kwargs
-        self._batch = batch
+        self._make_feed: Callable[[asyncio.AbstractEventLoop, bool], Feed[T]] = functools.partial(
+            Feed, fn, args, kwargs, batch, flatten=flatten
+        )  # called with the loop at the first hop
         self._feed: Feed[T] | None = None
         self._items: list[T] = []
         self._pos = 0
@@ -221,15 +207,7 @@ class SyncIterator(Generic[T]):
         while not self._done:
             feed = self._feed
             if feed is None:
-                feed = self._feed = Feed(
-                    self._fn,
-                    self._args,
-                    self._kwargs,
-                    self._batch,
-                    portal.loop,
-                    portal._strip,
-                    self._flatten,
-                )
+                feed = self._feed = self._make_feed(portal.loop, portal._strip)
             elif feed.loop is not portal.loop:
                 raise FacadeClosedError(
                     "this iterator belongs to an event loop that no longer exists (the process "

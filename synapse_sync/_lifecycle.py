@@ -28,7 +28,6 @@ import selectors
 import threading
 import time
 import weakref
-from collections.abc import Coroutine
 from typing import Any
 
 from synapse_sync import _config
@@ -82,10 +81,8 @@ class LoopThread:
 
     def __init__(self, name: str, debug: bool | None, shutdown_timeout: float | None) -> None:
         self._name = name
-        self._debug = _config.debug_enabled() if debug is None else debug
-        self.shutdown_timeout = (
-            _config.shutdown_timeout() if shutdown_timeout is None else shutdown_timeout
-        )
+        self._debug = _config.debug_enabled(debug)
+        self.shutdown_timeout = _config.shutdown_timeout(shutdown_timeout)
         self._state = _NEW
         self._crash: BaseException | None = None
         self._closers: list[weakref.ref[SupportsAclose]] = []
@@ -307,13 +304,11 @@ class LoopThread:
             self._fail_submitted()  # nobody polls these: fail them here
         warn_left_behind(loop, self._ident if thread.is_alive() else None, stuck, bound)
 
-    def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
+    async def _drain(self, deadline: float) -> list[str]:
         assert self._executor is not None
-        return drain(deadline, list(self._closers), self._on_drained, self._executor)
-
-    def _on_drained(self, stuck: list[asyncio.Task[Any]]) -> None:
+        stuck = await drain(deadline, list(self._closers), self._executor)
         self._drained = True
-        silence(stuck)
+        return stuck
 
     def _after_fork(self) -> None:
         """In a forked child: forget the parent's loop and thread; start afresh when used."""

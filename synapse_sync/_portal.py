@@ -94,11 +94,7 @@ class Portal(LoopThread):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         super().__init__(name, debug, shutdown_timeout)
-        self.running_loop_policy: _config.RunningLoopPolicy = (
-            _config.running_loop_policy()
-            if running_loop_policy is None
-            else _config.check_policy(running_loop_policy)
-        )
+        self.running_loop_policy = _config.running_loop_policy(running_loop_policy)
         self.cancel_grace = cancel_grace
         self.batch_size = batch_size
         self._strip = not self._debug

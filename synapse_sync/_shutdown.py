@@ -132,7 +132,6 @@ async def _stop_executor(executor: LoopExecutor, deadline: float) -> None:
 async def drain(
     deadline: float,
     closers: list[weakref.ref[SupportsAclose]],
-    on_stuck: Callable[[list[asyncio.Task[Any]]], None],
     executor: LoopExecutor,
 ) -> list[str]:
     """Cancel and await every other task, close resources, finalize; return what is stuck.
@@ -155,5 +154,5 @@ async def drain(
     await _bounded(loop.shutdown_asyncgens, deadline, "shutdown_asyncgens()")
     await _stop_executor(executor, deadline)
     stuck = [t for t in stuck if not t.done()]
-    on_stuck(stuck)
+    silence(stuck)  # reported by the caller's warning instead
     return [describe_task(t) for t in stuck]
