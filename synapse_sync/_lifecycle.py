@@ -59,6 +59,7 @@ _NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = State  # fast local names for the 
 _get_ident = threading.get_ident
 _getpid = os.getpid
 _monotonic = time.monotonic
+_WAIT_SLICE = _config.WAIT_SLICE
 _orphans: list[asyncio.AbstractEventLoop] = []  # loops inherited by a forked child
 _threads: weakref.WeakSet[LoopThread] = weakref.WeakSet()
 _exiting = False
@@ -151,20 +152,20 @@ class LoopThread:
 
         False when ``deadline`` passed first, or the loop thread can no longer finish it.
         """
-        while not future.done():
-            wait = _config.WAIT_SLICE
+        while True:
+            wait = _WAIT_SLICE
             if deadline is not None:
                 wait = min(wait, deadline - _monotonic())
                 if wait <= 0:
-                    return False
+                    return future.done()
             try:
-                future.exception(wait)
+                future.exception(wait)  # returns (or raises CancelledError) once it is done
+                return True
             except concurrent.futures.TimeoutError:  # the slice ended
                 if self._gone():
                     return future.done()
             except concurrent.futures.CancelledError:
-                pass
-        return True
+                return True
 
     def _gone(self) -> bool:
         """True when the loop thread can no longer finish anything (dead or abandoned)."""
