@@ -563,22 +563,15 @@ def _union_members(node: ast.expr) -> list[ast.expr]:
 
 def _is_iterator_count_tuple(node: ast.expr) -> bool:
     """``tuple[AsyncIterator[X], int]``."""
-    if not (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "tuple"
-        and isinstance(node.slice, ast.Tuple)
-        and len(node.slice.elts) == 2
-    ):
-        return False
-    first, second = node.slice.elts
-    return (
-        isinstance(first, ast.Subscript)
-        and isinstance(first.value, ast.Name)
-        and first.value.id == "AsyncIterator"
-        and isinstance(second, ast.Name)
-        and second.id == "int"
-    )
+    match node:
+        case ast.Subscript(
+            value=ast.Name(id="tuple"),
+            slice=ast.Tuple(
+                elts=[ast.Subscript(value=ast.Name(id="AsyncIterator")), ast.Name("int")]
+            ),
+        ):
+            return True
+    return False
 
 
 def _home_module(name: str, obj: Any, fn_globals: dict[str, Any]) -> str:
