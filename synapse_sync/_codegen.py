@@ -69,6 +69,12 @@ METHOD_RENAMES = {
 TYPE_RENAMES = {"AsyncIterator": "Iterator", "AsyncPaginator": "Paginator"}
 """Type names in signatures that become other names (wrapped classes are added to these)."""
 
+SEP = "\x1f"
+"""Separates the parameters and arguments of a rendered line until ``_fill`` lays it out."""
+LINE_LENGTH = 99
+"""The generated modules are laid out here, not by ``ruff format`` (pyproject excludes them):
+arguments are packed into lines instead of one per line."""
+
 SPECIAL_IMPORTS = {"Iterator": "collections.abc"}
 
 FLAT_ITERATION = {"AsyncPaginator": ("pages", "items")}
@@ -158,20 +164,13 @@ def _is_async_class(obj: object) -> bool:
 
 
 def _public_members(cls: type) -> list[tuple[str, Any]]:
-    names = []
+    """Public members, and the methods ``METHOD_RENAMES`` names (``__aenter__``, ...)."""
+    found = []
     for name in sorted(dir(cls)):
-        if name.startswith("_") and name not in METHOD_RENAMES:
-            continue
-        if name in ("__init__",):
-            continue
         raw = inspect.getattr_static(cls, name)
-        if name.startswith("_") and not inspect.isfunction(raw):
-            continue
-        defining = next(k for k in cls.__mro__ if name in vars(k))
-        if defining is object:
-            continue
-        names.append((name, raw))
-    return names
+        if not name.startswith("_") or (name in METHOD_RENAMES and inspect.isfunction(raw)):
+            found.append((name, raw))
+    return found
 
 
 def _annotation_names(text: str) -> list[str]:
@@ -179,11 +178,7 @@ def _annotation_names(text: str) -> list[str]:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise CodegenError(f"cannot parse annotation {text!r}") from exc
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.append(node.id)
-    return found
+    return [node.id for node in ast.walk(tree) if isinstance(node, ast.Name)]
 
 
 def discover(roots: Iterable[tuple[str, str]] = ROOTS) -> dict[type, ClassPlan]:
@@ -261,19 +256,11 @@ class Renderer:
     def map_type(self, text: str) -> str:
         """Rename async type names in an annotation (AST-based, whole names only)."""
         tree = ast.parse(text, mode="eval")
-
-        class Rename(ast.NodeTransformer):
-            def __init__(self, outer: Renderer) -> None:
-                self.outer = outer
-
-            def visit_Name(self, node: ast.Name) -> ast.Name:
-                new = self.outer.type_renames.get(node.id)
-                if new is None:
-                    return node
-                self.outer.used_type_renames.add(node.id)
-                return ast.copy_location(ast.Name(id=new, ctx=node.ctx), node)
-
-        return ast.unparse(Rename(self).visit(tree))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in self.type_renames:
+                self.used_type_renames.add(node.id)
+                node.id = self.type_renames[node.id]
+        return ast.unparse(tree)
 
     def resolve(self, out: ModuleOut, text: str, fn_globals: dict[str, Any]) -> None:
         """Add the imports an annotation of the generated code needs."""
@@ -319,22 +306,19 @@ class Renderer:
         cls = plan.cls
         out.need(cls.__module__, cls.__name__)
         out.need("synapse_sync._resource", "SyncResource")
-        params = getattr(cls, "__parameters__", ())
-        aio_type = cls.__name__ + generic_args(params)
-        bases = f"SyncResource[{aio_type}]"
-        if params:
-            names = [p.__name__ for p in params]
-            out.typevars.update(names)
+        bases = f"SyncResource[{cls.__name__}]"
+        if names := ", ".join(p.__name__ for p in getattr(cls, "__parameters__", ())):
+            out.typevars.update(names.split(", "))
             out.need("typing", "Generic")
-            bases += f", Generic[{', '.join(names)}]"
+            bases = f"SyncResource[{cls.__name__}[{names}]], Generic[{names}]"
         where = f"{cls.__name__} docstring"
         doc = inspect.getdoc(cls) or f"Blocking twin of ``{cls.__name__}``."
         if not plan.is_root:  # users never construct it: its constructor's Args do not apply
             doc = "\n\n".join(p for p in doc.split("\n\n") if not p.startswith("Args:"))
         doc = self.sync_doc(doc, where)
-        lines = [f"class {plan.sync_name}({bases}):", _docstring(doc, 4)]
-        for name, sync_type, attr_doc in self.attribute_wrappers(out, plan):
-            lines.append(f"    {name} = attribute({sync_type})")
+        lines = [f"class {plan.sync_name}({bases}):", _docstring(doc, 4)[:-1]]
+        for i, (name, sync_type, attr_doc) in enumerate(self.attribute_wrappers(out, plan)):
+            lines += [""] * (i == 0) + [f"    {name} = attribute({sync_type})"]
             if attr_doc:
                 lines.append(_docstring(self.sync_doc(attr_doc, f"{where}: {name}"), 4)[:-1])
         lines.append("")
@@ -342,7 +326,7 @@ class Renderer:
             lines.append(self.render_init(out, plan))
         for name, raw in _public_members(cls):
             lines.append(self.render_member(out, plan, name, raw))
-        return "\n".join(lines)
+        return "\n".join(_fill(line) for line in "\n".join(lines).split("\n"))
 
     def sync_doc(self, doc: str, where: str) -> str:
         """``doc`` rewritten for sync callers (``DOC_REWRITES``, then renames)."""
@@ -423,7 +407,7 @@ class Renderer:
             parts.append("/")
         if ret != "None":
             self.resolve(out, ret, fn.__globals__)
-        return f"    def {name}({', '.join(parts)}) -> {ret}:"
+        return f"    def {name}({SEP.join(parts)}) -> {ret}:"
 
     def render_member(self, out: ModuleOut, plan: ClassPlan, name: str, raw: Any) -> str:
         if isinstance(raw, property):
@@ -445,7 +429,7 @@ class Renderer:
             raise CodegenError(f"{plan.cls.__name__}.{name}: missing return annotation")
         mapped = self.map_type(ret)
         call = _call_args(sig, skip_self=True)
-        args = f"self._aio.{name}{', ' + call if call else ''}"
+        args = SEP.join([f"self._aio.{name}", call] if call else [f"self._aio.{name}"])
         if inspect.isasyncgenfunction(fn):
             body = f"return self._portal.iterate({args})"
         elif inspect.iscoroutinefunction(fn):
@@ -462,7 +446,7 @@ class Renderer:
                     f"{plan.cls.__name__}.{method}: FLAT_ITERATION needs an async generator method"
                 )
             out.need("operator", "attrgetter")
-            body = f"return self._portal.iterate_flat(attrgetter({attr!r}), self._aio.{method})"
+            body = f'return self._portal.iterate_flat(attrgetter("{attr}"), self._aio.{method})'
         elif name == "__aiter__":
             body = f"return self._portal.iterate(self._aio.{name})"
         else:
@@ -540,8 +524,7 @@ class Renderer:
     def module_text(self, out: ModuleOut) -> str:
         source = out.name.replace("synapse_sync", "synapse_async", 1)
         lines = [
-            HEADER,
-            f'"""Blocking twins of ``{source}`` (generated)."""',
+            f'{HEADER}"""Blocking twins of ``{source}`` (generated)."""',
             "",
             "from __future__ import annotations",
             "",
@@ -565,9 +548,10 @@ class Renderer:
             [p.sync_name for p in self.plans.values() if p.sync_module == out.name]
             + list(reexported)
         )
-        lines += ["", f"__all__ = {exported!r}", "", ""]
+        quoted = SEP.join(f'"{name}"' for name in exported)
+        lines += ["", _fill(f"__all__ = [{quoted}]"), "", ""]
         lines.append("\n\n".join(out.bodies))
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _union_members(node: ast.expr) -> list[ast.expr]:
@@ -579,26 +563,15 @@ def _union_members(node: ast.expr) -> list[ast.expr]:
 
 def _is_iterator_count_tuple(node: ast.expr) -> bool:
     """``tuple[AsyncIterator[X], int]``."""
-    if not (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "tuple"
-        and isinstance(node.slice, ast.Tuple)
-        and len(node.slice.elts) == 2
-    ):
-        return False
-    first, second = node.slice.elts
-    return (
-        isinstance(first, ast.Subscript)
-        and isinstance(first.value, ast.Name)
-        and first.value.id == "AsyncIterator"
-        and isinstance(second, ast.Name)
-        and second.id == "int"
-    )
-
-
-def generic_args(params: tuple[Any, ...]) -> str:
-    return f"[{', '.join(p.__name__ for p in params)}]" if params else ""
+    match node:
+        case ast.Subscript(
+            value=ast.Name(id="tuple"),
+            slice=ast.Tuple(
+                elts=[ast.Subscript(value=ast.Name(id="AsyncIterator")), ast.Name("int")]
+            ),
+        ):
+            return True
+    return False
 
 
 def _home_module(name: str, obj: Any, fn_globals: dict[str, Any]) -> str:
@@ -629,6 +602,8 @@ def _own_doc(fn: Callable[..., Any]) -> str:
 
 def _literal(value: Any, fn: Callable[..., Any]) -> str:
     text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        text = f'"{text[1:-1]}"'  # the project's quotes (``repr`` used ' for lack of ' inside)
     try:
         same = ast.literal_eval(text) == value
     except (ValueError, SyntaxError):
@@ -651,7 +626,61 @@ def _call_args(sig: inspect.Signature, *, skip_self: bool = True) -> str:
             args.append(f"{param.name}={param.name}")
         else:
             args.append(f"**{param.name}")
-    return ", ".join(args)
+    return SEP.join(args)
+
+
+def _fill(line: str) -> str:
+    """Lay out one line of generated code whose items are separated by ``SEP``.
+
+    The items are packed into as few lines as fit ``LINE_LENGTH`` (continuation lines are
+    indented 8 more than a ``def``, 4 more than other statements); what closes the list
+    (``) -> T:``) goes on a line of its own when it does not fit after the last item.
+    """
+    if SEP not in line:
+        return line
+    if len(joined := line.replace(SEP, ", ")) <= LINE_LENGTH:
+        return joined
+    indent = len(line) - len(line.lstrip())
+    cont = " " * (indent + (8 if line.lstrip().startswith("def ") else 4))
+    first, *items = line.split(SEP)
+    items[-1], close = _split_close(items[-1])
+    if len(first) >= LINE_LENGTH:  # not even the first item fits: start it on the next line
+        head = first.rindex("(") + 1
+        first, items = first[:head], [first[head:], *items]
+    lines = [first]
+    sep = "" if first.endswith("(") else ", "
+    for n, item in enumerate(items, 1):
+        tail = "" if n == len(items) else ","  # the last item may leave `close` to a new line
+        if len(lines[-1]) + len(sep) + len(item) + len(tail) <= LINE_LENGTH:
+            lines[-1] += sep + item
+        else:
+            lines[-1] += sep.rstrip()
+            lines.append(cont + item)
+            if len(lines[-1]) >= LINE_LENGTH:  # an annotation longer than a line: break at `|`
+                head_text, *alternatives = lines.pop().split(" | ")
+                lines.append(head_text)
+                for alternative in alternatives:
+                    if len(lines[-1]) + 3 + len(alternative) < LINE_LENGTH:
+                        lines[-1] += " | " + alternative
+                    else:
+                        lines[-1] += " |"
+                        lines.append(cont + "    " + alternative)
+        sep = ", "
+    if len(lines[-1]) + len(close) <= LINE_LENGTH:
+        lines[-1] += close
+    else:
+        lines.append(" " * indent + close)
+    return "\n".join(lines)
+
+
+def _split_close(item: str) -> tuple[str, str]:
+    """``"b: int) -> T:"`` -> ``("b: int", ") -> T:")``: the last item and what closes its list."""
+    depth = 0
+    for i, char in enumerate(item):
+        depth += (char in "([{") - (char in ")]}")
+        if depth < 0:
+            return item[:i], item[i:]
+    return item, ""
 
 
 def _docstring(doc: str, indent: int, *, skip_empty: bool = False) -> str:
@@ -697,22 +726,21 @@ def _ruff(*args: str, path: Path, text: str) -> subprocess.CompletedProcess[str]
 
 
 def _format(sources: dict[Path, str]) -> dict[Path, str]:
-    """Sort imports, format, then lint with the project's ruff settings (failure: error)."""
+    """Sort imports, then lint with the project's ruff settings (failure: error).
+
+    The layout is the renderer's own (``_fill``): ``ruff format`` would put every argument
+    on a line of its own, so pyproject's ``[tool.ruff.format] exclude`` lists these files.
+    """
     formatted = {}
     for path, text in sources.items():
         fixed = _ruff(
             "check", "--fix-only", "--select", "I,F401,UP", "--quiet", path=path, text=text
         )
         text = fixed.stdout if fixed.returncode == 0 and fixed.stdout else text
-        result = _ruff("format", path=path, text=text)
-        if result.returncode != 0:
-            raise CodegenError(f"ruff format failed on generated {path}: {result.stderr}")
-        lint = _ruff(
-            "check", "--quiet", "--output-format", "concise", path=path, text=result.stdout
-        )
+        lint = _ruff("check", "--quiet", "--output-format", "concise", path=path, text=text)
         if lint.returncode != 0:
             raise CodegenError(f"ruff check fails on generated {path}:\n{lint.stdout}{lint.stderr}")
-        formatted[path] = str(result.stdout)
+        formatted[path] = text
     return formatted
 
 

@@ -40,27 +40,27 @@ DEFAULT_BATCH = 64
 _POLICIES: tuple[RunningLoopPolicy, ...] = ("warn", "raise", "ignore")
 
 
-def debug_enabled() -> bool:
-    """True when ``SYNAPSE_SYNC_DEBUG`` is set to a true value (1, true, yes, on)."""
+def debug_enabled(value: bool | None = None) -> bool:
+    """``value``, else whether ``SYNAPSE_SYNC_DEBUG`` is true (1, true, yes, on)."""
+    if value is not None:
+        return value
     return os.environ.get("SYNAPSE_SYNC_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def running_loop_policy() -> RunningLoopPolicy:
-    """The policy from ``SYNAPSE_SYNC_RUNNING_LOOP`` (default ``"warn"``)."""
-    value = os.environ.get("SYNAPSE_SYNC_RUNNING_LOOP", "warn").strip().lower()
-    return check_policy(value or "warn")
-
-
-def check_policy(value: str) -> RunningLoopPolicy:
-    """Validate a running-loop policy name."""
+def running_loop_policy(value: str | None = None) -> RunningLoopPolicy:
+    """``value``, else ``SYNAPSE_SYNC_RUNNING_LOOP`` (default ``"warn"``), validated."""
+    if value is None:
+        value = os.environ.get("SYNAPSE_SYNC_RUNNING_LOOP", "").strip().lower() or "warn"
     for policy in _POLICIES:
         if value == policy:
             return policy
     raise ValueError(f"running-loop policy must be one of {_POLICIES}, got {value!r}")
 
 
-def shutdown_timeout() -> float:
-    """The shutdown bound from ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT`` (default 5 seconds)."""
+def shutdown_timeout(value: float | None = None) -> float:
+    """``value``, else ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT`` (default 5 seconds)."""
+    if value is not None:
+        return value
     raw = os.environ.get("SYNAPSE_SYNC_SHUTDOWN_TIMEOUT", "").strip()
     if not raw:
         return SHUTDOWN_TIMEOUT

@@ -17,12 +17,15 @@ producer and awaits ``aclose()`` on the loop before returning, bounded by
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from synapse_sync._calls import public_name
+from synapse_sync.errors import FacadeClosedError
 
 if TYPE_CHECKING:
     from synapse_sync._portal import Portal
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["Feed", "SyncIterator"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("synapse_sync")
 
 
 class Feed(Generic[T]):
@@ -165,20 +170,7 @@ class SyncIterator(Generic[T]):
     iterate from one thread at a time, like a generator.
     """
 
-    __slots__ = (
-        "_args",
-        "_batch",
-        "_done",
-        "_end",
-        "_feed",
-        "_flatten",
-        "_fn",
-        "_items",
-        "_kwargs",
-        "_n",
-        "_portal",
-        "_pos",
-    )
+    __slots__ = ("_done", "_end", "_feed", "_items", "_make_feed", "_n", "_portal", "_pos")
 
     def __init__(
         self,
@@ -190,11 +182,9 @@ class SyncIterator(Generic[T]):
         flatten: Callable[[Any], Iterable[T]] | None = None,
     ) -> None:
         self._portal = portal
-        self._flatten = flatten
-        self._fn = fn
-        self._args = args
-        self._kwargs = kwargs
-        self._batch = batch
+        self._make_feed: Callable[[asyncio.AbstractEventLoop, bool], Feed[T]] = functools.partial(
+            Feed, fn, args, kwargs, batch, flatten=flatten
+        )  # called with the loop at the first hop
         self._feed: Feed[T] | None = None
         self._items: list[T] = []
         self._pos = 0
@@ -213,13 +203,17 @@ class SyncIterator(Generic[T]):
         return self._refill()
 
     def _refill(self) -> T:
+        portal = self._portal
         while not self._done:
             feed = self._feed
             if feed is None:
-                feed = self._feed = self._portal._new_feed(
-                    self._fn, self._args, self._kwargs, self._batch, self._flatten
+                feed = self._feed = self._make_feed(portal.loop, portal._strip)
+            elif feed.loop is not portal.loop:
+                raise FacadeClosedError(
+                    "this iterator belongs to an event loop that no longer exists (the process "
+                    "forked, or the facade restarted); start a new listing"
                 )
-            items, ended, end = self._portal._take(feed)
+            items, ended, end = portal._run(None, feed.take, (), {})
             if ended:
                 self._done, self._end = True, end
                 self._feed = None  # the async iterator finished by itself: nothing to close
@@ -231,7 +225,7 @@ class SyncIterator(Generic[T]):
         if end is None:
             raise StopIteration
         self._end = None
-        raise self._portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
+        raise portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
 
     def close(self) -> None:
         """Close the async iterator on the loop now (bounded wait); idempotent."""
@@ -239,7 +233,7 @@ class SyncIterator(Generic[T]):
         self._items, self._n, self._pos, self._end = [], 0, 0, None
         feed, self._feed = self._feed, None
         if feed is not None:
-            self._portal._close_feed(feed, quiet=False)
+            self._close_feed(feed, quiet=False)
 
     def __enter__(self) -> SyncIterator[T]:
         return self
@@ -257,4 +251,19 @@ class SyncIterator(Generic[T]):
         if feed is None or sys.is_finalizing():
             return
         self._feed = None
-        self._portal._close_feed(feed, quiet=True)
+        self._close_feed(feed, quiet=True)
+
+    def _close_feed(self, feed: Feed[T], *, quiet: bool) -> None:
+        """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
+        portal = self._portal
+        if feed.loop is not portal._loop or not portal.running:
+            return  # that loop is gone (closed, crashed, forked): nothing left to close
+        if portal.in_loop_thread():  # e.g. garbage-collected on the loop thread
+            feed.loop.call_soon(feed.close_soon)
+            return
+        try:
+            portal.call_with_timeout(portal.cancel_grace, feed.aclose)
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("synapse_sync: closing %s failed", feed.facade_name, exc_info=True)

@@ -1,33 +1,17 @@
-"""The facade runtime: one background event-loop thread that runs the SDK's coroutines.
+"""The facade runtime: blocking calls into one background event-loop thread.
 
 Generated sync classes hold a ``Portal`` (normally the process-wide ``get_portal()``) and
-turn each async method into one blocking hop::
+turn each async method into one blocking hop: ``return self._portal.call(self._aio.get, id)``.
+The loop thread itself (start, fork, bounded close, crash) is ``_lifecycle.LoopThread``,
+the base class. The numbers below refer to ../shared/SYNC_FACADE.md.
 
-    def get(self, project_id: int) -> Project:
-        return self._portal.call(self._aio.get, project_id)
-
-How it behaves (the numbers refer to ../shared/SYNC_FACADE.md):
-
-* One loop per portal on a named daemon thread (``synapse-sync-loop``), started lazily
-  under a lock with a second check and a readiness event (1); any number of threads may
-  call at once (15). The loop uses a ``poll`` selector, which keeps no kernel state that a
-  forked child would share with its parent.
-* Every blocking call is ``asyncio.run_coroutine_threadsafe`` plus a cancellable wait on the
-  ``concurrent.futures.Future`` it returns (see ``_calls``); one guard in front of it.
-* A blocking call made on the loop thread raises ``FacadeReentrancyError`` at once instead
-  of deadlocking (4); one made under an event loop running in the calling thread works and
-  warns once per process, or raises or stays silent (policy, 5).
+* Every blocking call is ``asyncio.run_coroutine_threadsafe`` plus a wait in slices of at
+  most 100 ms (7) on the ``concurrent.futures.Future`` it returns (``_wait``), behind one
+  guard: on the loop thread it raises ``FacadeReentrancyError`` (4); under an event loop
+  running in the calling thread it warns once per process, raises or stays silent (5).
+  Any number of threads may call at once (15).
 * Ctrl-C, ``SystemExit`` or a per-call timeout cancel the task on the loop and wait, at most
-  ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8). Waits run in slices of
-  at most 100 ms (7), which also notices a dead loop thread.
-* Blocking work the SDK hands to the loop's default executor runs on a pool that stays
-  available until the loop stops (``_executor``), so a call in a non-daemon thread can finish
-  while the interpreter waits for that thread at exit; a daemon thread's call still running
-  when the exit hook closes the facade gets ``FacadeClosedError``.
-* Fork: the child gets a fresh loop on its first call (14). Exit: ``close()`` (and the atexit
-  hook) cancel everything and stop within ``shutdown_timeout``; a stuck loop thread is
-  abandoned with a ``FacadeShutdownWarning`` (16). A dead loop fails every pending and later
-  call with ``FacadeCrashedError`` (17).
+  ``cancel_grace`` seconds, for its cleanup before re-raising (6, 8).
 * Exceptions from the SDK are re-raised as the same object (19); contextvars are copied
   into the task, never back (13).
 """
@@ -37,114 +21,49 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import contextvars
-import enum
 import functools
-import logging
 import os
-import selectors
-import sys
 import threading
 import time
-import warnings
-import weakref
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
-from synapse_sync import _config, _lifecycle
+from synapse_sync import _config
 from synapse_sync._calls import (
+    CALL_TIMEOUT,
     Escaped,
     SubmitFuture,
+    call_timeout,
     cancel_call,
+    check_running_loop,
     describe,
     guarded,
-    public_name,
+    loop_running_here,
+    reentrancy_error,
     strip_guard_frame,
 )
 from synapse_sync._contexts import SyncContextManager
-from synapse_sync._executor import LoopExecutor
 from synapse_sync._fanout import run_all
-from synapse_sync._iterators import Feed, SyncIterator
-from synapse_sync._shutdown import SupportsAclose, describe_task, drain, silence, stuck_frame
-from synapse_sync.errors import (
-    FacadeClosedError,
-    FacadeCrashedError,
-    FacadeReentrancyError,
-    FacadeRunningLoopError,
-    FacadeRunningLoopWarning,
-    FacadeShutdownWarning,
-    FacadeTimeoutError,
-)
+from synapse_sync._iterators import SyncIterator
+from synapse_sync._lifecycle import LoopThread, State
+from synapse_sync.errors import FacadeClosedError, FacadeTimeoutError
 
 __all__ = ["Portal", "State", "call_timeout", "get_portal"]
-
-_CALL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "synapse_sync_call_timeout", default=None
-)
-
-
-@contextlib.contextmanager
-def call_timeout(seconds: float | None) -> Iterator[None]:
-    """Bound every blocking facade call made in this block (and this context) to ``seconds``.
-
-    On expiry the underlying task is cancelled and awaited, then ``FacadeTimeoutError`` is
-    raised. This is the facade's per-call timeout: generated methods keep exactly the async
-    signatures, so the bound is set by scope instead of by a keyword::
-
-        with call_timeout(5):
-            client.tasks.get(1)
-    """
-    if seconds is not None and (isinstance(seconds, bool) or not seconds >= 0):
-        raise ValueError(f"call_timeout needs seconds >= 0 or None, got {seconds!r}")
-    token = _CALL_TIMEOUT.set(seconds)
-    try:
-        yield
-    finally:
-        _CALL_TIMEOUT.reset(token)
-
 
 P = ParamSpec("P")
 T = TypeVar("T")
 A = TypeVar("A")
 
-log = logging.getLogger("synapse_sync")
-
-
-class State(enum.Enum):
-    """Where a portal is in its life.
-
-    ``NEW``: no loop yet (also in a forked child); ``CLOSING``: cancelling outstanding work;
-    ``CRASHED``: the loop thread died, every call fails with ``FacadeCrashedError``.
-    """
-
-    NEW = "new"
-    RUNNING = "running"
-    CLOSING = "closing"
-    CLOSED = "closed"
-    CRASHED = "crashed"
-
-
-_NEW, _RUNNING, _CLOSING, _CLOSED, _CRASHED = State  # fast local names for the hot path
-
+_RUNNING, _CLOSING, _CLOSED, _CRASHED = State.RUNNING, State.CLOSING, State.CLOSED, State.CRASHED
 _get_ident = threading.get_ident
 _getpid = os.getpid
 _monotonic = time.monotonic
 _run_threadsafe = asyncio.run_coroutine_threadsafe
-_orphans: list[asyncio.AbstractEventLoop] = []  # loops inherited by a forked child
-_warned_running_loop = False  # the running-loop warning is shown once per process
 
 
-def _loop_running_here() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-class Portal:
+class Portal(LoopThread):
     """Runs coroutines on one background event-loop thread for blocking callers.
 
     Args:
@@ -174,81 +93,11 @@ class Portal:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
-        self._name = name
-        self._debug = _config.debug_enabled() if debug is None else debug
-        self.running_loop_policy: _config.RunningLoopPolicy = (
-            _config.running_loop_policy()
-            if running_loop_policy is None
-            else _config.check_policy(running_loop_policy)
-        )
-        self.shutdown_timeout = (
-            _config.shutdown_timeout() if shutdown_timeout is None else shutdown_timeout
-        )
+        super().__init__(name, debug, shutdown_timeout)
+        self.running_loop_policy = _config.running_loop_policy(running_loop_policy)
         self.cancel_grace = cancel_grace
         self.batch_size = batch_size
         self._strip = not self._debug
-        self._state = _NEW
-        self._pid = _getpid()
-        self._start_lock = threading.Lock()
-        self._close_lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ident: int | None = None
-        self._submitted: set[concurrent.futures.Future[Any]] = set()
-        self._crash: BaseException | None = None
-        self._closers: list[weakref.ref[SupportsAclose]] = []
-        self._drained = False
-        self._executor: LoopExecutor | None = None
-        self._generation = 0
-        _lifecycle.register(self)
-
-    # -- introspection --------------------------------------------------------------------
-
-    @property
-    def state(self) -> State:
-        """Where the portal is in its life (``State.NEW`` in a fresh fork child)."""
-        return self._state if self._pid == _getpid() or self._state is _CLOSED else _NEW
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The facade's event loop (started on first access). Do not stop or close it."""
-        if self._state is not _RUNNING or self._pid != _getpid():
-            self._ensure_running()
-        assert self._loop is not None
-        return self._loop
-
-    @property
-    def thread(self) -> threading.Thread | None:
-        """The loop thread, or None before the first call (and in a fresh fork child)."""
-        return self._thread if self._pid == _getpid() else None
-
-    @property
-    def generation(self) -> int:
-        """How many loops this portal has started (0 before the first call).
-
-        It changes when a forked child starts its own loop: objects built on an earlier
-        generation's loop (sessions, clients) must not be used on the new one.
-        """
-        return self._generation
-
-    @property
-    def debug(self) -> bool:
-        """Whether asyncio debug mode and full tracebacks are on."""
-        return self._debug
-
-    @property
-    def running(self) -> bool:
-        """True while the loop thread is up and accepting calls."""
-        return self._state is _RUNNING and self._pid == _getpid()
-
-    @property
-    def closed(self) -> bool:
-        """True once ``close()`` (or the exit hook) has run; calls then fail."""
-        return self._state in (_CLOSING, _CLOSED)
-
-    def in_loop_thread(self) -> bool:
-        """True when the caller runs on this portal's loop thread."""
-        return self._ident is not None and _get_ident() == self._ident
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -259,7 +108,7 @@ class Portal:
         Ctrl-C while waiting cancels the task, waits for its cleanup, then re-raises. Inside
         ``with call_timeout(seconds):`` the call is bounded like ``call_with_timeout``.
         """
-        return self._run(_CALL_TIMEOUT.get(), fn, args, kwargs)
+        return self._run(CALL_TIMEOUT.get(), fn, args, kwargs)
 
     def call_with_timeout(
         self,
@@ -289,13 +138,7 @@ class Portal:
         cancels the task. If the facade closes or crashes first, the future fails with
         ``FacadeClosedError`` or ``FacadeCrashedError``.
         """
-        loop = self.loop
-        coro = guarded(fn, args, kwargs)
-        try:
-            future = _run_threadsafe(coro, loop)
-        except RuntimeError:  # the loop closed between the check and now
-            coro.close()
-            raise self._state_error() from None
+        _, future = self._schedule(self.loop, fn, args, kwargs)
         outer: SubmitFuture[T] = SubmitFuture(self._ident)
         outer.add_done_callback(lambda f: f.cancelled() and future.cancel())
         future.add_done_callback(functools.partial(self._settle_submitted, outer))
@@ -411,51 +254,6 @@ class Portal:
         """A sync context manager over the async one ``fn(*args, **kwargs)`` returns."""
         return SyncContextManager(self, fn, args, kwargs)
 
-    def close_on_shutdown(self, resource: SupportsAclose) -> None:
-        """Await ``resource.aclose()`` on the loop at shutdown, if it is still alive then.
-
-        Held weakly; resources are closed last-registered first, after the outstanding
-        tasks were cancelled.
-        """
-        self._closers = [r for r in self._closers if r() is not None]
-        self._closers.append(weakref.ref(resource))
-
-    # -- iterator support (used by SyncIterator) ------------------------------------------
-
-    def _new_feed(
-        self,
-        fn: Callable[..., AsyncIterable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        batch: int,
-        flatten: Callable[[Any], Iterable[T]] | None = None,
-    ) -> Feed[T]:
-        return Feed(fn, args, kwargs, batch, self.loop, self._strip, flatten)
-
-    def _take(self, feed: Feed[T]) -> tuple[list[T], bool, BaseException | None]:
-        """One hop: the items ``feed`` has buffered (waiting for at least one)."""
-        if feed.loop is not self.loop:
-            raise FacadeClosedError(
-                "this iterator belongs to an event loop that no longer exists (the process "
-                "forked, or the facade restarted); start a new listing"
-            )
-        return self._run(None, feed.take, (), {})
-
-    def _close_feed(self, feed: Feed[Any], *, quiet: bool) -> None:
-        """Close the async iterator behind ``feed`` on the loop, waiting (bounded) for it."""
-        loop = self._loop
-        if feed.loop is not loop or not self.running:
-            return  # that loop is gone (closed, crashed, forked): nothing left to close
-        if self.in_loop_thread():  # e.g. garbage-collected on the loop thread
-            loop.call_soon(feed.close_soon)
-            return
-        try:
-            self.call_with_timeout(self.cancel_grace, feed.aclose)
-        except Exception:
-            if not quiet:
-                raise
-            log.warning("synapse_sync: closing %s failed", feed.facade_name, exc_info=True)
-
     # -- the one blocking path ------------------------------------------------------------
 
     def _run(
@@ -469,38 +267,20 @@ class Portal:
         if self._state is not _RUNNING or self._pid != _getpid():
             self._ensure_running()
         if _get_ident() == self._ident:
-            raise self._reentrancy(fn)
-        if self.running_loop_policy != "ignore" and _loop_running_here():
-            self._on_running_loop(fn)
-        coro = guarded(fn, args, kwargs)
+            raise reentrancy_error(fn)
+        if self.running_loop_policy != "ignore" and loop_running_here():
+            check_running_loop(fn, self.running_loop_policy)
+        coro, future = self._schedule(self._loop, fn, args, kwargs)
         try:
-            future = _run_threadsafe(coro, self._loop)  # type: ignore[arg-type]
-        except RuntimeError:  # the loop closed between the check and now
-            coro.close()
-            raise self._state_error() from None
-        deadline = None if timeout is None else _monotonic() + timeout
-        try:
-            while True:
-                wait = _config.WAIT_SLICE
-                if deadline is not None:
-                    wait = min(wait, deadline - _monotonic())
-                    if wait <= 0:
-                        break
-                try:
-                    future.exception(wait)
-                except concurrent.futures.TimeoutError:  # the slice ended
-                    if not self._gone():
-                        continue
-                except concurrent.futures.CancelledError:
-                    pass
-                if not future.done():  # the loop thread died or was abandoned
-                    raise self._state_error()
+            if self._wait(future, None if timeout is None else _monotonic() + timeout):
                 return self._outcome(future)
         except BaseException:  # Ctrl-C, SystemExit, a signal handler's exception
             if not future.done():
                 self._cancel(coro, future)
             raise
-        ended = self._cancel(coro, future)
+        if self._gone():  # the loop thread died or was abandoned
+            raise self._state_error()
+        ended = self._cancel(coro, future)  # the timeout expired
         if ended and not future.cancelled():
             return self._outcome(future)  # it finished anyway: its own outcome
         if self._state is not _RUNNING or self._gone():
@@ -510,25 +290,27 @@ class Portal:
             f"was cancelled{'' if ended else ' but is still running'}"
         )
 
+    def _schedule(
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        fn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[T | Escaped]]:
+        coro = guarded(fn, args, kwargs)
+        try:
+            return coro, _run_threadsafe(coro, loop)  # type: ignore[arg-type]
+        except RuntimeError:  # the loop closed between the check and now
+            coro.close()
+            raise self._state_error() from None
+
     def _cancel(
         self, coro: Coroutine[Any, Any, Any], future: concurrent.futures.Future[Any]
     ) -> bool:
-        """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended.
-
-        Returns whether it ended (its future is done).
-        """
+        """Cancel the call's Task and wait, at most ``cancel_grace`` s, until it has ended."""
         with contextlib.suppress(RuntimeError):  # a closed loop has nothing left to cancel
             self._loop.call_soon_threadsafe(cancel_call, coro, future)  # type: ignore[union-attr]
-        deadline = _monotonic() + self.cancel_grace
-        while not future.done() and not self._gone():
-            remaining = deadline - _monotonic()
-            if remaining <= 0:
-                break
-            with contextlib.suppress(
-                concurrent.futures.TimeoutError, concurrent.futures.CancelledError
-            ):
-                future.exception(min(remaining, _config.WAIT_SLICE))
-        return future.done()
+        return self._wait(future, _monotonic() + self.cancel_grace)
 
     def _outcome(self, future: concurrent.futures.Future[T | Escaped]) -> T:
         """The result of a finished call, or the exception the caller sees."""
@@ -553,243 +335,7 @@ class Portal:
             err = FacadeClosedError("the facade was closed while this call was running")
             err.__cause__ = exc
             return err
-        if self._state is _CRASHED:
-            return self._state_error()
-        return exc  # cancellation that started inside the SDK
-
-    def _gone(self) -> bool:
-        """True when the loop thread can no longer finish anything (dead or abandoned)."""
-        if self._state in (_CLOSED, _CRASHED):
-            return True
-        thread = self._thread
-        return thread is None or not thread.is_alive()
-
-    # -- guards -----------------------------------------------------------------------------
-
-    def _reentrancy(self, fn: object) -> FacadeReentrancyError:
-        name = describe(fn)
-        return FacadeReentrancyError(
-            f"sync facade call to {name} made on the facade's own event-loop thread (from a "
-            f"coroutine, callback, logging handler or __del__ running on that loop); blocking "
-            f"here would deadlock. In async code, use `await {public_name(fn)}(...)` instead."
-        )
-
-    def _on_running_loop(self, fn: object) -> None:
-        global _warned_running_loop
-        if _warned_running_loop and self.running_loop_policy == "warn":
-            return  # once per process: nothing to build after the first time
-        name = public_name(fn)
-        message = (
-            f"synapse_sync: a blocking call ({name}) was made from a thread whose event loop "
-            f"is running (a notebook cell, an async web handler); that loop is blocked until "
-            f"the call returns. In async code, use the async client instead: "
-            f"`async with synapse_async.AsyncClient(...) as client:`, then "
-            f"`await client.tasks.get(...)` or `async for task in client.tasks.list(...)`. "
-            f"Shown once per process; SYNAPSE_SYNC_RUNNING_LOOP=ignore (or "
-            f"Portal.running_loop_policy) silences it, 'raise' makes it an error."
-        )
-        if self.running_loop_policy == "raise":
-            raise FacadeRunningLoopError(message)
-        _warned_running_loop = True
-        frame: Any = sys._getframe(0)
-        level = 1
-        while frame is not None and _is_facade_frame(frame):
-            frame = frame.f_back
-            level += 1
-        warnings.warn(message, FacadeRunningLoopWarning, stacklevel=level)
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    def _ensure_running(self) -> None:
-        if self._pid != _getpid():
-            self._after_fork()
-        while self._state is not _RUNNING:
-            if self._state is not _NEW:
-                raise self._state_error()
-            with self._start_lock:
-                if self._state is _NEW:  # second check: another thread may have won
-                    self._start()
-
-    def _state_error(self) -> BaseException:
-        if self._state is _CRASHED:
-            err = FacadeCrashedError(
-                "the facade's event-loop thread died; every pending and later call fails. "
-                "The cause is chained below."
-            )
-            err.__cause__ = self._crash
-            return err
-        if self._state is _NEW:  # start refused at exit
-            return FacadeClosedError("the interpreter is exiting; the facade does not start")
-        return FacadeClosedError("the facade is closed")
-
-    def _start(self) -> None:
-        if _lifecycle.in_exit():
-            raise FacadeClosedError(
-                "the interpreter is exiting: the facade never starts its loop thread from an "
-                "atexit handler or a finalizer. Make the call before exit begins."
-            )
-        loop = _new_loop()
-        if self._debug:
-            loop.set_debug(True)  # otherwise asyncio's default (on under -X dev)
-        executor = LoopExecutor(f"{self._name}-worker")
-        loop.set_default_executor(executor)
-        self._executor = executor
-        ready = threading.Event()
-        thread = threading.Thread(
-            target=self._serve, args=(loop, ready), name=self._name, daemon=True
-        )
-        try:
-            thread.start()
-        except RuntimeError as exc:  # "can't create new thread at interpreter shutdown"
-            loop.close()
-            raise FacadeClosedError("the interpreter is exiting; the facade cannot start") from exc
-        try:
-            ready.wait()  # the thread id is known (re-entrancy checks) once this is set
-        finally:  # even if Ctrl-C lands here: the thread runs, so the state must say so
-            self._loop = loop
-            self._thread = thread
-            self._generation += 1
-            self._state = _RUNNING
-
-    def _serve(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
-        """The loop thread's body."""
-        self._ident = _get_ident()
-        asyncio.set_event_loop(loop)
-        ready.set()
-        crash: BaseException | None = None
-        try:
-            loop.run_forever()
-        except BaseException as exc:  # whatever kills the loop is reported to every caller
-            crash = exc
-        if crash is None and self._state not in (_CLOSING, _CLOSED):
-            crash = RuntimeError("the facade's event loop was stopped from outside")
-        if crash is not None:
-            self._crash = crash
-            self._state = _CRASHED
-            log.error("synapse_sync: the facade's event-loop thread died", exc_info=crash)
-        else:
-            self._state = _CLOSED
-        self._fail_submitted()
-        if crash is None and not self._drained:
-            # close() gave up on this thread while it was blocked; now that it is free,
-            # finish the cleanup (nobody waits for it: the thread was abandoned).
-            with contextlib.suppress(BaseException):
-                loop.run_until_complete(self._drain(_monotonic() + self.shutdown_timeout))
-        silence(asyncio.all_tasks(loop))
-        with contextlib.suppress(Exception):  # after a crash the loop may be inconsistent
-            loop.close()
-        asyncio.set_event_loop(None)
-
-    def _fail_submitted(self) -> None:
-        """Fail the futures of ``submit`` that the loop will never complete."""
-        for future in list(self._submitted):
-            with contextlib.suppress(concurrent.futures.InvalidStateError):
-                future.set_exception(self._state_error())
-
-    def close(self, timeout: float | None = None) -> None:
-        """Cancel outstanding work, close resources and stop the loop thread, bounded.
-
-        Waits at most ``timeout`` seconds (default ``shutdown_timeout``). Tasks that ignore
-        cancellation, or a loop thread that stays blocked, are left behind with a
-        ``FacadeShutdownWarning`` naming them. Later calls raise ``FacadeClosedError``.
-        Closing twice is a no-op. Never starts the loop.
-        """
-        if self._pid != _getpid():
-            self._after_fork()
-        if self._state is _RUNNING and self.in_loop_thread():
-            raise FacadeReentrancyError(
-                "Portal.close() called on the facade's own loop thread: it would wait for "
-                "itself. Close it from another thread."
-            )
-        bound = self.shutdown_timeout if timeout is None else timeout
-        with self._close_lock:
-            with self._start_lock:
-                state = self._state
-                if state is not _RUNNING:
-                    if state in (_NEW, _CRASHED):
-                        self._state = _CLOSED
-                    return
-                self._state = _CLOSING
-            self._shutdown(bound)
-
-    def _shutdown(self, bound: float) -> None:
-        loop, thread = self._loop, self._thread
-        assert loop is not None and thread is not None
-        deadline = _monotonic() + bound
-        stuck: list[str] = []
-        done = _run_threadsafe(self._drain(deadline), loop)
-        hard_deadline = deadline + 0.25  # drain bounds itself by `deadline`; collect its report
-        try:
-            while thread.is_alive():
-                remaining = hard_deadline - _monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    stuck = done.result(min(remaining, _config.WAIT_SLICE))
-                    break
-                except concurrent.futures.TimeoutError:
-                    continue
-                except Exception:  # drain itself failed: still stop the loop
-                    log.warning("synapse_sync: shutdown failed", exc_info=True)
-                    break
-        finally:
-            with contextlib.suppress(RuntimeError):  # already closed
-                loop.call_soon_threadsafe(loop.stop)
-        thread.join(max(0.1, hard_deadline - _monotonic()))
-        if thread.is_alive():
-            self._state = _CLOSED  # blocked callers notice this within one wait slice
-            self._fail_submitted()  # nobody polls these: fail them here
-            where = stuck_frame(self._ident)
-            try:
-                tasks = [describe_task(t) for t in asyncio.all_tasks(loop)]
-            except RuntimeError:
-                tasks = ["(could not list the tasks)"]
-            warnings.warn(
-                f"synapse_sync: the facade's loop thread is still blocked after {bound:g} s "
-                f"(at {where}); abandoning it (daemon thread). Tasks left: "
-                f"{'; '.join(tasks) or 'none'}",
-                FacadeShutdownWarning,
-                stacklevel=3,
-            )
-        elif stuck:
-            warnings.warn(
-                f"synapse_sync: {len(stuck)} task(s) ignored cancellation for {bound:g} s "
-                f"and were abandoned at shutdown: {'; '.join(stuck)}",
-                FacadeShutdownWarning,
-                stacklevel=3,
-            )
-
-    def _drain(self, deadline: float) -> Coroutine[Any, Any, list[str]]:
-        assert self._executor is not None
-        return drain(deadline, list(self._closers), self._on_drained, self._executor)
-
-    def _on_drained(self, stuck: list[asyncio.Task[Any]]) -> None:
-        self._drained = True
-        silence(stuck)
-
-    def _close_at_exit(self) -> None:
-        if self._pid != _getpid():
-            self._after_fork()
-        self.close()
-
-    def _after_fork(self) -> None:
-        """In a forked child: forget the parent's loop and thread; start afresh when used."""
-        old = self._loop
-        if old is not None:
-            _orphans.append(old)  # never closed or collected: that could touch parent state
-            with contextlib.suppress(RuntimeError):
-                silence(asyncio.all_tasks(old))
-        self._pid = _getpid()
-        self._start_lock = threading.Lock()
-        self._close_lock = threading.Lock()
-        self._loop = None
-        self._thread = None
-        self._ident = None
-        self._submitted = set()
-        self._executor, self._drained = None, False
-        if self._state is not _CLOSED:
-            self._state = _NEW
-            self._crash = None
+        return self._state_error() if self._state is _CRASHED else exc
 
     def __enter__(self) -> Portal:
         return self
@@ -804,18 +350,6 @@ class Portal:
 
     def __repr__(self) -> str:
         return f"<Portal {self._name!r} {self._state.value}>"
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """A selector loop on ``poll`` where available (no epoll instance shared after fork)."""
-    if hasattr(selectors, "PollSelector"):
-        return asyncio.SelectorEventLoop(selectors.PollSelector())
-    return asyncio.new_event_loop()
-
-
-def _is_facade_frame(frame: Any) -> bool:
-    name = frame.f_globals.get("__name__", "")
-    return isinstance(name, str) and (name == "synapse_sync" or name.startswith("synapse_sync."))
 
 
 _default = Portal()

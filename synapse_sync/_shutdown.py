@@ -18,14 +18,16 @@ import logging
 import sys
 import time
 import traceback
+import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from synapse_sync._calls import describe
 from synapse_sync._executor import LoopExecutor
+from synapse_sync.errors import FacadeShutdownWarning
 
-__all__ = ["SupportsAclose", "describe_task", "drain", "silence", "stuck_frame"]
+__all__ = ["SupportsAclose", "drain", "silence", "warn_left_behind"]
 
 log = logging.getLogger("synapse_sync")
 
@@ -69,7 +71,7 @@ def silence(tasks: Iterable[asyncio.Task[Any]]) -> None:
         task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
-def stuck_frame(ident: int | None) -> str:
+def _stuck_frame(ident: int | None) -> str:
     """Where the thread ``ident`` is right now (the loop thread when it is blocked)."""
     frame = sys._current_frames().get(ident) if ident is not None else None
     if frame is None:
@@ -78,9 +80,37 @@ def stuck_frame(ident: int | None) -> str:
     return f"{summary.filename}:{summary.lineno} in {summary.name}"
 
 
-async def _bounded(aw: Awaitable[Any], deadline: float, what: str) -> None:
+def warn_left_behind(
+    loop: asyncio.AbstractEventLoop, blocked: int | None, stuck: list[str], bound: float
+) -> None:
+    """Warn (``FacadeShutdownWarning``) about what a shutdown bounded by ``bound`` s left.
+
+    ``blocked``: the id of a loop thread that stayed blocked; ``stuck``: the tasks that
+    ignored cancellation.
+    """
+    if blocked is not None:
+        try:
+            tasks = "; ".join(describe_task(t) for t in asyncio.all_tasks(loop)) or "none"
+        except RuntimeError:
+            tasks = "(could not list the tasks)"
+        message = (
+            f"the facade's loop thread is still blocked after {bound:g} s (at "
+            f"{_stuck_frame(blocked)}); abandoning it (daemon thread). Tasks left: {tasks}"
+        )
+    elif stuck:
+        message = (
+            f"{len(stuck)} task(s) ignored cancellation for {bound:g} s and were abandoned "
+            f"at shutdown: {'; '.join(stuck)}"
+        )
+    else:
+        return
+    warnings.warn(f"synapse_sync: {message}", FacadeShutdownWarning, stacklevel=4)
+
+
+async def _bounded(step: Callable[[], Awaitable[Any]], deadline: float, what: str) -> None:
+    """Run one shutdown step by ``deadline``; a failure (even a synchronous one) is logged."""
     try:
-        await asyncio.wait_for(aw, _remaining(deadline))
+        await asyncio.wait_for(step(), _remaining(deadline))
     except asyncio.TimeoutError:
         log.warning("synapse_sync shutdown: %s did not finish in time", what)
     except Exception:
@@ -102,7 +132,6 @@ async def _stop_executor(executor: LoopExecutor, deadline: float) -> None:
 async def drain(
     deadline: float,
     closers: list[weakref.ref[SupportsAclose]],
-    on_stuck: Callable[[list[asyncio.Task[Any]]], None],
     executor: LoopExecutor,
 ) -> list[str]:
     """Cancel and await every other task, close resources, finalize; return what is stuck.
@@ -121,9 +150,9 @@ async def drain(
     for ref in reversed(closers):
         resource = ref()
         if resource is not None:
-            await _bounded(resource.aclose(), deadline, f"{describe(type(resource))}.aclose()")
-    await _bounded(loop.shutdown_asyncgens(), deadline, "shutdown_asyncgens()")
+            await _bounded(resource.aclose, deadline, f"{describe(type(resource))}.aclose()")
+    await _bounded(loop.shutdown_asyncgens, deadline, "shutdown_asyncgens()")
     await _stop_executor(executor, deadline)
     stuck = [t for t in stuck if not t.done()]
-    on_stuck(stuck)
+    silence(stuck)  # reported by the caller's warning instead
     return [describe_task(t) for t in stuck]

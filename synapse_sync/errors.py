@@ -1,9 +1,9 @@
 """Exceptions and warnings raised by the sync facade runtime itself.
 
 Errors raised by the SDK's coroutines are re-raised unchanged (same type, same object);
-they are importable from here too (``synapse_sync.errors.AuthenticationError`` is
-``synapse_async.errors.AuthenticationError``). The classes defined here only describe
-failures of the facade. The tree::
+everything ``synapse_async.errors`` exports is importable from here too
+(``synapse_sync.errors.AuthenticationError`` is ``synapse_async.errors.AuthenticationError``).
+The classes defined here only describe failures of the facade. The tree::
 
     synapse_async.SynapseError
     └── FacadeError                    root of the facade's own failures
@@ -25,38 +25,11 @@ from __future__ import annotations
 
 import builtins
 
-from synapse_async.errors import (
-    APIError,
-    AuthenticationError,
-    ChecksumMismatchError,
-    ConfigurationError,
-    ConflictError,
-    FileChangedError,
-    ImportFailedError,
-    InsufficientCreditsError,
-    InvalidInputError,
-    LoopMismatchError,
-    NotFoundError,
-    PageFetchError,
-    PermissionDeniedError,
-    ProjectStateError,
-    RateLimitError,
-    ServerError,
-    SynapseError,
-    TimeoutError,
-    TransportError,
-    UnexpectedResponseError,
-    UploadError,
-    ValidationError,
-    WebhookVerificationError,
-)
+from synapse_async import errors as _sdk_errors
+from synapse_async.errors import *  # noqa: F403  (every SDK error: same classes, same names)
+from synapse_async.errors import SynapseError
 
 __all__ = [
-    "APIError",
-    "AuthenticationError",
-    "ChecksumMismatchError",
-    "ConfigurationError",
-    "ConflictError",
     "FacadeClosedError",
     "FacadeCrashedError",
     "FacadeError",
@@ -65,25 +38,8 @@ __all__ = [
     "FacadeRunningLoopWarning",
     "FacadeShutdownWarning",
     "FacadeTimeoutError",
-    "FileChangedError",
-    "ImportFailedError",
-    "InsufficientCreditsError",
-    "InvalidInputError",
-    "LoopMismatchError",
-    "NotFoundError",
-    "PageFetchError",
-    "PermissionDeniedError",
-    "ProjectStateError",
-    "RateLimitError",
-    "ServerError",
-    "SynapseError",
-    "TimeoutError",
-    "TransportError",
-    "UnexpectedResponseError",
-    "UploadError",
-    "ValidationError",
-    "WebhookVerificationError",
 ]
+__all__ += _sdk_errors.__all__  # derived, so the SDK's list and this one cannot drift
 
 
 class FacadeError(SynapseError):

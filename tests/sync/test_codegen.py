@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
 import subprocess
 import sys
+import textwrap
 import types
 from pathlib import Path
 from typing import Any
@@ -235,3 +237,16 @@ def test_reprs_name_the_sync_class() -> None:
     assert repr(client.tasks) == "Tasks()"
     assert repr(client.tasks.list(project=1)).startswith("Paginator(path='sdk/tasks/'")
     assert "secret-token" not in repr(client)
+
+
+def test_fill_packs_items_and_breaks_an_overlong_annotation() -> None:
+    union = " | ".join(f"VeryLongTypeName{i}[int]" for i in range(6))
+    params = ["self", "a: int", f"b: {union}", "*", "c: str = 'x'", "**kw: Any"]
+    line = f"    def f({_codegen.SEP.join(params)}) -> dict[str, int]:"
+    text = _codegen._fill(line)
+    assert max(len(row) for row in text.splitlines()) <= _codegen.LINE_LENGTH
+    assert len(text.splitlines()) < len(params)  # packed, not one parameter per line
+    tree = ast.parse(textwrap.dedent(text) + "\n    pass\n")
+    assert ast.unparse(tree) == ast.unparse(
+        ast.parse(line.replace(_codegen.SEP, ", ").strip() + " pass")
+    )

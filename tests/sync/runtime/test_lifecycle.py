@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 
@@ -13,6 +13,7 @@ from synapse_sync import (
     FacadeCrashedError,
     FacadeShutdownWarning,
     Portal,
+    State,
     get_portal,
 )
 from tests.sync.runtime.conftest import loop_threads
@@ -233,3 +234,29 @@ def test_close_on_the_loop_thread_is_refused(portal: Portal) -> None:
         return "closed"
 
     assert portal.call(close_inside) == "refused"
+
+
+def test_an_aclose_that_raises_at_once_is_logged_and_shutdown_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed: list[str] = []
+
+    class Quiet:
+        async def aclose(self) -> None:
+            closed.append("quiet")
+
+    class Broken:
+        def aclose(self) -> Awaitable[None]:  # fails before returning an awaitable
+            raise OSError("socket already gone")
+
+    p = Portal()
+    quiet, broken = Quiet(), Broken()
+    p.close_on_shutdown(quiet)
+    p.close_on_shutdown(broken)  # closed first (last registered)
+    assert p.call(add, 1, 2) == 3
+    with caplog.at_level("WARNING", logger="synapse_sync"):
+        p.close()  # does not raise
+    assert closed == ["quiet"]  # the later steps still ran
+    assert p.state is State.CLOSED
+    failed = [r for r in caplog.records if "Broken.aclose() failed" in r.getMessage()]
+    assert len(failed) == 1 and isinstance(failed[0].exc_info[1], OSError)  # type: ignore[index]

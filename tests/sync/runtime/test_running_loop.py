@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from synapse_sync import FacadeRunningLoopError, FacadeRunningLoopWarning, Portal, _portal
+from synapse_sync import FacadeRunningLoopError, FacadeRunningLoopWarning, Portal, _calls
 from synapse_sync._calls import public_name
 
 
@@ -42,7 +42,7 @@ def _under_running_loop(portal: Portal) -> tuple[list[int], list[warnings.Warnin
 @pytest.fixture(autouse=True)
 def _fresh_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     """The warning is once per process: let each test see its first time."""
-    monkeypatch.setattr(_portal, "_warned_running_loop", False)
+    monkeypatch.setattr(_calls, "_warned_running_loop", False)
 
 
 def test_call_inside_asyncio_run_works_and_warns_once_per_process(portal: Portal) -> None:
