@@ -265,7 +265,7 @@ def _speedup(sdk: list[float], official: list[float]) -> float:
     return summarize(official)["median"] / summarize(sdk)["median"]
 
 
-BANDWIDTH = 4 * 2**20
+BANDWIDTH = 8 * 2**20
 """Bytes/s per connection in the bandwidth-limited variant (a 20 ms round trip with a
 64 KiB-ish TCP window carries a few MB/s per connection on a real network)."""
 

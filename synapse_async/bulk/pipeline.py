@@ -152,15 +152,16 @@ def _hash_entries(entries: list[_Entry]) -> list[OSError | None]:
 
 def _stat_file(path: Path) -> os.stat_result:
     """Stat a file to upload; raise InvalidInputError naming what is wrong with it."""
-    shown = repr(str(path))
+    name = str(path)
+    shown = repr(name)
     try:
-        str(path).encode("utf-8")
+        name.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInputError(
             f"file name {os.fsencode(path)!r} is not valid UTF-8; rename the file"
         ) from None
     try:
-        st = path.stat()
+        st = os.stat(name)
     except FileNotFoundError:
         if path.is_symlink():
             raise InvalidInputError(f"{shown} is a broken symlink") from None
@@ -173,7 +174,7 @@ def _stat_file(path: Path) -> os.stat_result:
         raise InvalidInputError(f"{shown} is a directory; pass a file")
     if not stat.S_ISREG(st.st_mode):
         raise InvalidInputError(f"{shown} is not a regular file (a FIFO, socket or device)")
-    if not os.access(path, os.R_OK):
+    if not os.access(name, os.R_OK):
         raise InvalidInputError(f"{shown} is not readable (check its permissions)")
     return st
 
@@ -345,7 +346,13 @@ class BulkUpload:
                 "for a folder use synapse_async.bulk.scan_directory(folder, ...)"
             )
         started = time.monotonic()
-        await self._check_targets()
+        try:  # both targets at once (a journal is opened only for targets that exist)
+            async with anyio.create_task_group() as checks:
+                checks.start_soon(self._check_collection)
+                if self._project is not None:
+                    checks.start_soon(self._check_project, self._project)
+        except Exception as exc:
+            raise _first_error(exc) from None
         if self._journal_path is not None:
             self._journal = await anyio.to_thread.run_sync(
                 lambda: Journal(
@@ -373,7 +380,7 @@ class BulkUpload:
             )
         return self._report
 
-    async def _check_targets(self) -> None:
+    async def _check_collection(self) -> None:
         try:
             data = await self._http.request(
                 "GET",
@@ -387,13 +394,14 @@ class BulkUpload:
             ) from exc
         specs = data.get("file_specifications") if isinstance(data, dict) else None
         self._specs = [s for s in specs or [] if isinstance(s, dict)]
-        if self._project is not None:
-            try:
-                await self._http.request("GET", f"projects/{self._project}/")
-            except NotFoundError as exc:
-                raise InvalidInputError(
-                    f"project {self._project} does not exist (404); check the id"
-                ) from exc
+
+    async def _check_project(self, project: int) -> None:
+        try:
+            await self._http.request("GET", f"projects/{project}/")
+        except NotFoundError as exc:
+            raise InvalidInputError(
+                f"project {project} does not exist (404); check the id"
+            ) from exc
 
     async def _journal_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._journal_lock)

@@ -151,7 +151,11 @@ def _scan(
 ) -> Iterator[BulkItem]:
     found = 0
     for _directory, entries in _walk(base, recursive):
-        names = [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
+        names = (
+            entries
+            if pattern == "*"
+            else [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
+        )
         if len(specs) == 1:
             slot = str(specs[0]["name"])
             for entry in names:
