@@ -1,11 +1,12 @@
 """Before/after on a loaded machine: two source trees, client processes alternating.
 
-``python -m benchmarks.ab BASE_TREE NEW_TREE [listing] [upload]`` runs the listing client
-(10k tasks, 16 pages in flight, emulator ``--latency-ms 20``; 8 runs per tree) and the upload
-client (256 MiB over loopback, no caps; 6 runs per tree) from each tree in turn, ABAB then
-BABA, against one emulator process, so both trees see the same load. Make a tree with
-``git archive REV | tar -x -C DIR``. Prints medians, minima and the new/base ratios; CPU
-(user + sys of the client process) is the figure that load disturbs least.
+``python -m benchmarks.ab BASE_TREE NEW_TREE [listing] [upload] [sync_overhead]`` runs the
+listing client (10k tasks, 16 pages in flight, emulator ``--latency-ms 20``; 8 runs per tree),
+the upload client (256 MiB over loopback, no caps; 6 runs per tree) and the sync facade's
+per-call measurement (``benchmarks.sync_overhead --client``; 3 processes per tree) from each
+tree in turn, ABAB then BABA, against one emulator process, so both trees see the same load.
+Make a tree with ``git archive REV | tar -x -C DIR``. Prints medians, minima and the new/base
+ratios; CPU (user + sys of the client process) is the figure that load disturbs least.
 """
 
 from __future__ import annotations
@@ -121,6 +122,19 @@ def main() -> None:
                 )
         finally:
             shutil.rmtree(root, ignore_errors=True)
+    if "sync_overhead" in which:
+        runs = _alternate(trees, 3, "benchmarks.sync_overhead", "--client")
+        print("sync facade per call (median of each process's rounds):")
+        for name, results in runs.items():
+            facade = [statistics.median(r["samples"]["facade"]) for r in results]
+            bare = [statistics.median(r["samples"]["bare"]) for r in results]
+            ratios = [r["ratio_median"] for r in results]
+            print(
+                f"  {name}: facade {', '.join(f'{x:.1f}' for x in facade)} us, bare "
+                f"{', '.join(f'{x:.1f}' for x in bare)} us, facade/bare "
+                f"{', '.join(f'{x:.2f}' for x in ratios)}",
+                flush=True,
+            )
     print(f"load average at end {os.getloadavg()}", flush=True)
 
 
