@@ -35,7 +35,10 @@ WAIT_SLICE = 0.1
 # After Ctrl-C or a facade timeout, how long to wait for the cancelled task's cleanup.
 CANCEL_GRACE = 5.0
 SHUTDOWN_TIMEOUT = 5.0
-DEFAULT_BATCH = 64
+# Items the loop may hold ahead of the caller of a sync iterator. Several pages' worth: with
+# less than a page (it was 64) the loop parked after every page of a listing until the
+# calling thread had woken up and taken it, so the two threads ran one after the other.
+DEFAULT_BATCH = 1024
 
 _POLICIES: tuple[RunningLoopPolicy, ...] = ("warn", "raise", "ignore")
 

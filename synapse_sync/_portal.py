@@ -75,7 +75,8 @@ class Portal(LoopThread):
         shutdown_timeout: bound in seconds on ``close()`` and on the exit hook (default:
             ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT``, else 5).
         cancel_grace: after Ctrl-C or a timeout, how long to wait for the cancelled task.
-        batch_size: items fetched per hop by ``iterate`` (default 64).
+        batch_size: items the loop may buffer ahead of the caller of ``iterate`` and
+            ``iterate_flat`` (default 1024); each hop takes all that are buffered.
 
     The loop thread starts on the first call, not here. Use as a context manager, or call
     ``close()``; the atexit hook closes whatever is left.
