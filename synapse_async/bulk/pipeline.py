@@ -46,7 +46,7 @@ __all__ = ["BulkUpload"]
 
 T = TypeVar("T")
 
-_READ_CHUNK = 64  # items read from the input per thread hop / journal lookup
+_READ_CHUNK = 512  # items read from the input per thread hop / journal lookup
 _HASHERS = 4
 _HASH_BATCH = 32  # items hashed per thread hop at most ...
 _HASH_BATCH_BYTES = 4 * 2**20  # ... and bytes: a batch of large files must not gate the sends
