@@ -186,7 +186,8 @@ def _compile_structure(
     same run; ``Task`` from the emulator), and the listing decodes every item it yields.
     """
     hints = typing.get_type_hints(cls)
-    fields = [a for a in attrs.fields(cls) if a.name != "extra"]
+    # fields with init=False are set by attrs itself, never from the JSON
+    fields = [a for a in attrs.fields(cls) if a.name != "extra" and a.init]
     field_names = frozenset(a.name for a in fields)
     name = cls.__name__
     src = _Source()

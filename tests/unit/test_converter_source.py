@@ -39,3 +39,13 @@ def test_generated_structure_functions_build_objects_through_the_attrs_init() ->
     probe = make_converter().structure({"id": 3, "name": "x", "new": 1}, Probe)
     assert (probe.id, probe.name, probe.extra) == (3, "x", {"new": 1})
     assert len(calls) == 1  # not slots written behind attrs' back
+
+
+def test_a_field_attrs_sets_itself_is_not_read_from_the_json() -> None:
+    @attrs.frozen
+    class WithDerived(Model):
+        id: int
+        derived: int = attrs.field(init=False, default=5)
+
+    got = make_converter().structure({"id": 1, "derived": 9}, WithDerived)
+    assert (got.id, got.derived, got.extra) == (1, 5, {"derived": 9})
