@@ -55,8 +55,10 @@ class KillOnce:
 
 @pytest.fixture
 def slow_emulator() -> Any:
-    """Every request takes 30 ms: a shard of 120 small files runs for seconds."""
-    with running_emulator(faults=Faults(latency=0.03)) as emu:
+    """Every request takes 100 ms: a shard of 120 small files runs for several seconds, so
+    the progress callback sees files done while a shard worker is still there to be killed,
+    even on a loaded machine (at 30 ms both shards could end before the first report)."""
+    with running_emulator(faults=Faults(latency=0.1)) as emu:
         yield emu
 
 
