@@ -22,6 +22,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream as ObjectReceiveStream
 from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
 
+from synapse_async._tasks import first_error
 from synapse_async._validation import check_int_range
 from synapse_async.bulk.items import BulkItem, check_slots, item_key, to_item
 from synapse_async.bulk.journal import FileState, Journal, JournalRow
@@ -346,13 +347,10 @@ class BulkUpload:
                 "for a folder use synapse_async.bulk.scan_directory(folder, ...)"
             )
         started = time.monotonic()
-        try:  # both targets at once (a journal is opened only for targets that exist)
-            async with anyio.create_task_group() as checks:
-                checks.start_soon(self._check_collection)
-                if self._project is not None:
-                    checks.start_soon(self._check_project, self._project)
-        except Exception as exc:
-            raise _first_error(exc) from None
+        async with first_error() as checks:  # both targets at once; the journal after them
+            checks.start_soon(self._check_collection)
+            if self._project is not None:
+                checks.start_soon(self._check_project, self._project)
         if self._journal_path is not None:
             self._journal = await anyio.to_thread.run_sync(
                 lambda: Journal(
