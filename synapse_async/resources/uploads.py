@@ -62,7 +62,7 @@ class AsyncUploads(AsyncResource):
             UploadError: a part kept failing (``.part`` names it, ``.reason`` says why) or
                 the server refused to complete; call again to resume.
         """
-        return await self._upload(
+        return await Uploader(self._http, self._decode).upload(
             path,
             part_size=part_size,
             max_concurrency=max_concurrency,
@@ -71,29 +71,26 @@ class AsyncUploads(AsyncResource):
             cache_dir=cache_dir,
         )
 
-    async def _upload(
+    async def _upload_hashed(
         self,
         path: str | os.PathLike[str],
+        known_md5: tuple[int, int, str],
         *,
-        part_size: int = DEFAULT_PART_SIZE,
-        max_concurrency: int = 8,
-        on_progress: Callable[[int, int], None] | None = None,
-        resume: bool = True,
-        cache_dir: str | os.PathLike[str] | None = None,
-        known_md5: tuple[int, int, str] | None = None,
+        on_progress: Callable[[int, int], None] | None,
+        max_concurrency: int,
     ) -> UploadResult:
-        """``upload_file``, plus the whole-file MD5 when the caller already has it.
+        """``upload_file`` (its defaults) of a file whose MD5 the caller already has.
 
         ``known_md5`` is ``(size, mtime_ns, md5)``: a bulk upload hashes every file before
         sending it, and a file that still has that size and mtime is not hashed again.
         """
         return await Uploader(self._http, self._decode).upload(
             path,
-            part_size=part_size,
+            part_size=DEFAULT_PART_SIZE,
             max_concurrency=max_concurrency,
             on_progress=on_progress,
-            resume=resume,
-            cache_dir=cache_dir,
+            resume=True,
+            cache_dir=None,
             known_md5=known_md5,
         )
 
