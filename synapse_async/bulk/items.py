@@ -12,7 +12,7 @@ import attrs
 
 from synapse_async.errors import InvalidInputError
 
-__all__ = ["BulkItem", "check_slots", "item_key", "to_item"]
+__all__ = ["BulkItem", "absolute_paths", "check_slots", "item_key", "to_item"]
 
 
 def _to_files(value: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
@@ -24,9 +24,12 @@ def _to_files(value: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
     for slot, path in value.items():
         if not isinstance(slot, str) or not slot:
             raise InvalidInputError(f"a slot name must be a non-empty string, got {slot!r}")
-        if not isinstance(path, (str, os.PathLike)):
+        if isinstance(path, Path):  # a scan's paths: building them again costs 2 us each
+            files[slot] = path
+        elif isinstance(path, (str, os.PathLike)):
+            files[slot] = Path(path)
+        else:
             raise InvalidInputError(f"slot {slot!r}: expected a file path, got {path!r}")
-        files[slot] = Path(path)
     return files
 
 
@@ -111,10 +114,19 @@ def check_slots(item: BulkItem, specs: Sequence[Mapping[str, Any]], collection: 
             )
 
 
-def item_key(item: BulkItem) -> str:
-    """A stable key for an item: a digest of its slots and absolute file paths."""
+def absolute_paths(item: BulkItem) -> dict[str, bytes]:
+    """Each slot's absolute file path, as bytes (what keys and duplicate checks compare)."""
+    return {slot: os.fsencode(os.path.abspath(path)) for slot, path in item.files.items()}
+
+
+def item_key(item: BulkItem, absolute: dict[str, bytes] | None = None) -> str:
+    """A stable key for an item: a digest of its slots and absolute file paths.
+
+    ``absolute`` is ``absolute_paths(item)`` when the caller has it already.
+    """
+    if absolute is None:
+        absolute = absolute_paths(item)
     digest = hashlib.sha256()
-    for slot in sorted(item.files):
-        digest.update(slot.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(os.fsencode(os.path.abspath(item.files[slot])) + b"\0")
+    for slot in sorted(absolute):
+        digest.update(slot.encode("utf-8", "surrogateescape") + b"\0" + absolute[slot] + b"\0")
     return digest.hexdigest()[:40]

@@ -24,7 +24,7 @@ from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
 
 from synapse_async._tasks import first_error
 from synapse_async._validation import check_int_range
-from synapse_async.bulk.items import BulkItem, check_slots, item_key, to_item
+from synapse_async.bulk.items import BulkItem, absolute_paths, check_slots, item_key, to_item
 from synapse_async.bulk.journal import FileState, Journal, JournalRow
 from synapse_async.bulk.report import BulkFailure, BulkProgress, BulkUploadReport
 from synapse_async.errors import (
@@ -48,6 +48,7 @@ __all__ = ["BulkUpload"]
 T = TypeVar("T")
 
 _READ_CHUNK = 512  # items read from the input per thread hop / journal lookup
+_READ_AHEAD = 4  # chunks read before the stages take them (while the targets are checked)
 _HASHERS = 4
 _HASH_BATCH = 32  # items hashed per thread hop at most ...
 _HASH_BATCH_BYTES = 4 * 2**20  # ... and bytes: a batch of large files must not gate the sends
@@ -154,13 +155,24 @@ def _hash_entries(entries: list[_Entry]) -> list[OSError | None]:
 def _stat_file(path: Path) -> os.stat_result:
     """Stat a file to upload; raise InvalidInputError naming what is wrong with it."""
     name = str(path)
-    shown = repr(name)
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInputError(
             f"file name {os.fsencode(path)!r} is not valid UTF-8; rename the file"
         ) from None
+    try:
+        st = os.stat(name)
+        if stat.S_ISREG(st.st_mode) and os.access(name, os.R_OK):
+            return st
+    except OSError:
+        pass
+    return _explain_stat_failure(path, name)
+
+
+def _explain_stat_failure(path: Path, name: str) -> os.stat_result:
+    """Stat ``path`` again and raise InvalidInputError naming what is wrong with it."""
+    shown = repr(name)
     try:
         st = os.stat(name)
     except FileNotFoundError:
@@ -347,24 +359,24 @@ class BulkUpload:
                 "for a folder use synapse_async.bulk.scan_directory(folder, ...)"
             )
         started = time.monotonic()
-        async with first_error() as checks:  # both targets at once; the journal after them
-            checks.start_soon(self._check_collection)
-            if self._project is not None:
-                checks.start_soon(self._check_project, self._project)
-        if self._journal_path is not None:
-            self._journal = await anyio.to_thread.run_sync(
-                lambda: Journal(
-                    Path(self._journal_path),  # type: ignore[arg-type]
-                    collection=self._collection,
-                    project=self._project,
-                )
-            )
+        # The input is read while the target checks wait for the server: a rerun that
+        # finds everything done is mostly reading and stat-ing it.
+        chunks, chunks_recv = anyio.create_memory_object_stream[list[Any]](_READ_AHEAD)
         try:
-            await self._replay_pending()
-            try:
-                await self._run_stages(items)
-            except Exception as exc:  # a task group's ExceptionGroup: raise the SDK error
-                raise _first_error(exc) from None
+            async with anyio.create_task_group() as reading:
+                reading.start_soon(self._read_input, items, chunks)
+                try:
+                    async with first_error() as checks:  # both targets at once
+                        checks.start_soon(self._check_collection)
+                        if self._project is not None:
+                            checks.start_soon(self._check_project, self._project)
+                    await self._open_journal()  # after the checks: never a journal for a typo
+                    await self._replay_pending()
+                    await self._run_stages(chunks_recv)
+                finally:
+                    reading.cancel_scope.cancel()  # when the stages stopped early
+        except Exception as exc:  # a task group's ExceptionGroup: raise the SDK error
+            raise _first_error(exc) from None
         finally:
             if self._journal is not None:
                 self._journal.close()
@@ -400,6 +412,24 @@ class BulkUpload:
             raise InvalidInputError(
                 f"project {project} does not exist (404); check the id"
             ) from exc
+
+    async def _open_journal(self) -> None:
+        path = self._journal_path
+        if path is not None:
+            self._journal = await anyio.to_thread.run_sync(
+                lambda: Journal(Path(path), collection=self._collection, project=self._project)
+            )
+
+    async def _read_input(
+        self, items: Iterable[Any] | AsyncIterable[Any], out: ObjectSendStream[list[Any]]
+    ) -> None:
+        """Stage 0: the input in chunks of ``_READ_CHUNK`` values, read ahead of their use."""
+        async with out:
+            async for chunk in _aiter_chunks(items, _READ_CHUNK):
+                try:
+                    await out.send(chunk)
+                except anyio.BrokenResourceError:  # the stages stopped (fail_fast)
+                    return
 
     async def _journal_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._journal_lock)
@@ -437,7 +467,7 @@ class BulkUpload:
                 list(zip(batch.keys, ids, strict=True)),
             )
 
-    async def _run_stages(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
+    async def _run_stages(self, chunks: ObjectReceiveStream[list[Any]]) -> None:
         hash_send, hash_recv = anyio.create_memory_object_stream[_Entry](256)
         dedupe_send, dedupe_recv = anyio.create_memory_object_stream[_Entry](512)
         send_send, send_recv = anyio.create_memory_object_stream[_Entry](256)
@@ -449,7 +479,7 @@ class BulkUpload:
                 self._cancel = tg.cancel_scope
                 tg.start_soon(
                     self._produce,
-                    items,
+                    chunks,
                     hash_send,
                     dedupe_send.clone(),
                     unit_send.clone(),
@@ -541,16 +571,15 @@ class BulkUpload:
 
     def _prepare(self, index: int, raw: Any) -> _Entry | tuple[int, dict[str, str], Exception]:
         """Validate one input value and stat its files (runs in a worker thread)."""
-        paths: dict[str, str] = {}
+        item: BulkItem | None = None
         try:
             item = to_item(raw)
-            paths = {s: str(p) for s, p in item.files.items()}
             check_slots(item, self._specs, self._collection)
-            entry = _Entry(index=index, key=item_key(item), item=item)
+            absolute = absolute_paths(item)
+            entry = _Entry(index=index, key=item_key(item, absolute), item=item)
             for slot, path in item.files.items():
-                ident = hash(os.fsencode(os.path.abspath(path)))
-                first = self._seen_paths.setdefault(ident, index)
-                if first != index or any(f.path == path for f in entry.files):
+                first = self._seen_paths.setdefault(hash(absolute[slot]), index)
+                if first != index or (entry.files and any(f.path == path for f in entry.files)):
                     raise InvalidInputError(
                         f"duplicate path {str(path)!r} (also in item #{first}); each file "
                         "goes into one data unit once"
@@ -559,27 +588,34 @@ class BulkUpload:
                 entry.files.append(_File(slot, path, st.st_size, st.st_mtime_ns))
             return entry
         except (InvalidInputError, OSError) as exc:
-            return (index, paths, exc)
+            return (index, {s: str(p) for s, p in item.files.items()} if item else {}, exc)
 
     def _prepare_chunk(
         self, start: int, chunk: list[Any]
-    ) -> list[_Entry | tuple[int, dict[str, str], Exception]]:
-        return [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
+    ) -> tuple[list[_Entry | tuple[int, dict[str, str], Exception]], dict[str, JournalRow]]:
+        """Prepare a chunk of input values and look their keys up in the journal.
+
+        One worker-thread hop for both (the journal has its own lock).
+        """
+        prepared = [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
+        if self._journal is None:
+            return prepared, {}
+        return prepared, self._journal.lookup([p.key for p in prepared if isinstance(p, _Entry)])
 
     async def _produce(
         self,
-        items: Iterable[Any] | AsyncIterable[Any],
+        chunks: ObjectReceiveStream[list[Any]],
         to_hash: ObjectSendStream[_Entry],
         to_dedupe: ObjectSendStream[_Entry],
         to_units: ObjectSendStream[_Entry],
         to_tasks: ObjectSendStream[_Entry],
     ) -> None:
-        async with to_hash, to_dedupe, to_units, to_tasks:
+        async with chunks, to_hash, to_dedupe, to_units, to_tasks:
             index = 0
-            async for chunk in _aiter_chunks(items, _READ_CHUNK):
+            async for chunk in chunks:
                 start = index
                 index += len(chunk)
-                prepared = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
+                prepared, rows = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
                 self._report.items += len(chunk)
                 entries: list[_Entry] = []
                 for p in prepared:
@@ -589,9 +625,6 @@ class BulkUpload:
                         self._report.bytes_total += sum(f.size for f in p.files)
                     else:
                         self._fail(None, *p)
-                rows: dict[str, JournalRow] = {}
-                if self._journal is not None and entries:
-                    rows = await self._journal_call(self._journal.lookup, [e.key for e in entries])
                 changed: list[str] = []
                 for entry in entries:
                     row = rows.get(entry.key)

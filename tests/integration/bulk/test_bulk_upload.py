@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,38 @@ async def test_fail_fast_stops_at_first_bad_item(
     report = info.value.report
     assert report.failures[0].index == 0 and "no such file" in report.failures[0].message
     assert emulator.store.count("data_units", data_collection=collection) < 200
+
+
+async def test_fail_fast_stops_reading_a_long_input(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
+    # The input is read ahead of the stages; when they stop, the reader stops too (no hang,
+    # and a generator is not drained to its end).
+    files = make_files(tmp_path / "in", 5)
+    taken = 0
+
+    def items() -> Iterator[dict[str, Any]]:
+        nonlocal taken
+        yield {"files": {"image": tmp_path / "missing.jpg"}}
+        for i in range(100_000):
+            taken += 1
+            yield {"files": {"image": files[i % 5]}}
+
+    with pytest.raises(BulkUploadError):
+        await client.data_collections.upload(collection, items(), fail_fast=True)
+    assert taken < 50_000
+
+
+async def test_a_failed_check_creates_no_journal(
+    client: AsyncClient, collection: int, tmp_path: Path
+) -> None:
+    files = make_files(tmp_path / "in", 3)
+    journal = tmp_path / "up.journal"
+    with pytest.raises(InvalidInputError, match="data collection 999 does not exist"):
+        await client.data_collections.upload(
+            999, [{"files": {"image": p}} for p in files], journal=journal
+        )
+    assert not journal.exists()
 
 
 async def test_missing_collection_and_project_are_typed_errors(
