@@ -444,16 +444,16 @@ class BulkUpload:
                 continue
             try:
                 if batch.kind == "unit":
-                    units = await self._units.create(batch.payload, idempotency_key=batch.idem_key)
-                    ids = [u.id for u in units]
+                    ids = await self._units._create_ids(
+                        batch.payload, idempotency_key=batch.idem_key
+                    )
                 else:
                     assert self._project is not None  # the journal's project matched
-                    tasks = await self._tasks.create(
+                    ids = await self._tasks._create_ids(
                         self._project,
                         [{"data_unit": u} for u in batch.payload],
                         idempotency_key=batch.idem_key,
                     )
-                    ids = [t.id for t in tasks]
             except (ValidationError, NotFoundError):
                 # Refused, so nothing was created: its items go through the pipeline again.
                 await self._journal_call(
@@ -871,7 +871,7 @@ class BulkUpload:
                         [(e.key, b) for e, b in zip(batch, bodies, strict=True)],
                     )
                 try:
-                    units = await self._units.create(bodies, idempotency_key=idem)
+                    units = await self._units._create_ids(bodies, idempotency_key=idem)
                     if len(units) != len(batch):
                         raise InvalidInputError(
                             f"the server created {len(units)} data units for {len(batch)}"
@@ -884,14 +884,14 @@ class BulkUpload:
                     for entry in batch:
                         self._fail_entry(entry, exc)
                     return
-                for entry, unit in zip(batch, units, strict=True):
-                    entry.unit_id = unit.id
+                for entry, unit_id in zip(batch, units, strict=True):
+                    entry.unit_id = unit_id
                 if self._journal is not None and idem is not None:
                     await self._journal_call(
                         self._journal.finish_batch,
                         "unit",
                         idem,
-                        [(e.key, u.id) for e, u in zip(batch, units, strict=True)],
+                        [(e.key, u) for e, u in zip(batch, units, strict=True)],
                     )
                 for entry in batch:
                     if self._project is None:
@@ -916,7 +916,7 @@ class BulkUpload:
                 self._journal.begin_batch, "task", [(e.key, e.unit_id) for e in batch]
             )
         try:
-            tasks = await self._tasks.create(
+            tasks = await self._tasks._create_ids(
                 self._project, [{"data_unit": e.unit_id} for e in batch], idempotency_key=idem
             )
         except SynapseError as exc:
@@ -927,14 +927,14 @@ class BulkUpload:
             for entry in batch:
                 self._fail_entry(entry, exc)
             return
-        for entry, task in zip(batch, tasks, strict=True):
-            entry.task_id = task.id
+        for entry, task_id in zip(batch, tasks, strict=True):
+            entry.task_id = task_id
         if self._journal is not None and idem is not None:
             await self._journal_call(
                 self._journal.finish_batch,
                 "task",
                 idem,
-                [(e.key, t.id) for e, t in zip(batch, tasks, strict=True)],
+                [(e.key, t) for e, t in zip(batch, tasks, strict=True)],
             )
         for entry in batch:
             self._item_finished(entry)

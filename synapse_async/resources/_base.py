@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse_async._validation import is_int
-from synapse_async.errors import InvalidInputError
+from synapse_async.errors import InvalidInputError, UnexpectedResponseError
 from synapse_async.models._converter import structure, structurer
 from synapse_async.pagination import AsyncPaginator
 
@@ -44,6 +44,22 @@ def created_items(data: Any) -> list[Any]:
     if isinstance(data, Mapping) and isinstance(data.get("results"), list):
         return list(data["results"])
     return [data]
+
+
+def created_id(item: Any, what: str) -> int:
+    """The ``id`` of one record of a batch create reply.
+
+    Raises:
+        UnexpectedResponseError: the record has no integer id.
+    """
+    value = item.get("id") if isinstance(item, Mapping) else None
+    if type(value) is not int:
+        raise UnexpectedResponseError(
+            f"the server's reply to a {what} batch holds a record without an integer id: "
+            f"{item!r:.200}",
+            status_code=200,
+        )
+    return value
 
 
 class AsyncResource:

@@ -12,7 +12,13 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path
 from synapse_async.models import DataUnit
 from synapse_async.pagination import AsyncPaginator
-from synapse_async.resources._base import AsyncResource, batch_key, check_id, created_items
+from synapse_async.resources._base import (
+    AsyncResource,
+    batch_key,
+    check_id,
+    created_id,
+    created_items,
+)
 
 __all__ = ["DATA_UNIT_BATCH_SIZE", "AsyncDataUnits"]
 
@@ -77,10 +83,21 @@ class AsyncDataUnits(AsyncResource):
         The server answers a batch with ``{"results": [...]}`` (older servers: a bare list, or
         one object); each shape is read.
         """
+        return [self._decode(item, DataUnit) for item in await self._post(units, idempotency_key)]
+
+    async def _create_ids(
+        self, units: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> builtins.list[int]:
+        """``create``, returning only the new ids (a bulk upload needs nothing else)."""
+        return [created_id(item, "data unit") for item in await self._post(units, idempotency_key)]
+
+    async def _post(
+        self, units: Iterable[Mapping[str, Any]], idempotency_key: str | None
+    ) -> builtins.list[Any]:
         checked = [_check_unit(u, i) for i, u in enumerate(units)]
         if not checked:
             raise InvalidInputError("units is empty: pass at least one data unit")
-        created: builtins.list[DataUnit] = []
+        created: builtins.list[Any] = []
         for n, start in enumerate(range(0, len(checked), DATA_UNIT_BATCH_SIZE)):
             key = batch_key(idempotency_key, n)
             data = await self._http.request(
@@ -89,5 +106,5 @@ class AsyncDataUnits(AsyncResource):
                 json_body=checked[start : start + DATA_UNIT_BATCH_SIZE],
                 idempotency_key=key,
             )
-            created.extend(self._decode(item, DataUnit) for item in created_items(data))
+            created.extend(created_items(data))
         return created

@@ -11,7 +11,13 @@ from synapse_async.errors import InvalidInputError
 from synapse_async.http import build_path
 from synapse_async.models import Assignment, Task
 from synapse_async.pagination import AsyncPaginator
-from synapse_async.resources._base import AsyncResource, batch_key, check_id, created_items
+from synapse_async.resources._base import (
+    AsyncResource,
+    batch_key,
+    check_id,
+    created_id,
+    created_items,
+)
 
 __all__ = ["DM_SCHEMA_V1", "TASK_BATCH_SIZE", "AsyncTasks"]
 
@@ -86,11 +92,28 @@ class AsyncTasks(AsyncResource):
         Each batch is retried safely (it carries an idempotency key: a fresh one per call, or
         ``idempotency_key``, batch n > 0 getting ``"<key>-<n>"``).
         """
+        created = await self._post(project, specs, idempotency_key)
+        return [self._decode(item, Task) for item in created]
+
+    async def _create_ids(
+        self,
+        project: int,
+        specs: Iterable[Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> builtins.list[int]:
+        """``create``, returning only the new ids (a bulk upload needs nothing else)."""
+        created = await self._post(project, specs, idempotency_key)
+        return [created_id(item, "task") for item in created]
+
+    async def _post(
+        self, project: int, specs: Iterable[Mapping[str, Any]], idempotency_key: str | None
+    ) -> builtins.list[Any]:
         check_id(project, "project")
         checked = [_check_spec(spec, i) for i, spec in enumerate(specs)]
         if not checked:
             raise InvalidInputError("specs is empty: pass at least one task spec")
-        created: builtins.list[Task] = []
+        created: builtins.list[Any] = []
         for n, start in enumerate(range(0, len(checked), TASK_BATCH_SIZE)):
             batch = checked[start : start + TASK_BATCH_SIZE]
             data = await self._http.request(
@@ -99,7 +122,7 @@ class AsyncTasks(AsyncResource):
                 json_body={"project": project, "data": batch},
                 idempotency_key=batch_key(idempotency_key, n),
             )
-            created.extend(self._decode(item, Task) for item in created_items(data))
+            created.extend(created_items(data))
         return created
 
     async def set_tags(self, task_ids: Iterable[int], tag_ids: Iterable[int]) -> int:

@@ -13,6 +13,7 @@ from synapse_async import (
     ConfigurationError,
     NotFoundError,
     RateLimitError,
+    UnexpectedResponseError,
 )
 from synapse_async.testing import MockTransport, json_response
 from synapse_async.transport import AiohttpTransport, Request, Response
@@ -126,3 +127,19 @@ async def test_the_default_session_takes_proxies_from_the_environment_and_an_ssl
         assert not own.closed  # the caller's session stays the caller's
     with pytest.raises(ConfigurationError):
         AsyncClient(BASE, access_token=TOKEN, transport=object())  # type: ignore[arg-type]
+
+
+async def test_a_batch_reply_without_integer_ids_is_an_unexpected_response(
+    make_client: MakeClient,
+) -> None:
+    # A bulk upload reads only the ids of the units and tasks it creates: a record without
+    # one is reported, never turned into a None id in the journal or the report.
+    def handler(request: Request) -> Response:
+        return json_response({"results": [{"id": 5}, {"id": "6"}]}, status=201)
+
+    client = make_client(handler)
+    units = [{"data_collection": 1, "files": {"image": {"checksum": "0" * 32, "path": "a.jpg"}}}]
+    with pytest.raises(UnexpectedResponseError, match="without an integer id"):
+        await client.data_units._create_ids(units * 2)
+    with pytest.raises(UnexpectedResponseError, match="task batch"):
+        await client.tasks._create_ids(3, [{"data_unit": 1}, {"data_unit": 2}])
