@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import time
@@ -57,17 +58,39 @@ def client(url: str, token: str, project: int, rounds: int) -> dict[str, Any]:
     timed_async()  # warm up both clients: connections open, code paths hot
     timed_sync()
     samples: dict[str, list[float]] = {"async": [], "sync": []}
+    collections = {"async": [0, 0, 0], "sync": [0, 0, 0]}  # per generation, all rounds
+    gc_seconds = {"async": 0.0, "sync": 0.0}
+    current = ["async"]
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+            return
+        collections[current[0]][info["generation"]] += 1
+        gc_seconds[current[0]] += time.perf_counter() - gc_started[0]
+
     items = set()
-    for r in range(rounds):
-        order = [("async", timed_async), ("sync", timed_sync)]
-        for name, fn in order if r % 2 == 0 else order[::-1]:
-            elapsed, n = fn()
-            samples[name].append(elapsed)
-            items.add(n)
+    gc.callbacks.append(on_gc)
+    try:
+        for r in range(rounds):
+            order = [("async", timed_async), ("sync", timed_sync)]
+            for name, fn in order if r % 2 == 0 else order[::-1]:
+                current[0] = name
+                elapsed, n = fn()
+                samples[name].append(elapsed)
+                items.add(n)
+    finally:
+        gc.callbacks.remove(on_gc)
     loop.run_until_complete(aio.aclose())
     loop.close()
     sync.close()
-    return {"samples": samples, "items": sorted(items), "load": os.getloadavg()}
+    return {
+        "samples": samples,
+        "items": sorted(items),
+        "load": os.getloadavg(),
+        "gc": {k: {"collections": collections[k], "seconds": gc_seconds[k]} for k in samples},
+    }
 
 
 def run(*, smoke: bool = False, rounds: int = 3) -> str:
@@ -101,6 +124,15 @@ def run(*, smoke: bool = False, rounds: int = 3) -> str:
             "",
             f"{n:,} tasks, 0 ms latency, warm clients, alternating: sync / async = "
             f"**{ratio:.2f}x**; load average during the run {res['load'][0]:.2f}.",
+            "",
+            "Garbage collector during the measured rounds (collections of generation 0/1/2, "
+            "time): "
+            + "; ".join(
+                f"{k} {'/'.join(map(str, g['collections']))}, {g['seconds'] * 1e3:.1f} ms"
+                for k, g in res["gc"].items()
+            )
+            + ". A sync listing keeps decoded items alive until the calling thread takes "
+            "them, so more of them outlive a young-generation collection.",
             "",
             target(
                 "sync_listing_warm",
