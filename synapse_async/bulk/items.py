@@ -12,7 +12,7 @@ import attrs
 
 from synapse_async.errors import InvalidInputError
 
-__all__ = ["BulkItem", "absolute_paths", "check_slots", "item_key", "to_item"]
+__all__ = ["BulkItem", "SlotRules", "absolute_paths", "check_slots", "item_key", "to_item"]
 
 
 def _to_files(value: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
@@ -91,26 +91,43 @@ def to_item(value: Any) -> BulkItem:
     return BulkItem(files=value["files"], meta=value.get("meta"), groups=value.get("groups"))
 
 
-def check_slots(item: BulkItem, specs: Sequence[Mapping[str, Any]], collection: int) -> None:
+@attrs.frozen
+class SlotRules:
+    """A collection's slot names and required slots, read once per upload."""
+
+    collection: int
+    names: tuple[str, ...]
+    required: tuple[str, ...]
+
+    @classmethod
+    def of(cls, specs: Sequence[Mapping[str, Any]], collection: int) -> SlotRules:
+        """The rules of ``file_specifications`` ``specs`` of data collection ``collection``."""
+        return cls(
+            collection,
+            tuple(str(s.get("name")) for s in specs),
+            tuple(str(s.get("name")) for s in specs if s.get("is_required")),
+        )
+
+
+def check_slots(item: BulkItem, rules: SlotRules) -> None:
     """Check the item's slots against the collection's ``file_specifications``.
 
     Raises:
         InvalidInputError: a slot the collection does not define, or a required slot missing.
     """
-    names = [str(s.get("name")) for s in specs]
-    if not names:
+    if not rules.names:
         return
     for slot in item.files:
-        if slot not in names:
+        if slot not in rules.names:
             raise InvalidInputError(
-                f"slot {slot!r} is not defined by data collection {collection} (its slots: "
-                f"{', '.join(names)}); rename the slot or pick another collection"
+                f"slot {slot!r} is not defined by data collection {rules.collection} (its "
+                f"slots: {', '.join(rules.names)}); rename the slot or pick another collection"
             )
-    for spec in specs:
-        if spec.get("is_required") and spec.get("name") not in item.files:
+    for name in rules.required:
+        if name not in item.files:
             raise InvalidInputError(
-                f"required slot {spec.get('name')!r} of data collection {collection} is "
-                "missing; add that file to the item"
+                f"required slot {name!r} of data collection {rules.collection} is missing; add "
+                "that file to the item"
             )
 
 

@@ -24,7 +24,14 @@ from anyio.streams.memory import MemoryObjectSendStream as ObjectSendStream
 
 from synapse_async._tasks import first_error
 from synapse_async._validation import check_int_range
-from synapse_async.bulk.items import BulkItem, absolute_paths, check_slots, item_key, to_item
+from synapse_async.bulk.items import (
+    BulkItem,
+    SlotRules,
+    absolute_paths,
+    check_slots,
+    item_key,
+    to_item,
+)
 from synapse_async.bulk.journal import FileState, Journal, JournalRow
 from synapse_async.bulk.report import BulkFailure, BulkProgress, BulkUploadReport
 from synapse_async.errors import (
@@ -47,6 +54,7 @@ __all__ = ["BulkUpload"]
 
 T = TypeVar("T")
 
+_EUID = os.geteuid() if hasattr(os, "geteuid") else -1
 _READ_CHUNK = 512  # items read from the input per thread hop / journal lookup
 _READ_AHEAD = 4  # chunks read before the stages take them (while the targets are checked)
 _HASHERS = 4
@@ -163,7 +171,9 @@ def _stat_file(path: Path) -> os.stat_result:
         ) from None
     try:
         st = os.stat(name)
-        if stat.S_ISREG(st.st_mode) and os.access(name, os.R_OK):
+        if stat.S_ISREG(st.st_mode) and (
+            (st.st_uid == _EUID and st.st_mode & stat.S_IRUSR) or os.access(name, os.R_OK)
+        ):  # the mode bits answer for one's own files without another system call
             return st
     except OSError:
         pass
@@ -323,7 +333,7 @@ class BulkUpload:
         self._on_progress = on_progress
         self._fail_fast = fail_fast
         self._unit_batch = unit_batch_size
-        self._specs: list[dict[str, Any]] = []
+        self._slots = SlotRules(collection, (), ())
         self._report = BulkUploadReport(collection=collection, project=project)
         # Senders beyond the connection pool would only queue for a connection, and the
         # dedupe, data unit and task requests that feed and drain them would queue behind.
@@ -403,7 +413,8 @@ class BulkUpload:
                 "(client.data_collections.list() shows yours)"
             ) from exc
         specs = data.get("file_specifications") if isinstance(data, dict) else None
-        self._specs = [s for s in specs or [] if isinstance(s, dict)]
+        specs = [s for s in specs or [] if isinstance(s, dict)]
+        self._slots = SlotRules.of(specs, self._collection)
 
     async def _check_project(self, project: int) -> None:
         try:
@@ -574,7 +585,7 @@ class BulkUpload:
         item: BulkItem | None = None
         try:
             item = to_item(raw)
-            check_slots(item, self._specs, self._collection)
+            check_slots(item, self._slots)
             absolute = absolute_paths(item)
             entry = _Entry(index=index, key=item_key(item, absolute), item=item)
             for slot, path in item.files.items():
