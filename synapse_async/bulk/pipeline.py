@@ -96,6 +96,19 @@ class _Entry:
     journaled: JournalRow | None = None
 
 
+@attrs.define(eq=False)
+class _Prepared:
+    """A chunk of input, prepared in a worker thread; items the journal shows done, counted."""
+
+    rest: list[_Entry | tuple[int, dict[str, str], Exception]] = attrs.field(factory=list)
+    rows: dict[str, JournalRow] = attrs.field(factory=dict)
+    done: int = 0
+    done_files: int = 0
+    done_bytes: int = 0
+    unit_ids: list[int] = attrs.field(factory=list)
+    task_ids: list[int] = attrs.field(factory=list)
+
+
 class _Budget:
     """Requests and bytes in flight, shared by every file of the upload.
 
@@ -601,17 +614,45 @@ class BulkUpload:
         except (InvalidInputError, OSError) as exc:
             return (index, {s: str(p) for s, p in item.files.items()} if item else {}, exc)
 
-    def _prepare_chunk(
-        self, start: int, chunk: list[Any]
-    ) -> tuple[list[_Entry | tuple[int, dict[str, str], Exception]], dict[str, JournalRow]]:
+    def _prepare_chunk(self, start: int, chunk: list[Any]) -> _Prepared:
         """Prepare a chunk of input values and look their keys up in the journal.
 
-        One worker-thread hop for both (the journal has its own lock).
+        One worker-thread hop for both (the journal has its own lock). Items the journal
+        shows finished, with files unchanged, are only counted: a rerun is mostly those.
         """
         prepared = [self._prepare(start + i, raw) for i, raw in enumerate(chunk)]
+        out = _Prepared()
         if self._journal is None:
-            return prepared, {}
-        return prepared, self._journal.lookup([p.key for p in prepared if isinstance(p, _Entry)])
+            out.rest = prepared
+            return out
+        out.rows = self._journal.lookup([p.key for p in prepared if isinstance(p, _Entry)])
+        for p in prepared:
+            row = out.rows.get(p.key) if isinstance(p, _Entry) else None
+            unit_id = self._finished_unit(p, row) if isinstance(p, _Entry) and row else None
+            if unit_id is None:
+                out.rest.append(p)
+                continue
+            assert isinstance(p, _Entry) and row is not None
+            out.done += 1
+            out.done_files += len(p.files)
+            out.done_bytes += sum(f.size for f in p.files)
+            out.unit_ids.append(unit_id)
+            if row.task_id is not None:
+                out.task_ids.append(row.task_id)
+        return out
+
+    def _finished_unit(self, entry: _Entry, row: JournalRow) -> int | None:
+        """The item's data unit id if the journal shows it done for the same files, else None.
+
+        Done: its data unit created, and its task when the upload makes tasks.
+        """
+        if row.unit_id is None or (self._project is not None and row.task_id is None):
+            return None
+        for f in entry.files:
+            s = row.files.get(f.slot)
+            if s is None or s.size != f.size or s.mtime_ns != f.mtime_ns or not s.md5:
+                return None
+        return row.unit_id
 
     async def _produce(
         self,
@@ -626,10 +667,12 @@ class BulkUpload:
             async for chunk in chunks:
                 start = index
                 index += len(chunk)
-                prepared, rows = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
+                ready = await anyio.to_thread.run_sync(self._prepare_chunk, start, chunk)
                 self._report.items += len(chunk)
+                self._count_finished(ready)
+                rows = ready.rows
                 entries: list[_Entry] = []
-                for p in prepared:
+                for p in ready.rest:
                     if isinstance(p, _Entry):
                         entries.append(p)
                         self._files_total += len(p.files)
@@ -651,6 +694,19 @@ class BulkUpload:
                 if changed and self._journal is not None:
                     await self._journal_call(self._journal.forget, changed)
             self._scan_complete = True
+
+    def _count_finished(self, ready: _Prepared) -> None:
+        """Count the items a chunk's journal lookup found done (in input order)."""
+        if not ready.done:
+            return
+        self._report.skipped += ready.done
+        self._items_done += ready.done
+        self._files_total += ready.done_files
+        self._files_done += ready.done_files
+        self._report.bytes_total += ready.done_bytes
+        self._bytes_done += ready.done_bytes
+        self._report.data_unit_ids.extend(ready.unit_ids)
+        self._report.task_ids.extend(ready.task_ids)
 
     def _apply_journal(self, entry: _Entry, row: JournalRow, changed: list[str]) -> str:
         """Use what the journal knows of an item; returns where the item goes next."""

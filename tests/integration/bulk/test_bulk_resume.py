@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from synapse_async import AsyncClient
+from synapse_async.bulk import BulkProgress
 from synapse_async.bulk.journal import Journal
 from synapse_async.emulator import Emulator, Faults
 from tests.integration.bulk.conftest import make_files
@@ -37,10 +38,15 @@ async def test_rerun_with_journal_sends_nothing(
         collection, items, project=project, journal=journal
     )
     assert first.sent == 25 and first.skipped == 0
+    last: list[BulkProgress] = []
     again = await client.data_collections.upload(
-        collection, items, project=project, journal=journal
+        collection, items, project=project, journal=journal, on_progress=last.append
     )
     assert (again.skipped, again.sent, again.already_on_server, again.bytes_sent) == (25, 0, 0, 0)
+    assert again.bytes_total == first.bytes_total == sum(p.stat().st_size for p in files)
+    done = last[-1]  # skipped items count as done in the progress too
+    assert (done.items_done, done.files_done, done.files_total) == (25, 25, 25)
+    assert done.bytes_done == done.bytes_total == first.bytes_total
     assert sorted(again.data_unit_ids) == sorted(first.data_unit_ids)
     assert sorted(again.task_ids) == sorted(first.task_ids)
     assert emulator.store.count("data_units", data_collection=collection) == 25
