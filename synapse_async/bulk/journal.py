@@ -23,6 +23,7 @@ from synapse_async.errors import JournalError
 __all__ = ["FileState", "Journal", "JournalRow", "PendingBatch"]
 
 _VERSION = "1"
+_LOOKUP_BATCH = 512  # keys per query (SQLite allows 999 parameters at least)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items(
@@ -52,14 +53,28 @@ class FileState:
 
 @attrs.define
 class JournalRow:
-    """One item's journaled state."""
+    """One item's journaled state.
+
+    ``raw_files`` is each slot's ``[path, size, mtime_ns, md5, sent]`` as stored; ``files``
+    builds ``FileState`` objects from it (a rerun compares most rows without them).
+    """
 
     key: str
-    files: dict[str, FileState]
+    raw_files: dict[str, list[Any]]
     unit_id: int | None
     task_id: int | None
     pending_unit_batch: bool
     pending_task_batch: bool
+
+    @property
+    def files(self) -> dict[str, FileState]:
+        """Each slot's file state."""
+        return {s: FileState(*v) for s, v in self.raw_files.items()}
+
+    def holds(self, slot: str, size: int, mtime_ns: int) -> bool:
+        """Whether ``slot``'s file was hashed at this size and mtime."""
+        v = self.raw_files.get(slot)
+        return v is not None and v[1] == size and v[2] == mtime_ns and bool(v[3])
 
 
 @attrs.define
@@ -75,10 +90,6 @@ class PendingBatch:
 
 def _files_json(files: dict[str, FileState]) -> str:
     return json.dumps({s: attrs.astuple(f) for s, f in files.items()}, ensure_ascii=False)
-
-
-def _files_from(text: str) -> dict[str, FileState]:
-    return {s: FileState(*v) for s, v in json.loads(text).items()}
 
 
 class Journal:
@@ -171,8 +182,8 @@ class Journal:
         with self._lock:
             # Few batches are ever open: one set instead of two joins per row.
             pending = {r[0] for r in self._conn.execute("SELECT id FROM batches WHERE done = 0")}
-            for start in range(0, len(keys), 500):
-                chunk = list(keys[start : start + 500])
+            for start in range(0, len(keys), _LOOKUP_BATCH):
+                chunk = list(keys[start : start + _LOOKUP_BATCH])
                 sql = (
                     "SELECT key, files, unit_id, task_id, unit_batch, task_batch FROM items"
                     f" WHERE key IN ({','.join('?' * len(chunk))})"
@@ -182,7 +193,7 @@ class Journal:
                 ):
                     out[key] = JournalRow(
                         key,
-                        _files_from(files),
+                        json.loads(files),
                         unit,
                         task,
                         unit_batch in pending,

@@ -649,8 +649,7 @@ class BulkUpload:
         if row.unit_id is None or (self._project is not None and row.task_id is None):
             return None
         for f in entry.files:
-            s = row.files.get(f.slot)
-            if s is None or s.size != f.size or s.mtime_ns != f.mtime_ns or not s.md5:
+            if not row.holds(f.slot, f.size, f.mtime_ns):
                 return None
         return row.unit_id
 
@@ -710,13 +709,7 @@ class BulkUpload:
 
     def _apply_journal(self, entry: _Entry, row: JournalRow, changed: list[str]) -> str:
         """Use what the journal knows of an item; returns where the item goes next."""
-        same = all(
-            (s := row.files.get(f.slot)) is not None
-            and s.size == f.size
-            and s.mtime_ns == f.mtime_ns
-            and s.md5
-            for f in entry.files
-        )
+        same = all(row.holds(f.slot, f.size, f.mtime_ns) for f in entry.files)
         if not same:
             if row.unit_id is not None:
                 self._fail_entry(
@@ -732,9 +725,10 @@ class BulkUpload:
                 return "done"
             changed.append(entry.key)
             return "hash"
+        files = row.files
         for f in entry.files:
-            f.md5 = row.files[f.slot].md5
-            f.sent = row.files[f.slot].sent
+            f.md5 = files[f.slot].md5
+            f.sent = files[f.slot].sent
         entry.unit_id = row.unit_id
         entry.task_id = row.task_id
         if entry.unit_id is not None and (self._project is None or entry.task_id is not None):
