@@ -627,18 +627,17 @@ class BulkUpload:
             return out
         out.rows = self._journal.lookup([p.key for p in prepared if isinstance(p, _Entry)])
         for p in prepared:
-            row = out.rows.get(p.key) if isinstance(p, _Entry) else None
-            unit_id = self._finished_unit(p, row) if isinstance(p, _Entry) and row else None
-            if unit_id is None:
-                out.rest.append(p)
-                continue
-            assert isinstance(p, _Entry) and row is not None
-            out.done += 1
-            out.done_files += len(p.files)
-            out.done_bytes += sum(f.size for f in p.files)
-            out.unit_ids.append(unit_id)
-            if row.task_id is not None:
-                out.task_ids.append(row.task_id)
+            if isinstance(p, _Entry) and (row := out.rows.get(p.key)) is not None:
+                unit_id = self._finished_unit(p, row)
+                if unit_id is not None:
+                    out.done += 1
+                    out.done_files += len(p.files)
+                    out.done_bytes += sum(f.size for f in p.files)
+                    out.unit_ids.append(unit_id)
+                    if row.task_id is not None:
+                        out.task_ids.append(row.task_id)
+                    continue
+            out.rest.append(p)
         return out
 
     def _finished_unit(self, entry: _Entry, row: JournalRow) -> int | None:
@@ -731,13 +730,7 @@ class BulkUpload:
             f.sent = files[f.slot].sent
         entry.unit_id = row.unit_id
         entry.task_id = row.task_id
-        if entry.unit_id is not None and (self._project is None or entry.task_id is not None):
-            self._report.skipped += 1
-            for f in entry.files:
-                self._files_done += 1
-                self._bytes_done += f.size
-            self._item_finished(entry)
-            return "done"
+        # Items with their unit (and task, when asked) were counted by _prepare_chunk.
         if entry.unit_id is not None:
             for f in entry.files:
                 self._files_done += 1
