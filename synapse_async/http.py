@@ -47,7 +47,14 @@ from synapse_async.transport import (
     map_transport_error,
 )
 
-__all__ = ["AUTO", "HTTPClient", "build_path", "map_transport_error", "multipart_body"]
+__all__ = [
+    "AUTO",
+    "HTTPClient",
+    "JSONBody",
+    "build_path",
+    "map_transport_error",
+    "multipart_body",
+]
 
 logger = logging.getLogger("synapse_async.http")
 
@@ -75,7 +82,48 @@ class _Auto:
 AUTO: Any = _Auto()
 """Sentinel default meaning "the SDK decides", distinct from None ("none at all")."""
 
-Expect = Literal["json", "bytes", "none"]
+Expect = Literal["json", "json_later", "bytes", "none"]
+
+
+class JSONBody:
+    """A JSON answer whose text is parsed only when ``load()`` is called.
+
+    ``request(..., expect="json_later")`` returns one after checking the content type, so a
+    consumer in another thread (the sync facade's listing) parses and decodes a page right
+    before it uses it: the loop thread keeps bytes, which the garbage collector never scans,
+    instead of thousands of parsed objects.
+    """
+
+    __slots__ = ("method", "raw", "response", "url")
+
+    def __init__(self, raw: bytes, method: str, url: str, response: Response) -> None:
+        self.raw = raw
+        self.method = method
+        self.url = url
+        self.response = response
+
+    def __repr__(self) -> str:
+        return f"<JSONBody {self.method} {_log_url(self.url)}: {len(self.raw)} bytes>"
+
+    def load(self) -> Any:
+        """The parsed JSON.
+
+        Raises:
+            UnexpectedResponseError: the text is not valid JSON.
+        """
+        try:
+            return json.loads(self.raw)
+        except ValueError:
+            resp = self.response
+            raise UnexpectedResponseError(
+                f"{self.method} {self.url}: the server sent invalid JSON "
+                f"({_excerpt(self.raw.decode('utf-8', 'replace'))!r})",
+                status_code=resp.status,
+                request_id=resp.headers.get("X-Request-Id"),
+                method=self.method,
+                url=self.url,
+                response=resp,
+            ) from None
 
 
 def build_path(*segments: object) -> str:
@@ -418,7 +466,8 @@ class HTTPClient:
             timeout: overrides the client's timeout for this call.
             idempotency_key: POST only; AUTO generates one (reused across retries), None sends
                 none and disables retries of the POST.
-            expect: decode the body as JSON, return raw bytes, or ignore it.
+            expect: decode the body as JSON, return raw bytes, or ignore it; ``json_later``
+                checks the content type and returns a ``JSONBody`` to parse later.
             redact: secrets that are part of the URL (e.g. an agent token in the path): shown
                 as ``***`` in logs, error messages and error attributes.
             retry_on: failures that may be resent besides the retry policy's.
@@ -494,18 +543,8 @@ class HTTPClient:
                 url=url,
                 response=resp,
             )
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise UnexpectedResponseError(
-                f"{method} {url}: the server sent invalid JSON "
-                f"({_excerpt(raw.decode('utf-8', 'replace'))!r})",
-                status_code=status,
-                request_id=resp.headers.get("X-Request-Id"),
-                method=method,
-                url=url,
-                response=resp,
-            ) from None
+        body = JSONBody(raw, method, url, resp)
+        return body if expect == "json_later" else body.load()
 
     # -- event streams --------------------------------------------------------------------
 

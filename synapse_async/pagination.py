@@ -34,9 +34,9 @@ from synapse_async.errors import (
 )
 
 if TYPE_CHECKING:
-    from synapse_async.http import HTTPClient
+    from synapse_async.http import Expect, HTTPClient, JSONBody
 
-__all__ = ["AsyncPaginator", "Page"]
+__all__ = ["AsyncPaginator", "Page", "PageChunk"]
 
 T = TypeVar("T")
 
@@ -56,6 +56,54 @@ class Page(Generic[T]):
     count: int | None
     number: int | None
     next_url: str | None
+
+
+class PageChunk(Generic[T]):
+    """A fetched page of a listing, decoded when first asked for.
+
+    Attributes:
+        number: the 1-based page number (None in cursor mode).
+        size: how many items the page should hold (the collection's count says so), to bound
+            how many chunks may wait in a buffer before they are decoded.
+    """
+
+    __slots__ = ("_body", "_page", "_paginator", "number", "size")
+
+    def __init__(
+        self,
+        paginator: AsyncPaginator[T],
+        number: int | None,
+        size: int,
+        *,
+        page: Page[T] | None = None,
+        body: JSONBody | None = None,
+    ) -> None:
+        self._paginator = paginator
+        self.number = number
+        self.size = size
+        self._page = page
+        self._body = body
+
+    def __repr__(self) -> str:
+        state = "decoded" if self._page is not None else "not decoded"
+        return f"<PageChunk page={self.number} size={self.size} {state}>"
+
+    def page(self) -> Page[T]:
+        """The page, parsed and decoded on the first call (in the calling thread).
+
+        Raises:
+            PageFetchError: the page's body is not valid JSON.
+            UnexpectedResponseError: the page or one of its items cannot be read.
+        """
+        page = self._page
+        if page is None:
+            page = self._page = self._paginator._read(self._body, self.number)
+            self._body = None
+        return page
+
+    def decode(self) -> list[T]:
+        """The page's items (see ``page()``)."""
+        return self.page().items
 
 
 def check_page_size(page_size: int) -> int:
@@ -119,10 +167,9 @@ class AsyncPaginator(Generic[T]):
             raise InvalidInputError(f"page number must be an integer >= 1, got {number!r}")
         return self._to_page(await self._fetch(number), number)
 
-    async def _fetch(self, number: int) -> Any:
-        return await self._http.request(
-            "GET", self._path, params={**self._params, "page": number, "page_size": self._page_size}
-        )
+    async def _fetch(self, number: int, expect: Expect = "json") -> Any:
+        params = {**self._params, "page": number, "page_size": self._page_size}
+        return await self._http.request("GET", self._path, params=params, expect=expect)
 
     def _to_page(self, data: Any, number: int | None) -> Page[T]:
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -157,20 +204,36 @@ class AsyncPaginator(Generic[T]):
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield every page in order (pages 2.. fetched concurrently when the count is known)."""
-        # Fetch tasks only do the HTTP round trip; pages are decoded here, as they are
-        # consumed, after the window was refilled and the new requests had a turn to go out.
-        # Decoding inside the fetch tasks would queue every decode of a burst of responses
-        # ahead of the next requests, serialising CPU with network latency.
+        chunks = cast(AsyncGenerator[PageChunk[T], None], self._chunks(deferred=False))
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                yield chunk.page()
+
+    async def _chunks(self, *, deferred: bool = True) -> AsyncIterator[PageChunk[T]]:
+        """Every page in order, as chunks; ``deferred``: pages 2.. are decoded by the consumer.
+
+        Deferred chunks are what the sync facade iterates: the loop thread only fetches, and
+        the calling thread parses and decodes each page right before it yields the page's
+        items, so decoded items live no longer than in an ``async for``. A deferred chunk
+        that decodes to no items ends the listing (as an empty page does here); until its
+        consumer decodes it, the loop may fetch the pages after it (under a count that lies,
+        as many as its consumer lets it buffer).
+        """
+        # Fetch tasks only do the HTTP round trip; pages are decoded as they are consumed,
+        # after the window was refilled and the new requests had a turn to go out. Decoding
+        # inside the fetch tasks would queue every decode of a burst of responses ahead of
+        # the next requests, serialising CPU with network latency.
         first = await self.page(1)
-        yield first
+        yield PageChunk(self, 1, len(first.items), page=first)
         if not first.items:
             return
         if first.count is None or self._concurrency == 1:
             async for page in self._follow_next(first.next_url):
-                yield page
+                yield PageChunk(self, None, len(page.items), page=page)
             return
-        last = math.ceil(first.count / self._page_size)
-        in_flight: deque[tuple[int, asyncio.Task[Any]]] = deque()
+        count, size = first.count, self._page_size
+        last = math.ceil(count / size)
+        in_flight: deque[tuple[int, asyncio.Task[JSONBody | None]]] = deque()
         next_number = 2
         try:
             while next_number <= last or in_flight:
@@ -183,30 +246,43 @@ class AsyncPaginator(Generic[T]):
                 if started:
                     await asyncio.sleep(0)  # let the new requests go out before decoding
                 number, task = in_flight.popleft()
-                data = await task
-                if data is None:  # the collection shrank below this page
+                body = await task
+                if body is None:  # the collection shrank below this page
                     return
-                page = self._to_page(data, number)
-                if not page.items:  # past the end, whatever the count said
+                expected = max(1, min(size, count - (number - 1) * size))
+                chunk = PageChunk(self, number, expected, body=body)
+                if not deferred and not chunk.page().items:  # past the end, whatever the count said
                     return
-                yield page
+                yield chunk
         finally:
             for _, task in in_flight:
                 task.cancel()
             if in_flight:
                 await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
 
-    async def _numbered(self, number: int) -> Any:
+    async def _numbered(self, number: int) -> JSONBody | None:
         try:
-            return await self._fetch(number)
+            body: JSONBody | None = await self._fetch(number, "json_later")
         except NotFoundError:
             return None
         except SynapseError as exc:
-            raise PageFetchError(
-                f"page {number} of {self._path} failed: {exc}",
-                page=number,
-                url=self._http.url_for(self._path, {**self._params, "page": number}),
-            ) from exc
+            raise self._page_error(number, exc) from exc
+        return body
+
+    def _page_error(self, number: int | None, exc: SynapseError) -> PageFetchError:
+        return PageFetchError(
+            f"page {number} of {self._path} failed: {exc}",
+            page=number,
+            url=self._http.url_for(self._path, {**self._params, "page": number}),
+        )
+
+    def _read(self, body: JSONBody | None, number: int | None) -> Page[T]:
+        """Parse and decode a page fetched with ``expect="json_later"``."""
+        try:
+            data = None if body is None else body.load()
+        except UnexpectedResponseError as exc:
+            raise self._page_error(number, exc) from exc
+        return self._to_page(data, number)
 
     async def _follow_next(self, url: str | None) -> AsyncIterator[Page[T]]:
         seen: set[str] = set()

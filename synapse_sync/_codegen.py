@@ -21,10 +21,11 @@ Rules (explicit, no substring heuristics):
   never-closed client); sub-resources are declared with ``attribute``.
 * The output must pass ``ruff check`` (the project's configuration), or generation fails.
 * Models and other plain types are shared with ``synapse_async``, never wrapped.
-* ``FLAT_ITERATION``: a class listed there gets an ``__iter__`` that walks the named async
-  generator (``AsyncPaginator.pages``) and yields the items of each chunk (``Page.items``),
-  so a listing crosses threads once per page.
-* Every rule in ``METHOD_RENAMES``, ``TYPE_RENAMES`` and ``FLAT_ITERATION`` must be used, or
+* ``CHUNKED_ITERATION``: a class listed there gets an ``__iter__`` that walks the named async
+  generator of chunks (``AsyncPaginator._chunks``) and yields the items of each chunk, decoded
+  in the calling thread (``PageChunk.decode``), so a listing crosses threads once per batch of
+  pages and its decoded items live as briefly as in an ``async for``.
+* Every rule in ``METHOD_RENAMES``, ``TYPE_RENAMES`` and ``CHUNKED_ITERATION`` must be used, or
   generation fails (a stale rule hides drift).
 
 The generated code does no reflection at call time: each method is one portal hop.
@@ -77,10 +78,10 @@ arguments are packed into lines instead of one per line."""
 
 SPECIAL_IMPORTS = {"Iterator": "collections.abc"}
 
-FLAT_ITERATION = {"AsyncPaginator": ("pages", "items")}
-"""Classes whose sync ``__iter__`` walks another async iterator (method) and yields the items
-of each chunk it gives (attribute): the loop steps once per page and each hop carries whole
-pages, instead of one async step per item."""
+CHUNKED_ITERATION = {"AsyncPaginator": "_chunks"}
+"""Classes whose sync ``__iter__`` walks another async iterator (method) of chunks
+(``synapse_sync._iterators.Chunk``) and yields each chunk's items: the loop steps once per
+page, each hop carries whole pages, and the pages are decoded in the calling thread."""
 
 
 RESULT_RULES = {
@@ -242,7 +243,7 @@ class Renderer:
             self.type_renames.setdefault(plan.cls.__name__, plan.sync_name)
         self.used_method_renames: set[str] = set()
         self.used_type_renames: set[str] = set()
-        self.used_flat_iteration: set[str] = set()
+        self.used_chunked_iteration: set[str] = set()
         self.used_result_rules: set[str] = set()
         self.used_doc_rewrites: set[str] = set()
         self.modules: dict[str, ModuleOut] = {}
@@ -294,7 +295,7 @@ class Renderer:
         unused = (
             (set(METHOD_RENAMES) - self.used_method_renames)
             | (set(TYPE_RENAMES) - self.used_type_renames)
-            | (set(FLAT_ITERATION) - self.used_flat_iteration)
+            | (set(CHUNKED_ITERATION) - self.used_chunked_iteration)
             | (set(RESULT_RULES) - self.used_result_rules)
             | ({p for p, _ in DOC_REWRITES} - self.used_doc_rewrites)
         )
@@ -438,15 +439,15 @@ class Renderer:
                 body = f"self._portal.call({args})\n        return self"
             else:
                 body = self.wrap_result(out, plan, name, ret, f"self._portal.call({args})")
-        elif name == "__aiter__" and plan.cls.__name__ in FLAT_ITERATION:
-            self.used_flat_iteration.add(plan.cls.__name__)
-            method, attr = FLAT_ITERATION[plan.cls.__name__]
+        elif name == "__aiter__" and plan.cls.__name__ in CHUNKED_ITERATION:
+            self.used_chunked_iteration.add(plan.cls.__name__)
+            method = CHUNKED_ITERATION[plan.cls.__name__]
             if not inspect.isasyncgenfunction(getattr(plan.cls, method, None)):
                 raise CodegenError(
-                    f"{plan.cls.__name__}.{method}: FLAT_ITERATION needs an async generator method"
+                    f"{plan.cls.__name__}.{method}: CHUNKED_ITERATION needs an async generator "
+                    "method"
                 )
-            out.need("operator", "attrgetter")
-            body = f'return self._portal.iterate_flat(attrgetter("{attr}"), self._aio.{method})'
+            body = f"return self._portal.iterate_chunks(self._aio.{method})"
         elif name == "__aiter__":
             body = f"return self._portal.iterate(self._aio.{name})"
         else:

@@ -7,6 +7,12 @@ first item if it is empty). A fast source therefore crosses threads once per ``b
 items, while a slow one hands over each item as soon as it exists: the producer is at most
 ``batch`` items ahead of the consumer's current batch.
 
+A chunked feed (``Portal.iterate_chunks``) buffers chunks instead, counting the items each one
+will hold, and the calling thread turns each chunk into its items (``Chunk.decode()``) right
+before yielding them: a paginated listing parses and decodes each page in the calling thread,
+so its decoded items live no longer than in an ``async for`` (fewer garbage collections, less
+memory) and the loop thread only fetches.
+
 The async iterator is created, stepped and closed only on the loop thread, so PEP 525 hooks
 bind it to the facade loop. Closing (``close()``, ``with``, or the iterator being freed,
 which CPython does right after a ``break`` out of ``for x in client.list():``) stops the
@@ -20,9 +26,9 @@ import asyncio
 import functools
 import logging
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from synapse_sync._calls import public_name
 from synapse_sync.errors import FacadeClosedError
@@ -30,9 +36,23 @@ from synapse_sync.errors import FacadeClosedError
 if TYPE_CHECKING:
     from synapse_sync._portal import Portal
 
-__all__ = ["Feed", "SyncIterator"]
+__all__ = ["Chunk", "Feed", "SyncIterator"]
 
 T = TypeVar("T")
+
+
+class Chunk(Protocol[T]):
+    """What a chunked iteration's async iterator yields (e.g. ``PageChunk``)."""
+
+    @property
+    def size(self) -> int:
+        """How many items the chunk should hold (bounds the buffer before decoding)."""
+        ...
+
+    def decode(self) -> list[T]:
+        """The chunk's items, made in the calling thread; none ends the iteration."""
+        ...
+
 
 log = logging.getLogger("synapse_sync")
 
@@ -48,16 +68,17 @@ class Feed(Generic[T]):
         batch: int,
         loop: asyncio.AbstractEventLoop,
         strip: bool,
-        flatten: Callable[[Any], Iterable[T]] | None = None,
+        chunked: bool = False,
     ) -> None:
         self.fn = fn
-        self.flatten = flatten
+        self.chunked = chunked
         self.args = args
         self.kwargs = kwargs
         self.batch = batch
         self.loop = loop
         self.strip = strip
-        self.items: list[T] = []
+        self.items: list[Any] = []  # items, or chunks when ``chunked``
+        self.pending = 0  # items the buffered chunks will hold
         self.ended = False
         self.end: BaseException | None = None
         self.closing = False
@@ -72,7 +93,7 @@ class Feed(Generic[T]):
         """What messages call this iteration: the async function that makes the iterable."""
         return public_name(self.fn)
 
-    async def take(self) -> tuple[list[T], bool, BaseException | None]:
+    async def take(self) -> tuple[list[Any], bool, BaseException | None]:
         """Everything buffered (waiting for the first item): ``(items, ended, error)``.
 
         Cancelled while waiting (Ctrl-C), it takes nothing: buffered items stay.
@@ -90,7 +111,7 @@ class Feed(Generic[T]):
                 await waiter
             finally:
                 self.waiter = None
-        items, self.items = self.items, []
+        items, self.items, self.pending = self.items, [], 0
         space = self.space
         if space is not None and not space.done():
             space.set_result(None)
@@ -111,23 +132,20 @@ class Feed(Generic[T]):
         ait = self.ait
         assert ait is not None
         batch = self.batch
-        flatten = self.flatten
+        chunked = self.chunked
         try:
             while not self.closing:
                 item = await ait.__anext__()
                 items = self.items
-                if flatten is None:
-                    items.append(item)
-                else:
-                    items.extend(flatten(item))
-                    if not items:  # an empty chunk: nothing to hand over
-                        continue
+                items.append(item)
+                if chunked:
+                    self.pending += cast("Chunk[Any]", item).size
                 if self.waiter is not None and not self.flush_due:
                     # Hand over at the end of this loop pass, so that everything the source
                     # yields without suspending (a whole page) goes in the same hop.
                     self.flush_due = True
                     self.loop.call_soon(self._flush)
-                if len(items) >= batch:
+                if (self.pending if chunked else len(items)) >= batch:
                     self.space = self.loop.create_future()
                     await self.space
                     self.space = None
@@ -170,7 +188,17 @@ class SyncIterator(Generic[T]):
     iterate from one thread at a time, like a generator.
     """
 
-    __slots__ = ("_done", "_end", "_feed", "_items", "_make_feed", "_n", "_portal", "_pos")
+    __slots__ = (
+        "_chunks",
+        "_done",
+        "_end",
+        "_feed",
+        "_items",
+        "_make_feed",
+        "_n",
+        "_portal",
+        "_pos",
+    )
 
     def __init__(
         self,
@@ -179,13 +207,14 @@ class SyncIterator(Generic[T]):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         batch: int,
-        flatten: Callable[[Any], Iterable[T]] | None = None,
+        chunked: bool = False,
     ) -> None:
         self._portal = portal
         self._make_feed: Callable[[asyncio.AbstractEventLoop, bool], Feed[T]] = functools.partial(
-            Feed, fn, args, kwargs, batch, flatten=flatten
+            Feed, fn, args, kwargs, batch, chunked=chunked
         )  # called with the loop at the first hop
         self._feed: Feed[T] | None = None
+        self._chunks: list[Chunk[T]] | None = [] if chunked else None  # taken, not decoded
         self._items: list[T] = []
         self._pos = 0
         self._n = 0
@@ -204,19 +233,17 @@ class SyncIterator(Generic[T]):
 
     def _refill(self) -> T:
         portal = self._portal
-        while not self._done:
-            feed = self._feed
-            if feed is None:
-                feed = self._feed = self._make_feed(portal.loop, portal._strip)
-            elif feed.loop is not portal.loop:
-                raise FacadeClosedError(
-                    "this iterator belongs to an event loop that no longer exists (the process "
-                    "forked, or the facade restarted); start a new listing"
-                )
-            items, ended, end = portal._run(None, feed.take, (), {})
-            if ended:
-                self._done, self._end = True, end
-                self._feed = None  # the async iterator finished by itself: nothing to close
+        chunks = self._chunks
+        while True:
+            if chunks:
+                items = self._decode(chunks)
+            elif self._done:
+                break
+            elif chunks is not None:
+                chunks.extend(self._hop(portal))
+                continue
+            else:
+                items = self._hop(portal)
             self._items, self._n = items, len(items)
             if items:
                 self._pos = 1
@@ -227,13 +254,47 @@ class SyncIterator(Generic[T]):
         self._end = None
         raise portal._inner_cancel(end) if isinstance(end, asyncio.CancelledError) else end
 
+    def _hop(self, portal: Portal) -> list[Any]:
+        """Take what the loop has buffered (waiting for the first item or chunk)."""
+        feed = self._feed
+        if feed is None:
+            feed = self._feed = self._make_feed(portal.loop, portal._strip)
+        elif feed.loop is not portal.loop:
+            raise FacadeClosedError(
+                "this iterator belongs to an event loop that no longer exists (the process "
+                "forked, or the facade restarted); start a new listing"
+            )
+        items, ended, end = portal._run(None, feed.take, (), {})
+        if ended:
+            self._done, self._end = True, end
+            self._feed = None  # the async iterator finished by itself: nothing to close
+        return items
+
+    def _decode(self, chunks: list[Chunk[T]]) -> list[T]:
+        """The next chunk's items; a chunk that fails or has none ends the iteration."""
+        try:
+            items = chunks[0].decode()
+        except Exception:
+            self._shut(quiet=True)
+            raise
+        if items:
+            del chunks[0]
+        else:  # e.g. a page past the end: the listing is over (an error from the loop is moot)
+            self._shut(quiet=True)
+        return items
+
     def close(self) -> None:
         """Close the async iterator on the loop now (bounded wait); idempotent."""
+        self._shut(quiet=False)
+
+    def _shut(self, *, quiet: bool) -> None:
         self._done = True
         self._items, self._n, self._pos, self._end = [], 0, 0, None
+        if self._chunks:
+            self._chunks.clear()
         feed, self._feed = self._feed, None
         if feed is not None:
-            self._close_feed(feed, quiet=False)
+            self._close_feed(feed, quiet=quiet)
 
     def __enter__(self) -> SyncIterator[T]:
         return self

@@ -46,7 +46,7 @@ from synapse_sync._calls import (
 )
 from synapse_sync._contexts import SyncContextManager
 from synapse_sync._fanout import run_all
-from synapse_sync._iterators import SyncIterator
+from synapse_sync._iterators import Chunk, SyncIterator
 from synapse_sync._lifecycle import LoopThread, State
 from synapse_sync.errors import FacadeClosedError, FacadeTimeoutError
 
@@ -76,7 +76,7 @@ class Portal(LoopThread):
             ``SYNAPSE_SYNC_SHUTDOWN_TIMEOUT``, else 5).
         cancel_grace: after Ctrl-C or a timeout, how long to wait for the cancelled task.
         batch_size: items the loop may buffer ahead of the caller of ``iterate`` and
-            ``iterate_flat`` (default 1024); each hop takes all that are buffered.
+            ``iterate_chunks`` (default 1024); each hop takes all that are buffered.
 
     The loop thread starts on the first call, not here. Use as a context manager, or call
     ``close()``; the atexit hook closes whatever is left.
@@ -220,21 +220,17 @@ class Portal(LoopThread):
         """
         return SyncIterator(self, fn, args, kwargs, self.batch_size)
 
-    def iterate_flat(
-        self,
-        flatten: Callable[[Any], Iterable[T]],
-        fn: Callable[P, AsyncIterable[Any]],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
+    def iterate_chunks(
+        self, fn: Callable[P, AsyncIterable[Chunk[T]]], /, *args: P.args, **kwargs: P.kwargs
     ) -> SyncIterator[T]:
         """A sync iterator over the items of each chunk ``fn(*args, **kwargs)`` yields.
 
-        ``flatten(chunk)`` gives a chunk's items (e.g. a page's). The loop steps the async
-        iterator once per chunk instead of once per item, and hops carry whole chunks: at
-        most ``batch_size`` items plus one chunk wait ahead of the consumer.
+        The loop steps the async iterator once per chunk (e.g. a fetched page) and buffers
+        chunks until they hold ``batch_size`` items; the calling thread turns each chunk into
+        its items (``chunk.decode()``) right before yielding them. A chunk with no items ends
+        the iteration.
         """
-        return SyncIterator(self, fn, args, kwargs, self.batch_size, flatten)
+        return SyncIterator(self, fn, args, kwargs, self.batch_size, chunked=True)
 
     def iterate_batched(
         self,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import attrgetter
 from typing import Generic, TypeVar
 
 from synapse_async.pagination import AsyncPaginator, Page
@@ -23,7 +22,7 @@ class Paginator(SyncResource[AsyncPaginator[T]], Generic[T]):
     """
 
     def __iter__(self) -> Iterator[T]:
-        return self._portal.iterate_flat(attrgetter("items"), self._aio.pages)
+        return self._portal.iterate_chunks(self._aio._chunks)
 
     def page(self, number: int = 1) -> Page[T]:
         """Fetch one page (1-based) with the collection's count.

@@ -125,13 +125,13 @@ def test_unused_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
         Renderer(discover()).render()
 
 
-def test_unused_or_wrong_flat_iteration_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(_codegen.FLAT_ITERATION, "AsyncNoSuchThing", ("pages", "items"))
+def test_unused_or_wrong_chunked_iteration_rules_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(_codegen.CHUNKED_ITERATION, "AsyncNoSuchThing", "_chunks")
     with pytest.raises(CodegenError, match=r"unused mapping rules.*AsyncNoSuchThing"):
         Renderer(discover()).render()
-    monkeypatch.delitem(_codegen.FLAT_ITERATION, "AsyncNoSuchThing")
-    monkeypatch.setitem(_codegen.FLAT_ITERATION, "AsyncPaginator", ("page", "items"))
-    with pytest.raises(CodegenError, match=r"AsyncPaginator\.page: FLAT_ITERATION needs"):
+    monkeypatch.delitem(_codegen.CHUNKED_ITERATION, "AsyncNoSuchThing")
+    monkeypatch.setitem(_codegen.CHUNKED_ITERATION, "AsyncPaginator", "page")
+    with pytest.raises(CodegenError, match=r"AsyncPaginator\.page: CHUNKED_ITERATION needs"):
         Renderer(discover()).render()
 
 

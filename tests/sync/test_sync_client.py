@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from synapse_async import NotFoundError, Task, ValidationError
+from synapse_async import NotFoundError, Task, UnexpectedResponseError, ValidationError
 from synapse_sync import FacadeReentrancyError, get_portal
 from synapse_sync.client import Client
 from synapse_sync.compat import BackendClient
@@ -39,6 +39,23 @@ def test_list_get_create_and_errors(threaded_emulator: ThreadedEmulator) -> None
         assert type(info.value) is NotFoundError  # the original exception, not a wrapper
         with pytest.raises(ValidationError):
             client.tasks.create(pid, [{"data_unit": 999999}])
+
+
+def test_an_unreadable_item_ends_the_listing_where_the_async_one_does(
+    threaded_emulator: ThreadedEmulator,
+) -> None:
+    pid = _seed(threaded_emulator, 250)
+    store = threaded_emulator.emu.store
+    bad_id = threaded_emulator.run(lambda: store.ids("tasks", project=pid))[150]
+    threaded_emulator.run(store.update, "tasks", bad_id, {"created": "not a timestamp"})
+    with Client(threaded_emulator.url, access_token=threaded_emulator.access_token) as client:
+        seen = 0
+        listing = iter(client.tasks.list(project=pid, page_size=100))
+        with pytest.raises(UnexpectedResponseError, match=r"page 2 holds an item .*Task\.created"):
+            for _ in listing:
+                seen += 1
+        assert seen == 100  # page 1 whole, nothing of page 2 (decoded here, in this thread)
+        assert list(listing) == []  # the listing is over, like a generator that raised
 
 
 def test_break_closes_the_async_generator_before_the_next_statement(

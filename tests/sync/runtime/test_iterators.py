@@ -205,45 +205,108 @@ def test_iterator_after_close_of_the_portal() -> None:
         list(it)
 
 
-class Chunks:
-    """An async generator of lists (pages), some empty, optionally failing mid-way."""
+class ListChunk:
+    """A chunk (``synapse_sync._iterators.Chunk``) whose items are made when decoded."""
 
-    def __init__(self, sizes: list[int], *, fail_at: int | None = None) -> None:
+    def __init__(self, items: list[int], *, fail: BaseException | None = None) -> None:
+        self.items, self.fail = items, fail
+        self.size = len(items)
+        self.decoded_in: list[int] = []  # thread idents
+
+    def decode(self) -> list[int]:
+        self.decoded_in.append(threading.get_ident())
+        fail, self.fail = self.fail, None
+        if fail is not None:
+            raise fail
+        return list(self.items)
+
+
+class Chunks:
+    """An async generator of chunks (pages), optionally failing mid-way."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        *,
+        fail_at: int | None = None,
+        decode_fails: dict[int, BaseException] | None = None,
+    ) -> None:
         self.sizes, self.fail_at = sizes, fail_at
-        self.chunks_made = 0
+        self.decode_fails = decode_fails or {}
+        self.made: list[ListChunk] = []
         self.closed = False
 
-    async def pages(self) -> AsyncIterator[list[int]]:
+    @property
+    def chunks_made(self) -> int:
+        return len(self.made)
+
+    async def pages(self) -> AsyncIterator[ListChunk]:
         start = 0
         try:
             for n, size in enumerate(self.sizes):
                 if n == self.fail_at:
                     raise KeyError("page failed")
-                self.chunks_made += 1
-                yield list(range(start, start + size))
+                chunk = ListChunk(list(range(start, start + size)), fail=self.decode_fails.get(n))
+                self.made.append(chunk)
+                yield chunk
                 start += size
         finally:
             self.closed = True
 
 
-def test_flat_iteration_yields_every_item_of_every_chunk_in_order(portal: Portal) -> None:
-    src = Chunks([3, 0, 100, 0, 0, 1, 64])
-    assert list(portal.iterate_flat(list, src.pages)) == list(range(168))
+def test_chunked_iteration_yields_every_item_of_every_chunk_in_order(portal: Portal) -> None:
+    src = Chunks([3, 100, 1, 64])
+    assert list(portal.iterate_chunks(src.pages)) == list(range(168))
     assert src.closed
-    assert list(portal.iterate_flat(list, Chunks([0, 0]).pages)) == []
 
 
-def test_flat_iteration_error_comes_after_the_earlier_chunks(portal: Portal) -> None:
+def test_chunks_are_decoded_in_the_calling_thread(portal: Portal) -> None:
+    src = Chunks([5, 5, 5])
+    assert len(list(portal.iterate_chunks(src.pages))) == 15
+    assert [c.decoded_in for c in src.made] == [[threading.get_ident()]] * 3
+
+
+def test_a_chunk_without_items_ends_the_iteration_and_closes_the_source(portal: Portal) -> None:
+    src = Chunks([3, 0, 5, 5] + [1] * 5000)
+    assert list(portal.iterate_chunks(src.pages)) == [0, 1, 2]
+    assert src.closed and src.chunks_made < 5000  # closed, not drained
+    assert list(portal.iterate_chunks(Chunks([0, 4]).pages)) == []
+
+
+def test_chunked_iteration_error_comes_after_the_earlier_chunks(portal: Portal) -> None:
     got: list[int] = []
     with pytest.raises(KeyError, match="page failed"):
-        for x in portal.iterate_flat(list, Chunks([10, 10, 10], fail_at=2).pages):
+        for x in portal.iterate_chunks(Chunks([10, 10, 10], fail_at=2).pages):
             got.append(x)
     assert got == list(range(20))
 
 
-def test_flat_iteration_runs_at_most_a_batch_and_a_chunk_ahead(portal: Portal) -> None:
+def test_a_chunk_that_fails_to_decode_raises_in_place_and_ends_the_iteration(
+    portal: Portal,
+) -> None:
+    src = Chunks([10, 10, 10] + [10] * 500, decode_fails={1: ValueError("bad page")})
+    it = portal.iterate_chunks(src.pages)
+    got = [next(it) for _ in range(10)]
+    with pytest.raises(ValueError, match="bad page"):
+        next(it)
+    assert got == list(range(10))
+    assert src.closed and src.chunks_made < 500
+    assert list(it) == []  # over, like a generator that raised
+
+
+def test_ctrl_c_while_decoding_keeps_the_chunk(portal: Portal) -> None:
+    src = Chunks([4, 4], decode_fails={1: KeyboardInterrupt()})
+    it = portal.iterate_chunks(src.pages)
+    got = [next(it) for _ in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    got += list(it)  # the same chunk is decoded again: nothing is lost
+    assert got == list(range(8))
+
+
+def test_chunked_iteration_runs_at_most_a_batch_and_a_chunk_ahead(portal: Portal) -> None:
     src = Chunks([100] * 50)
-    it = portal.iterate_flat(list, src.pages)
+    it = portal.iterate_chunks(src.pages)
     for consumed in range(1, 250, 50):
         for _ in range(50):
             next(it)
