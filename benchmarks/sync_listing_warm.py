@@ -140,8 +140,7 @@ def run(*, smoke: bool = False, rounds: int = 3, gc_off: bool = False) -> str:
                 f"{k} {'/'.join(map(str, g['collections']))}, {g['seconds'] * 1e3:.1f} ms"
                 for k, g in res["gc"].items()
             )
-            + ". A sync listing keeps decoded items alive until the calling thread takes "
-            "them, so more of them outlive a young-generation collection.",
+            + ".",
             "",
             "Not judged against the target: the garbage collector was off."
             if gc_off
