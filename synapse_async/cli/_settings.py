@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from synapse_async import ConfigurationError
+from synapse_async.export.files import write_atomic
 
 __all__ = [
     "CREDENTIAL_KEYS",
@@ -18,7 +18,6 @@ __all__ = [
     "redact",
     "sources",
     "write_config",
-    "write_text_atomic",
 ]
 
 CREDENTIAL_KEYS = ("access_token", "user_token", "tenant", "agent_token")
@@ -54,25 +53,11 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` through a temp file and a rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_config(path: Path, values: Mapping[str, Any]) -> None:
     """Write ``values`` as the config file: mode 0600 from the start, replaced atomically."""
-    write_text_atomic(path, json.dumps(dict(values), indent=2) + "\n", mode=0o600)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    text = json.dumps(dict(values), indent=2) + "\n"
+    write_atomic(os.fspath(path), text.encode("utf-8"), durable=True, permissions=0o600)
 
 
 def redact(key: str, value: Any) -> str:

@@ -226,16 +226,20 @@ def _atomic_write(final: Path, mode: str, durable: bool) -> Iterator[IO[Any]]:
     target.commit()
 
 
-def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
+def write_atomic(
+    path: str, data: bytes, *, durable: bool = False, permissions: int = 0o666
+) -> None:
     """Write the small file ``path`` with ``data`` atomically, in one ``write`` call.
 
     The same guarantees and temp names as :func:`atomic_write`, with plain ``os`` calls
     (no Path or text-stream objects): the form for the one-file-per-image outputs (YOLO
-    labels, VOC XML), where per-file overhead is most of the export's time.
+    labels, VOC XML), where per-file overhead is most of the export's time, and for small
+    state files. ``permissions`` (less the umask) apply from the start: ``0o600`` keeps a
+    file with secrets private even before it is complete.
     """
     head, name = os.path.split(path)
     tmp = os.path.join(head, _temp_name(name))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, permissions)
     try:
         try:
             view = memoryview(data)
