@@ -106,14 +106,9 @@ class AsyncDataFiles(AsyncResource):
 
         ``known_md5``: ``(size, mtime_ns, md5)`` when the caller hashed the file already.
         """
-        if known_md5 is None:
-            upload = await self._uploads.upload_file(
-                path, on_progress=on_progress, max_concurrency=max_concurrency
-            )
-        else:
-            upload = await self._uploads._upload_hashed(
-                path, known_md5, on_progress=on_progress, max_concurrency=max_concurrency
-            )
+        upload = await self._uploads._upload_hashed(
+            path, known_md5, on_progress=on_progress, max_concurrency=max_concurrency
+        )
         data = await self._http.request(
             "POST", "data_files/", json_body={"chunked_upload": upload.id}
         )

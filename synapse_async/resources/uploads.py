@@ -74,15 +74,15 @@ class AsyncUploads(AsyncResource):
     async def _upload_hashed(
         self,
         path: str | os.PathLike[str],
-        known_md5: tuple[int, int, str],
+        known_md5: tuple[int, int, str] | None,
         *,
         on_progress: Callable[[int, int], None] | None,
         max_concurrency: int,
     ) -> UploadResult:
-        """``upload_file`` (its defaults) of a file whose MD5 the caller already has.
+        """``upload_file`` (its defaults), taking the file's MD5 when the caller has it.
 
-        ``known_md5`` is ``(size, mtime_ns, md5)``: a bulk upload hashes every file before
-        sending it, and a file that still has that size and mtime is not hashed again.
+        ``known_md5`` is ``(size, mtime_ns, md5)`` or None: a bulk upload hashes every file
+        before sending it, and a file that still has that size and mtime is not hashed again.
         """
         return await Uploader(self._http, self._decode).upload(
             path,
